@@ -1,0 +1,27 @@
+/**
+ * The schema migrations, in the order they apply. Wrangler bundles `*.sql` as text, so the files
+ * in migrations/ are the single source of the schema. Add a file there, then a line here.
+ */
+import init from "../migrations/0001_init.sql";
+
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: "0001_init", sql: init }];
+
+/**
+ * Applies every migration not yet recorded, each with its record in one transaction, so that a
+ * migration runs once however often the object starts.
+ */
+export function migrate(storage: DurableObjectStorage, migrations = MIGRATIONS): string[] {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const done = new Set(sql.exec<{ name: string }>("SELECT name FROM _migrations").toArray().map((r) => r.name));
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    if (done.has(migration.name)) continue;
+    storage.transactionSync(() => {
+      sql.exec(migration.sql);
+      sql.exec("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", migration.name, Date.now());
+    });
+    applied.push(migration.name);
+  }
+  return applied;
+}

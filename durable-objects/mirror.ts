@@ -1,0 +1,55 @@
+/**
+ * The KV mirror of a namespace's snapshots: one key per snapshot, versioned by generation.
+ * KV takes at most one write per key per second, and values live at least 60 s (Workers KV limits).
+ */
+import { mirrorKey, mirrorPrefix } from "../src/snapshots";
+
+/** Metadata stored beside each mirrored snapshot, readable without parsing the body. */
+export interface MirrorMetadata {
+  computedAt: number;
+  generation: number;
+}
+
+const KV_MIN_WRITE_INTERVAL_MS = 1000;
+
+export class SnapshotMirror {
+  /** When each key was last written by this object, to respect KV's per-key write rate. */
+  private readonly writtenAt = new Map<string, number>();
+
+  constructor(private readonly kv: KVNamespace) {}
+
+  /** Mirrors the snapshots; a key written less than a second ago is skipped until the next refresh. */
+  async write(
+    namespace: string,
+    generation: number,
+    snapshots: readonly [string, { body: string; computedAt: number }][],
+    expirationTtl: number,
+  ): Promise<void> {
+    const now = Date.now();
+    const writes: Promise<void>[] = [];
+    for (const [key, { body, computedAt }] of snapshots) {
+      const kvKey = mirrorKey(namespace, generation, key);
+      if (now - (this.writtenAt.get(kvKey) ?? 0) < KV_MIN_WRITE_INTERVAL_MS) continue;
+      this.writtenAt.set(kvKey, now);
+      const metadata: MirrorMetadata = { computedAt, generation };
+      writes.push(this.kv.put(kvKey, body, { expirationTtl, metadata }));
+    }
+    await Promise.all(writes);
+  }
+
+  /** Deletes every mirrored key of the namespace whose generation is below `generation`. */
+  async dropOlderThan(namespace: string, generation: number): Promise<number> {
+    const prefix = mirrorPrefix(namespace);
+    let cursor: string | undefined;
+    let dropped = 0;
+    do {
+      const page: KVNamespaceListResult<unknown> = await this.kv.list(cursor === undefined ? { prefix } : { prefix, cursor });
+      const old = page.keys.filter((k) => Number(/^g(\d+)\//.exec(k.name.slice(prefix.length))?.[1] ?? -1) < generation);
+      await Promise.all(old.map((k) => this.kv.delete(k.name)));
+      dropped += old.length;
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+    for (const key of this.writtenAt.keys()) if (key.startsWith(prefix)) this.writtenAt.delete(key);
+    return dropped;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Namespace configuration: validated field by field when it is set, never on first use.
+ * A refused config names the field and the values it allows (`400 invalid_config`).
+ */
+import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "./contract";
+import { invalid } from "./errors";
+
+/** Bounds that keep one namespace's memory and refresh work within a Durable Object's means. */
+export const CONFIG_BOUNDS = {
+  maxLimit: { min: 1, max: 1000 },
+  /** At least 1 s: KV takes at most one write per key per second. */
+  refreshSeconds: { min: 1, max: 3600 },
+  staleSeconds: { min: 0, max: 7 * 86400 },
+  /** Each declared type adds a summary per bucket. */
+  types: { max: 32 },
+  capacity: { min: 10, max: 50_000 },
+} as const;
+
+const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"] as const;
+
+function refuse(field: string, message: string, allowed: unknown) {
+  return invalid("invalid_config", `${field}: ${message}`, { field, allowed });
+}
+
+type IntegerField = "maxLimit" | "refreshSeconds" | "staleSeconds" | "capacity";
+
+function integerIn(body: Record<string, unknown>, field: IntegerField): number {
+  const value = body[field];
+  const { min, max } = CONFIG_BOUNDS[field];
+  if (value === undefined) return DEFAULT_CONFIG[field];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw refuse(field, `must be an integer from ${min} to ${max}.`, { min, max });
+  }
+  return value;
+}
+
+function parseWindows(value: unknown): Window[] {
+  if (value === undefined) return [...DEFAULT_CONFIG.windows];
+  const allowed = WINDOWS as readonly unknown[];
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((w) => allowed.includes(w)) ||
+    new Set(value).size !== value.length
+  ) {
+    throw refuse("windows", `must be a non-empty list of distinct windows out of ${WINDOWS.join(", ")}.`, WINDOWS);
+  }
+  // Stored shortest first, the order of WINDOWS, so that answers list windows predictably.
+  return WINDOWS.filter((w) => value.includes(w));
+}
+
+function parseTypes(value: unknown): NamespaceConfig["types"] {
+  if (value === undefined) return structuredClone(DEFAULT_CONFIG.types);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw refuse("types", 'must be an object such as {"view": {"weight": 1}}.', { pattern: TYPE_PATTERN.source });
+  }
+  const entries = Object.entries(value);
+  if (entries.length > CONFIG_BOUNDS.types.max) {
+    throw refuse("types", `declares at most ${CONFIG_BOUNDS.types.max} types.`, { max: CONFIG_BOUNDS.types.max });
+  }
+  const types: NamespaceConfig["types"] = {};
+  for (const [name, spec] of entries) {
+    if (!TYPE_PATTERN.test(name)) {
+      throw refuse(`types.${name}`, `is not a valid type name.`, { pattern: TYPE_PATTERN.source });
+    }
+    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+      throw refuse(`types.${name}`, 'must be an object, {} or {"weight": n}.', { fields: ["weight"] });
+    }
+    const unknown = Object.keys(spec).find((k) => k !== "weight");
+    if (unknown !== undefined) throw refuse(`types.${name}.${unknown}`, "is not a type setting.", { fields: ["weight"] });
+    const weight = (spec as { weight?: unknown }).weight;
+    if (weight === undefined) {
+      types[name] = {};
+    } else if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
+      throw refuse(`types.${name}.weight`, "must be a number with 0 < weight <= 1e6.", { min: 0, max: MAX_WEIGHT });
+    } else {
+      types[name] = { weight };
+    }
+  }
+  return types;
+}
+
+/** Parses a whole config (`PUT` replaces it: omitted fields take their defaults). */
+export function parseConfig(body: unknown): NamespaceConfig {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalid("invalid_config", "The config must be a JSON object.", { field: null, allowed: FIELDS });
+  }
+  const record = body as Record<string, unknown>;
+  const unknown = Object.keys(record).find((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown !== undefined) throw refuse(unknown, "is not a config field.", FIELDS);
+  return {
+    windows: parseWindows(record.windows),
+    maxLimit: integerIn(record, "maxLimit"),
+    refreshSeconds: integerIn(record, "refreshSeconds"),
+    staleSeconds: integerIn(record, "staleSeconds"),
+    types: parseTypes(record.types),
+    capacity: integerIn(record, "capacity"),
+  };
+}
+
+/** The default weight of an event of `type`: the type's configured weight, else 1. */
+export function defaultWeight(config: NamespaceConfig, type: string): number {
+  return config.types[type]?.weight ?? 1;
+}

@@ -1,0 +1,197 @@
+/**
+ * The contract shared by the Worker, the Durable Object and clients: windows, events,
+ * snapshots, config and the RPC shapes. API.md is the source of truth for every field here.
+ */
+
+/** The sliding windows a read may ask for, shortest first. */
+export const WINDOWS = ["5m", "1h", "24h", "7d", "30d"] as const;
+export type Window = (typeof WINDOWS)[number];
+
+export const RANKS = ["top", "rising"] as const;
+export type Rank = (typeof RANKS)[number];
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** Nominal length of each window, in milliseconds. */
+export const WINDOW_MS: Record<Window, number> = {
+  "5m": 5 * MINUTE,
+  "1h": HOUR,
+  "24h": DAY,
+  "7d": 7 * DAY,
+  "30d": 30 * DAY,
+};
+
+/** Events may be this old (the longest window) and no older. */
+export const MAX_EVENT_AGE_MS = WINDOW_MS["30d"];
+/** Events may be this far ahead of the object's clock. */
+export const MAX_EVENT_LEAD_MS = 5 * MINUTE;
+/** A batchId is remembered this long. */
+export const BATCH_ID_TTL_MS = DAY;
+
+export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const TYPE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
+export const DEFAULT_TYPE = "event";
+export const MAX_ITEM_BYTES = 256;
+export const MAX_ACTOR_BYTES = 256;
+export const MAX_WEIGHT = 1e6;
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BATCH = 1000;
+
+/** An event after validation: every default applied, `ts` in epoch milliseconds. */
+export interface TallyEvent {
+  item: string;
+  type: string;
+  weight: number;
+  actor?: string;
+  ts: number;
+}
+
+export interface TypeConfig {
+  weight?: number;
+}
+
+/** Per-namespace configuration (API.md, "Config fields and defaults"). */
+export interface NamespaceConfig {
+  windows: Window[];
+  maxLimit: number;
+  refreshSeconds: number;
+  staleSeconds: number;
+  types: Record<string, TypeConfig>;
+  capacity: number;
+}
+
+export const DEFAULT_CONFIG: NamespaceConfig = {
+  windows: ["1h", "24h", "7d"],
+  maxLimit: 100,
+  refreshSeconds: 10,
+  staleSeconds: 300,
+  types: { view: { weight: 1 } },
+  capacity: 5000,
+};
+
+export interface RankedItem {
+  item: string;
+  score: number;
+  error: number;
+  /** rank=rising only: the score in the current window. */
+  current?: number;
+  /** rank=rising only: the score in the preceding period of equal length. */
+  previous?: number;
+}
+
+/** Fields every precomputed answer carries. Times are ISO-8601 UTC with milliseconds. */
+export interface SnapshotHeader {
+  namespace: string;
+  window: Window;
+  from: string;
+  to: string;
+  computedAt: string;
+  generation: number;
+}
+
+export interface TrendingSnapshot extends SnapshotHeader {
+  rank: Rank;
+  type: string | null;
+  exact: boolean;
+  /** Up to maxLimit items; a read slices `limit` off the front. */
+  items: RankedItem[];
+}
+
+export interface TypeTotals {
+  events: number;
+  weight: number;
+}
+
+export interface SeriesPoint extends TypeTotals {
+  start: string;
+}
+
+export interface StatsSnapshot extends SnapshotHeader {
+  events: number;
+  weight: number;
+  uniqueItems: number;
+  uniqueActors: number;
+  byType: Record<string, TypeTotals>;
+  series: SeriesPoint[];
+}
+
+export interface DashboardSnapshot {
+  namespace: string;
+  computedAt: string;
+  generation: number;
+  windows: Partial<Record<Window, { stats: StatsSnapshot; top: TrendingSnapshot }>>;
+}
+
+export type Snapshot = TrendingSnapshot | StatsSnapshot | DashboardSnapshot;
+
+/** What a read asks for. `limit` is applied by whoever serves the answer, never stored. */
+export type ReadQuery =
+  | { kind: "trending"; window: Window; rank: Rank; type: string | null }
+  | { kind: "stats"; window: Window }
+  | { kind: "dashboard" };
+
+// ---- RPC shapes between the Worker and the NamespaceAggregator. A new Worker may call an object
+// still running old code (and the reverse) during a deploy, so fields are only ever added, and
+// readers treat a missing field as its default.
+
+export interface IngestResult {
+  accepted: number;
+  duplicate: boolean;
+}
+
+/** What the Worker needs to know of a namespace before it can serve a read of it. */
+export interface NamespaceDescriptor {
+  exists: boolean;
+  generation: number;
+  maxLimit: number;
+  types: string[];
+  windows: Window[];
+  refreshSeconds: number;
+  staleSeconds: number;
+}
+
+/** A snapshot as the object serves it: its JSON text, and whether it had to be computed now. */
+export interface SnapshotRead {
+  body: string;
+  computedAt: number;
+  generation: number;
+  source: "HIT-DO" | "MISS";
+}
+
+export const LAYERS = ["edge", "kv", "do"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+export interface LayerCounts {
+  hits: number;
+  misses: number;
+}
+
+/** Hits and misses per layer, as the Worker counts them and reports them in batches. */
+export type ReadCounts = Record<Layer, LayerCounts>;
+
+export interface RefreshRecord {
+  at: string;
+  durationMs: number;
+  outcome: "ok" | "error";
+  error?: string;
+}
+
+/** `GET /v1/namespaces/{ns}/cache`. */
+export interface CacheReport {
+  namespace: string;
+  generation: number;
+  /** Reads counted by the Worker: every counted read asks the edge layer first. */
+  reads: number;
+  /** Share of reads answered without computing while the client waited. */
+  hitRatio: number | null;
+  layers: Record<Layer, LayerCounts & { hitRatio: number | null }>;
+  syncComputes: number;
+  refreshes: number;
+  refreshErrors: number;
+  lastRefresh: RefreshRecord | null;
+}
+
+/** The part of a request's ExecutionContext that work after the response needs. */
+export type Background = Pick<ExecutionContext, "waitUntil">;

@@ -1,0 +1,231 @@
+/**
+ * The aggregation core of one namespace: tiered rings of buckets, fed by validated events and
+ * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
+ */
+import type { RankedItem, TallyEvent, TypeTotals, Window } from "../contract";
+import { Bucket, type BucketState } from "./bucket";
+import { hash53 } from "./hash";
+import { HyperLogLog } from "./hyperloglog";
+import { merge, rankRising, rankTop } from "./ranking";
+import {
+  TIERS,
+  bucketStart,
+  oldestKept,
+  previousRange,
+  tierOf,
+  windowRange,
+  type Range,
+  type Tier,
+  type TierName,
+} from "./tiers";
+
+export interface AggregatorOptions {
+  /** Counters per Space-Saving summary: exact while a bucket holds no more distinct items. */
+  capacity: number;
+  /** Declared types, each with its own per-bucket summary for per-type rankings. */
+  types: Iterable<string>;
+}
+
+export interface RankingAnswer extends Range {
+  items: RankedItem[];
+  /** True when every listed item's error is 0. */
+  exact: boolean;
+}
+
+export interface StatsAnswer extends Range {
+  events: number;
+  weight: number;
+  uniqueItems: number;
+  uniqueActors: number;
+  byType: Record<string, TypeTotals>;
+  series: ({ start: number } & TypeTotals)[];
+}
+
+/** A bucket's place in the checkpoint: which tier ring, and its serialised state. */
+export interface BucketRecord {
+  tier: TierName;
+  state: BucketState;
+}
+
+export interface CheckpointDelta {
+  /** Buckets changed since the last checkpoint. */
+  changed: BucketRecord[];
+  /** Buckets that expired since the last checkpoint. */
+  expired: { tier: TierName; start: number }[];
+}
+
+export class Aggregator {
+  private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
+  private expired: { tier: TierName; start: number }[] = [];
+  /** Events stamped at or after the time they were accepted: counted once time reaches them, so
+   * that a window ending at `to` never includes an event with `ts >= to` (API.md, "Windows"). */
+  private pending: TallyEvent[] = [];
+  private capacity: number;
+  private declared: Set<string>;
+
+  constructor(options: AggregatorOptions) {
+    this.capacity = options.capacity;
+    this.declared = new Set(options.types);
+  }
+
+  /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
+  configure(options: AggregatorOptions): void {
+    this.capacity = options.capacity;
+    this.declared = new Set(options.types);
+  }
+
+  ingest(events: readonly TallyEvent[], now: number): void {
+    for (const event of events) {
+      if (event.ts >= now) this.pending.push(event);
+      else this.count(event, now);
+    }
+  }
+
+  /** Events accepted but not yet counted because their `ts` is still ahead. */
+  get pendingEvents(): readonly TallyEvent[] {
+    return this.pending;
+  }
+
+  private count(event: TallyEvent, now: number): void {
+    const itemHash = hash53(event.item);
+    const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
+    for (const tier of TIERS) {
+      const start = bucketStart(event.ts, tier);
+      if (start < oldestKept(now, tier)) continue; // no window of this tier reaches that far back
+      const ring = this.rings.get(tier.name)!;
+      let bucket = ring.get(start);
+      if (!bucket) {
+        bucket = Bucket.empty(start, this.capacity);
+        ring.set(start, bucket);
+      }
+      bucket.add(event, itemHash, actorHash, this.declared);
+    }
+  }
+
+  /** Moves time to `now`: counts pending events that are due, seals past buckets, drops expired ones. */
+  advance(now: number): void {
+    if (this.pending.length > 0) {
+      const due = this.pending.filter((e) => e.ts < now);
+      if (due.length > 0) {
+        this.pending = this.pending.filter((e) => e.ts >= now);
+        for (const event of due) this.count(event, now);
+      }
+    }
+    for (const tier of TIERS) {
+      const ring = this.rings.get(tier.name)!;
+      const oldest = oldestKept(now, tier);
+      for (const [start, bucket] of ring) {
+        if (start < oldest) {
+          ring.delete(start);
+          this.expired.push({ tier: tier.name, start });
+        } else if (start + tier.bucketMs <= now) {
+          bucket.seal();
+        }
+      }
+    }
+  }
+
+  /** True while the longest window holds data or events are still due: the refresh loop runs then. */
+  hasData(now: number): boolean {
+    if (this.pending.length > 0) return true;
+    const { from } = windowRange("30d", now);
+    for (const start of this.rings.get(tierOf("30d").name)!.keys()) if (start >= from) return true;
+    return false;
+  }
+
+  private bucketsIn(tier: Tier, range: Range): Bucket[] {
+    const out: Bucket[] = [];
+    for (const [start, bucket] of this.rings.get(tier.name)!) {
+      if (start >= range.from && start < range.to) out.push(bucket);
+    }
+    return out.sort((a, b) => a.start - b.start);
+  }
+
+  private merged(window: Window, type: string | null, range: Range) {
+    return merge(this.bucketsIn(tierOf(window), range).map((b) => b.partFor(type)));
+  }
+
+  /** rank=top: the `limit` highest scores of the window ending at `at`. */
+  top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
+    this.advance(at);
+    const range = windowRange(window, at);
+    const items = rankTop(this.merged(window, type, range), limit);
+    return { ...range, items, exact: items.every((i) => i.error === 0) };
+  }
+
+  /** rank=rising: the largest growth against the preceding period of equal length. */
+  rising(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
+    this.advance(at);
+    const range = windowRange(window, at);
+    const current = this.merged(window, type, range);
+    const previous = this.merged(window, type, previousRange(window, at));
+    const items = rankRising(current, previous, limit);
+    return { ...range, items, exact: items.every((i) => i.error === 0) };
+  }
+
+  stats(window: Window, at: number): StatsAnswer {
+    this.advance(at);
+    const tier = tierOf(window);
+    const range = windowRange(window, at);
+    const buckets = this.bucketsIn(tier, range);
+    const items = new HyperLogLog();
+    const actors = new HyperLogLog();
+    const byType: Record<string, TypeTotals> = {};
+    let events = 0;
+    let weight = 0;
+    const series: StatsAnswer["series"] = [];
+    const byStart = new Map(buckets.map((b) => [b.start, b]));
+    for (let start = range.from; start < range.to; start += tier.bucketMs) {
+      const bucket = byStart.get(start);
+      const point = { start, events: 0, weight: 0 };
+      if (bucket) {
+        for (const [type, t] of bucket.totals) {
+          const acc = (byType[type] ??= { events: 0, weight: 0 });
+          acc.events += t.events;
+          acc.weight += t.weight;
+          point.events += t.events;
+          point.weight += t.weight;
+        }
+        items.merge(bucket.items);
+        actors.merge(bucket.actors);
+      }
+      events += point.events;
+      weight += point.weight;
+      series.push(point);
+    }
+    return {
+      ...range,
+      events,
+      weight,
+      uniqueItems: items.estimate(),
+      uniqueActors: actors.estimate(),
+      byType,
+      series,
+    };
+  }
+
+  /** What changed since the last call: written to storage by the caller, then forgotten here. */
+  checkpoint(): CheckpointDelta {
+    const changed: BucketRecord[] = [];
+    for (const tier of TIERS) {
+      for (const bucket of this.rings.get(tier.name)!.values()) {
+        if (!bucket.dirty) continue;
+        changed.push({ tier: tier.name, state: bucket.toJSON() });
+        bucket.dirty = false;
+      }
+    }
+    const expired = this.expired;
+    this.expired = [];
+    return { changed, expired };
+  }
+
+  /** Loads a checkpointed bucket (start-up). */
+  restore(record: BucketRecord): void {
+    this.rings.get(record.tier)?.set(record.state.start, Bucket.fromJSON(record.state));
+  }
+
+  /** Loads the checkpointed pending events (start-up). */
+  restorePending(events: readonly TallyEvent[]): void {
+    this.pending.push(...events);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * One time bucket of one tier: what every window is assembled from.
+ * It holds a Space-Saving summary over all types, one per declared type, exact totals per
+ * type, and HyperLogLog registers for unique items and actors.
+ */
+import type { TallyEvent, TypeTotals } from "../contract";
+import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
+import { SpaceSaving, type SpaceSavingState } from "./space-saving";
+
+/** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
+ * of precision at 1000, and it bounds the memory of the many sealed buckets (DESIGN.md). */
+export const SEALED_KEEP = 1000;
+
+export interface BucketState {
+  start: number;
+  totals: [string, number, number][];
+  summary: SpaceSavingState;
+  /** Per declared type: its summary, and the weight the type had counted before it existed. */
+  typed: [string, SpaceSavingState, number][];
+  items: HyperLogLogState;
+  actors: HyperLogLogState;
+}
+
+/** What a bucket says about one item ranking: its summary, or only a bound when it has none. */
+export interface SummaryPart {
+  summary: SpaceSaving | undefined;
+  /** Upper bound of the true total of any item absent from `summary`. */
+  floor: number;
+}
+
+export class Bucket {
+  readonly totals = new Map<string, TypeTotals>();
+  readonly typed = new Map<string, SpaceSaving>();
+  /** Weight of a type counted before its summary existed (the type was declared later). */
+  readonly untracked = new Map<string, number>();
+  /** Changed since the last checkpoint. */
+  dirty = true;
+
+  constructor(
+    readonly start: number,
+    readonly summary: SpaceSaving,
+    readonly items = new HyperLogLog(),
+    readonly actors = new HyperLogLog(),
+  ) {}
+
+  static empty(start: number, capacity: number): Bucket {
+    return new Bucket(start, new SpaceSaving(capacity));
+  }
+
+  /** Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier. */
+  add(event: TallyEvent, itemHash: number, actorHash: number | undefined, declared: ReadonlySet<string>): void {
+    this.dirty = true;
+    this.summary.add(event.item, event.weight);
+    if (declared.has(event.type)) {
+      let typed = this.typed.get(event.type);
+      if (!typed) {
+        // A bucket that already counted this type before it was declared cannot answer exactly
+        // for it; the per-type ranking then bounds it by the type's total (see `partFor`).
+        typed = new SpaceSaving(this.summary.capacity);
+        this.typed.set(event.type, typed);
+        const before = this.totals.get(event.type)?.weight ?? 0;
+        if (before > 0) this.untracked.set(event.type, before);
+      }
+      typed.add(event.item, event.weight);
+    }
+    const totals = this.totals.get(event.type);
+    if (totals) {
+      totals.events += 1;
+      totals.weight += event.weight;
+    } else {
+      this.totals.set(event.type, { events: 1, weight: event.weight });
+    }
+    this.items.addHash(itemHash);
+    if (actorHash !== undefined) this.actors.addHash(actorHash);
+  }
+
+  /** The ranking source for `type` (null: all types). */
+  partFor(type: string | null): SummaryPart {
+    if (type === null) return { summary: this.summary, floor: this.summary.floor };
+    const typed = this.typed.get(type);
+    if (!typed) return { summary: undefined, floor: this.totals.get(type)?.weight ?? 0 };
+    // Events of the type counted before its summary existed may belong to any item.
+    return { summary: typed, floor: typed.floor + (this.untracked.get(type) ?? 0) };
+  }
+
+  /** Seals a past bucket: a summary that already overflowed keeps only its largest counters. */
+  seal(): boolean {
+    let trimmed = false;
+    for (const summary of [this.summary, ...this.typed.values()]) {
+      if (summary.lossy && summary.size > SEALED_KEEP) {
+        summary.trim(SEALED_KEEP);
+        trimmed = true;
+      }
+    }
+    if (trimmed) this.dirty = true;
+    return trimmed;
+  }
+
+  toJSON(): BucketState {
+    return {
+      start: this.start,
+      totals: [...this.totals].map(([type, t]) => [type, t.events, t.weight]),
+      summary: this.summary.toJSON(),
+      typed: [...this.typed].map(([type, s]) => [type, s.toJSON(), this.untracked.get(type) ?? 0]),
+      items: this.items.toJSON(),
+      actors: this.actors.toJSON(),
+    };
+  }
+
+  static fromJSON(state: BucketState): Bucket {
+    const bucket = new Bucket(
+      state.start,
+      SpaceSaving.fromJSON(state.summary),
+      HyperLogLog.fromJSON(state.items),
+      HyperLogLog.fromJSON(state.actors),
+    );
+    for (const [type, events, weight] of state.totals) bucket.totals.set(type, { events, weight });
+    for (const [type, s, untracked] of state.typed) {
+      bucket.typed.set(type, SpaceSaving.fromJSON(s));
+      if (untracked > 0) bucket.untracked.set(type, untracked);
+    }
+    bucket.dirty = false;
+    return bucket;
+  }
+}

@@ -1,0 +1,55 @@
+/** Hit and miss counters of the cache layers, kept by each namespace's object. Pure. */
+import { LAYERS, type CacheReport, type ReadCounts, type RefreshRecord } from "./contract";
+
+export interface Counters {
+  reads: ReadCounts;
+  syncComputes: number;
+  refreshes: number;
+  refreshErrors: number;
+  lastRefresh: RefreshRecord | null;
+}
+
+export function emptyReadCounts(): ReadCounts {
+  return { edge: { hits: 0, misses: 0 }, kv: { hits: 0, misses: 0 }, do: { hits: 0, misses: 0 } };
+}
+
+export function emptyCounters(): Counters {
+  return { reads: emptyReadCounts(), syncComputes: 0, refreshes: 0, refreshErrors: 0, lastRefresh: null };
+}
+
+/** Adds `delta` into `into`, ignoring anything that is not a non-negative integer (the Worker's
+ * report crosses an RPC boundary, possibly from another version of the code). */
+export function addReadCounts(into: ReadCounts, delta: Partial<ReadCounts>): void {
+  for (const layer of LAYERS) {
+    const d = delta[layer];
+    if (!d) continue;
+    for (const k of ["hits", "misses"] as const) {
+      const n = d[k];
+      if (Number.isSafeInteger(n) && n > 0) into[layer][k] += n;
+    }
+  }
+}
+
+export function isEmpty(counts: ReadCounts): boolean {
+  return LAYERS.every((l) => counts[l].hits === 0 && counts[l].misses === 0);
+}
+
+const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+export function cacheReport(namespace: string, generation: number, c: Counters): CacheReport {
+  const reads = c.reads.edge.hits + c.reads.edge.misses;
+  const layers = Object.fromEntries(
+    LAYERS.map((l) => [l, { ...c.reads[l], hitRatio: ratio(c.reads[l].hits, c.reads[l].hits + c.reads[l].misses) }]),
+  ) as CacheReport["layers"];
+  return {
+    namespace,
+    generation,
+    reads,
+    hitRatio: ratio(reads - c.reads.do.misses, reads),
+    layers,
+    syncComputes: c.syncComputes,
+    refreshes: c.refreshes,
+    refreshErrors: c.refreshErrors,
+    lastRefresh: c.lastRefresh,
+  };
+}

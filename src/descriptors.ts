@@ -1,0 +1,53 @@
+/**
+ * What the Worker knows of a namespace before serving a read: its generation (part of every
+ * cache key) and the config that bounds `limit` and `type`. Looked up in isolate memory, then the
+ * data centre's cache, then the object. Invalidate, config and delete update the first two at once,
+ * so the next read through this Worker sees the new generation; other data centres see it within
+ * one refresh period (ARCHITECTURE.md, "Consistency").
+ */
+import type { Background, NamespaceDescriptor } from "./contract";
+import { aggregatorOf, settle } from "./rpc";
+
+/** Isolate memory answers for this long: short, because other isolates may change the namespace. */
+const MEMO_MS = 1000;
+
+const memo = new Map<string, { descriptor: NamespaceDescriptor; until: number }>();
+
+const edgeKey = (namespace: string) => `https://tally.internal/descriptor/${namespace}`;
+
+export async function describe(env: Env, ctx: Background, namespace: string): Promise<NamespaceDescriptor> {
+  const now = Date.now();
+  const held = memo.get(namespace);
+  if (held && held.until > now) return held.descriptor;
+  const cached = await caches.default.match(edgeKey(namespace));
+  if (cached) {
+    const descriptor = (await cached.json()) as NamespaceDescriptor;
+    memo.set(namespace, { descriptor, until: now + MEMO_MS });
+    return descriptor;
+  }
+  const descriptor = await settle(aggregatorOf(env, namespace).describe(namespace));
+  ctx.waitUntil(remember(namespace, descriptor));
+  return descriptor;
+}
+
+/**
+ * Records a descriptor in this isolate and this data centre. A namespace that does not exist yet
+ * is kept only in memory: its first event must become visible quickly.
+ */
+export async function remember(namespace: string, descriptor: NamespaceDescriptor): Promise<void> {
+  memo.set(namespace, { descriptor, until: Date.now() + MEMO_MS });
+  if (!descriptor.exists) {
+    await caches.default.delete(edgeKey(namespace));
+    return;
+  }
+  const response = Response.json(descriptor, {
+    headers: { "Cache-Control": `public, max-age=${Math.max(1, descriptor.refreshSeconds)}` },
+  });
+  await caches.default.put(edgeKey(namespace), response);
+}
+
+/** Forgets a namespace in this isolate and data centre, e.g. after its first event or a delete. */
+export async function forget(namespace: string): Promise<void> {
+  memo.delete(namespace);
+  await caches.default.delete(edgeKey(namespace));
+}

@@ -1,0 +1,25 @@
+/** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
+import type { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
+import { fromWire, TallyError, type Outcome } from "./errors";
+
+/** The namespace's object. idFromName maps one name to one object worldwide. */
+export function aggregatorOf(env: Env, namespace: string): DurableObjectStub<NamespaceAggregator> {
+  const ns = env.AGGREGATOR as unknown as DurableObjectNamespace<NamespaceAggregator>;
+  return ns.get(ns.idFromName(namespace));
+}
+
+/** Unwraps an RPC outcome: a refusal is rethrown as the TallyError it was. An unreachable or
+ * failing object becomes `503 unavailable`, which read paths may answer with a stale copy. */
+export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
+  let result: Outcome<T>;
+  try {
+    result = await outcome;
+  } catch (error) {
+    console.error("Durable Object call failed", error);
+    throw new TallyError(503, "unavailable", "The namespace's aggregator could not be reached; retry shortly.", {}, {
+      "Retry-After": "1",
+    });
+  }
+  if (!result.ok) throw fromWire(result.error);
+  return result.value;
+}

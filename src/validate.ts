@@ -1,0 +1,131 @@
+/**
+ * Validation of ingest batches, at the door: the Worker refuses a bad batch before any Durable
+ * Object is touched, and one bad event refuses the whole batch (API.md, "ingest").
+ */
+import {
+  DEFAULT_TYPE,
+  MAX_ACTOR_BYTES,
+  MAX_BATCH,
+  MAX_EVENT_AGE_MS,
+  MAX_EVENT_LEAD_MS,
+  MAX_ITEM_BYTES,
+  MAX_WEIGHT,
+  TYPE_PATTERN,
+} from "./contract";
+import { TallyError, invalid } from "./errors";
+
+/** An event as accepted at the door: `weight` stays open when absent, because the default comes
+ * from the namespace's config, which only its object knows. */
+export interface IncomingEvent {
+  item: string;
+  type: string;
+  weight?: number;
+  actor?: string;
+  ts: number;
+}
+
+export interface IncomingBatch {
+  batchId?: string;
+  events: IncomingEvent[];
+}
+
+const MAX_BATCH_ID_LENGTH = 128;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const encoder = new TextEncoder();
+
+/** Whether `s` takes at most `max` bytes of UTF-8. A UTF-16 code unit never takes more than 3
+ * bytes, so short strings need no encoding on the hot path. */
+function fitsUtf8(s: string, max: number): boolean {
+  return s.length * 3 <= max || encoder.encode(s).length <= max;
+}
+
+function eventError(index: number, field: string, message: string): TallyError {
+  return invalid("invalid_event", `Event ${index}: ${message}`, { index, field });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function parseTs(raw: unknown, index: number, now: number): number {
+  if (raw === undefined || raw === null) return now;
+  let ts: number;
+  if (typeof raw === "number" && Number.isFinite(raw)) ts = Math.floor(raw);
+  else if (typeof raw === "string" && ISO_8601.test(raw) && Number.isFinite(Date.parse(raw))) ts = Date.parse(raw);
+  else throw eventError(index, "ts", "ts must be milliseconds since the epoch or an ISO-8601 string.");
+  if (ts < now - MAX_EVENT_AGE_MS) throw eventError(index, "ts", "ts is older than 30 days, the longest window.");
+  if (ts > now + MAX_EVENT_LEAD_MS) throw eventError(index, "ts", "ts is more than 5 minutes in the future.");
+  return ts;
+}
+
+function parseEvent(raw: unknown, index: number, now: number): IncomingEvent {
+  if (!isObject(raw)) throw eventError(index, "event", "each event must be a JSON object.");
+  const { item, type, weight, actor } = raw;
+  if (typeof item !== "string" || item.length === 0 || !fitsUtf8(item, MAX_ITEM_BYTES)) {
+    throw eventError(index, "item", "item must be a string of 1 to 256 bytes of UTF-8.");
+  }
+  const event: IncomingEvent = { item, type: DEFAULT_TYPE, ts: parseTs(raw.ts, index, now) };
+  if (type !== undefined && type !== null) {
+    if (typeof type !== "string" || !TYPE_PATTERN.test(type)) {
+      throw eventError(index, "type", "type must match ^[a-z0-9][a-z0-9_.:-]{0,63}$.");
+    }
+    event.type = type;
+  }
+  if (weight !== undefined && weight !== null) {
+    if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
+      throw eventError(index, "weight", "weight must be a finite number with 0 < weight <= 1e6.");
+    }
+    event.weight = weight;
+  }
+  if (actor !== undefined && actor !== null) {
+    if (typeof actor !== "string" || !fitsUtf8(actor, MAX_ACTOR_BYTES)) {
+      throw eventError(index, "actor", "actor must be a string of at most 256 bytes of UTF-8.");
+    }
+    event.actor = actor;
+  }
+  return event;
+}
+
+/**
+ * Parses a decoded JSON body into a batch, or throws the first problem found.
+ * `idempotencyKey` is the `Idempotency-Key` header, equivalent to `batchId`.
+ */
+export function parseBatch(body: unknown, now: number, idempotencyKey?: string | null): IncomingBatch {
+  if (!isObject(body) || !Array.isArray(body.events)) {
+    throw invalid("invalid_batch", 'The body must be a JSON object with an "events" array.', { field: "events" });
+  }
+  const events: unknown[] = body.events;
+  if (events.length === 0) {
+    throw invalid("invalid_batch", "The batch holds no events; send at least one.", { field: "events" });
+  }
+  if (events.length > MAX_BATCH) {
+    throw new TallyError(413, "batch_too_large", `A batch holds at most ${MAX_BATCH} events; split it.`, {
+      maxBatch: MAX_BATCH,
+      received: events.length,
+    });
+  }
+  const batchId = parseBatchId(body.batchId, idempotencyKey);
+  const parsed = events.map((raw, index) => parseEvent(raw, index, now));
+  return batchId === undefined ? { events: parsed } : { batchId, events: parsed };
+}
+
+function parseBatchId(fromBody: unknown, fromHeader: string | null | undefined): string | undefined {
+  if (fromBody !== undefined && fromBody !== null) {
+    if (typeof fromBody !== "string" || fromBody.length === 0 || fromBody.length > MAX_BATCH_ID_LENGTH) {
+      throw invalid("invalid_batch", `batchId must be a string of 1 to ${MAX_BATCH_ID_LENGTH} characters.`, {
+        field: "batchId",
+      });
+    }
+  }
+  const header = fromHeader ?? undefined;
+  if (header !== undefined && (header.length === 0 || header.length > MAX_BATCH_ID_LENGTH)) {
+    throw invalid("invalid_batch", `Idempotency-Key must be 1 to ${MAX_BATCH_ID_LENGTH} characters.`, {
+      field: "Idempotency-Key",
+    });
+  }
+  if (typeof fromBody === "string" && header !== undefined && header !== fromBody) {
+    throw invalid("invalid_batch", "batchId and the Idempotency-Key header differ; send one, or the same value.", {
+      field: "batchId",
+    });
+  }
+  return typeof fromBody === "string" ? fromBody : header;
+}
