@@ -1,0 +1,68 @@
+/**
+ * Beyond capacity: answers stay within their stated error, the true top 10 is found, and
+ * unique counts stay within 2% at 100k distinct values.
+ */
+import { describe, expect, it } from "vitest";
+import type { StatsSnapshot, TrendingSnapshot } from "../src/contract";
+import { zipf } from "../bench/zipf";
+import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
+import { inRange, ranked, scores, seeded, type Counted } from "./support/exact";
+
+const MINUTE = 60_000;
+
+describe("a Zipf stream with ten times more distinct items than capacity", () => {
+  const capacity = 100;
+  const distinct = 20 * capacity;
+
+  it("keeps every true score within [score - error, score] and finds the true top 10", async () => {
+    const ns = freshNamespace("bounds");
+    await admin("PUT", ns, "config", { capacity, maxLimit: 100 });
+    const random = seeded(42);
+    const rank = zipf(distinct, 1.1, random);
+    const now = Date.now();
+    const events: Counted[] = Array.from({ length: 40_000 }, () => ({
+      item: `item-${rank()}`,
+      type: "view",
+      weight: 1 + Math.floor(random() * 3),
+      ts: now - 1000 - Math.floor(random() * 50 * MINUTE),
+    }));
+    expect(new Set(events.map((e) => e.item)).size).toBeGreaterThanOrEqual(10 * capacity);
+    await ingestAll(ns, events);
+    await refresh(ns);
+
+    for (const window of ["1h", "24h", "7d"]) {
+      const answer = await json<TrendingSnapshot>(await get(ns, "trending", { window, limit: 100 }));
+      const truth = scores(inRange(events, Date.parse(answer.from), Date.parse(answer.to)));
+      expect(answer.exact).toBe(false);
+      for (const { item, score, error } of answer.items) {
+        const actual = truth.get(item) ?? 0;
+        expect(actual, `${window} ${item}`).toBeLessThanOrEqual(score);
+        expect(actual, `${window} ${item}`).toBeGreaterThanOrEqual(score - error);
+      }
+      const reportedTop10 = answer.items.slice(0, 10).map((i) => i.item);
+      const trueTop10 = ranked(truth).slice(0, 10).map((i) => i.item);
+      expect(reportedTop10.sort()).toEqual(trueTop10.sort());
+    }
+  });
+});
+
+describe("unique counts", () => {
+  it("are within 2% at 100k distinct items and actors", async () => {
+    const ns = freshNamespace("uniques");
+    const n = 100_000;
+    const now = Date.now();
+    const events: Counted[] = Array.from({ length: n }, (_, i) => ({
+      item: `item-${i}`,
+      actor: `actor-${(i * 7919) % n}`,
+      type: "view",
+      weight: 1,
+      ts: now - 1000 - (i % (20 * MINUTE)),
+    }));
+    await ingestAll(ns, events);
+    await refresh(ns);
+    const stats = await json<StatsSnapshot>(await get(ns, "stats", { window: "1h" }));
+    expect(stats.events).toBe(n);
+    expect(Math.abs(stats.uniqueItems - n) / n).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(stats.uniqueActors - n) / n).toBeLessThanOrEqual(0.02);
+  });
+});

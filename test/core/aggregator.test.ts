@@ -1,0 +1,132 @@
+/**
+ * The aggregation core on its own: time is passed in, so these tests drive it directly.
+ */
+import { describe, expect, it } from "vitest";
+import type { TallyEvent } from "../../src/contract";
+import { Aggregator } from "../../src/core/aggregator";
+import { SEALED_KEEP } from "../../src/core/bucket";
+import { TIERS, windowRange } from "../../src/core/tiers";
+import { zipf } from "../../bench/zipf";
+import { inRange, ranked, scores, seeded } from "../support/exact";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 21, 12, 30, 15);
+
+const ev = (item: string, ts: number, weight = 1, type = "view"): TallyEvent => ({ item, type, weight, ts });
+
+describe("the aggregator", () => {
+  it("holds an event stamped in the future until time reaches it", () => {
+    const agg = new Aggregator({ capacity: 10, types: [] });
+    agg.ingest([ev("soon", T0 + 2 * MINUTE), ev("now", T0 - 1)], T0);
+    expect(agg.top("5m", null, T0, 10).items.map((i) => i.item)).toEqual(["now"]);
+    expect(agg.top("5m", null, T0 + 2 * MINUTE, 10).items.map((i) => i.item)).toEqual(["now"]);
+    expect(agg.top("5m", null, T0 + 2 * MINUTE + 1, 10).items.map((i) => i.item).sort()).toEqual(["now", "soon"]);
+  });
+
+  it("counts a late event, up to 30 days old, in the buckets of its own time", () => {
+    const agg = new Aggregator({ capacity: 10, types: [] });
+    agg.ingest([ev("late", T0 - 20 * DAY), ev("recent", T0 - MINUTE)], T0);
+    expect(agg.top("30d", null, T0, 10).items.map((i) => i.item).sort()).toEqual(["late", "recent"]);
+    expect(agg.top("7d", null, T0, 10).items.map((i) => i.item)).toEqual(["recent"]);
+    expect(agg.stats("30d", T0).series.filter((p) => p.events > 0).map((p) => p.start)).toEqual([
+      Math.floor((T0 - 20 * DAY) / DAY) * DAY,
+      Math.floor(T0 / DAY) * DAY,
+    ]);
+  });
+
+  it("forgets buckets older than any window needs, and then holds no data", () => {
+    const agg = new Aggregator({ capacity: 10, types: [] });
+    agg.ingest([ev("a", T0 - MINUTE)], T0);
+    expect(agg.hasData(T0)).toBe(true);
+    const later = T0 + 62 * DAY;
+    agg.advance(later);
+    expect(agg.hasData(later)).toBe(false);
+    expect(agg.checkpoint().expired.length).toBe(TIERS.length);
+  });
+
+  it("keeps memory bounded whatever the number of distinct items", () => {
+    const capacity = 200;
+    const agg = new Aggregator({ capacity, types: ["view"] });
+    const events = Array.from({ length: 50_000 }, (_, i) => ev(`item-${i}`, T0 - 1000 - (i % 1000)));
+    agg.ingest(events, T0);
+    for (const { state } of agg.checkpoint().changed) {
+      expect(state.summary.items.length).toBeLessThanOrEqual(capacity);
+      for (const [, s] of state.typed) expect(s.items.length).toBeLessThanOrEqual(capacity);
+    }
+  });
+
+  it("cuts a sealed bucket that overflowed to its largest counters, keeping the bounds", () => {
+    const agg = new Aggregator({ capacity: 2 * SEALED_KEEP, types: [] });
+    const random = seeded(3);
+    const rank = zipf(20 * SEALED_KEEP, 1.0, random);
+    const bucketStart = Math.floor(T0 / MINUTE) * MINUTE - 10 * MINUTE;
+    const events = Array.from({ length: 60_000 }, () => ev(`item-${rank()}`, bucketStart + Math.floor(random() * MINUTE)));
+    agg.ingest(events, T0);
+    agg.advance(T0);
+    const minute = agg.checkpoint().changed.find((r) => r.tier === "minute" && r.state.start === bucketStart)!;
+    expect(minute.state.summary.items.length).toBe(SEALED_KEEP);
+    const answer = agg.top("1h", null, T0, 100);
+    const truth = scores(events.map((e) => ({ ...e })));
+    for (const { item, score, error } of answer.items) {
+      expect(truth.get(item) ?? 0).toBeLessThanOrEqual(score);
+      expect(truth.get(item) ?? 0).toBeGreaterThanOrEqual(score - error);
+    }
+  });
+
+  it("answers the same after a checkpoint is restored into a new aggregator", () => {
+    const random = seeded(11);
+    const events = Array.from({ length: 5000 }, () => ({
+      ...ev(`item-${Math.floor(random() * 300)}`, T0 - 1000 - Math.floor(random() * 3 * DAY), 1 + Math.floor(random() * 4)),
+      actor: `actor-${Math.floor(random() * 500)}`,
+    }));
+    const original = new Aggregator({ capacity: 100, types: ["view"] });
+    original.ingest([...events, ev("future", T0 + MINUTE)], T0);
+    const restored = new Aggregator({ capacity: 100, types: ["view"] });
+    for (const record of original.checkpoint().changed) restored.restore(JSON.parse(JSON.stringify(record)));
+    restored.restorePending(original.pendingEvents);
+    const at = T0 + 2 * MINUTE;
+    for (const window of ["5m", "1h", "24h", "7d", "30d"] as const) {
+      expect(restored.top(window, null, at, 50)).toEqual(original.top(window, null, at, 50));
+      expect(restored.rising(window, "view", at, 50)).toEqual(original.rising(window, "view", at, 50));
+      expect(restored.stats(window, at)).toEqual(original.stats(window, at));
+    }
+  });
+
+  it("bounds a type declared after some of its events were counted", () => {
+    const agg = new Aggregator({ capacity: 10, types: [] });
+    agg.ingest([ev("a", T0 - 3 * MINUTE, 2, "like")], T0);
+    agg.configure({ capacity: 10, types: ["like"] });
+    agg.ingest([ev("b", T0 - 2 * MINUTE, 1, "like")], T0);
+    const answer = agg.top("1h", "like", T0, 10);
+    expect(answer.exact).toBe(false);
+    const truth = new Map([["a", 2], ["b", 1]]);
+    for (const { item, score, error } of answer.items) {
+      expect(truth.get(item)!).toBeLessThanOrEqual(score);
+      expect(truth.get(item)!).toBeGreaterThanOrEqual(score - error);
+    }
+  });
+});
+
+describe("at the default capacity of 5000", () => {
+  it("keeps every true score within its error and finds the true top 10 over 50k+ distinct items", () => {
+    const capacity = 5000;
+    const agg = new Aggregator({ capacity, types: [] });
+    const random = seeded(7);
+    const rank = zipf(200_000, 1.0, random);
+    const events = Array.from({ length: 400_000 }, () => ev(`item-${rank()}`, T0 - 1000 - Math.floor(random() * 6 * HOUR)));
+    expect(new Set(events.map((e) => e.item)).size).toBeGreaterThanOrEqual(10 * capacity);
+    agg.ingest(events, T0);
+    for (const window of ["1h", "24h", "7d"] as const) {
+      const answer = agg.top(window, null, T0, 100);
+      const range = windowRange(window, T0);
+      const truth = scores(inRange(events, range.from, range.to));
+      for (const { item, score, error } of answer.items) {
+        expect(truth.get(item) ?? 0).toBeLessThanOrEqual(score);
+        expect(truth.get(item) ?? 0).toBeGreaterThanOrEqual(score - error);
+      }
+      expect(answer.items.slice(0, 10).map((i) => i.item).sort()).toEqual(ranked(truth).slice(0, 10).map((i) => i.item).sort());
+    }
+  });
+});
