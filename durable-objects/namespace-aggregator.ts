@@ -45,6 +45,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private exists = false;
   private config: NamespaceConfig = DEFAULT_CONFIG;
   private generation = 0;
+  private freshSince = 0;
   private counters: Counters = emptyCounters();
   private aggregator = new Aggregator({ capacity: DEFAULT_CONFIG.capacity, types: [] });
   private readonly snapshots = new Map<string, HeldSnapshot>();
@@ -88,6 +89,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
     this.config = this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG;
     this.generation = this.store.getMeta<number>("generation") ?? 0;
+    this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
     this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
     for (const record of this.store.buckets()) this.aggregator.restore(record);
@@ -158,6 +160,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       windows: this.config.windows,
       refreshSeconds: this.config.refreshSeconds,
       staleSeconds: this.config.staleSeconds,
+      freshSince: this.freshSince,
     }));
   }
 
@@ -284,6 +287,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return this.run(async () => {
       this.requireExisting(namespace);
       const computedAt = await this.refresh(this.name(namespace));
+      this.markFresh(computedAt);
       await this.schedule(Date.now());
       return { computedAt, generation: this.generation };
     });
@@ -298,9 +302,15 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.snapshots.clear();
       this.store.clearSnapshots();
       await this.mirror.dropOlderThan(namespace, this.generation);
-      await this.refresh(this.name(namespace));
+      this.markFresh(await this.refresh(this.name(namespace)));
       return { generation: this.generation };
     });
+  }
+
+  /** Cached copies computed before `at` may no longer be served (see NamespaceDescriptor). */
+  private markFresh(at: number): void {
+    this.freshSince = at;
+    this.store.setMeta("freshSince", at);
   }
 
   getConfig(namespace: string): Promise<Outcome<NamespaceConfig>> {

@@ -150,6 +150,9 @@ export interface NamespaceDescriptor {
   windows: Window[];
   refreshSeconds: number;
   staleSeconds: number;
+  /** computedAt of the last refresh an admin asked for: cached copies older than this are not
+   * served, so the next read after `POST .../refresh` sees the new snapshots. 0 when none. */
+  freshSince: number;
 }
 
 /** A snapshot as the object serves it: its JSON text, and whether it had to be computed now. */

@@ -200,7 +200,10 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
 
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const { computedAt, generation } = await settle(aggregatorOf(c.env, ns).refreshNow(ns));
+  const stub = aggregatorOf(c.env, ns);
+  const { computedAt, generation } = await settle(stub.refreshNow(ns));
+  // The next read through this isolate and data centre skips copies older than this refresh.
+  await remember(ns, await settle(stub.describe(ns)));
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 

@@ -130,7 +130,9 @@ async function revalidate(env: Env, read: Read, key: string): Promise<void> {
 const ageOf = (a: Answer, now: number) => Math.max(0, now - a.computedAt);
 const isStale = (a: Answer, d: NamespaceDescriptor, now: number) => ageOf(a, now) > d.refreshSeconds * 1000;
 const usable = (a: Answer, d: NamespaceDescriptor, now: number) =>
-  Number.isFinite(a.computedAt) && ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
+  Number.isFinite(a.computedAt) &&
+  a.computedAt >= (d.freshSince ?? 0) &&
+  ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
 
 /** Keeps `limit` items of a ranking; other answers are served whole. */
 function sliced(body: string, limit: number | null): string {
