@@ -25,7 +25,15 @@ export async function describe(env: Env, ctx: Background, namespace: string): Pr
     memo.set(namespace, { descriptor, until: now + MEMO_MS });
     return descriptor;
   }
-  const descriptor = await settle(aggregatorOf(env, namespace).describe(namespace));
+  let descriptor: NamespaceDescriptor;
+  try {
+    descriptor = await settle(aggregatorOf(env, namespace).describe(namespace));
+  } catch (error) {
+    // While the object cannot be reached, the last descriptor known here still lets stale
+    // answers be served (API.md: stale answers also when the object cannot be reached).
+    if (held) return held.descriptor;
+    throw error;
+  }
   ctx.waitUntil(remember(namespace, descriptor));
   return descriptor;
 }

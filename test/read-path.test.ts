@@ -1,0 +1,193 @@
+/**
+ * The read path: edge cache, then KV, then the object; never cold after a refresh, and a stale
+ * answer while the object fails.
+ */
+import { SELF, createExecutionContext, env, evictDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/contract";
+import worker from "../src/index";
+import { edgeKey } from "../src/read-path";
+import { freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
+
+async function warmNamespace(prefix: string): Promise<string> {
+  const ns = freshNamespace(prefix);
+  await ingestAll(ns, Array.from({ length: 300 }, (_, i) => ({ item: `item-${i % 40}`, type: i % 3 ? "view" : "like", weight: 1 + (i % 4) })));
+  await refresh(ns);
+  return ns;
+}
+
+/** Calls the Worker directly with a changed environment (an injected fault or a spy). */
+async function fetchWith(url: string, changed: Partial<Env>, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(url, init) as Request<unknown, IncomingRequestCfProperties>;
+  const res = await worker.fetch(request, { ...env, ...changed } as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** An AGGREGATOR binding whose every object is unreachable. */
+const unreachable = {
+  idFromName: (name: string) => env.AGGREGATOR.idFromName(name),
+  get: () =>
+    new Proxy({}, {
+      get: () => () => Promise.reject(new Error("injected fault: object unreachable")),
+    }),
+} as unknown as Env["AGGREGATOR"];
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("after the first refresh", () => {
+  it("answers 500 mixed reads of every window, limit, rank and type without a MISS", async () => {
+    const ns = await warmNamespace("mixed");
+    const labels = new Map<string, number>();
+    const windows = ["1h", "24h", "7d"];
+    for (let i = 0; i < 500; i++) {
+      const window = windows[i % 3]!;
+      const kind = i % 10;
+      const res =
+        kind === 0
+          ? await get(ns, "stats", { window })
+          : kind === 1
+            ? await get(ns, "dashboard")
+            : await get(ns, "trending", {
+                window,
+                limit: 1 + ((i * 37) % 100),
+                rank: i % 2 ? "top" : "rising",
+                ...(i % 4 === 0 ? { type: "view" } : {}),
+              });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      const label = res.headers.get("X-Cache")!;
+      labels.set(label, (labels.get(label) ?? 0) + 1);
+    }
+    expect(labels.get("MISS") ?? 0).toBe(0);
+    expect(labels.get("HIT-EDGE")).toBeGreaterThan(0);
+  });
+});
+
+describe("the layers", () => {
+  it("serve a repeated read from the edge, and from KV once the edge entry is gone", async () => {
+    const ns = await warmNamespace("layers");
+    const query = { window: "24h", limit: 5 };
+    const first = await get(ns, "trending", query);
+    expect(first.headers.get("X-Cache")).toBe("HIT-KV");
+    const body = await json<TrendingSnapshot>(first);
+    expect(body.items).toHaveLength(5);
+    const again = await get(ns, "trending", query);
+    expect(again.headers.get("X-Cache")).toBe("HIT-EDGE");
+    expect(await json(again)).toEqual(body);
+
+    const read = {
+      namespace: ns,
+      query: { kind: "trending", window: "24h", rank: "top", type: null } satisfies ReadQuery,
+      limit: 5,
+      descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
+    };
+    expect(await caches.default.delete(edgeKey(read))).toBe(true);
+    const afterDelete = await get(ns, "trending", query);
+    expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
+    expect(await json(afterDelete)).toEqual(body);
+  });
+
+  it("answer If-None-Match with 304 and the cache headers", async () => {
+    const ns = await warmNamespace("etag");
+    const first = await get(ns, "stats", { window: "1h" });
+    const tag = first.headers.get("ETag");
+    expect(tag).toMatch(/^"/);
+    const res = await get(ns, "stats", { window: "1h" }, { "If-None-Match": tag! });
+    expect(res.status).toBe(304);
+    expect(res.headers.get("ETag")).toBe(tag);
+    expect(res.headers.get("X-Cache")).toBe("HIT-EDGE");
+    expect(res.headers.get("X-Generation")).toBe(first.headers.get("X-Generation"));
+    const other = await get(ns, "stats", { window: "1h" }, { "If-None-Match": '"something-else"' });
+    expect(other.status).toBe(200);
+  });
+
+  it("state a max-age no longer than the refresh period", async () => {
+    const ns = await warmNamespace("maxage");
+    const res = await get(ns, "dashboard");
+    const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get("Cache-Control") ?? "")?.[1]);
+    expect(maxAge).toBeGreaterThanOrEqual(0);
+    expect(maxAge).toBeLessThanOrEqual(10);
+  });
+
+  it("share one upstream call among concurrent misses in an isolate", async () => {
+    const ns = await warmNamespace("coalesce");
+    let kvReads = 0;
+    const kv = new Proxy(env.SNAPSHOTS, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "getWithMetadata") kvReads += 1;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const url = `http://tally.test/v1/namespaces/${ns}/trending?window=7d&limit=3`;
+    const responses = await Promise.all(Array.from({ length: 12 }, () => fetchWith(url, { SNAPSHOTS: kv })));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(kvReads).toBe(1);
+  });
+});
+
+describe("a stale answer", () => {
+  it("is served with X-Stale while the object cannot be reached, from the edge and from KV", async () => {
+    const ns = await warmNamespace("stale");
+    const url = (limit: number) => `http://tally.test/v1/namespaces/${ns}/trending?window=1h&limit=${limit}`;
+    expect((await fetchWith(url(3), {})).headers.get("X-Cache")).toBe("HIT-KV"); // now at the edge too
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000); // past refreshSeconds (10 s), within staleSeconds (300 s)
+
+    const fromEdge = await fetchWith(url(3), { AGGREGATOR: unreachable });
+    expect(fromEdge.status).toBe(200);
+    expect(fromEdge.headers.get("X-Cache")).toBe("HIT-EDGE");
+    expect(fromEdge.headers.get("X-Stale")).toBe("true");
+    expect(fromEdge.headers.get("Cache-Control")).toMatch(/max-age=0/);
+
+    const fromKv = await fetchWith(url(4), { AGGREGATOR: unreachable });
+    expect(fromKv.status).toBe(200);
+    expect(fromKv.headers.get("X-Cache")).toBe("HIT-KV");
+    expect(fromKv.headers.get("X-Stale")).toBe("true");
+  });
+
+  it("is not served beyond staleSeconds: an unreachable object then answers 503", async () => {
+    const ns = await warmNamespace("expired");
+    const url = `http://tally.test/v1/namespaces/${ns}/stats?window=24h`;
+    expect((await fetchWith(url, {})).status).toBe(200);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 400_000);
+    const res = await fetchWith(url, { AGGREGATOR: unreachable });
+    expect(res.status).toBe(503);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe("unavailable");
+  });
+});
+
+describe("an object evicted right after a refresh", () => {
+  it("answers from its persisted snapshot, without computing", async () => {
+    const ns = await warmNamespace("evicted");
+    const viaObject = (path: string) =>
+      SELF.fetch(`http://localhost/v1/namespaces/${ns}/${path}`, { headers: { "X-Tally-Layer": "do" } });
+    const before = await viaObject("trending?window=7d&limit=20");
+    expect(before.headers.get("X-Cache")).toBe("HIT-DO");
+    const snapshot = await before.text();
+    await evictDurableObject(stubOf(ns));
+    for (const path of ["trending?window=7d&limit=20", "stats?window=1h", "dashboard", "trending?window=24h&rank=rising&type=view"]) {
+      const res = await viaObject(path);
+      expect(res.headers.get("X-Cache"), path).toBe("HIT-DO");
+      if (path.startsWith("trending?window=7d")) expect(await res.text()).toBe(snapshot);
+    }
+  });
+});
+
+describe("a namespace that never received an event", () => {
+  it("answers 404 namespace_not_found on every read", async () => {
+    const ns = freshNamespace("never");
+    for (const path of ["trending", "stats", "dashboard"]) {
+      const res = await get(ns, path);
+      expect(res.status).toBe(404);
+      expect((await json<{ error: { code: string } }>(res)).error.code).toBe("namespace_not_found");
+    }
+    expect((await ingest(ns, [{ item: "first" }])).status).toBe(202);
+    expect((await get(ns, "trending")).status).toBe(200);
+  });
+});
