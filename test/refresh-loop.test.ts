@@ -1,0 +1,113 @@
+/**
+ * The alarm-driven refresh loop: idempotent, self-healing, failure-tolerant, idle when there is
+ * nothing to refresh, and mirroring one KV key per snapshot. Alarms are run, never waited for.
+ */
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DEFAULT_CONFIG, type CacheReport, type StatsSnapshot, type TrendingSnapshot } from "../src/contract";
+import { mirrorKey, mirrorPrefix, plan, snapshotKey } from "../src/snapshots";
+import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
+
+const DAY = 86_400_000;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function seeded(prefix: string): Promise<string> {
+  const ns = freshNamespace(prefix);
+  await ingestAll(ns, Array.from({ length: 120 }, (_, i) => ({ item: `item-${i % 9}`, weight: 1 + (i % 2) })));
+  return ns;
+}
+
+/** The object's own snapshots, read over RPC. */
+async function snapshots(ns: string) {
+  const stub = stubOf(ns);
+  const top = await stub.read(ns, { kind: "trending", window: "1h", rank: "top", type: null });
+  const stats = await stub.read(ns, { kind: "stats", window: "24h" });
+  if (!top.ok || !stats.ok) throw new Error("read failed");
+  return { top: JSON.parse(top.value.body) as TrendingSnapshot, stats: JSON.parse(stats.value.body) as StatsSnapshot };
+}
+
+const alarmOf = (ns: string) => runInDurableObject(stubOf(ns), (_, state) => state.storage.getAlarm());
+
+describe("the refresh loop", () => {
+  it("is scheduled by the first event, within refreshSeconds", async () => {
+    const before = Date.now();
+    const ns = await seeded("loop");
+    const alarm = await alarmOf(ns);
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeGreaterThan(before);
+    expect(alarm!).toBeLessThanOrEqual(Date.now() + DEFAULT_CONFIG.refreshSeconds * 1000);
+  });
+
+  it("precomputes every planned snapshot and schedules the next run while data is held", async () => {
+    const ns = await seeded("loop");
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const held = await runInDurableObject(stubOf(ns), (_, state) =>
+      state.storage.sql.exec<{ key: string }>("SELECT key FROM snapshots").toArray().map((r) => r.key),
+    );
+    expect(held.sort()).toEqual(plan(DEFAULT_CONFIG).map(snapshotKey).sort());
+    expect(await alarmOf(ns)).not.toBeNull();
+  });
+
+  it("changes nothing when the alarm runs twice in a row", async () => {
+    const ns = await seeded("twice");
+    await runDurableObjectAlarm(stubOf(ns));
+    const first = await snapshots(ns);
+    await runDurableObjectAlarm(stubOf(ns));
+    const second = await snapshots(ns);
+    expect(second.top.items).toEqual(first.top.items);
+    expect(second.top.generation).toBe(first.top.generation);
+    expect({ events: second.stats.events, weight: second.stats.weight, byType: second.stats.byType }).toEqual({
+      events: first.stats.events,
+      weight: first.stats.weight,
+      byType: first.stats.byType,
+    });
+    expect(first.stats.events).toBe(120);
+  });
+
+  it("heals a lost alarm on restart, from stored state", async () => {
+    const ns = await seeded("heal");
+    await runInDurableObject(stubOf(ns), (_, state) => state.storage.deleteAlarm());
+    expect(await alarmOf(ns)).toBeNull();
+    await evictDurableObject(stubOf(ns));
+    await get(ns, "stats"); // any call wakes the object, and start-up reschedules
+    expect(await alarmOf(ns)).not.toBeNull();
+  });
+
+  it("catches, counts and reschedules a failing refresh", async () => {
+    const ns = await seeded("failing");
+    await runInDurableObject(stubOf(ns), (instance) => {
+      const mirror = (instance as unknown as { mirror: { write: () => Promise<void> } }).mirror;
+      mirror.write = () => Promise.reject(new Error("injected fault: KV unavailable"));
+    });
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    expect(await alarmOf(ns)).not.toBeNull();
+    const report = await json<CacheReport>(await admin("GET", ns, "cache"));
+    expect(report.refreshErrors).toBe(1);
+    expect(report.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
+  });
+
+  it("stops scheduling once every window of an idle namespace is empty", async () => {
+    const ns = await seeded("idle");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 62 * DAY); // past the 30d window and the period rising compares with
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    expect(await alarmOf(ns)).toBeNull();
+    vi.useRealTimers();
+    await ingest(ns, [{ item: "back" }]);
+    expect(await alarmOf(ns)).not.toBeNull();
+  });
+});
+
+describe("the KV mirror", () => {
+  it("holds one key per snapshot, each carrying the generation", async () => {
+    const ns = await seeded("mirror");
+    await runDurableObjectAlarm(stubOf(ns));
+    const listed = await env.SNAPSHOTS.list({ prefix: mirrorPrefix(ns) });
+    const expected = plan(DEFAULT_CONFIG).map((q) => mirrorKey(ns, 0, snapshotKey(q)));
+    expect(listed.keys.map((k) => k.name).sort()).toEqual(expected.sort());
+    for (const key of listed.keys) expect(key.name).toContain("/g0/");
+  });
+});
