@@ -8,10 +8,13 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // Tokens for tests; production tokens are secrets (README, "Operating Tally").
+        // Tokens for tests; production tokens are secrets (README, "Operating Tally"). Every
+        // token is set here, so that a developer's own .dev.vars cannot change what tests see:
+        // READ_TOKEN "" means unset (reads are public).
         bindings: {
           ADMIN_TOKEN: "test-admin",
           INGEST_TOKEN: "test-ingest",
+          READ_TOKEN: "",
           LOCAL_LAYER_SWITCH: "on",
         },
       },

@@ -2,7 +2,9 @@
  * Test support: the public HTTP contract, spoken through SELF (the Worker under test, with the
  * bindings of wrangler.toml and the tokens of vitest.config.ts).
  */
-import { SELF, env } from "cloudflare:test";
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
+import worker from "../../src/index";
 import type { NamespaceAggregator } from "../../durable-objects/namespace-aggregator";
 
 export const TOKENS = { admin: "test-admin", ingest: "test-ingest" } as const;
@@ -74,4 +76,59 @@ export function stubOf(ns: string): DurableObjectStub<NamespaceAggregator> {
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;
+}
+
+// ---- additions for the auth, admin, routing and CORS tests ----------------------------------------
+
+/** Bindings a test may set or unset for one direct call of the Worker (see `fetchWith`). */
+export interface EnvOverrides {
+  ADMIN_TOKEN?: string | undefined;
+  INGEST_TOKEN?: string | undefined;
+  READ_TOKEN?: string | undefined;
+  CORS_ORIGINS?: string;
+}
+
+/** A read token for tests that gate reads; vitest.config.ts leaves READ_TOKEN unset. */
+export const READ_TOKEN = "test-read";
+
+/**
+ * Calls the Worker directly with the test bindings changed by `overrides`, e.g. READ_TOKEN set or
+ * ADMIN_TOKEN unset. Waits for its background work, as SELF would let it finish.
+ */
+export async function fetchWith(overrides: EnvOverrides, path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const res = await worker.fetch(request, { ...env, ...overrides } as unknown as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** Any request through SELF, path relative to BASE. */
+export function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
+  return SELF.fetch(`${BASE}${path}`, { method, ...init });
+}
+
+/** The namespace exists: one event is accepted into it. */
+export async function seed(ns: string, item = "seed"): Promise<void> {
+  await ingestAll(ns, [{ item }]);
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string | null;
+  allowed?: unknown;
+  [detail: string]: unknown;
+}
+
+/** Expects the JSON error of API.md with `status` and `code`, and returns its details. */
+export async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("Content-Type") ?? "").toMatch(/^application\/json/);
+  const body = JSON.parse(text) as { error: ErrorBody };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
 }
