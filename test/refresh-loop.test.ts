@@ -89,6 +89,25 @@ describe("the refresh loop", () => {
     expect(report.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
   });
 
+  it("serves an old snapshot at once and refreshes it once behind a burst of reads", async () => {
+    const ns = await seeded("burst");
+    await runDurableObjectAlarm(stubOf(ns));
+    const before = await json<CacheReport>(await admin("GET", ns, "cache"));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 60_000); // an alarm a minute late
+    const stub = stubOf(ns);
+    const reads = await Promise.all(
+      Array.from({ length: 8 }, () => stub.read(ns, { kind: "trending", window: "24h", rank: "top", type: null })),
+    );
+    expect(reads.every((r) => r.ok && r.value.source === "HIT-DO")).toBe(true);
+    await runInDurableObject(stub, async (instance) => {
+      const object = instance as unknown as { refreshing?: Promise<number> };
+      while (object.refreshing) await object.refreshing; // every refresh the burst started
+    });
+    const after = await json<CacheReport>(await admin("GET", ns, "cache"));
+    expect(after.refreshes - before.refreshes).toBe(1);
+  });
+
   it("stops scheduling once every window of an idle namespace is empty", async () => {
     const ns = await seeded("idle");
     vi.useFakeTimers({ toFake: ["Date"] });
