@@ -54,6 +54,12 @@ export async function remember(namespace: string, descriptor: NamespaceDescripto
   await caches.default.put(edgeKey(namespace), response);
 }
 
+/** After an accepted batch: a namespace this isolate knew as unknown now exists. Unknown
+ * namespaces are only ever remembered in memory, so no cache I/O is needed on the ingest path. */
+export function noteIngested(namespace: string): void {
+  if (memo.get(namespace)?.descriptor.exists === false) memo.delete(namespace);
+}
+
 /** Forgets a namespace in this isolate and data centre, e.g. after its first event or a delete. */
 export async function forget(namespace: string): Promise<void> {
   memo.delete(namespace);

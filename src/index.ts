@@ -10,7 +10,7 @@ import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requireScope } from "./auth";
 import { MAX_BODY_BYTES, NAMESPACE_PATTERN, RANKS, WINDOWS, type NamespaceDescriptor, type Rank, type ReadQuery, type Window } from "./contract";
-import { describe, forget, remember } from "./descriptors";
+import { describe, forget, noteIngested, remember } from "./descriptors";
 import { errorResponse, invalid, notFound, TallyError } from "./errors";
 import { discard, flush } from "./read-counts";
 import { serveRead, serveThroughLayer, type LayerSwitch } from "./read-path";
@@ -101,14 +101,9 @@ app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (
   const ns = namespaceOf(c);
   const batch = parseBatch(await jsonBody(c), Date.now(), c.req.header("Idempotency-Key"));
   const result = await settle(aggregatorOf(c.env, ns).ingest(ns, batch));
-  if (!result.duplicate) c.executionCtx.waitUntil(forgetIfUnknown(ns));
+  noteIngested(ns);
   return c.json(result, result.duplicate ? 200 : 202);
 });
-
-/** A namespace this isolate knew as unknown exists after its first event. */
-async function forgetIfUnknown(ns: string): Promise<void> {
-  await forget(ns);
-}
 
 // ---- reads -------------------------------------------------------------------------------------
 
