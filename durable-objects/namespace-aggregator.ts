@@ -44,6 +44,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private namespace: string | undefined;
   private exists = false;
   private config: NamespaceConfig = DEFAULT_CONFIG;
+  /** The answers the refresh loop precomputes, by snapshot key; derived from the config. */
+  private planned = new Map<string, ReadQuery>();
   private generation = 0;
   private freshSince = 0;
   private counters: Counters = emptyCounters();
