@@ -89,7 +89,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     migrate(this.ctx.storage);
     this.namespace = this.store.getMeta<string>("namespace");
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
-    this.config = this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG;
+    this.useConfig(this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG);
     this.generation = this.store.getMeta<number>("generation") ?? 0;
     this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
@@ -175,7 +175,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.requireExisting(namespace);
       const now = Date.now();
       const key = snapshotKey(query);
-      if (!plan(this.config).some((q) => snapshotKey(q) === key)) this.demanded.set(key, { query, readAt: now });
+      if (!this.planned.has(key)) this.demanded.set(key, { query, readAt: now });
       const held = options.compute ? undefined : this.snapshots.get(key);
       if (held) {
         // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
@@ -265,7 +265,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /** Computes every planned answer and every answer read recently outside the plan. */
   private computeAll(namespace: string, at: number): [string, HeldSnapshot][] {
-    const queries = new Map(plan(this.config).map((q) => [snapshotKey(q), q]));
+    const queries = new Map(this.planned);
     for (const [key, d] of this.demanded) {
       if (at - d.readAt > DEMAND_TTL_MS) this.demanded.delete(key);
       else queries.set(key, d.query);
@@ -309,6 +309,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
+  private useConfig(config: NamespaceConfig): void {
+    this.config = config;
+    this.planned = new Map(plan(config).map((q) => [snapshotKey(q), q]));
+  }
+
   /** Cached copies computed before `at` may no longer be served (see NamespaceDescriptor). */
   private markFresh(at: number): void {
     this.freshSince = at;
@@ -325,7 +330,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const config = parseConfig(body);
       this.name(namespace);
       this.store.setMeta("config", config);
-      this.config = config;
+      this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
       return config;
     });
