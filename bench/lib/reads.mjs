@@ -1,0 +1,67 @@
+/**
+ * Measurements 1-4: the floor (GET /healthz), cached reads served from the edge, each layer alone
+ * through the local-only X-Tally-Layer switch, and compute-on-read. Every figure is also given as a
+ * ratio to the floor at the same concurrency, measured minutes apart in the same run, because the
+ * wrangler dev proxy caps local throughput and absorbs most of the absolute numbers.
+ */
+import { measure, ratio } from "./load.mjs";
+
+export const READ_NS = "bench-read";
+
+/** The three precomputed answers a dashboard client reads. */
+export const ENDPOINTS = {
+  trending: `/v1/namespaces/${READ_NS}/trending?window=24h&limit=10&rank=top`,
+  stats: `/v1/namespaces/${READ_NS}/stats?window=24h`,
+  dashboard: `/v1/namespaces/${READ_NS}/dashboard`,
+};
+
+/** Checks one read comes back from the expected layer before loading it (a wrong label would
+ * make every figure measure something else). */
+async function expectLabel(base, path, headers, want) {
+  const res = await fetch(base + path, { headers });
+  await res.text();
+  const label = res.headers.get("x-cache");
+  if (!res.ok || label !== want) throw new Error(`${path} answered ${res.status} ${label}, expected ${want}`);
+}
+
+/** 1 and 2: the floor and edge hits, interleaved per concurrency so both see the same machine. */
+export async function floorAndEdge(base, plan, log) {
+  const floor = {};
+  const edge = {};
+  for (const c of plan.connections) {
+    log(`\n[1] floor: GET /healthz, ${c} connection(s)`);
+    floor[c] = await measure(`healthz c=${c}`, { url: `${base}/healthz`, connections: c }, plan, log);
+    for (const [name, path] of Object.entries(ENDPOINTS)) {
+      log(`[2] edge hit: ${name}, ${c} connection(s)`);
+      await expectLabel(base, path, {}, "HIT-EDGE").catch(() => expectLabel(base, path, {}, "HIT-EDGE"));
+      const m = await measure(`edge ${name} c=${c}`, { url: base + path, connections: c }, plan, log);
+      m.ratioToFloor = ratio(m, floor[c]);
+      (edge[name] ??= {})[c] = m;
+      log(`  => ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor`);
+    }
+  }
+  return { floor, edge };
+}
+
+/** 3 and 4: KV alone, the object's snapshot alone, and the object computing while the client waits. */
+export async function layers(base, floor, plan, log) {
+  const out = {};
+  const want = { kv: "HIT-KV", do: "HIT-DO", compute: "MISS" };
+  for (const { endpoint, connections } of plan.layerCases) {
+    const path = ENDPOINTS[endpoint];
+    for (const layer of ["kv", "do", "compute"]) {
+      const headers = { "x-tally-layer": layer };
+      log(`\n[${layer === "compute" ? 4 : 3}] layer ${layer} alone: ${endpoint}, ${connections} connection(s)`);
+      await expectLabel(base, path, headers, want[layer]);
+      const m = await measure(`${layer} ${endpoint} c=${connections}`, { url: base + path, connections, headers }, plan, log);
+      m.ratioToFloor = floor[connections] ? ratio(m, floor[connections]) : null;
+      ((out[endpoint] ??= {})[connections] ??= {})[layer] = m;
+    }
+    const row = out[endpoint][connections];
+    // What precomputation buys: the same answer, precomputed vs computed while the client waits.
+    row.doOverCompute = ratio(row.do, row.compute);
+    row.kvOverCompute = ratio(row.kv, row.compute);
+    log(`  => snapshot/compute ${row.doOverCompute.median.toFixed(2)}x, kv/compute ${row.kvOverCompute.median.toFixed(2)}x`);
+  }
+  return out;
+}

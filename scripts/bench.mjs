@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// `npm run bench` (full, < 10 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
+// `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
+// (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
+// Not part of `npm test`. Options: --quick, --skip-core, --skip-http (for working on one half).
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startService } from "../bench/lib/server.mjs";
+import { machine } from "../bench/lib/machine.mjs";
+import { client, config, seed } from "../bench/lib/tally.mjs";
+import { floorAndEdge, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { ingest } from "../bench/lib/ingest.mjs";
+import { mix, prepareMix } from "../bench/lib/mix.mjs";
+import { writeReport } from "../bench/lib/report.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = new Set(process.argv.slice(2));
+const quick = args.has("--quick");
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+const log = (line) => console.log(line.startsWith("\n") ? `\n[${elapsed()}] ${line.slice(1)}` : line);
+
+/** Sizes of everything. Full: every case of the issue. Quick: one concurrency, shorter runs. */
+const PLAN = quick
+  ? {
+      warmup: 1, runs: 3, seconds: 1,
+      connections: [16],
+      layerCases: [{ endpoint: "trending", connections: 16 }],
+      batches: [1, 100, 1000], ingestConnections: [8],
+      readEvents: 50_000, readItems: 20_000,
+      mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
+    }
+  : {
+      warmup: 1, runs: 3, seconds: 3,
+      connections: [1, 16, 64],
+      layerCases: [
+        { endpoint: "trending", connections: 1 },
+        { endpoint: "trending", connections: 16 },
+        { endpoint: "stats", connections: 16 },
+        { endpoint: "dashboard", connections: 16 },
+        { endpoint: "trending", connections: 64 },
+      ],
+      batches: [1, 100, 1000], ingestConnections: [1, 8],
+      readEvents: 300_000, readItems: 100_000,
+      mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
+    };
+
+/** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
+function runCore(out) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", "--max-old-space-size=4096", "--import", "tsx", join(root, "bench/core.ts"), "--json", out, ...(quick ? ["--quick"] : [])],
+      { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
+    );
+    const stop = () => child.kill("SIGTERM");
+    process.once("SIGINT", stop);
+    child.on("exit", (code) => {
+      process.off("SIGINT", stop);
+      if (code === 0) resolve(JSON.parse(readFileSync(out, "utf8")));
+      else reject(new Error(`bench/core.ts exited with ${code}`));
+    });
+  });
+}
+
+async function http(results) {
+  const service = await startService(root, { log });
+  const onSignal = () => service.stop().finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const api = client(service.base, service.vars);
+    const wranglerPkg = JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8"));
+    results.machine.wrangler = wranglerPkg.version;
+
+    log(`\nseeding ${READ_NS}: ${PLAN.readEvents} events over ${PLAN.readItems} items, 7 days`);
+    await api.configure(READ_NS, config());
+    await seed(api, READ_NS, { count: PLAN.readEvents, items: PLAN.readItems, seed: 7 });
+    const refreshed = await api.refresh(READ_NS);
+    log(`  refreshed at ${refreshed.computedAt}`);
+    results.readNamespace = { events: PLAN.readEvents, items: PLAN.readItems, config: config() };
+
+    const { floor, edge } = await floorAndEdge(service.base, PLAN, log);
+    Object.assign(results, { floor, edge });
+    results.layers = await layers(service.base, floor, PLAN, log);
+    results.ingest = await ingest(service.base, api, PLAN, log);
+
+    log(`\n[8] read mix: preparing`);
+    const names = await prepareMix(api, PLAN, log);
+    results.mix = await mix(service.base, api, names, PLAN, log);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await service.stop();
+    log(`\nservice stopped`);
+  }
+}
+
+async function main() {
+  const dir = join(root, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  const results = { mode: quick ? "quick" : "full", plan: PLAN, machine: machine() };
+  log(`tally bench (${results.mode}) on ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}`);
+  if (!args.has("--skip-http")) await http(results);
+  if (!args.has("--skip-core")) {
+    log(`\n[6, 7] aggregation core (bench/core.ts, own process)`);
+    results.core = await runCore(join(dir, quick ? "core-quick.json" : "core.json"));
+  }
+  results.durationSeconds = Math.round((Date.now() - started) / 1000);
+  const file = join(dir, quick ? "quick.json" : "latest.json");
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  log(`\nwrote ${file}`);
+  // Only a full run rewrites BENCHMARKS.md: its tables must always be a full run's.
+  if (!quick) writeReport(root, results, log);
+  log(`done in ${elapsed()}`);
+}
+
+// A hard stop: the issue requires the run to end by itself, whatever hangs.
+const deadline = setTimeout(() => {
+  console.error(`bench: still running after ${quick ? 2 : 10} minutes; giving up`);
+  process.exit(2);
+}, (quick ? 120 : 600) * 1000);
+deadline.unref();
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
