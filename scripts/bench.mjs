@@ -2,7 +2,8 @@
 // `npm run bench` (full, < 10 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
 // `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
 // (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
-// Not part of `npm test`. Options: --quick, --skip-core, --skip-http (for working on one half).
+// Not part of `npm test`. Options: --quick, --skip-core, --skip-http (for working on one half),
+// --report-only (rewrite BENCHMARKS.md and the chart from bench/results/latest.json, no load).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,14 +34,13 @@ const PLAN = quick
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
     }
   : {
-      warmup: 1, runs: 3, seconds: 3,
+      warmup: 1, runs: 3, seconds: 2,
       connections: [1, 16, 64],
       layerCases: [
         { endpoint: "trending", connections: 1 },
         { endpoint: "trending", connections: 16 },
         { endpoint: "stats", connections: 16 },
         { endpoint: "dashboard", connections: 16 },
-        { endpoint: "trending", connections: 64 },
       ],
       batches: [1, 100, 1000], ingestConnections: [1, 8],
       readEvents: 300_000, readItems: 100_000,
@@ -100,6 +100,7 @@ async function http(results) {
 
 async function main() {
   const dir = join(root, "bench/results");
+  if (args.has("--report-only")) return writeReport(root, JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")), log);
   mkdirSync(dir, { recursive: true });
   const results = { mode: quick ? "quick" : "full", plan: PLAN, machine: machine() };
   log(`tally bench (${results.mode}) on ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}`);
