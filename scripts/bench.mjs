@@ -2,18 +2,20 @@
 // `npm run bench` (full, < 10 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
 // `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
 // (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
-// Not part of `npm test`. Options: --quick, --skip-core, --skip-http (for working on one half),
+// Not part of `npm test`. Options: --quick, --skip-core, --skip-http, --skip-direct (to work on one part),
 // --report-only (rewrite BENCHMARKS.md and the chart from bench/results/latest.json, no load).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startService } from "../bench/lib/server.mjs";
+import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
 import { floorAndEdge, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
+import { startDirect, startProbe } from "../bench/lib/direct.mjs";
+import { measure } from "../bench/lib/load.mjs";
 import { writeReport } from "../bench/lib/report.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,6 +34,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [8],
       readEvents: 50_000, readItems: 20_000,
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
+      direct: { connections: [16], layerCases: [], endpoints: ["trending"] },
     }
   : {
       warmup: 1, runs: 3, seconds: 2,
@@ -45,6 +48,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [1, 8],
       readEvents: 300_000, readItems: 100_000,
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
+      direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }] },
     };
 
 /** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
@@ -65,6 +69,44 @@ function runCore(out) {
   });
 }
 
+/** Fills the read namespace of measurements 2-4 and precomputes it. */
+async function seedReads(api) {
+  await api.configure(READ_NS, config());
+  await seed(api, READ_NS, { count: PLAN.readEvents, items: PLAN.readItems, seed: 7 });
+  return api.refresh(READ_NS);
+}
+
+/** The same floor, edge hits and layers without the dev proxy; optional, so a failure is reported, not fatal. */
+async function direct(results) {
+  const dlog = (line) => log(line.startsWith("\n") ? `\n(direct) ${line.slice(1)}` : line);
+  let service;
+  const onSignal = () => (service?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    log(`\n[1-4 without the dev proxy] building the Worker and serving it from workerd through Miniflare`);
+    service = await startDirect(root, log);
+    await seedReads(client(service.base, localVars(root)));
+    const plan = { ...PLAN, ...PLAN.direct };
+    const { floor, edge } = await floorAndEdge(service.base, plan, dlog);
+    results.direct = { miniflare: service.miniflare, floor, edge, layers: await layers(service.base, floor, plan, dlog) };
+    await service.stop();
+    service = await startProbe(root, service.compatibilityDate);
+    const c = plan.connections[0];
+    log(`\n(direct) a bare Worker: a constant answer, then one caches.default.match, ${c} connections`);
+    const bare = await measure(`bare floor c=${c}`, { url: `${service.base}/floor`, connections: c }, plan, log);
+    const cache = await measure(`bare cache match c=${c}`, { url: `${service.base}/cache`, connections: c }, plan, log);
+    results.direct.probe = { connections: c, floor: bare, cache };
+  } catch (error) {
+    log(`  skipped: ${error.message}`);
+    results.direct = { ...results.direct, error: error.message };
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await service?.stop().catch(() => {});
+  }
+}
+
 async function http(results) {
   const service = await startService(root, { log });
   const onSignal = () => service.stop().finally(() => process.exit(130));
@@ -76,9 +118,7 @@ async function http(results) {
     results.machine.wrangler = wranglerPkg.version;
 
     log(`\nseeding ${READ_NS}: ${PLAN.readEvents} events over ${PLAN.readItems} items, 7 days`);
-    await api.configure(READ_NS, config());
-    await seed(api, READ_NS, { count: PLAN.readEvents, items: PLAN.readItems, seed: 7 });
-    const refreshed = await api.refresh(READ_NS);
+    const refreshed = await seedReads(api);
     log(`  refreshed at ${refreshed.computedAt}`);
     results.readNamespace = { events: PLAN.readEvents, items: PLAN.readItems, config: config() };
 
@@ -105,6 +145,7 @@ async function main() {
   const results = { mode: quick ? "quick" : "full", plan: PLAN, machine: machine() };
   log(`tally bench (${results.mode}) on ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}`);
   if (!args.has("--skip-http")) await http(results);
+  if (!args.has("--skip-http") && !args.has("--skip-direct")) await direct(results);
   if (!args.has("--skip-core")) {
     log(`\n[6, 7] aggregation core (bench/core.ts, own process)`);
     results.core = await runCore(join(dir, quick ? "core-quick.json" : "core.json"));

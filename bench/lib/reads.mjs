@@ -32,7 +32,7 @@ export async function floorAndEdge(base, plan, log) {
   for (const c of plan.connections) {
     log(`\n[1] floor: GET /healthz, ${c} connection(s)`);
     floor[c] = await measure(`healthz c=${c}`, { url: `${base}/healthz`, connections: c }, plan, log);
-    for (const [name, path] of Object.entries(ENDPOINTS)) {
+    for (const [name, path] of Object.entries(ENDPOINTS).filter(([n]) => !plan.endpoints || plan.endpoints.includes(n))) {
       log(`[2] edge hit: ${name}, ${c} connection(s)`);
       await expectLabel(base, path, {}, "HIT-EDGE").catch(() => expectLabel(base, path, {}, "HIT-EDGE"));
       const m = await measure(`edge ${name} c=${c}`, { url: base + path, connections: c }, plan, log);

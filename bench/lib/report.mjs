@@ -59,7 +59,43 @@ health check that does nothing: the target is ${met === all ? "**met**" : `**mis
     met === all
       ? ""
       : " What limits it here: an edge hit still runs the Worker (routing, the namespace descriptor, a `caches.default` lookup, a body copy) where `/healthz` returns a constant, and under `wrangler dev` the Cache API is emulated by miniflare as a Durable Object over SQLite, so every edge hit adds an internal request and a storage read that the platform's native cache does not. On 2 shared cores, with the dev proxy, workerd and the load generator competing for CPU, that extra work shows directly in requests/s."
+  }${
+    met < all && r.direct?.probe
+      ? ` The section without the dev proxy below measures this: a bare Worker doing nothing but one local \`caches.default.match\` serves ${num(r.direct.probe.cache.rps.median / r.direct.probe.floor.rps.median, 2)}× its own floor.`
+      : ""
   }`;
+}
+
+function directSection(r) {
+  const d = r.direct;
+  if (!d || d.error || !d.floor) return d?.error ? `## 1–4 without the dev proxy\nSkipped in this run: ${d.error}` : "";
+  const c = Object.keys(d.floor)[0];
+  const floor = d.floor[c];
+  const row = (what, m) => [what, spread(m.rps), spread(m.p50), spread(m.p99), ratioText({ median: m.rps.median / floor.rps.median, min: m.rps.min / floor.rps.max, max: m.rps.max / floor.rps.min })];
+  const rows = [row("floor: `GET /healthz`", floor)];
+  for (const [name, byC] of Object.entries(d.edge)) rows.push(row(`edge hit: ${name}`, byC[c]));
+  for (const [endpoint, byC] of Object.entries(d.layers ?? {})) {
+    const l = byC[c];
+    if (l) rows.push(row(`KV alone: ${endpoint}`, l.kv), row(`object snapshot alone: ${endpoint}`, l.do), row(`compute-on-read: ${endpoint}`, l.compute));
+  }
+  const p = d.probe;
+  const edgeBest = Math.max(...Object.values(d.edge).map((b) => b[c].rps.median / floor.rps.median));
+  const probeRatio = p ? p.cache.rps.median / p.floor.rps.median : NaN;
+  const wrangler = r.floor[c]?.rps.median;
+  return `## 1–4 without the dev proxy (workerd through Miniflare)
+The same Worker, bundled by \`wrangler deploy --dry-run\` and served straight from workerd through the Miniflare API
+(miniflare ${d.miniflare}, the version wrangler depends on), with the same data, at ${c} connections. The Cache API and KV
+are still miniflare's local emulations.
+
+${table(["read", "requests/s", "p50 ms", "p99 ms", "ratio to this floor"], rows)}
+${p ? `
+A bare Worker on the same runtime, for comparison: a constant answer ${spread(p.floor.rps)} requests/s; one
+\`caches.default.match\` of an 800-byte entry and nothing else ${spread(p.cache.rps)} requests/s, ${num(probeRatio, 2)}× its floor.
+` : ""}
+Without the proxy the floor rises from ${int(wrangler)} to ${int(floor.rps.median)} requests/s, so under \`wrangler dev\` the proxy,
+not Tally, caps the floor and the cached reads above. Here an edge hit reaches ${num(edgeBest, 2)}× the floor at best${p ? `, while a Worker that does nothing but one
+local cache lookup reaches ${num(probeRatio, 2)}× its own: most of an edge hit's local cost is the emulated Cache API, which
+production replaces with the data centre's native cache` : ""}.`;
 }
 
 function layerSection(r) {
@@ -201,6 +237,7 @@ export function render(r) {
     floorSection(r),
     edgeSection(r),
     layerSection(r),
+    directSection(r),
     ingestSection(r),
     r.core ? coreSection(r.core, Math.max(0, ...Object.values(r.ingest?.[1000] ?? {}).map((m) => m.eventsPerSec.median))) : "",
     r.core ? accuracySection(r.core) : "",
