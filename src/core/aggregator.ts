@@ -3,7 +3,7 @@
  * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
  */
 import type { RankedItem, TallyEvent, TypeTotals, Window } from "../contract";
-import { Bucket, type BucketState } from "./bucket";
+import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
 import { merge, rankRising, rankTop } from "./ranking";
@@ -75,9 +75,11 @@ export class Aggregator {
   }
 
   ingest(events: readonly TallyEvent[], now: number): void {
+    const oldest = TIERS.map((tier) => oldestKept(now, tier));
+    const current = TIERS.map((tier) => bucketStart(now, tier));
     for (const event of events) {
       if (event.ts >= now) this.pending.push(event);
-      else this.count(event, now);
+      else this.count(event, oldest, current);
     }
   }
 
@@ -86,12 +88,15 @@ export class Aggregator {
     return this.pending;
   }
 
-  private count(event: TallyEvent, now: number): void {
+  /** Counts one event in every tier that keeps its time: `oldest[i]` and `current[i]` are the
+   * starts of tier i's oldest kept bucket and of its current one. */
+  private count(event: TallyEvent, oldest: readonly number[], current: readonly number[]): void {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
-    for (const tier of TIERS) {
+    for (let i = 0; i < TIERS.length; i++) {
+      const tier = TIERS[i]!;
       const start = bucketStart(event.ts, tier);
-      if (start < oldestKept(now, tier)) continue; // no window of this tier reaches that far back
+      if (start < oldest[i]!) continue; // no window of this tier reaches that far back
       const ring = this.rings.get(tier.name)!;
       let bucket = ring.get(start);
       if (!bucket) {
@@ -99,6 +104,7 @@ export class Aggregator {
         ring.set(start, bucket);
       }
       bucket.add(event, itemHash, actorHash, this.declared);
+      if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
   }
 
@@ -108,7 +114,7 @@ export class Aggregator {
       const due = this.pending.filter((e) => e.ts < now);
       if (due.length > 0) {
         this.pending = this.pending.filter((e) => e.ts >= now);
-        for (const event of due) this.count(event, now);
+        this.ingest(due, now);
       }
     }
     for (const tier of TIERS) {

@@ -2,6 +2,10 @@
  * One time bucket of one tier: what every window is assembled from.
  * It holds a Space-Saving summary over all types, one per declared type, exact totals per
  * type, and HyperLogLog registers for unique items and actors.
+ *
+ * While every event of a bucket had the same type, the all-types summary is also that type's
+ * summary: the type's own copy is made, exactly, only when a second type arrives. Most buckets of
+ * a single-type stream thus do half the Space-Saving work.
  */
 import type { TallyEvent, TypeTotals } from "../contract";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
@@ -19,6 +23,8 @@ export interface BucketState {
   typed: [string, SpaceSavingState, number][];
   items: HyperLogLogState;
   actors: HyperLogLogState;
+  /** The one type of every event so far, if there was only one. */
+  sole?: string;
 }
 
 /** What a bucket says about one item ranking: its summary, or only a bound when it has none. */
@@ -35,6 +41,8 @@ export class Bucket {
   readonly untracked = new Map<string, number>();
   /** Changed since the last checkpoint. */
   dirty = true;
+  /** undefined: no event yet; a type: every event had it; null: several types. */
+  private sole: string | null | undefined;
 
   constructor(
     readonly start: number,
@@ -50,8 +58,12 @@ export class Bucket {
   /** Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier. */
   add(event: TallyEvent, itemHash: number, actorHash: number | undefined, declared: ReadonlySet<string>): void {
     this.dirty = true;
+    if (this.sole !== event.type) {
+      if (this.sole === undefined) this.sole = event.type;
+      else if (this.sole !== null) this.split(declared);
+    }
     this.summary.add(event.item, event.weight);
-    if (declared.has(event.type)) {
+    if (this.sole === null && declared.has(event.type)) {
       let typed = this.typed.get(event.type);
       if (!typed) {
         // A bucket that already counted this type before it was declared cannot answer exactly
@@ -74,20 +86,32 @@ export class Bucket {
     if (actorHash !== undefined) this.actors.addHash(actorHash);
   }
 
+  /** A second type arrived: the first one gets its own summary, an exact copy of the shared one. */
+  private split(declared: ReadonlySet<string>): void {
+    const only = this.sole as string;
+    if (declared.has(only)) this.typed.set(only, SpaceSaving.fromJSON(this.summary.toJSON()));
+    this.sole = null;
+  }
+
   /** The ranking source for `type` (null: all types). */
   partFor(type: string | null): SummaryPart {
-    if (type === null) return { summary: this.summary, floor: this.summary.floor };
+    if (type === null || type === this.sole) return { summary: this.summary, floor: this.summary.floor };
     const typed = this.typed.get(type);
     if (!typed) return { summary: undefined, floor: this.totals.get(type)?.weight ?? 0 };
     // Events of the type counted before its summary existed may belong to any item.
     return { summary: typed, floor: typed.floor + (this.untracked.get(type) ?? 0) };
   }
 
-  /** Seals a past bucket: a summary that already overflowed keeps only its largest counters. */
-  seal(): boolean {
+  /**
+   * Seals a past bucket: a summary that already overflowed keeps only its largest counters.
+   * Ingest calls it with a higher `above` for past buckets it writes to, so that a backfill cannot
+   * fill every past bucket to capacity before the next refresh seals them; the margin spaces the
+   * trims out.
+   */
+  seal(above = SEALED_KEEP): boolean {
     let trimmed = false;
     for (const summary of [this.summary, ...this.typed.values()]) {
-      if (summary.lossy && summary.size > SEALED_KEEP) {
+      if (summary.lossy && summary.size > above) {
         summary.trim(SEALED_KEEP);
         trimmed = true;
       }
@@ -104,6 +128,7 @@ export class Bucket {
       typed: [...this.typed].map(([type, s]) => [type, s.toJSON(), this.untracked.get(type) ?? 0]),
       items: this.items.toJSON(),
       actors: this.actors.toJSON(),
+      ...(typeof this.sole === "string" ? { sole: this.sole } : {}),
     };
   }
 
@@ -119,6 +144,7 @@ export class Bucket {
       bucket.typed.set(type, SpaceSaving.fromJSON(s));
       if (untracked > 0) bucket.untracked.set(type, untracked);
     }
+    bucket.sole = state.sole ?? (state.totals.length === 0 ? undefined : null);
     bucket.dirty = false;
     return bucket;
   }

@@ -94,9 +94,29 @@ describe("the aggregator", () => {
     }
   });
 
-  it("bounds a type declared after some of its events were counted", () => {
+  it("answers a type exactly while every event of its buckets had that type, even declared late", () => {
     const agg = new Aggregator({ capacity: 10, types: [] });
-    agg.ingest([ev("a", T0 - 3 * MINUTE, 2, "like")], T0);
+    agg.ingest([ev("a", T0 - 3 * MINUTE, 2, "like"), ev("b", T0 - 3 * MINUTE, 1, "like")], T0);
+    agg.configure({ capacity: 10, types: ["like"] });
+    const answer = agg.top("1h", "like", T0, 10);
+    expect(answer.exact).toBe(true);
+    expect(answer.items.map(({ item, score }) => ({ item, score }))).toEqual([{ item: "a", score: 2 }, { item: "b", score: 1 }]);
+    expect(agg.top("1h", "view", T0, 10).items).toEqual([]);
+  });
+
+  it("keeps a declared type exact when a second type joins its bucket", () => {
+    const agg = new Aggregator({ capacity: 10, types: ["view"] });
+    agg.ingest([ev("a", T0 - 3 * MINUTE, 2, "view"), ev("b", T0 - 3 * MINUTE, 1, "view"), ev("c", T0 - 3 * MINUTE, 5, "like")], T0);
+    agg.ingest([ev("b", T0 - 3 * MINUTE, 4, "view")], T0);
+    const views = agg.top("1h", "view", T0, 10);
+    expect(views.exact).toBe(true);
+    expect(views.items.map(({ item, score }) => ({ item, score }))).toEqual([{ item: "b", score: 5 }, { item: "a", score: 2 }]);
+    expect(agg.top("1h", null, T0, 1).items[0]).toMatchObject({ item: "b", score: 5 });
+  });
+
+  it("bounds a type declared after some of its events were counted among other types", () => {
+    const agg = new Aggregator({ capacity: 10, types: [] });
+    agg.ingest([ev("a", T0 - 3 * MINUTE, 2, "like"), ev("c", T0 - 3 * MINUTE, 1, "view")], T0);
     agg.configure({ capacity: 10, types: ["like"] });
     agg.ingest([ev("b", T0 - 2 * MINUTE, 1, "like")], T0);
     const answer = agg.top("1h", "like", T0, 10);
