@@ -1,6 +1,6 @@
 /**
- * The layered read path: the data centre's cache (caches.default), then the KV mirror, then the
- * namespace's object. Every layer's copy carries its snapshot's `computedAt`, and freshness is
+ * The layered read path: the edge (this isolate's memory of hot answers, then the data centre's
+ * cache, caches.default), then the KV mirror, then the namespace's object. Every layer's copy carries its snapshot's `computedAt`, and freshness is
  * judged from it: the Cache API ignores stale-while-revalidate, so it is built here by hand.
  *
  * - age <= refreshSeconds: fresh, served as is;
@@ -14,6 +14,7 @@ import { aggregatorOf, settle } from "./rpc";
 import { mirrorKey, snapshotKey } from "./snapshots";
 import type { MirrorMetadata } from "../durable-objects/mirror";
 import { TallyError } from "./errors";
+import { forget, keep, recall } from "./hot-answers";
 
 export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 
@@ -61,28 +62,47 @@ export async function serveRead(env: Env, ctx: Background, read: Read): Promise<
   const { namespace, descriptor } = read;
   const now = Date.now();
   const key = edgeKey(read);
-  const cached = await caches.default.match(key);
-  if (cached) {
-    const answer: Answer = {
-      body: await cached.text(),
-      computedAt: Number(cached.headers.get(COMPUTED_AT)),
-      generation: descriptor.generation,
-      label: "HIT-EDGE",
-    };
-    if (usable(answer, descriptor, now)) {
-      countRead(namespace, "edge", true);
-      flushIfDue(env, ctx, namespace);
-      if (isStale(answer, descriptor, now)) ctx.waitUntil(revalidate(env, read, key));
-      return respond(answer, read, now);
-    }
+  const atEdge = await fromEdge(key, descriptor, now);
+  if (atEdge) {
+    countRead(namespace, "edge", true);
+    flushIfDue(env, ctx, namespace);
+    if (isStale(atEdge, descriptor, now)) ctx.waitUntil(revalidate(env, read, key));
+    return respond(atEdge, read, now);
   }
   countRead(namespace, "edge", false);
-  const answer = await coalesce(key, () => fromUpstream(env, ctx, read, key));
-  countUpstream(namespace, answer.label);
+  const upstream = await coalesce(key, () => fromUpstream(env, ctx, read, key));
+  countUpstream(namespace, upstream.label);
   flushIfDue(env, ctx, namespace);
-  const response = respond(answer, read, now);
-  await keepAtEdge(key, response, read, now);
-  return response;
+  const answer = { ...upstream, body: sliced(upstream.body, read.limit) };
+  await keepAtEdge(key, answer, read, now);
+  return respond(answer, read, now);
+}
+
+/** The edge layer: this isolate's hot answers, then the data centre's cache. Both hold the bytes
+ * served (already cut to `limit`) and are judged by the same freshness rules. */
+async function fromEdge(key: string, descriptor: NamespaceDescriptor, now: number): Promise<Answer | undefined> {
+  const hot = recall(key);
+  if (hot) {
+    const answer: Answer = { ...hot, generation: descriptor.generation, label: "HIT-EDGE" };
+    if (usable(answer, descriptor, now)) return answer;
+  }
+  const cached = await caches.default.match(key);
+  if (!cached) return undefined;
+  const answer: Answer = {
+    body: await cached.text(),
+    computedAt: Number(cached.headers.get(COMPUTED_AT)),
+    generation: descriptor.generation,
+    label: "HIT-EDGE",
+  };
+  if (!usable(answer, descriptor, now)) return undefined;
+  keep(key, answer);
+  return answer;
+}
+
+/** Drops an answer from both tiers of the edge in this isolate and data centre. */
+export async function dropFromEdge(key: string): Promise<boolean> {
+  forget(key);
+  return caches.default.delete(key);
 }
 
 /** Which layers a read reached, by where its answer came from. */
@@ -120,8 +140,7 @@ async function readObject(env: Env, read: Read, compute: boolean): Promise<Answe
 async function revalidate(env: Env, read: Read, key: string): Promise<void> {
   try {
     const answer = await readObject(env, read, false);
-    const now = Date.now();
-    await keepAtEdge(key, respond(answer, read, now), read, now);
+    await keepAtEdge(key, { ...answer, body: sliced(answer.body, read.limit) }, read, Date.now());
   } catch (error) {
     console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
   }
@@ -142,8 +161,8 @@ function sliced(body: string, limit: number | null): string {
   return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
 }
 
+/** The HTTP answer; `answer.body` is already cut to `read.limit`. */
 function respond(answer: Answer, read: Read, now: number): Response {
-  const body = answer.label === "HIT-EDGE" ? answer.body : sliced(answer.body, read.limit);
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const maxAge = Math.max(0, Math.floor(refreshSeconds - age / 1000));
@@ -156,24 +175,23 @@ function respond(answer: Answer, read: Read, now: number): Response {
     [COMPUTED_AT]: String(answer.computedAt),
   });
   if (isStale(answer, read.descriptor, now)) headers.set("X-Stale", "true");
-  return new Response(body, { headers });
+  return new Response(answer.body, { headers });
 }
 
-/** Stores the answer in this data centre's cache for as long as it stays usable. */
-async function keepAtEdge(key: string, response: Response, read: Read, now: number): Promise<void> {
-  const computedAt = Number(response.headers.get(COMPUTED_AT));
+/** Stores the answer at the edge, in memory and in the data centre's cache, for as long as it
+ * stays usable. `answer.body` is already cut to the read's limit. */
+async function keepAtEdge(key: string, answer: Answer, read: Read, now: number): Promise<void> {
   const { refreshSeconds, staleSeconds } = read.descriptor;
-  const ttl = Math.floor(refreshSeconds + staleSeconds - (now - computedAt) / 1000);
+  const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
   if (ttl <= 0) return;
-  const copy = new Response(response.clone().body, response);
-  copy.headers.set("Cache-Control", `public, max-age=${ttl}`);
-  copy.headers.delete("X-Stale");
-  await caches.default.put(key, copy);
+  keep(key, answer);
+  const headers = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": `public, max-age=${ttl}` };
+  await caches.default.put(key, new Response(answer.body, { headers: { ...headers, [COMPUTED_AT]: String(answer.computedAt) } }));
 }
 
 /** Local-only: one layer alone, never counted and never stored at the edge. */
 export async function serveThroughLayer(env: Env, read: Read, layer: LayerSwitch): Promise<Response> {
   const answer = layer === "kv" ? await readKv(env, read) : await readObject(env, read, layer === "compute");
   if (!answer) throw new TallyError(404, "not_in_layer", `The ${layer} layer holds no copy of this answer yet.`);
-  return respond(answer, read, Date.now());
+  return respond({ ...answer, body: sliced(answer.body, read.limit) }, read, Date.now());
 }

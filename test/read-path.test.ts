@@ -6,7 +6,7 @@ import { SELF, createExecutionContext, env, evictDurableObject, waitOnExecutionC
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/contract";
 import worker from "../src/index";
-import { edgeKey } from "../src/read-path";
+import { dropFromEdge, edgeKey } from "../src/read-path";
 import { freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
@@ -85,7 +85,7 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await caches.default.delete(edgeKey(read))).toBe(true);
+    expect(await dropFromEdge(edgeKey(read))).toBe(true);
     const afterDelete = await get(ns, "trending", query);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);
