@@ -162,7 +162,7 @@ function coreSection(core, httpBest) {
   const fast = core.scale.filter((s) => s.eventsPerSec.median >= 500_000).map((s) => int(s.items));
   const liveMem = live ? live.heapMB + live.arrayBuffersMB : NaN;
   return `## 6. The aggregation core alone (\`npm run bench:core\`)
-Pure TypeScript in Node (one thread = one core), capacity 5000, Zipf(1.0) items with every item of the universe
+Pure TypeScript in Node (one thread = one core), capacity 5000, one type (\`view\`), Zipf(1.0) items with every item of the universe
 occurring, timestamps over the last 7 days, batches of 1000. *live*: events in time order, each batch ingested at its
 own time and followed by \`advance()\`, as a namespace receives them (timed: \`ingest\` + \`advance\`). *backfill*: the whole
 week at once in random order, nothing sealed until the end (the peak). Memory is measured after a forced GC: JS heap
@@ -176,10 +176,11 @@ ${table(["distinct items", "mode", "events", "events/s", "heap MB", "ArrayBuffer
 | heap < 64 MB, 1M items over 7 days | live: ${num(liveMem)} MB (heap ${num(live?.heapMB)} + ArrayBuffers ${num(live?.arrayBuffersMB)}); backfill peak: ${num(back ? back.heapMB + back.arrayBuffersMB : NaN)} MB, ${num(back?.sealedMB)} MB once sealed | ${verdict(liveMem < 64)} live${back ? `, ${verdict(back.heapMB + back.arrayBuffersMB < 64)} at the backfill peak` : ""} |
 | every window's top 100 < 250 ms, 1M items | ${num(live?.top100AllWindowsMs.median)} ms | ${verdict(live && live.top100AllWindowsMs.median < 250)} |
 
-Per event the core updates 4 tiers × 2 Space-Saving summaries (all types and the event's type) and the HyperLogLogs, so
-its rate falls as distinct items grow: with few items the summaries stay small and warm in the CPU cache; with 100k and more they
-are full, every new item evicts one (a heap sift plus Map delete and insert), and the maps no longer fit in cache.
-What limits it is that per-event work, not the computing of answers: the refresh of all 26 snapshots stays well under a second.
+Every event updates one bucket in each of 4 tiers: its Space-Saving summary (a second one per type once a bucket holds
+several types; these streams have one) and its HyperLogLogs. The rate falls as distinct items grow: with few items the
+summaries stay small and warm in the CPU cache; with 100k and more they are full, every new item evicts one (a heap sift
+plus a Map delete and insert), and the maps no longer fit in cache. That per-event work is what limits it; computing
+answers is not: a full refresh of all 26 snapshots takes well under a second.
 A user feels this as the ceiling of one namespace's ingest: ${int(live?.eventsPerSec.median)} events/s of CPU at 1M distinct
 items${httpBest ? `, against ${int(httpBest)} events/s measured through HTTP in 5` : ""}.`;
 }
