@@ -58,7 +58,7 @@ A precomputed read answered from the data centre's cache serves ${num(worst, 2)}
 health check that does nothing: the target is ${met === all ? "**met**" : `**missed** in ${all - met} of ${all} cases`}.${
     met === all
       ? ""
-      : " What limits it here: an edge hit still runs the Worker (routing, the namespace descriptor, a `caches.default` lookup, a body copy) where `/healthz` returns a constant, and under `wrangler dev` the Cache API is emulated by miniflare as a Durable Object over SQLite, so every edge hit adds an internal request and a storage read that the platform's native cache does not. On 2 shared cores, with the dev proxy, workerd and the load generator competing for CPU, that extra work shows directly in requests/s."
+      : " What limits it here: an edge hit still runs the Worker (routing, the namespace descriptor, the answer's lookup, a response with its headers) where `/healthz` returns a constant, and under `wrangler dev` an answer looked up in the Cache API goes to miniflare's emulation, a Durable Object over SQLite: an internal request and a storage read that the platform's native cache does not cost. On 2 shared cores, with the dev proxy, workerd and the load generator competing for CPU, that extra work shows directly in requests/s."
   }${
     met < all && r.direct?.probe
       ? ` The section without the dev proxy below measures this: a bare Worker doing nothing but one local \`caches.default.match\` serves ${num(r.direct.probe.cache.rps.median / r.direct.probe.floor.rps.median, 2)}× its own floor.`
@@ -93,9 +93,15 @@ A bare Worker on the same runtime, for comparison: a constant answer ${spread(p.
 \`caches.default.match\` of an 800-byte entry and nothing else ${spread(p.cache.rps)} requests/s, ${num(probeRatio, 2)}× its floor.
 ` : ""}
 Without the proxy the floor rises from ${int(wrangler)} to ${int(floor.rps.median)} requests/s, so under \`wrangler dev\` the proxy,
-not Tally, caps the floor and the cached reads above. Here an edge hit reaches ${num(edgeBest, 2)}× the floor at best${p ? `, while a Worker that does nothing but one
-local cache lookup reaches ${num(probeRatio, 2)}× its own: most of an edge hit's local cost is the emulated Cache API, which
-production replaces with the data centre's native cache` : ""}.`;
+not Tally, caps the floor and the cached reads above. Here an edge hit reaches ${num(edgeBest, 2)}× the floor at best${
+    !p
+      ? "."
+      : edgeBest > probeRatio + 0.1
+        ? `, more than a Worker doing nothing but one local cache lookup (${num(probeRatio, 2)}× its own floor): hot answers are served
+from the isolate's memory before \`caches.default\` is asked, and what remains is the Worker's own routing and response work.`
+        : `, while a Worker that does nothing but one local cache lookup reaches ${num(probeRatio, 2)}× its own: most of an edge hit's
+local cost is the emulated Cache API, which production replaces with the data centre's native cache.`
+  }`;
 }
 
 function layerSection(r) {
