@@ -56,6 +56,8 @@ export interface CheckpointDelta {
 
 export class Aggregator {
   private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
+  /** The same rings, in the order of TIERS, for the per-event loop. */
+  private readonly ringList = TIERS.map((t) => this.rings.get(t.name)!);
   private expired: { tier: TierName; start: number }[] = [];
   /** Events stamped at or after the time they were accepted: counted once time reaches them, so
    * that a window ending at `to` never includes an event with `ts >= to` (API.md, "Windows"). */
@@ -97,7 +99,7 @@ export class Aggregator {
       const tier = TIERS[i]!;
       const start = bucketStart(event.ts, tier);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
-      const ring = this.rings.get(tier.name)!;
+      const ring = this.ringList[i]!;
       let bucket = ring.get(start);
       if (!bucket) {
         bucket = Bucket.empty(start, this.capacity);

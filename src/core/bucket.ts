@@ -34,6 +34,13 @@ export interface SummaryPart {
   floor: number;
 }
 
+/** Cuts an overflowed summary holding more than `above` counters back to SEALED_KEEP. */
+function cut(summary: SpaceSaving, above: number): boolean {
+  if (!summary.lossy || summary.size <= above) return false;
+  summary.trim(SEALED_KEEP);
+  return true;
+}
+
 export class Bucket {
   readonly totals = new Map<string, TypeTotals>();
   readonly typed = new Map<string, SpaceSaving>();
@@ -109,13 +116,9 @@ export class Bucket {
    * trims out.
    */
   seal(above = SEALED_KEEP): boolean {
-    let trimmed = false;
-    for (const summary of [this.summary, ...this.typed.values()]) {
-      if (summary.lossy && summary.size > above) {
-        summary.trim(SEALED_KEEP);
-        trimmed = true;
-      }
-    }
+    // Called per event on past buckets during ingest: no allocation on the common no-op path.
+    let trimmed = cut(this.summary, above);
+    if (this.typed.size > 0) for (const summary of this.typed.values()) trimmed = cut(summary, above) || trimmed;
     if (trimmed) this.dirty = true;
     return trimmed;
   }
