@@ -61,7 +61,7 @@ events over ${int(r.readNamespace.items)} items. Target: at least 0.8 of the flo
 
 ${table(["answer", "connections", "requests/s", "p50 ms", "p99 ms", "ratio to floor", "target ≥ 0.8"], rows)}
 
-A precomputed read answered from the data centre's cache serves ${num(worst, 2)}× to ${num(best, 2)}× the requests/s of a
+A precomputed read answered at the edge (the isolate's memory, else the data centre's cache) serves ${num(worst, 2)}× to ${num(best, 2)}× the requests/s of a
 health check that does nothing: the target is ${met === all ? "**met**" : `**missed** in ${all - met} of ${all} cases`}.${
     met === all
       ? ""
