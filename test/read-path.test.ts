@@ -2,27 +2,17 @@
  * The read path: edge cache, then KV, then the object; never cold after a refresh, and a stale
  * answer while the object fails.
  */
-import { SELF, createExecutionContext, env, evictDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/contract";
-import worker from "../src/index";
 import { dropFromEdge, edgeKey } from "../src/read-path";
-import { freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
+import { fetchWith, freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
   const ns = freshNamespace(prefix);
   await ingestAll(ns, Array.from({ length: 300 }, (_, i) => ({ item: `item-${i % 40}`, type: i % 3 ? "view" : "like", weight: 1 + (i % 4) })));
   await refresh(ns);
   return ns;
-}
-
-/** Calls the Worker directly with a changed environment (an injected fault or a spy). */
-async function fetchWith(url: string, changed: Partial<Env>, init: RequestInit = {}): Promise<Response> {
-  const ctx = createExecutionContext();
-  const request = new Request(url, init) as Request<unknown, IncomingRequestCfProperties>;
-  const res = await worker.fetch(request, { ...env, ...changed } as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
 }
 
 /** An AGGREGATOR binding whose every object is unreachable. */
@@ -123,8 +113,8 @@ describe("the layers", () => {
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const url = `http://tally.test/v1/namespaces/${ns}/trending?window=7d&limit=3`;
-    const responses = await Promise.all(Array.from({ length: 12 }, () => fetchWith(url, { SNAPSHOTS: kv })));
+    const path = `/v1/namespaces/${ns}/trending?window=7d&limit=3`;
+    const responses = await Promise.all(Array.from({ length: 12 }, () => fetchWith({ SNAPSHOTS: kv }, path)));
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(kvReads).toBe(1);
   });
@@ -133,18 +123,18 @@ describe("the layers", () => {
 describe("a stale answer", () => {
   it("is served with X-Stale while the object cannot be reached, from the edge and from KV", async () => {
     const ns = await warmNamespace("stale");
-    const url = (limit: number) => `http://tally.test/v1/namespaces/${ns}/trending?window=1h&limit=${limit}`;
-    expect((await fetchWith(url(3), {})).headers.get("X-Cache")).toBe("HIT-KV"); // now at the edge too
+    const path = (limit: number) => `/v1/namespaces/${ns}/trending?window=1h&limit=${limit}`;
+    expect((await fetchWith({}, path(3))).headers.get("X-Cache")).toBe("HIT-KV"); // now at the edge too
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 30_000); // past refreshSeconds (10 s), within staleSeconds (300 s)
 
-    const fromEdge = await fetchWith(url(3), { AGGREGATOR: unreachable });
+    const fromEdge = await fetchWith({ AGGREGATOR: unreachable }, path(3));
     expect(fromEdge.status).toBe(200);
     expect(fromEdge.headers.get("X-Cache")).toBe("HIT-EDGE");
     expect(fromEdge.headers.get("X-Stale")).toBe("true");
     expect(fromEdge.headers.get("Cache-Control")).toMatch(/max-age=0/);
 
-    const fromKv = await fetchWith(url(4), { AGGREGATOR: unreachable });
+    const fromKv = await fetchWith({ AGGREGATOR: unreachable }, path(4));
     expect(fromKv.status).toBe(200);
     expect(fromKv.headers.get("X-Cache")).toBe("HIT-KV");
     expect(fromKv.headers.get("X-Stale")).toBe("true");
@@ -152,11 +142,11 @@ describe("a stale answer", () => {
 
   it("is not served beyond staleSeconds: an unreachable object then answers 503", async () => {
     const ns = await warmNamespace("expired");
-    const url = `http://tally.test/v1/namespaces/${ns}/stats?window=24h`;
-    expect((await fetchWith(url, {})).status).toBe(200);
+    const path = `/v1/namespaces/${ns}/stats?window=24h`;
+    expect((await fetchWith({}, path)).status).toBe(200);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 400_000);
-    const res = await fetchWith(url, { AGGREGATOR: unreachable });
+    const res = await fetchWith({ AGGREGATOR: unreachable }, path);
     expect(res.status).toBe(503);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe("unavailable");
   });

@@ -80,13 +80,12 @@ export async function json<T = Record<string, unknown>>(res: Response): Promise<
 
 // ---- additions for the auth, admin, routing and CORS tests ----------------------------------------
 
-/** Bindings a test may set or unset for one direct call of the Worker (see `fetchWith`). */
-export interface EnvOverrides {
-  ADMIN_TOKEN?: string | undefined;
-  INGEST_TOKEN?: string | undefined;
+/** Bindings a test may set, unset or replace (an injected fault, a spy) for one direct call of
+ * the Worker (see `fetchWith`). */
+export type EnvOverrides = { [K in Exclude<keyof Env, "CORS_ORIGINS">]?: Env[K] | undefined } & {
   READ_TOKEN?: string | undefined;
   CORS_ORIGINS?: string;
-}
+};
 
 /** A read token for tests that gate reads; vitest.config.ts leaves READ_TOKEN unset. */
 export const READ_TOKEN = "test-read";
