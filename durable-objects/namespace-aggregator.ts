@@ -153,7 +153,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  describe(namespace: string): Promise<Outcome<NamespaceDescriptor>> {
+  describe(_namespace: string): Promise<Outcome<NamespaceDescriptor>> {
     return this.run(() => ({
       exists: this.exists,
       generation: this.generation,
@@ -320,7 +320,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.store.setMeta("freshSince", at);
   }
 
-  getConfig(namespace: string): Promise<Outcome<NamespaceConfig>> {
+  getConfig(_namespace: string): Promise<Outcome<NamespaceConfig>> {
     return this.run(() => this.config);
   }
 
@@ -337,7 +337,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Adds a Worker isolate's batch of read counts. */
-  recordReads(namespace: string, counts: Partial<ReadCounts>): Promise<Outcome<null>> {
+  recordReads(_namespace: string, counts: Partial<ReadCounts>): Promise<Outcome<null>> {
     return this.run(() => {
       if (!this.exists) return null; // reads of unknown namespaces leave no trace
       addReadCounts(this.counters.reads, counts);
