@@ -11,7 +11,17 @@ import { aggregatorOf, settle } from "./rpc";
 /** Isolate memory answers for this long: short, because other isolates may change the namespace. */
 const MEMO_MS = 1000;
 
+/** Namespaces remembered per isolate, oldest dropped first: names that answer 404 are remembered
+ * too (to spare their object), so without a bound any caller could grow this without end. */
+const MEMO_MAX = 10_000;
+
 const memo = new Map<string, { descriptor: NamespaceDescriptor; until: number }>();
+
+function memoize(namespace: string, descriptor: NamespaceDescriptor): void {
+  memo.delete(namespace); // re-inserted last: the Map's order is the order of use
+  memo.set(namespace, { descriptor, until: Date.now() + MEMO_MS });
+  if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value!);
+}
 
 const edgeKey = (namespace: string) => `https://tally.internal/descriptor/${namespace}`;
 
@@ -22,7 +32,7 @@ export async function describe(env: Env, ctx: Background, namespace: string): Pr
   const cached = await caches.default.match(edgeKey(namespace));
   if (cached) {
     const descriptor = (await cached.json()) as NamespaceDescriptor;
-    memo.set(namespace, { descriptor, until: now + MEMO_MS });
+    memoize(namespace, descriptor);
     return descriptor;
   }
   let descriptor: NamespaceDescriptor;
@@ -40,14 +50,12 @@ export async function describe(env: Env, ctx: Background, namespace: string): Pr
 
 /**
  * Records a descriptor in this isolate and this data centre. A namespace that does not exist yet
- * is kept only in memory: its first event must become visible quickly.
+ * is kept only in memory (never in the cache, so there is nothing to delete there): its first
+ * event must become visible quickly.
  */
 export async function remember(namespace: string, descriptor: NamespaceDescriptor): Promise<void> {
-  memo.set(namespace, { descriptor, until: Date.now() + MEMO_MS });
-  if (!descriptor.exists) {
-    await caches.default.delete(edgeKey(namespace));
-    return;
-  }
+  memoize(namespace, descriptor);
+  if (!descriptor.exists) return;
   const response = Response.json(descriptor, {
     headers: { "Cache-Control": `public, max-age=${Math.max(1, descriptor.refreshSeconds)}` },
   });

@@ -1,7 +1,8 @@
 /**
  * The layered read path: the edge (this isolate's memory of hot answers, then the data centre's
- * cache, caches.default), then the KV mirror, then the namespace's object. Every layer's copy carries its snapshot's `computedAt`, and freshness is
- * judged from it: the Cache API ignores stale-while-revalidate, so it is built here by hand.
+ * cache, caches.default), then the KV mirror, then the namespace's object. Every layer's copy
+ * carries its snapshot's `computedAt`, and freshness is judged from it: the Cache API ignores
+ * stale-while-revalidate, so it is built here by hand.
  *
  * - age <= refreshSeconds: fresh, served as is;
  * - age <= refreshSeconds + staleSeconds: served with `X-Stale: true` while ctx.waitUntil
@@ -29,7 +30,7 @@ export interface Read {
   descriptor: NamespaceDescriptor;
 }
 
-/** A snapshot as one layer holds it. */
+/** An answer as one layer gives it, its body already cut to the read's limit. */
 interface Answer {
   body: string;
   computedAt: number;
@@ -70,10 +71,9 @@ export async function serveRead(env: Env, ctx: Background, read: Read): Promise<
     return respond(atEdge, read, now);
   }
   countRead(namespace, "edge", false);
-  const upstream = await coalesce(key, () => fromUpstream(env, ctx, read, key));
-  countUpstream(namespace, upstream.label);
+  const answer = await coalesce(key, () => fromUpstream(env, ctx, read, key));
+  countUpstream(namespace, answer.label);
   flushIfDue(env, ctx, namespace);
-  const answer = { ...upstream, body: sliced(upstream.body, read.limit) };
   await keepAtEdge(key, answer, read, now);
   return respond(answer, read, now);
 }
@@ -95,7 +95,7 @@ async function fromEdge(key: string, descriptor: NamespaceDescriptor, now: numbe
     label: "HIT-EDGE",
   };
   if (!usable(answer, descriptor, now)) return undefined;
-  keep(key, answer);
+  keep(key, { body: answer.body, computedAt: answer.computedAt });
   return answer;
 }
 
@@ -127,20 +127,20 @@ async function readKv(env: Env, read: Read): Promise<Answer | undefined> {
   const kvKey = mirrorKey(namespace, descriptor.generation, snapshotKey(query));
   const { value, metadata } = await env.SNAPSHOTS.getWithMetadata<MirrorMetadata>(kvKey, "text");
   if (value === null || !metadata) return undefined;
-  return { body: value, computedAt: metadata.computedAt, generation: metadata.generation, label: "HIT-KV" };
+  const { computedAt, generation } = metadata;
+  return { body: sliced(value, read.limit), computedAt, generation, label: "HIT-KV" };
 }
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<Answer> {
   const stub = aggregatorOf(env, read.namespace);
   const r = await settle(stub.read(read.namespace, read.query, compute ? { compute } : {}));
-  return { body: r.body, computedAt: r.computedAt, generation: r.generation, label: r.source };
+  return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
 /** Fetches the object's newest snapshot into the edge entry behind a stale answer. */
 async function revalidate(env: Env, read: Read, key: string): Promise<void> {
   try {
-    const answer = await readObject(env, read, false);
-    await keepAtEdge(key, { ...answer, body: sliced(answer.body, read.limit) }, read, Date.now());
+    await keepAtEdge(key, await readObject(env, read, false), read, Date.now());
   } catch (error) {
     console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
   }
@@ -161,7 +161,6 @@ function sliced(body: string, limit: number | null): string {
   return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
 }
 
-/** The HTTP answer; `answer.body` is already cut to `read.limit`. */
 function respond(answer: Answer, read: Read, now: number): Response {
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
@@ -179,12 +178,12 @@ function respond(answer: Answer, read: Read, now: number): Response {
 }
 
 /** Stores the answer at the edge, in memory and in the data centre's cache, for as long as it
- * stays usable. `answer.body` is already cut to the read's limit. */
+ * stays usable. */
 async function keepAtEdge(key: string, answer: Answer, read: Read, now: number): Promise<void> {
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
   if (ttl <= 0) return;
-  keep(key, answer);
+  keep(key, { body: answer.body, computedAt: answer.computedAt });
   const headers = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": `public, max-age=${ttl}` };
   await caches.default.put(key, new Response(answer.body, { headers: { ...headers, [COMPUTED_AT]: String(answer.computedAt) } }));
 }
@@ -193,5 +192,5 @@ async function keepAtEdge(key: string, answer: Answer, read: Read, now: number):
 export async function serveThroughLayer(env: Env, read: Read, layer: LayerSwitch): Promise<Response> {
   const answer = layer === "kv" ? await readKv(env, read) : await readObject(env, read, layer === "compute");
   if (!answer) throw new TallyError(404, "not_in_layer", `The ${layer} layer holds no copy of this answer yet.`);
-  return respond({ ...answer, body: sliced(answer.body, read.limit) }, read, Date.now());
+  return respond(answer, read, Date.now());
 }
