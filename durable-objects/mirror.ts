@@ -2,13 +2,7 @@
  * The KV mirror of a namespace's snapshots: one key per snapshot, versioned by generation.
  * KV takes at most one write per key per second, and values live at least 60 s (Workers KV limits).
  */
-import { mirrorKey, mirrorPrefix } from "../src/snapshots";
-
-/** Metadata stored beside each mirrored snapshot, readable without parsing the body. */
-export interface MirrorMetadata {
-  computedAt: number;
-  generation: number;
-}
+import { mirrorKey, mirrorKeyGeneration, mirrorPrefix, type MirrorMetadata } from "../src/shared/keys";
 
 const KV_MIN_WRITE_INTERVAL_MS = 1000;
 
@@ -44,7 +38,7 @@ export class SnapshotMirror {
     let dropped = 0;
     do {
       const page: KVNamespaceListResult<unknown> = await this.kv.list(cursor === undefined ? { prefix } : { prefix, cursor });
-      const old = page.keys.filter((k) => Number(/^g(\d+)\//.exec(k.name.slice(prefix.length))?.[1] ?? -1) < generation);
+      const old = page.keys.filter((k) => (mirrorKeyGeneration(namespace, k.name) ?? -1) < generation);
       await Promise.all(old.map((k) => this.kv.delete(k.name)));
       dropped += old.length;
       cursor = page.list_complete ? undefined : page.cursor;

@@ -17,13 +17,14 @@ import {
   type ReadQuery,
   type SnapshotRead,
   type TallyEvent,
-} from "../src/contract";
-import { defaultWeight, parseConfig } from "../src/config";
+} from "../src/shared/contract";
+import { defaultWeight, parseConfig } from "../src/core/config";
 import { Aggregator } from "../src/core/aggregator";
-import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/counters";
-import { TallyError, notFound, toWire, type Outcome } from "../src/errors";
-import { buildSnapshot, plan, snapshotKey } from "../src/snapshots";
-import type { IncomingBatch } from "../src/validate";
+import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
+import { TallyError, notFound, toWire, type Outcome } from "../src/shared/errors";
+import { buildSnapshot, plan } from "../src/core/snapshots";
+import { snapshotKey } from "../src/shared/keys";
+import type { IncomingBatch } from "../src/shared/validate";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";

@@ -3,7 +3,7 @@
  * Synchronous `sql.exec` calls made in one turn are committed together, and the output gate holds
  * any answer until they are durable (Durable Objects' storage rules).
  */
-import type { TallyEvent } from "../src/contract";
+import type { TallyEvent } from "../src/shared/contract";
 import type { BucketRecord, CheckpointDelta } from "../src/core/aggregator";
 
 export interface LoggedBatch {

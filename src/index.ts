@@ -8,14 +8,15 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requireScope } from "./auth";
-import { MAX_BODY_BYTES, NAMESPACE_PATTERN, RANKS, WINDOWS, type NamespaceDescriptor, type Rank, type ReadQuery, type Window } from "./contract";
-import { describe, forget, noteIngested, remember } from "./descriptors";
-import { errorResponse, invalid, notFound, TallyError } from "./errors";
-import { discard, flush } from "./read-counts";
-import { serveRead, serveThroughLayer, type LayerSwitch } from "./read-path";
-import { aggregatorOf, settle } from "./rpc";
-import { parseBatch } from "./validate";
+import { requireScope } from "./worker/auth";
+import { MAX_BODY_BYTES, NAMESPACE_PATTERN, RANKS, WINDOWS, type NamespaceDescriptor, type Rank, type ReadQuery, type Window } from "./shared/contract";
+import { describe, forget, noteIngested, remember } from "./worker/descriptors";
+import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
+import { discard, flush } from "./worker/read-counts";
+import { serveRead, serveThroughLayer, type LayerSwitch } from "./worker/read-path";
+import { aggregatorOf, settle } from "./worker/rpc";
+import { parseConfig } from "./core/config";
+import { parseBatch } from "./shared/validate";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 
@@ -188,7 +189,8 @@ app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
 
 app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c) => {
   const ns = namespaceOf(c);
-  const config = await settle(aggregatorOf(c.env, ns).putConfig(ns, await jsonBody(c)));
+  // Validated here, like every input, so that a malformed config never wakes an object.
+  const config = await settle(aggregatorOf(c.env, ns).putConfig(ns, parseConfig(await jsonBody(c))));
   await forget(ns); // the next read learns the new limits and types
   return c.json(config);
 });

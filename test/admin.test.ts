@@ -4,8 +4,8 @@
  */
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { CONFIG_BOUNDS } from "../src/config";
-import { mirrorPrefix } from "../src/snapshots";
+import { CONFIG_BOUNDS } from "../src/core/config";
+import { mirrorPrefix } from "../src/shared/keys";
 import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refresh, seed, stubOf, type EventInput } from "./support/http";
 
 /** Supported windows, from API.md ("Windows"). */

@@ -3,7 +3,7 @@
  * unique counts stay within 2% at 100k distinct values.
  */
 import { describe, expect, it } from "vitest";
-import type { StatsSnapshot, TrendingSnapshot } from "../src/contract";
+import type { StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { zipf } from "../bench/zipf";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
 import { inRange, ranked, scores, seeded, type Counted } from "./support/exact";

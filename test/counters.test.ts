@@ -4,7 +4,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CacheReport } from "../src/contract";
+import type { CacheReport } from "../src/shared/contract";
 import { admin, freshNamespace, get, ingest, json, refresh, stubOf } from "./support/http";
 
 /** What the X-Cache labels of the reads say each layer should have counted. */

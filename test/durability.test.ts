@@ -4,7 +4,7 @@
  */
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { StatsSnapshot, TrendingSnapshot } from "../src/contract";
+import type { StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { MIGRATIONS, migrate } from "../durable-objects/migrations";
 import { freshNamespace, get, ingest, ingestAll, json, refresh, stubOf, type EventInput } from "./support/http";
 

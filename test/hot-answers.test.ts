@@ -1,6 +1,6 @@
 /** The in-isolate tier of the edge stays bounded and forgets the least recently used first. */
 import { describe, expect, it } from "vitest";
-import { forget, keep, recall } from "../src/hot-answers";
+import { forget, keep, recall } from "../src/worker/hot-answers";
 
 describe("hot answers", () => {
   it("keep at most 512 entries, dropping the least recently used", () => {

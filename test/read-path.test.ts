@@ -4,8 +4,8 @@
  */
 import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/contract";
-import { dropFromEdge, edgeKey } from "../src/read-path";
+import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/shared/contract";
+import { answerKeyOf, dropFromEdge } from "../src/worker/read-path";
 import { fetchWith, freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
@@ -75,7 +75,7 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await dropFromEdge(edgeKey(read))).toBe(true);
+    expect(await dropFromEdge(answerKeyOf(read))).toBe(true);
     const afterDelete = await get(ns, "trending", query);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);

@@ -4,8 +4,9 @@
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_CONFIG, type CacheReport, type StatsSnapshot, type TrendingSnapshot } from "../src/contract";
-import { mirrorKey, mirrorPrefix, plan, snapshotKey } from "../src/snapshots";
+import { DEFAULT_CONFIG, type CacheReport, type StatsSnapshot, type TrendingSnapshot } from "../src/shared/contract";
+import { plan } from "../src/core/snapshots";
+import { mirrorKey, mirrorPrefix, snapshotKey } from "../src/shared/keys";
 import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
 
 const DAY = 86_400_000;

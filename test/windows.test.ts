@@ -3,7 +3,7 @@
  * `capacity` must be answered exactly, for [from, to) as each answer states it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { WINDOWS, type RankedItem, type StatsSnapshot, type TrendingSnapshot, type Window } from "../src/contract";
+import { WINDOWS, type RankedItem, type StatsSnapshot, type TrendingSnapshot, type Window } from "../src/shared/contract";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
 import { inRange, ranked, scores, seeded, type Counted } from "./support/exact";
 

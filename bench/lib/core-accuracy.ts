@@ -3,7 +3,7 @@
  * into exact per-item counts (typed arrays indexed by item rank); each window's answer is then
  * compared with the exact top over the very [from, to) range the answer reports.
  */
-import { WINDOWS, type Window } from "../../src/contract";
+import { WINDOWS, type Window } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { batches, DAY_MS, draw } from "./core-stream";
 

@@ -4,9 +4,9 @@
  * and the time to compute answers from it: every window's top 100, and a full refresh as the
  * Durable Object runs it (every planned snapshot built and serialised).
  */
-import { WINDOWS, type NamespaceConfig } from "../../src/contract";
+import { WINDOWS, type NamespaceConfig } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
-import { buildSnapshot, plan } from "../../src/snapshots";
+import { buildSnapshot, plan } from "../../src/core/snapshots";
 import { batches, DAY_MS, draw, type Stream } from "./core-stream";
 import { liveMemory, summarise, type Spread } from "./node";
 

@@ -4,7 +4,7 @@
  * batch by batch with fresh item strings (as JSON parsing would give the service), so that no
  * event outlives its batch and the heap measured after ingest is the aggregator's own.
  */
-import type { TallyEvent } from "../../src/contract";
+import type { TallyEvent } from "../../src/shared/contract";
 import { rng, zipf } from "../zipf";
 
 export const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@
  * The aggregation core of one namespace: tiered rings of buckets, fed by validated events and
  * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
  */
-import type { RankedItem, TallyEvent, TypeTotals, Window } from "../contract";
+import type { RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";

@@ -7,7 +7,7 @@
  * summary: the type's own copy is made, exactly, only when a second type arrives. Most buckets of
  * a single-type stream thus do half the Space-Saving work.
  */
-import type { TallyEvent, TypeTotals } from "../contract";
+import type { TallyEvent, TypeTotals } from "../shared/contract";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 

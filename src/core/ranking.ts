@@ -2,7 +2,7 @@
  * Ranking over a window: merge the Space-Saving summaries of its buckets into upper-bound
  * scores with a stated overcount, then select the top or the rising items.
  */
-import type { RankedItem } from "../contract";
+import type { RankedItem } from "../shared/contract";
 import type { SummaryPart } from "./bucket";
 
 /** Merged scores of a window: `score` is an upper bound, the true total is in [score - error, score]. */

@@ -2,7 +2,7 @@
  * Time tiers: each window is answered from the ring of buckets of exactly one tier.
  * Buckets are aligned to the Unix epoch in UTC, so `from` is always a bucket boundary.
  */
-import { DAY, HOUR, MINUTE, WINDOW_MS, type Window } from "../contract";
+import { DAY, HOUR, MINUTE, WINDOW_MS, type Window } from "../shared/contract";
 
 export type TierName = "minute" | "hour" | "quarter" | "day";
 

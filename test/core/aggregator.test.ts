@@ -2,7 +2,7 @@
  * The aggregation core on its own: time is passed in, so these tests drive it directly.
  */
 import { describe, expect, it } from "vitest";
-import type { TallyEvent } from "../../src/contract";
+import type { TallyEvent } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { SEALED_KEEP } from "../../src/core/bucket";
 import { TIERS, windowRange } from "../../src/core/tiers";

@@ -11,23 +11,11 @@ import {
   type StatsSnapshot,
   type TrendingSnapshot,
   type Window,
-} from "./contract";
-import type { Aggregator, StatsAnswer } from "./core/aggregator";
+} from "../shared/contract";
+import type { Aggregator, StatsAnswer } from "./aggregator";
 
 /** Top entries per window in the dashboard payload (API.md). */
 export const DASHBOARD_TOP = 10;
-
-/** The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). */
-export function snapshotKey(query: ReadQuery): string {
-  switch (query.kind) {
-    case "trending":
-      return `trending:${query.window}:${query.rank}:${query.type ?? "*"}`;
-    case "stats":
-      return `stats:${query.window}`;
-    case "dashboard":
-      return "dashboard";
-  }
-}
 
 /** Every answer the refresh loop precomputes: each configured window × rank × (all types and each
  * declared type), each window's stats, and the dashboard. */
@@ -103,13 +91,4 @@ export function buildSnapshot(agg: Aggregator, query: ReadQuery, ctx: BuildConte
     case "dashboard":
       return dashboard(agg, ctx);
   }
-}
-
-/** The KV key mirroring a snapshot: versioned by generation, so an invalidated answer is unreachable. */
-export function mirrorKey(namespace: string, generation: number, key: string): string {
-  return `${mirrorPrefix(namespace)}g${generation}/${key}`;
-}
-
-export function mirrorPrefix(namespace: string): string {
-  return `snap/${namespace}/`;
 }

@@ -2,8 +2,8 @@
  * Namespace configuration: validated field by field when it is set, never on first use.
  * A refused config names the field and the values it allows (`400 invalid_config`).
  */
-import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "./contract";
-import { invalid } from "./errors";
+import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "../shared/contract";
+import { invalid } from "../shared/errors";
 
 /** Bounds that keep one namespace's memory and refresh work within a Durable Object's means. */
 export const CONFIG_BOUNDS = {

@@ -4,8 +4,8 @@
  * report per read would cost the object a request per read. Counts of an isolate evicted before
  * its next report are lost, at most FLUSH_MS worth.
  */
-import type { Background, Layer, ReadCounts } from "./contract";
-import { addReadCounts, emptyReadCounts, isEmpty } from "./counters";
+import type { Background, Layer, ReadCounts } from "../shared/contract";
+import { addReadCounts, emptyReadCounts, isEmpty } from "../core/counters";
 import { aggregatorOf, settle } from "./rpc";
 
 export const FLUSH_MS = 5000;

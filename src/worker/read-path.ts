@@ -9,12 +9,11 @@
  *   revalidates it from the object (which keeps answering even while the object is down);
  * - older: not served; the next layer is asked.
  */
-import type { Background, Layer, NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "./contract";
+import type { Background, Layer, NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../shared/contract";
 import { countRead, flushIfDue } from "./read-counts";
 import { aggregatorOf, settle } from "./rpc";
-import { mirrorKey, snapshotKey } from "./snapshots";
-import type { MirrorMetadata } from "../durable-objects/mirror";
-import { TallyError } from "./errors";
+import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
+import { TallyError } from "../shared/errors";
 import { forget, keep, recall } from "./hot-answers";
 
 export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
@@ -40,11 +39,9 @@ interface Answer {
 
 const COMPUTED_AT = "X-Computed-At";
 
-/** The data-centre cache key of an answer. The generation is part of it, so an invalidation
- * reaches every data centre without a purge: old entries simply stop being asked for. */
-export function edgeKey(read: Read): string {
-  const { namespace, descriptor, query, limit } = read;
-  return `https://tally.internal/answer/${namespace}/g${descriptor.generation}/${snapshotKey(query)}?limit=${limit ?? ""}`;
+/** The data-centre cache key of a read. */
+export function answerKeyOf(read: Read): string {
+  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit);
 }
 
 /** Concurrent misses for one answer in one isolate share one upstream call. */
@@ -62,7 +59,7 @@ function coalesce(key: string, load: () => Promise<Answer>): Promise<Answer> {
 export async function serveRead(env: Env, ctx: Background, read: Read): Promise<Response> {
   const { namespace, descriptor } = read;
   const now = Date.now();
-  const key = edgeKey(read);
+  const key = answerKeyOf(read);
   const atEdge = await fromEdge(key, descriptor, now);
   if (atEdge) {
     countRead(namespace, "edge", true);

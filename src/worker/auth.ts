@@ -4,7 +4,7 @@
  * An operation whose own token is not configured is closed, never open.
  */
 import type { MiddlewareHandler } from "hono";
-import { TallyError } from "./errors";
+import { TallyError } from "../shared/errors";
 
 export type Scope = "read" | "ingest" | "admin";
 

@@ -1,5 +1,5 @@
 /** Hit and miss counters of the cache layers, kept by each namespace's object. Pure. */
-import { LAYERS, type CacheReport, type ReadCounts, type RefreshRecord } from "./contract";
+import { LAYERS, type CacheReport, type ReadCounts, type RefreshRecord } from "../shared/contract";
 
 export interface Counters {
   reads: ReadCounts;

@@ -5,7 +5,7 @@
  * so the next read through this Worker sees the new generation; other data centres see it within
  * one refresh period (ARCHITECTURE.md, "Consistency").
  */
-import type { Background, NamespaceDescriptor } from "./contract";
+import type { Background, NamespaceDescriptor } from "../shared/contract";
 import { aggregatorOf, settle } from "./rpc";
 
 /** Isolate memory answers for this long: short, because other isolates may change the namespace. */

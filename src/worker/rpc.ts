@@ -1,11 +1,9 @@
 /** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
-import type { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
-import { fromWire, TallyError, type Outcome } from "./errors";
+import { fromWire, TallyError, type Outcome } from "../shared/errors";
 
 /** The namespace's object. idFromName maps one name to one object worldwide. */
-export function aggregatorOf(env: Env, namespace: string): DurableObjectStub<NamespaceAggregator> {
-  const ns = env.AGGREGATOR as unknown as DurableObjectNamespace<NamespaceAggregator>;
-  return ns.get(ns.idFromName(namespace));
+export function aggregatorOf(env: Env, namespace: string) {
+  return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
 }
 
 /** Unwraps an RPC outcome: a refusal is rethrown as the TallyError it was. An unreachable or
