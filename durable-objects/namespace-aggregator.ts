@@ -37,12 +37,19 @@ interface HeldSnapshot {
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
 
+function namespaceOf(id: DurableObjectId): string {
+  if (id.name === undefined) throw new Error("NamespaceAggregator: the object must be addressed with idFromName(namespace).");
+  return id.name;
+}
+
 export class NamespaceAggregator extends DurableObject<Env> {
   private status: "zero" | "starting" | "started" = "zero";
   private startup: Promise<void> | undefined;
   private readonly store = new NamespaceStore(this.ctx.storage);
   private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
-  private namespace: string | undefined;
+  /** The namespace this object serves: the name its id was made from (idFromName), available
+   * to the object itself, so no RPC call needs to carry it. */
+  private readonly namespace: string = namespaceOf(this.ctx.id);
   private exists = false;
   private config: NamespaceConfig = DEFAULT_CONFIG;
   /** The answers the refresh loop precomputes, by snapshot key; derived from the config. */
@@ -88,7 +95,6 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** Rebuilds memory from SQLite: migrations, checkpoint, then the log replayed on top. */
   private async start(): Promise<void> {
     migrate(this.ctx.storage);
-    this.namespace = this.store.getMeta<string>("namespace");
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
     this.useConfig(this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG);
     this.generation = this.store.getMeta<number>("generation") ?? 0;
@@ -104,15 +110,6 @@ export class NamespaceAggregator extends DurableObject<Env> {
     await this.schedule(Date.now());
   }
 
-  /** Records the namespace's name the first time it is written to (alarms carry no name). */
-  private name(namespace: string): string {
-    if (this.namespace !== namespace) {
-      this.namespace = namespace;
-      this.store.setMeta("namespace", namespace);
-    }
-    return namespace;
-  }
-
   /** Runs an RPC: a TallyError becomes a refusal the Worker rethrows; anything else propagates. */
   private async run<T>(body: () => Promise<T> | T): Promise<Outcome<T>> {
     await this.ready();
@@ -124,15 +121,15 @@ export class NamespaceAggregator extends DurableObject<Env> {
     }
   }
 
-  private requireExisting(namespace: string): void {
-    if (!this.exists) throw notFound(namespace);
+  private requireExisting(): void {
+    if (!this.exists) throw notFound(this.namespace);
   }
 
   // ---- ingest ------------------------------------------------------------------------------
 
   /** Counts a validated batch. The batch is in SQLite before this returns: the output gate holds
    * the answer until the write is durable. */
-  ingest(namespace: string, batch: IncomingBatch): Promise<Outcome<IngestResult>> {
+  ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
     return this.run(async () => {
       const now = Date.now();
       if (batch.batchId !== undefined) {
@@ -140,8 +137,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
       const events: TallyEvent[] = batch.events.map((e) => ({ ...e, weight: e.weight ?? defaultWeight(this.config, e.type) }));
-      this.name(namespace);
-      if (!this.exists) {
+            if (!this.exists) {
         this.store.setMeta("createdAt", now);
         this.exists = true;
       }
@@ -154,7 +150,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  describe(_namespace: string): Promise<Outcome<NamespaceDescriptor>> {
+  describe(): Promise<Outcome<NamespaceDescriptor>> {
     return this.run(() => ({
       exists: this.exists,
       generation: this.generation,
@@ -171,9 +167,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * The latest snapshot of `query`, computed now only if none exists (`MISS`). With
    * `compute: true` it is always computed now and kept nowhere: the benchmark's compute-on-read.
    */
-  read(namespace: string, query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
+  read(query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
     return this.run(() => {
-      this.requireExisting(namespace);
+      this.requireExisting();
       const now = Date.now();
       const key = snapshotKey(query);
       if (!this.planned.has(key)) this.demanded.set(key, { query, readAt: now });
@@ -181,10 +177,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
       if (held) {
         // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
         // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
-        if (now - held.computedAt > this.config.refreshSeconds * 1000) this.ctx.waitUntil(this.refresh(namespace).catch(() => {}));
+        if (now - held.computedAt > this.config.refreshSeconds * 1000) this.ctx.waitUntil(this.refresh().catch(() => {}));
         return { ...held, generation: this.generation, source: "HIT-DO" as const };
       }
-      const body = JSON.stringify(buildSnapshot(this.aggregator, query, this.context(namespace, now)));
+      const body = JSON.stringify(buildSnapshot(this.aggregator, query, this.context(now)));
       if (!options.compute) {
         this.snapshots.set(key, { body, computedAt: now });
         this.counters.syncComputes += 1;
@@ -193,8 +189,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  private context(namespace: string, at: number) {
-    return { namespace, generation: this.generation, at, config: this.config };
+  private context(at: number) {
+    return { namespace: this.namespace, generation: this.generation, at, config: this.config };
   }
 
   // ---- the refresh loop --------------------------------------------------------------------
@@ -216,9 +212,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.ready();
-    if (!this.exists || this.namespace === undefined) return;
+    if (!this.exists) return;
     try {
-      await this.refresh(this.namespace);
+      await this.refresh();
     } catch (error) {
       console.error(`NamespaceAggregator "${this.namespace}": refresh failed`, error);
     }
@@ -229,24 +225,24 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * Precomputes now and resolves to the new `computedAt`. A refresh already running may have
    * started before the caller's writes, so it is waited out and a new one runs after it.
    */
-  private async refresh(namespace: string): Promise<number> {
+  private async refresh(): Promise<number> {
     while (this.refreshing) await this.refreshing.catch(() => {});
-    this.refreshing = this.refreshOnce(namespace).finally(() => {
+    this.refreshing = this.refreshOnce().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
   }
 
-  private async refreshOnce(namespace: string): Promise<number> {
+  private async refreshOnce(): Promise<number> {
     const started = Date.now();
     try {
       const at = started;
       this.aggregator.advance(at);
       this.store.writeCheckpoint(this.aggregator.checkpoint(), this.aggregator.pendingEvents);
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
-      const computed = this.computeAll(namespace, at);
+      const computed = this.computeAll(at);
       this.store.saveSnapshots(computed.map(([key, s]) => ({ key, ...s })));
-      await this.mirror.write(namespace, this.generation, computed, this.mirrorTtl());
+      await this.mirror.write(this.namespace, this.generation, computed, this.mirrorTtl());
       this.counters.refreshes += 1;
       this.counters.lastRefresh = { at: new Date(at).toISOString(), durationMs: Date.now() - started, outcome: "ok" };
       return at;
@@ -265,13 +261,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Computes every planned answer and every answer read recently outside the plan. */
-  private computeAll(namespace: string, at: number): [string, HeldSnapshot][] {
+  private computeAll(at: number): [string, HeldSnapshot][] {
     const queries = new Map(this.planned);
     for (const [key, d] of this.demanded) {
       if (at - d.readAt > DEMAND_TTL_MS) this.demanded.delete(key);
       else queries.set(key, d.query);
     }
-    const ctx = this.context(namespace, at);
+    const ctx = this.context(at);
     this.snapshots.clear();
     for (const [key, query] of queries) {
       this.snapshots.set(key, { body: JSON.stringify(buildSnapshot(this.aggregator, query, ctx)), computedAt: at });
@@ -286,10 +282,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- admin -------------------------------------------------------------------------------
 
-  refreshNow(namespace: string): Promise<Outcome<{ computedAt: number; generation: number }>> {
+  refreshNow(): Promise<Outcome<{ computedAt: number; generation: number }>> {
     return this.run(async () => {
-      this.requireExisting(namespace);
-      const computedAt = await this.refresh(this.name(namespace));
+      this.requireExisting();
+      const computedAt = await this.refresh();
       this.markFresh(computedAt);
       await this.schedule(Date.now());
       return { computedAt, generation: this.generation };
@@ -297,15 +293,15 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Bumps the generation, drops every snapshot in memory, SQLite and KV, and recomputes at once. */
-  invalidate(namespace: string): Promise<Outcome<{ generation: number }>> {
+  invalidate(): Promise<Outcome<{ generation: number }>> {
     return this.run(async () => {
-      this.requireExisting(namespace);
+      this.requireExisting();
       this.generation += 1;
       this.store.setMeta("generation", this.generation);
       this.snapshots.clear();
       this.store.clearSnapshots();
-      await this.mirror.dropOlderThan(namespace, this.generation);
-      this.markFresh(await this.refresh(this.name(namespace)));
+      await this.mirror.dropOlderThan(this.namespace, this.generation);
+      this.markFresh(await this.refresh());
       return { generation: this.generation };
     });
   }
@@ -321,16 +317,15 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.store.setMeta("freshSince", at);
   }
 
-  getConfig(_namespace: string): Promise<Outcome<NamespaceConfig>> {
+  getConfig(): Promise<Outcome<NamespaceConfig>> {
     return this.run(() => this.config);
   }
 
   /** Replaces the config; it takes effect from the next refresh (README, "Config"). */
-  putConfig(namespace: string, body: unknown): Promise<Outcome<NamespaceConfig>> {
+  putConfig(body: unknown): Promise<Outcome<NamespaceConfig>> {
     return this.run(async () => {
       const config = parseConfig(body);
-      this.name(namespace);
-      this.store.setMeta("config", config);
+            this.store.setMeta("config", config);
       this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
       return config;
@@ -338,7 +333,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Adds a Worker isolate's batch of read counts. */
-  recordReads(_namespace: string, counts: Partial<ReadCounts>): Promise<Outcome<null>> {
+  recordReads(counts: Partial<ReadCounts>): Promise<Outcome<null>> {
     return this.run(() => {
       if (!this.exists) return null; // reads of unknown namespaces leave no trace
       addReadCounts(this.counters.reads, counts);
@@ -347,10 +342,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  cacheStats(namespace: string): Promise<Outcome<CacheReport>> {
+  cacheStats(): Promise<Outcome<CacheReport>> {
     return this.run(() => {
-      this.requireExisting(namespace);
-      return cacheReport(namespace, this.generation, this.counters);
+      this.requireExisting();
+      return cacheReport(this.namespace, this.generation, this.counters);
     });
   }
 
@@ -358,11 +353,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * Erases data, config, snapshots, the KV mirror and the alarm. Only the generation survives,
    * one higher, so that edge entries of the old namespace can never answer for a new one.
    */
-  erase(namespace: string): Promise<Outcome<{ generation: number }>> {
+  erase(): Promise<Outcome<{ generation: number }>> {
     return this.run(async () => {
-      this.requireExisting(namespace);
+      this.requireExisting();
       const generation = this.generation + 1;
-      await this.mirror.dropOlderThan(namespace, Number.POSITIVE_INFINITY);
+      await this.mirror.dropOlderThan(this.namespace, Number.POSITIVE_INFINITY);
       await this.store.eraseAll();
       migrate(this.ctx.storage);
       this.store.setMeta("generation", generation);

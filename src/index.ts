@@ -101,7 +101,7 @@ const limitBody = bodyLimit({
 app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   const batch = parseBatch(await jsonBody(c), Date.now(), c.req.header("Idempotency-Key"));
-  const result = await settle(aggregatorOf(c.env, ns).ingest(ns, batch));
+  const result = await settle(aggregatorOf(c.env, ns).ingest(batch));
   noteIngested(ns);
   return c.json(result, result.duplicate ? 200 : 202);
 });
@@ -184,13 +184,13 @@ app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
 
 app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  return c.json(await settle(aggregatorOf(c.env, ns).getConfig(ns)));
+  return c.json(await settle(aggregatorOf(c.env, ns).getConfig()));
 });
 
 app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   // Validated here, like every input, so that a malformed config never wakes an object.
-  const config = await settle(aggregatorOf(c.env, ns).putConfig(ns, parseConfig(await jsonBody(c))));
+  const config = await settle(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
   await forget(ns); // the next read learns the new limits and types
   return c.json(config);
 });
@@ -198,30 +198,30 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const { computedAt, generation } = await settle(stub.refreshNow(ns));
+  const { computedAt, generation } = await settle(stub.refreshNow());
   // The next read through this isolate and data centre skips copies older than this refresh.
-  await remember(ns, await settle(stub.describe(ns)));
+  await remember(ns, await settle(stub.describe()));
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
 app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const { generation } = await settle(stub.invalidate(ns));
+  const { generation } = await settle(stub.invalidate());
   // This isolate and data centre learn the new generation now; old edge keys become unreachable.
-  await remember(ns, await settle(stub.describe(ns)));
+  await remember(ns, await settle(stub.describe()));
   return c.json({ namespace: ns, generation });
 });
 
 app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   await flush(c.env, ns).catch(() => {}); // this isolate's unreported reads count too
-  return c.json(await settle(aggregatorOf(c.env, ns).cacheStats(ns)));
+  return c.json(await settle(aggregatorOf(c.env, ns).cacheStats()));
 });
 
 app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const { generation } = await settle(aggregatorOf(c.env, ns).erase(ns));
+  const { generation } = await settle(aggregatorOf(c.env, ns).erase());
   discard(ns);
   await forget(ns);
   return c.json({ namespace: ns, deleted: true, generation });

@@ -24,8 +24,8 @@ async function seeded(prefix: string): Promise<string> {
 /** The object's own snapshots, read over RPC. */
 async function snapshots(ns: string) {
   const stub = stubOf(ns);
-  const top = await stub.read(ns, { kind: "trending", window: "1h", rank: "top", type: null });
-  const stats = await stub.read(ns, { kind: "stats", window: "24h" });
+  const top = await stub.read({ kind: "trending", window: "1h", rank: "top", type: null });
+  const stats = await stub.read({ kind: "stats", window: "24h" });
   if (!top.ok || !stats.ok) throw new Error("read failed");
   return { top: JSON.parse(top.value.body) as TrendingSnapshot, stats: JSON.parse(stats.value.body) as StatsSnapshot };
 }
@@ -98,7 +98,7 @@ describe("the refresh loop", () => {
     vi.setSystemTime(Date.now() + 60_000); // an alarm a minute late
     const stub = stubOf(ns);
     const reads = await Promise.all(
-      Array.from({ length: 8 }, () => stub.read(ns, { kind: "trending", window: "24h", rank: "top", type: null })),
+      Array.from({ length: 8 }, () => stub.read({ kind: "trending", window: "24h", rank: "top", type: null })),
     );
     expect(reads.every((r) => r.ok && r.value.source === "HIT-DO")).toBe(true);
     await runInDurableObject(stub, async (instance) => {

@@ -37,7 +37,7 @@ export async function describe(env: Env, ctx: Background, namespace: string): Pr
   }
   let descriptor: NamespaceDescriptor;
   try {
-    descriptor = await settle(aggregatorOf(env, namespace).describe(namespace));
+    descriptor = await settle(aggregatorOf(env, namespace).describe());
   } catch (error) {
     // While the object cannot be reached, the last descriptor known here still lets stale
     // answers be served (API.md: stale answers also when the object cannot be reached).

@@ -33,7 +33,7 @@ export async function flush(env: Env, namespace: string): Promise<void> {
   if (!entry || isEmpty(entry.counts)) return;
   pending.delete(namespace);
   try {
-    await settle(aggregatorOf(env, namespace).recordReads(namespace, entry.counts));
+    await settle(aggregatorOf(env, namespace).recordReads(entry.counts));
   } catch (error) {
     const again = pending.get(namespace);
     if (again) addReadCounts(again.counts, entry.counts);

@@ -130,7 +130,7 @@ async function readKv(env: Env, read: Read): Promise<Answer | undefined> {
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<Answer> {
   const stub = aggregatorOf(env, read.namespace);
-  const r = await settle(stub.read(read.namespace, read.query, compute ? { compute } : {}));
+  const r = await settle(stub.read(read.query, compute ? { compute } : {}));
   return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
