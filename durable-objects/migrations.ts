@@ -3,8 +3,12 @@
  * in migrations/ are the single source of the schema. Add a file there, then a line here.
  */
 import init from "../migrations/0001_init.sql";
+import safeCheckpoints from "../migrations/0002_safe_checkpoints.sql";
 
-export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: "0001_init", sql: init }];
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  { name: "0001_init", sql: init },
+  { name: "0002_safe_checkpoints", sql: safeCheckpoints },
+];
 
 /**
  * Applies every migration not yet recorded, each with its record in one transaction, so that a

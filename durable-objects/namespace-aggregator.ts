@@ -2,8 +2,9 @@
  * NamespaceAggregator: one Durable Object per namespace (idFromName), the authoritative state.
  *
  * In memory it holds the aggregation core and the latest snapshots, for speed; SQLite holds what
- * must survive (the batch log, checkpoints, snapshots, config, generation, counters). Its surface
- * is start-up, a few RPC methods and `alarm()`; the logic lives in the pure modules of src/.
+ * must survive (the batch log, checkpoints, pending events, config, generation, counters). Its
+ * surface is start-up, a few RPC methods and `alarm()`; the logic lives in the pure modules of
+ * src/core.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -21,10 +22,11 @@ import {
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { Aggregator } from "../src/core/aggregator";
 import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
-import { TallyError, notFound, toWire, type Outcome } from "../src/shared/errors";
+import { TallyError, internal, notFound, toWire, unavailable, type Outcome } from "../src/shared/errors";
 import { buildSnapshot, plan } from "../src/core/snapshots";
 import { snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
+import { MAX_ROW_BYTES } from "./guarded-sql";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
@@ -36,20 +38,27 @@ interface HeldSnapshot {
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
+/** Each refresh comes 0–10% early, so that the refreshes of many namespaces spread out; never
+ * late, so an answer is at most refreshSeconds old while alarms are on time. */
+const REFRESH_JITTER = 0.1;
 
 function namespaceOf(id: DurableObjectId): string {
   if (id.name === undefined) throw new Error("NamespaceAggregator: the object must be addressed with idFromName(namespace).");
   return id.name;
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export class NamespaceAggregator extends DurableObject<Env> {
   private status: "zero" | "starting" | "started" = "zero";
   private startup: Promise<void> | undefined;
-  private readonly store = new NamespaceStore(this.ctx.storage);
-  private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
   /** The namespace this object serves: the name its id was made from (idFromName), available
    * to the object itself, so no RPC call needs to carry it. */
   private readonly namespace: string = namespaceOf(this.ctx.id);
+  private readonly store = new NamespaceStore(this.ctx.storage);
+  private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
+  /** False while the object was never written to: reads of an unknown name create no database. */
+  private hasSchema = false;
   private exists = false;
   private config: NamespaceConfig = DEFAULT_CONFIG;
   /** The answers the refresh loop precomputes, by snapshot key; derived from the config. */
@@ -61,7 +70,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private readonly snapshots = new Map<string, HeldSnapshot>();
   /** Queries outside the plan, by key, with the time they were last read. */
   private readonly demanded = new Map<string, { query: ReadQuery; readAt: number }>();
-  private refreshing: Promise<number> | undefined;
+  private running: Promise<number> | undefined;
+  /** The one refresh waiting behind the running one, shared by every caller that asks meanwhile. */
+  private queued: Promise<number> | undefined;
 
   // ---- start-up ----------------------------------------------------------------------------
 
@@ -92,8 +103,21 @@ export class NamespaceAggregator extends DurableObject<Env> {
     await this.startup;
   }
 
-  /** Rebuilds memory from SQLite: migrations, checkpoint, then the log replayed on top. */
+  /**
+   * Rebuilds memory from SQLite: migrations, checkpoint, pending events, then the log replayed on
+   * top, and every planned answer computed from the result. A stored state of a format this
+   * build does not know stops start-up with an error (UnknownFormatError): nothing is guessed.
+   */
   private async start(): Promise<void> {
+    this.hasSchema = this.store.hasSchema();
+    this.exists = false;
+    this.generation = 0;
+    this.freshSince = 0;
+    this.counters = emptyCounters();
+    this.useConfig(DEFAULT_CONFIG);
+    this.snapshots.clear();
+    this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    if (!this.hasSchema) return; // never written: nothing to load, and nothing is written now
     migrate(this.ctx.storage);
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
     this.useConfig(this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG);
@@ -102,22 +126,42 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
     this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
     for (const record of this.store.buckets()) this.aggregator.restore(record);
-    this.aggregator.restorePending(this.store.getMeta<TallyEvent[]>("pending") ?? []);
+    this.aggregator.restorePending(this.store.pendingEvents());
     for (const batch of this.store.loggedBatches()) this.aggregator.ingest(batch.events, batch.acceptedAt);
-    this.snapshots.clear();
-    for (const s of this.store.snapshots()) this.snapshots.set(s.key, { body: s.body, computedAt: s.computedAt });
+    const now = Date.now();
+    this.aggregator.advance(now);
+    if (this.exists) this.computeAll(now); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
-    await this.schedule(Date.now());
+    await this.schedule(now);
   }
 
-  /** Runs an RPC: a TallyError becomes a refusal the Worker rethrows; anything else propagates. */
-  private async run<T>(body: () => Promise<T> | T): Promise<Outcome<T>> {
-    await this.ready();
+  /** Creates the schema on the first write; until then the object holds no database at all. */
+  private ensureSchema(): void {
+    if (this.hasSchema) return;
+    migrate(this.ctx.storage);
+    this.hasSchema = true;
+  }
+
+  /**
+   * Runs an RPC method. A TallyError is a refusal the Worker rethrows. Anything else is put in a
+   * category here, where its cause is known, and logged with the namespace and the method:
+   * a platform condition that clears by itself (Durable Objects set `overloaded` or `retryable`)
+   * is `503 unavailable`; anything else (a bug, a stored state it cannot read) is `500
+   * internal`, which invites no retry.
+   */
+  private async run<T>(method: string, body: () => Promise<T> | T): Promise<Outcome<T>> {
     try {
+      await this.ready();
       return { ok: true, value: await body() };
     } catch (error) {
       if (error instanceof TallyError) return { ok: false, error: toWire(error) };
-      throw error;
+      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method, cause: messageOf(error) }));
+      const flags = error as { overloaded?: boolean; retryable?: boolean };
+      const failure =
+        flags.overloaded || flags.retryable
+          ? unavailable(`Namespace "${this.namespace}" is briefly unavailable; retry in 1 s.`, 1)
+          : internal(`Namespace "${this.namespace}" failed in ${method}.`);
+      return { ok: false, error: toWire(failure) };
     }
   }
 
@@ -128,16 +172,18 @@ export class NamespaceAggregator extends DurableObject<Env> {
   // ---- ingest ------------------------------------------------------------------------------
 
   /** Counts a validated batch. The batch is in SQLite before this returns: the output gate holds
-   * the answer until the write is durable. */
+   * the answer until the write is durable. Logging and counting happen in one turn, so a
+   * checkpoint (also one turn) never sees a logged batch that memory has not counted. */
   ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
-    return this.run(async () => {
+    return this.run("ingest", async () => {
       const now = Date.now();
+      this.ensureSchema();
       if (batch.batchId !== undefined) {
         const seen = this.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS);
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
       const events: TallyEvent[] = batch.events.map((e) => ({ ...e, weight: e.weight ?? defaultWeight(this.config, e.type) }));
-            if (!this.exists) {
+      if (!this.exists) {
         this.store.setMeta("createdAt", now);
         this.exists = true;
       }
@@ -151,7 +197,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   // ---- reads -------------------------------------------------------------------------------
 
   describe(): Promise<Outcome<NamespaceDescriptor>> {
-    return this.run(() => ({
+    return this.run("describe", () => ({
       exists: this.exists,
       generation: this.generation,
       maxLimit: this.config.maxLimit,
@@ -168,7 +214,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * `compute: true` it is always computed now and kept nowhere: the benchmark's compute-on-read.
    */
   read(query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
-    return this.run(() => {
+    return this.run("read", () => {
       this.requireExisting();
       const now = Date.now();
       const key = snapshotKey(query);
@@ -177,9 +223,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
       if (held) {
         // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
         // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
-        if (now - held.computedAt > this.config.refreshSeconds * 1000) this.ctx.waitUntil(this.refresh().catch(() => {}));
+        if (now - held.computedAt > this.config.refreshSeconds * 1000) this.refreshBehind();
         return { ...held, generation: this.generation, source: "HIT-DO" as const };
       }
+      this.aggregator.advance(now);
       const body = JSON.stringify(buildSnapshot(this.aggregator, query, this.context(now)));
       if (!options.compute) {
         this.snapshots.set(key, { body, computedAt: now });
@@ -195,14 +242,16 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- the refresh loop --------------------------------------------------------------------
 
-  /** Sets the next alarm if data is held and none is set: idempotent, safe on every wake. */
-  private async schedule(now: number): Promise<void> {
+  /**
+   * Sets the next alarm if data is held: idempotent, safe on every wake. One platform alarm per
+   * object, and it does not repeat. `replace` moves an existing alarm to the new period (a
+   * config change); otherwise an alarm already set is kept.
+   */
+  private async schedule(now: number, replace = false): Promise<void> {
     if (!this.aggregator.hasData(now)) return;
-    if ((await this.ctx.storage.getAlarm()) !== null) return;
-    // Jitter spreads the refreshes of many namespaces; it only ever shortens the period, so an
-    // answer is never older than refreshSeconds while alarms are on time.
+    if (!replace && (await this.ctx.storage.getAlarm()) !== null) return;
     const period = this.config.refreshSeconds * 1000;
-    await this.ctx.storage.setAlarm(now + period * (0.9 + 0.1 * Math.random()));
+    await this.ctx.storage.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
   }
 
   /**
@@ -223,25 +272,38 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /**
    * Precomputes now and resolves to the new `computedAt`. A refresh already running may have
-   * started before the caller's writes, so it is waited out and a new one runs after it.
+   * started before the caller's writes, so the caller gets the one queued behind it: however
+   * many callers ask meanwhile, at most one more refresh runs.
    */
-  private async refresh(): Promise<number> {
-    while (this.refreshing) await this.refreshing.catch(() => {});
-    this.refreshing = this.refreshOnce().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+  private refresh(): Promise<number> {
+    if (!this.running) {
+      this.running = this.refreshOnce().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.queued ??= this.running
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.refresh();
+      });
+    return this.queued;
+  }
+
+  /** A refresh for a stale read: none is started if one is already running or queued. */
+  private refreshBehind(): void {
+    if (this.running || this.queued) return;
+    this.ctx.waitUntil(this.refresh().catch(() => {}));
   }
 
   private async refreshOnce(): Promise<number> {
     const started = Date.now();
+    const at = started;
     try {
-      const at = started;
-      this.aggregator.advance(at);
-      this.store.writeCheckpoint(this.aggregator.checkpoint(), this.aggregator.pendingEvents);
-      this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
+      this.aggregator.advance(at); // once per refresh; the queries below only read
+      this.checkpoint(at);
       const computed = this.computeAll(at);
-      this.store.saveSnapshots(computed.map(([key, s]) => ({ key, ...s })));
       await this.mirror.write(this.namespace, this.generation, computed, this.mirrorTtl());
       this.counters.refreshes += 1;
       this.counters.lastRefresh = { at: new Date(at).toISOString(), durationMs: Date.now() - started, outcome: "ok" };
@@ -252,11 +314,38 @@ export class NamespaceAggregator extends DurableObject<Env> {
         at: new Date(started).toISOString(),
         durationMs: Date.now() - started,
         outcome: "error",
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
       };
       throw error;
     } finally {
+      this.saveCounters();
+    }
+  }
+
+  /**
+   * Writes what the last checkpoint lacks. A failure is counted and the refresh goes on: the
+   * snapshots are computed from memory all the same, and since nothing is marked durable and
+   * the log is not truncated, the next checkpoint writes all of it again.
+   */
+  private checkpoint(at: number): void {
+    try {
+      const delta = this.aggregator.checkpoint();
+      const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && delta.pendingAdded.length === 0;
+      if (!unchanged) this.store.writeCheckpoint(delta);
+      this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
+      this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
+    } catch (error) {
+      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "checkpoint", cause: messageOf(error) }));
+      this.counters.checkpointErrors += 1;
+      this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "error", error: messageOf(error) };
+    }
+  }
+
+  private saveCounters(): void {
+    try {
       this.store.setMeta("counters", this.counters);
+    } catch (error) {
+      console.error(`NamespaceAggregator "${this.namespace}": counters not saved`, error);
     }
   }
 
@@ -283,7 +372,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   // ---- admin -------------------------------------------------------------------------------
 
   refreshNow(): Promise<Outcome<{ computedAt: number; generation: number }>> {
-    return this.run(async () => {
+    return this.run("refreshNow", async () => {
       this.requireExisting();
       const computedAt = await this.refresh();
       this.markFresh(computedAt);
@@ -292,14 +381,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  /** Bumps the generation, drops every snapshot in memory, SQLite and KV, and recomputes at once. */
+  /** Bumps the generation, drops every snapshot in memory and KV, and recomputes at once. */
   invalidate(): Promise<Outcome<{ generation: number }>> {
-    return this.run(async () => {
+    return this.run("invalidate", async () => {
       this.requireExisting();
       this.generation += 1;
       this.store.setMeta("generation", this.generation);
       this.snapshots.clear();
-      this.store.clearSnapshots();
       await this.mirror.dropOlderThan(this.namespace, this.generation);
       this.markFresh(await this.refresh());
       return { generation: this.generation };
@@ -318,34 +406,39 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   getConfig(): Promise<Outcome<NamespaceConfig>> {
-    return this.run(() => this.config);
+    return this.run("getConfig", () => this.config);
   }
 
-  /** Replaces the config; it takes effect from the next refresh (README, "Config"). */
+  /** Replaces the config; it takes effect from the next refresh, which follows the new period
+   * at once (README, "Config"). The Worker validated it; it is checked again here, because an
+   * older Worker may call a newer object during a deploy. */
   putConfig(body: unknown): Promise<Outcome<NamespaceConfig>> {
-    return this.run(async () => {
+    return this.run("putConfig", async () => {
       const config = parseConfig(body);
-            this.store.setMeta("config", config);
+      this.ensureSchema();
+      this.store.setMeta("config", config);
       this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
+      await this.schedule(Date.now(), true);
       return config;
     });
   }
 
   /** Adds a Worker isolate's batch of read counts. */
   recordReads(counts: Partial<ReadCounts>): Promise<Outcome<null>> {
-    return this.run(() => {
+    return this.run("recordReads", () => {
       if (!this.exists) return null; // reads of unknown namespaces leave no trace
       addReadCounts(this.counters.reads, counts);
-      this.store.setMeta("counters", this.counters);
+      this.saveCounters();
       return null;
     });
   }
 
   cacheStats(): Promise<Outcome<CacheReport>> {
-    return this.run(() => {
+    return this.run("cacheStats", () => {
       this.requireExisting();
-      return cacheReport(this.namespace, this.generation, this.counters);
+      const storage = { largestRowBytes: this.store.sql.largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
+      return cacheReport(this.namespace, this.generation, this.counters, storage);
     });
   }
 
@@ -354,7 +447,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * one higher, so that edge entries of the old namespace can never answer for a new one.
    */
   erase(): Promise<Outcome<{ generation: number }>> {
-    return this.run(async () => {
+    return this.run("erase", async () => {
       this.requireExisting();
       const generation = this.generation + 1;
       await this.mirror.dropOlderThan(this.namespace, Number.POSITIVE_INFINITY);

@@ -2,60 +2,105 @@
  * The namespace's SQLite database: the only state that survives eviction, a deploy or a crash.
  * Synchronous `sql.exec` calls made in one turn are committed together, and the output gate holds
  * any answer until they are durable (Durable Objects' storage rules).
+ *
+ * Nothing is kept in one value that can grow: a bucket is stored in parts, pending events one a
+ * row, a batch of events in as many log rows as its size needs. Every write goes through
+ * GuardedSql, which refuses any row above the platform's 2 MB.
  */
 import type { TallyEvent } from "../src/shared/contract";
 import type { BucketRecord, CheckpointDelta } from "../src/core/aggregator";
+import { BUCKET_FORMAT, type BucketState } from "../src/core/bucket";
+import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
+import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
+import type { TierName } from "../src/core/tiers";
+import { GuardedSql, utf8Bytes } from "./guarded-sql";
+import { storageFaults } from "./storage-faults";
 
 export interface LoggedBatch {
   acceptedAt: number;
   events: TallyEvent[];
 }
 
-export interface StoredSnapshot {
-  key: string;
-  body: string;
-  computedAt: number;
+/** Format of the values in `meta`, each stored as {"v": META_FORMAT, "value": ...}. */
+export const META_FORMAT = 1;
+/** Format of a row of `pending_events`: one TallyEvent as JSON. */
+export const PENDING_FORMAT = 1;
+
+/**
+ * Longest part of a stored text, in UTF-16 code units. A code unit is at most 3 bytes of UTF-8
+ * (a surrogate pair, 2 units, is 4), so a part is at most 1.2 MB: well under the 2 MB row limit
+ * with its key columns.
+ */
+export const PART_UNITS = 400_000;
+
+/** A log row carries at most this many bytes of events; a larger batch takes several rows. */
+const LOG_ROW_BYTES = 1_000_000;
+
+/** A stored state this build cannot read: start-up refuses it loudly, it never guesses. */
+export class UnknownFormatError extends Error {
+  constructor(what: string, found: unknown, known: number) {
+    super(`stored ${what} has format ${String(found)}; this build reads format ${known} only`);
+    this.name = "UnknownFormatError";
+  }
+}
+
+/** Cuts `text` into parts of at most PART_UNITS code units, never between a surrogate pair. */
+export function splitParts(text: string): string[] {
+  const parts: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + PART_UNITS);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1; // keep the pair whole
+    parts.push(text.slice(at, end));
+    at = end;
+  }
+  return parts.length === 0 ? [""] : parts;
 }
 
 export class NamespaceStore {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  readonly sql: GuardedSql;
 
-  private get sql() {
-    return this.storage.sql;
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = new GuardedSql(storage);
+  }
+
+  /** True once any schema exists: an object that was only ever read has none, and stays so. */
+  hasSchema(): boolean {
+    return (
+      this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = '_migrations'").one().n > 0
+    );
   }
 
   getMeta<T>(key: string): T | undefined {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-    return row === undefined ? undefined : (JSON.parse(row.value) as T);
+    if (row === undefined) return undefined;
+    const stored = JSON.parse(row.value) as { v?: unknown; value: T };
+    if (stored.v !== META_FORMAT) throw new UnknownFormatError(`meta value "${key}"`, stored.v, META_FORMAT);
+    return stored.value;
   }
 
   setMeta(key: string, value: unknown): void {
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
-      JSON.stringify(value),
+      JSON.stringify({ v: META_FORMAT, value }),
     );
   }
 
   /** The batch recorded under `batchId` since `since`, if any. */
   findBatch(batchId: string, since: number): { accepted: number } | undefined {
     return this.sql
-      .exec<{ accepted: number }>(
-        "SELECT accepted FROM batch_ids WHERE batch_id = ? AND accepted_at >= ?",
-        batchId,
-        since,
-      )
+      .exec<{ accepted: number }>("SELECT accepted FROM batch_ids WHERE batch_id = ? AND accepted_at >= ?", batchId, since)
       .toArray()[0];
   }
 
-  /** Appends a batch to the log together with its id: both are written, or neither. */
+  /**
+   * Appends a batch to the log together with its id: all of it is written, or none. A batch too
+   * large for one row is logged in halves, which replay exactly like the whole.
+   */
   appendBatch(batch: LoggedBatch, batchId: string | undefined): void {
-    this.storage.transactionSync(() => {
-      this.sql.exec(
-        "INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)",
-        batch.acceptedAt,
-        JSON.stringify(batch.events),
-      );
+    this.sql.transaction(() => {
+      this.logEvents(batch.acceptedAt, batch.events);
       if (batchId !== undefined) {
         this.sql.exec(
           `INSERT INTO batch_ids (batch_id, accepted, accepted_at) VALUES (?, ?, ?)
@@ -68,6 +113,17 @@ export class NamespaceStore {
     });
   }
 
+  private logEvents(acceptedAt: number, events: readonly TallyEvent[]): void {
+    const text = JSON.stringify(events);
+    if (events.length > 1 && utf8Bytes(text) > LOG_ROW_BYTES) {
+      const half = events.length >> 1;
+      this.logEvents(acceptedAt, events.slice(0, half));
+      this.logEvents(acceptedAt, events.slice(half));
+      return;
+    }
+    this.sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", acceptedAt, text);
+  }
+
   /** Batches logged since the last checkpoint, oldest first. */
   loggedBatches(): LoggedBatch[] {
     return this.sql
@@ -77,33 +133,81 @@ export class NamespaceStore {
   }
 
   /**
-   * Writes the changed buckets and the pending events, then truncates the log, in one
-   * transaction: the log is only dropped once what it held is in the checkpoint.
+   * Writes a checkpoint in one transaction: expired buckets go, changed buckets are rewritten in
+   * parts, pending events are added and those now counted are dropped, and only then is the log
+   * truncated. Everything the log holds is counted in memory (a batch is logged and counted in
+   * the same turn, and this runs in one turn), and all of memory that is not yet durable is in
+   * `delta` (it is only marked durable by `delta.commit()`, after the commit). So the log is
+   * dropped only once what it held is in the checkpoint, and a failed write rolls back whole.
    */
-  writeCheckpoint(delta: CheckpointDelta, pending: readonly TallyEvent[]): void {
-    this.storage.transactionSync(() => {
-      for (const { tier, state } of delta.changed) {
-        this.sql.exec(
-          `INSERT INTO buckets (tier, start, state) VALUES (?, ?, ?)
-           ON CONFLICT (tier, start) DO UPDATE SET state = excluded.state`,
-          tier,
-          state.start,
-          JSON.stringify(state),
-        );
+  writeCheckpoint(delta: CheckpointDelta): void {
+    this.sql.transaction(() => {
+      // Deletions first: a bucket that expired and was counted into again is written after.
+      for (const { tier, start } of delta.expired) this.deleteBucket(tier, start);
+      for (const record of delta.changed) this.writeBucket(record);
+      for (const event of delta.pendingAdded) {
+        this.sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", event.ts, PENDING_FORMAT, JSON.stringify(event));
       }
-      for (const { tier, start } of delta.expired) {
-        this.sql.exec("DELETE FROM buckets WHERE tier = ? AND start = ?", tier, start);
-      }
-      this.setMeta("pending", pending);
+      this.sql.exec("DELETE FROM pending_events WHERE ts < ?", delta.countedBefore);
+      storageFaults.check("checkpoint");
       this.sql.exec("DELETE FROM batch_log");
+    });
+    delta.commit();
+  }
+
+  private deleteBucket(tier: TierName, start: number): void {
+    this.sql.exec("DELETE FROM bucket_parts WHERE tier = ? AND start = ?", tier, start);
+  }
+
+  private writeBucket({ tier, state }: BucketRecord): void {
+    this.deleteBucket(tier, state.start);
+    const parts = splitParts(JSON.stringify(state));
+    parts.forEach((data, part) => {
+      this.sql.exec(
+        "INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES (?, ?, ?, ?, ?)",
+        tier,
+        state.start,
+        part,
+        parts.length,
+        data,
+      );
     });
   }
 
+  /** Every checkpointed bucket, each reassembled from its parts and checked for its format. */
   buckets(): BucketRecord[] {
+    const records: BucketRecord[] = [];
+    let current: { tier: TierName; start: number; parts: number; data: string[] } | undefined;
+    const finish = () => {
+      if (!current) return;
+      if (current.data.length !== current.parts) {
+        throw new Error(`bucket ${current.tier}/${current.start} has ${current.data.length} of its ${current.parts} parts`);
+      }
+      records.push({ tier: current.tier, state: readBucket(current.data.join("")) });
+    };
+    const rows = this.sql.exec<{ tier: string; start: number; part: number; parts: number; data: string }>(
+      "SELECT tier, start, part, parts, data FROM bucket_parts ORDER BY tier, start, part",
+    );
+    for (const row of rows) {
+      if (!current || current.tier !== row.tier || current.start !== row.start) {
+        finish();
+        current = { tier: row.tier as TierName, start: row.start, parts: row.parts, data: [] };
+      }
+      current.data.push(row.data);
+    }
+    finish();
+    return records;
+  }
+
+  /** The pending (future-stamped) events, each checked for its format. */
+  pendingEvents(): TallyEvent[] {
     return this.sql
-      .exec<{ tier: string; state: string }>("SELECT tier, state FROM buckets")
+      .exec<{ format: number; event: string }>("SELECT format, event FROM pending_events ORDER BY seq")
       .toArray()
-      .map((r) => ({ tier: r.tier, state: JSON.parse(r.state) }) as BucketRecord);
+      .map((r) => {
+        if (r.format !== PENDING_FORMAT) throw new UnknownFormatError("pending event", r.format, PENDING_FORMAT);
+        return JSON.parse(r.event) as TallyEvent;
+      });
   }
 
   /** Forgets batch ids older than `before` (they may be counted again after 24 hours). */
@@ -111,31 +215,19 @@ export class NamespaceStore {
     this.sql.exec("DELETE FROM batch_ids WHERE accepted_at < ?", before);
   }
 
-  /** Replaces the persisted snapshot set with `snapshots`. */
-  saveSnapshots(snapshots: Iterable<StoredSnapshot>): void {
-    this.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM snapshots");
-      for (const s of snapshots) {
-        this.sql.exec("INSERT INTO snapshots (key, body, computed_at) VALUES (?, ?, ?)", s.key, s.body, s.computedAt);
-      }
-    });
-  }
-
-  snapshots(): StoredSnapshot[] {
-    return this.sql
-      .exec<{ key: string; body: string; computed_at: number }>("SELECT key, body, computed_at FROM snapshots")
-      .toArray()
-      .map((r) => ({ key: r.key, body: r.body, computedAt: r.computed_at }));
-  }
-
-  /** Drops every snapshot, e.g. on invalidate. */
-  clearSnapshots(): void {
-    this.sql.exec("DELETE FROM snapshots");
-  }
-
   /** Erases everything the namespace holds. */
   async eraseAll(): Promise<void> {
     await this.storage.deleteAlarm();
     await this.storage.deleteAll();
   }
+}
+
+/** Parses a stored bucket, refusing any format this build does not know, at every level. */
+function readBucket(text: string): BucketState {
+  const state = JSON.parse(text) as BucketState;
+  if (state.v !== BUCKET_FORMAT) throw new UnknownFormatError("bucket", state.v, BUCKET_FORMAT);
+  const summaries = [state.summary, ...state.typed.map(([, s]) => s)];
+  for (const s of summaries) if (s.v !== SPACE_SAVING_FORMAT) throw new UnknownFormatError("summary", s.v, SPACE_SAVING_FORMAT);
+  for (const h of [state.items, state.actors]) if (h.v !== HYPERLOGLOG_FORMAT) throw new UnknownFormatError("sketch", h.v, HYPERLOGLOG_FORMAT);
+  return state;
 }

@@ -58,7 +58,7 @@ describe("the cache counters", () => {
     const held = await runInDurableObject(stubOf(ns), (_, state) =>
       state.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'counters'").toArray()[0],
     );
-    const before = held ? (JSON.parse(held.value) as { reads: CacheReport["layers"] }).reads.edge : { hits: 0, misses: 0 };
+    const before = held ? (JSON.parse(held.value) as { value: { reads: CacheReport["layers"] } }).value.reads.edge : { hits: 0, misses: 0 };
     expect(before.hits + before.misses).toBe(0);
     const report = await json<CacheReport>(await admin("GET", ns, "cache"));
     expect(report.reads).toBe(10);

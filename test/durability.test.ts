@@ -73,7 +73,7 @@ describe("the namespace's state", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const rows = await runInDurableObject(stub, (_, state) => ({
       log: state.storage.sql.exec("SELECT * FROM batch_log").toArray().length,
-      buckets: state.storage.sql.exec("SELECT * FROM buckets").toArray().length,
+      buckets: state.storage.sql.exec("SELECT * FROM bucket_parts").toArray().length,
     }));
     expect(rows.log).toBe(0);
     expect(rows.buckets).toBeGreaterThan(0);

@@ -44,11 +44,14 @@ describe("the refresh loop", () => {
 
   it("precomputes every planned snapshot and schedules the next run while data is held", async () => {
     const ns = await seeded("loop");
+    const before = Date.now();
     expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
-    const held = await runInDurableObject(stubOf(ns), (_, state) =>
-      state.storage.sql.exec<{ key: string }>("SELECT key FROM snapshots").toArray().map((r) => r.key),
-    );
-    expect(held.sort()).toEqual(plan(DEFAULT_CONFIG).map(snapshotKey).sort());
+    for (const query of plan(DEFAULT_CONFIG)) {
+      const held = await stubOf(ns).read(query);
+      if (!held.ok) throw new Error(`read of ${snapshotKey(query)} failed`);
+      expect(held.value.source, snapshotKey(query)).toBe("HIT-DO");
+      expect(held.value.computedAt, snapshotKey(query)).toBeGreaterThanOrEqual(before);
+    }
     expect(await alarmOf(ns)).not.toBeNull();
   });
 

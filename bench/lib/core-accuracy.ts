@@ -52,6 +52,7 @@ export function accuracy(items: number, events: number, skew: number, log: (s: s
     agg.ingest(batch, lastTs + 1);
     agg.advance(lastTs + 1);
   }
+  agg.advance(now);
 
   const seen = new Uint8Array(items + 1);
   for (const r of ranks) seen[r] = 1;

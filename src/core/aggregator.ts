@@ -47,11 +47,20 @@ export interface BucketRecord {
   state: BucketState;
 }
 
+/** What the last durable checkpoint lacks. Nothing in memory changes when it is taken: the
+ * caller writes it, and calls `commit` only once the write is durable. */
 export interface CheckpointDelta {
-  /** Buckets changed since the last checkpoint. */
+  /** Buckets changed since the last committed checkpoint. */
   changed: BucketRecord[];
-  /** Buckets that expired since the last checkpoint. */
+  /** Buckets that expired since the last committed checkpoint. */
   expired: { tier: TierName; start: number }[];
+  /** Future-stamped events accepted since the last committed checkpoint and still pending. */
+  pendingAdded: TallyEvent[];
+  /** Every pending event stamped before this time is counted in `changed` buckets: its stored
+   * row may go in the same write. */
+  countedBefore: number;
+  /** Marks this delta durable: call after the write committed, never before. */
+  commit(): void;
 }
 
 export class Aggregator {
@@ -62,6 +71,10 @@ export class Aggregator {
   /** Events stamped at or after the time they were accepted: counted once time reaches them, so
    * that a window ending at `to` never includes an event with `ts >= to` (API.md, "Windows"). */
   private pending: TallyEvent[] = [];
+  /** The pending events not yet in a committed checkpoint, oldest first. */
+  private pendingUnsaved: TallyEvent[] = [];
+  /** The time of the last advance(): queries answer only up to it. */
+  private advancedTo = 0;
   private capacity: number;
   private declared: Set<string>;
 
@@ -80,8 +93,12 @@ export class Aggregator {
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
     for (const event of events) {
-      if (event.ts >= now) this.pending.push(event);
-      else this.count(event, oldest, current);
+      if (event.ts >= now) {
+        this.pending.push(event);
+        this.pendingUnsaved.push(event);
+      } else {
+        this.count(event, oldest, current);
+      }
     }
   }
 
@@ -110,13 +127,21 @@ export class Aggregator {
     }
   }
 
-  /** Moves time to `now`: counts pending events that are due, seals past buckets, drops expired ones. */
+  /**
+   * Moves time to `now`: counts pending events that are due, seals past buckets, drops expired
+   * ones. The owner calls it once per refresh (and before an answer computed on demand); the
+   * queries never do, so that asking changes nothing.
+   */
   advance(now: number): void {
+    if (now < this.advancedTo) return; // time never moves back; a late caller changes nothing
+    this.advancedTo = now;
     if (this.pending.length > 0) {
       const due = this.pending.filter((e) => e.ts < now);
       if (due.length > 0) {
         this.pending = this.pending.filter((e) => e.ts >= now);
-        this.ingest(due, now);
+        const oldest = TIERS.map((tier) => oldestKept(now, tier));
+        const current = TIERS.map((tier) => bucketStart(now, tier));
+        for (const event of due) this.count(event, oldest, current);
       }
     }
     for (const tier of TIERS) {
@@ -149,13 +174,19 @@ export class Aggregator {
     return out.sort((a, b) => a.start - b.start);
   }
 
+  /** Queries read the state as of the last advance(); asking about a later time would miss
+   * pending events that are due by then, so it is a caller's bug, refused loudly. */
+  private requireAdvanced(at: number): void {
+    if (at > this.advancedTo) throw new RangeError(`advance(${at}) before asking about that time`);
+  }
+
   private merged(window: Window, type: string | null, range: Range) {
     return merge(this.bucketsIn(tierOf(window), range).map((b) => b.partFor(type)));
   }
 
   /** rank=top: the `limit` highest scores of the window ending at `at`. */
   top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
-    this.advance(at);
+    this.requireAdvanced(at);
     const range = windowRange(window, at);
     const items = rankTop(this.merged(window, type, range), limit);
     return { ...range, items, exact: items.every((i) => i.error === 0) };
@@ -163,7 +194,7 @@ export class Aggregator {
 
   /** rank=rising: the largest growth against the preceding period of equal length. */
   rising(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
-    this.advance(at);
+    this.requireAdvanced(at);
     const range = windowRange(window, at);
     const current = this.merged(window, type, range);
     const previous = this.merged(window, type, previousRange(window, at));
@@ -172,13 +203,14 @@ export class Aggregator {
   }
 
   stats(window: Window, at: number): StatsAnswer {
-    this.advance(at);
+    this.requireAdvanced(at);
     const tier = tierOf(window);
     const range = windowRange(window, at);
     const buckets = this.bucketsIn(tier, range);
     const items = new HyperLogLog();
     const actors = new HyperLogLog();
-    const byType: Record<string, TypeTotals> = {};
+    // Type names are data, never keys of a plain object: "constructor" would read Object's.
+    const byType = new Map<string, TypeTotals>();
     let events = 0;
     let weight = 0;
     const series: StatsAnswer["series"] = [];
@@ -188,7 +220,8 @@ export class Aggregator {
       const point = { start, events: 0, weight: 0 };
       if (bucket) {
         for (const [type, t] of bucket.totals) {
-          const acc = (byType[type] ??= { events: 0, weight: 0 });
+          let acc = byType.get(type);
+          if (!acc) byType.set(type, (acc = { events: 0, weight: 0 }));
           acc.events += t.events;
           acc.weight += t.weight;
           point.events += t.events;
@@ -207,24 +240,40 @@ export class Aggregator {
       weight,
       uniqueItems: items.estimate(),
       uniqueActors: actors.estimate(),
-      byType,
+      byType: recordOf(byType),
       series,
     };
   }
 
-  /** What changed since the last call: written to storage by the caller, then forgotten here. */
+  /**
+   * What the last committed checkpoint lacks. Taking it changes nothing; `commit()` records it as
+   * durable. A checkpoint whose write fails is simply never committed, so the next one carries
+   * everything again (the batch log is only truncated by a write that holds all of it).
+   */
   checkpoint(): CheckpointDelta {
     const changed: BucketRecord[] = [];
+    const revisions: [Bucket, number][] = [];
     for (const tier of TIERS) {
       for (const bucket of this.rings.get(tier.name)!.values()) {
-        if (!bucket.dirty) continue;
+        if (!bucket.unsaved) continue;
         changed.push({ tier: tier.name, state: bucket.toJSON() });
-        bucket.dirty = false;
+        revisions.push([bucket, bucket.currentRevision]);
       }
     }
-    const expired = this.expired;
-    this.expired = [];
-    return { changed, expired };
+    const expiredCount = this.expired.length;
+    const pendingCount = this.pendingUnsaved.length;
+    const countedBefore = this.advancedTo;
+    return {
+      changed,
+      expired: this.expired.slice(),
+      pendingAdded: this.pendingUnsaved.filter((e) => e.ts >= countedBefore),
+      countedBefore,
+      commit: () => {
+        for (const [bucket, revision] of revisions) bucket.saved(revision);
+        this.expired.splice(0, expiredCount);
+        this.pendingUnsaved.splice(0, pendingCount);
+      },
+    };
   }
 
   /** Loads a checkpointed bucket (start-up). */
@@ -236,4 +285,10 @@ export class Aggregator {
   restorePending(events: readonly TallyEvent[]): void {
     this.pending.push(...events);
   }
+}
+
+/** A Map of type names as an object whose keys are all own properties (Object.fromEntries
+ * defines them, so even "__proto__" would be a key, never the prototype). */
+function recordOf<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  return Object.fromEntries(map);
 }

@@ -15,7 +15,12 @@ import { SpaceSaving, type SpaceSavingState } from "./space-saving";
  * of precision at 1000, and it bounds the memory of the many sealed buckets (DESIGN.md). */
 export const SEALED_KEEP = 1000;
 
+/** The serial version of {@link BucketState} (its summaries and sketches carry their own). A
+ * stored bucket of any other version is refused on load, never guessed at. */
+export const BUCKET_FORMAT = 1;
+
 export interface BucketState {
+  v: typeof BUCKET_FORMAT;
   start: number;
   totals: [string, number, number][];
   summary: SpaceSavingState;
@@ -46,8 +51,9 @@ export class Bucket {
   readonly typed = new Map<string, SpaceSaving>();
   /** Weight of a type counted before its summary existed (the type was declared later). */
   readonly untracked = new Map<string, number>();
-  /** Changed since the last checkpoint. */
-  dirty = true;
+  /** Bumped by every change; the checkpoint compares it with the revision it last saved. */
+  private revision = 1;
+  private savedRevision = 0;
   /** undefined: no event yet; a type: every event had it; null: several types. */
   private sole: string | null | undefined;
 
@@ -64,7 +70,7 @@ export class Bucket {
 
   /** Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier. */
   add(event: TallyEvent, itemHash: number, actorHash: number | undefined, declared: ReadonlySet<string>): void {
-    this.dirty = true;
+    this.revision += 1;
     if (this.sole !== event.type) {
       if (this.sole === undefined) this.sole = event.type;
       else if (this.sole !== null) this.split(declared);
@@ -119,12 +125,30 @@ export class Bucket {
     // Called per event on past buckets during ingest: no allocation on the common no-op path.
     let trimmed = cut(this.summary, above);
     if (this.typed.size > 0) for (const summary of this.typed.values()) trimmed = cut(summary, above) || trimmed;
-    if (trimmed) this.dirty = true;
+    if (trimmed) this.revision += 1;
     return trimmed;
+  }
+
+  /** True when the bucket changed since the revision last recorded by {@link saved}. */
+  get unsaved(): boolean {
+    return this.revision !== this.savedRevision;
+  }
+
+  /** The current revision, to hand to {@link saved} once the state read with it is durable. */
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /** Records that the state as of `revision` is durable. Called only after the storage
+   * transaction commits, so that a failed checkpoint leaves the bucket unsaved and the next
+   * checkpoint writes it again. */
+  saved(revision: number): void {
+    this.savedRevision = revision;
   }
 
   toJSON(): BucketState {
     return {
+      v: BUCKET_FORMAT,
       start: this.start,
       totals: [...this.totals].map(([type, t]) => [type, t.events, t.weight]),
       summary: this.summary.toJSON(),
@@ -136,6 +160,9 @@ export class Bucket {
   }
 
   static fromJSON(state: BucketState): Bucket {
+    if (state.v !== BUCKET_FORMAT) {
+      throw new RangeError(`bucket state has format ${String(state.v)}; this build reads format ${BUCKET_FORMAT} only`);
+    }
     const bucket = new Bucket(
       state.start,
       SpaceSaving.fromJSON(state.summary),
@@ -148,7 +175,7 @@ export class Bucket {
       if (untracked > 0) bucket.untracked.set(type, untracked);
     }
     bucket.sole = state.sole ?? (state.totals.length === 0 ? undefined : null);
-    bucket.dirty = false;
+    bucket.saved(bucket.revision);
     return bucket;
   }
 }

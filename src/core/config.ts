@@ -58,7 +58,9 @@ function parseTypes(value: unknown): NamespaceConfig["types"] {
   if (entries.length > CONFIG_BOUNDS.types.max) {
     throw refuse("types", `declares at most ${CONFIG_BOUNDS.types.max} types.`, { max: CONFIG_BOUNDS.types.max });
   }
-  const types: NamespaceConfig["types"] = {};
+  // Type names are data: collected in a Map and made own properties by Object.fromEntries, so
+  // that no name can reach Object's members (the config crosses RPC, so it stays a plain object).
+  const types = new Map<string, NamespaceConfig["types"][string]>();
   for (const [name, spec] of entries) {
     if (!TYPE_PATTERN.test(name)) {
       throw refuse(`types.${name}`, `is not a valid type name.`, { pattern: TYPE_PATTERN.source });
@@ -70,14 +72,14 @@ function parseTypes(value: unknown): NamespaceConfig["types"] {
     if (unknown !== undefined) throw refuse(`types.${name}.${unknown}`, "is not a type setting.", { fields: ["weight"] });
     const weight = (spec as { weight?: unknown }).weight;
     if (weight === undefined) {
-      types[name] = {};
+      types.set(name, {});
     } else if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
       throw refuse(`types.${name}.weight`, "must be a number with 0 < weight <= 1e6.", { min: 0, max: MAX_WEIGHT });
     } else {
-      types[name] = { weight };
+      types.set(name, { weight });
     }
   }
-  return types;
+  return Object.fromEntries(types);
 }
 
 /** Parses a whole config (`PUT` replaces it: omitted fields take their defaults). */
@@ -100,5 +102,5 @@ export function parseConfig(body: unknown): NamespaceConfig {
 
 /** The default weight of an event of `type`: the type's configured weight, else 1. */
 export function defaultWeight(config: NamespaceConfig, type: string): number {
-  return config.types[type]?.weight ?? 1;
+  return Object.hasOwn(config.types, type) ? (config.types[type]?.weight ?? 1) : 1;
 }

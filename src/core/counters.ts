@@ -1,5 +1,5 @@
 /** Hit and miss counters of the cache layers, kept by each namespace's object. Pure. */
-import { LAYERS, type CacheReport, type ReadCounts, type RefreshRecord } from "../shared/contract";
+import { LAYERS, type CacheReport, type CheckpointRecord, type ReadCounts, type RefreshRecord } from "../shared/contract";
 
 export interface Counters {
   reads: ReadCounts;
@@ -7,6 +7,8 @@ export interface Counters {
   refreshes: number;
   refreshErrors: number;
   lastRefresh: RefreshRecord | null;
+  checkpointErrors: number;
+  lastCheckpoint: CheckpointRecord | null;
 }
 
 export function emptyReadCounts(): ReadCounts {
@@ -14,7 +16,15 @@ export function emptyReadCounts(): ReadCounts {
 }
 
 export function emptyCounters(): Counters {
-  return { reads: emptyReadCounts(), syncComputes: 0, refreshes: 0, refreshErrors: 0, lastRefresh: null };
+  return {
+    reads: emptyReadCounts(),
+    syncComputes: 0,
+    refreshes: 0,
+    refreshErrors: 0,
+    lastRefresh: null,
+    checkpointErrors: 0,
+    lastCheckpoint: null,
+  };
 }
 
 /** Adds `delta` into `into`, ignoring anything that is not a non-negative integer (the Worker's
@@ -36,7 +46,7 @@ export function isEmpty(counts: ReadCounts): boolean {
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
-export function cacheReport(namespace: string, generation: number, c: Counters): CacheReport {
+export function cacheReport(namespace: string, generation: number, c: Counters, storage: CacheReport["storage"]): CacheReport {
   const reads = c.reads.edge.hits + c.reads.edge.misses;
   const layers = Object.fromEntries(
     LAYERS.map((l) => [l, { ...c.reads[l], hitRatio: ratio(c.reads[l].hits, c.reads[l].hits + c.reads[l].misses) }]),
@@ -51,5 +61,8 @@ export function cacheReport(namespace: string, generation: number, c: Counters):
     refreshes: c.refreshes,
     refreshErrors: c.refreshErrors,
     lastRefresh: c.lastRefresh,
+    checkpointErrors: c.checkpointErrors,
+    lastCheckpoint: c.lastCheckpoint,
+    storage,
   };
 }

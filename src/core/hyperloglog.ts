@@ -9,8 +9,13 @@
  */
 import { hash53 } from "./hash";
 
+/** The serial version of {@link HyperLogLogState}. The sparse form stores raw {@link hash53}
+ * values, so a change of the hash function is a change of format too (a test pins hash53). */
+export const HYPERLOGLOG_FORMAT = 1;
+
 /** Serialised form: exactly one of `sparse` (the distinct hashes) or `dense` (base64 registers). */
 export interface HyperLogLogState {
+  v: typeof HYPERLOGLOG_FORMAT;
   p: number;
   sparse?: number[];
   dense?: string;
@@ -113,12 +118,15 @@ export class HyperLogLog {
 
   /** Serialises the sketch; fromJSON(toJSON()) is indistinguishable from the original. */
   toJSON(): HyperLogLogState {
-    if (this.sparse !== null) return { p: this.p, sparse: Array.from(this.sparse) };
-    return { p: this.p, dense: encodeBase64(this.registers!) };
+    if (this.sparse !== null) return { v: HYPERLOGLOG_FORMAT, p: this.p, sparse: Array.from(this.sparse) };
+    return { v: HYPERLOGLOG_FORMAT, p: this.p, dense: encodeBase64(this.registers!) };
   }
 
   /** Restores a sketch produced by {@link HyperLogLog.toJSON}. Throws RangeError on bad state. */
   static fromJSON(s: HyperLogLogState): HyperLogLog {
+    if (s.v !== HYPERLOGLOG_FORMAT) {
+      throw new RangeError(`HyperLogLog state has format ${String(s.v)}; this build reads format ${HYPERLOGLOG_FORMAT} only`);
+    }
     const sketch = new HyperLogLog(s.p);
     if ((s.sparse === undefined) === (s.dense === undefined)) {
       throw new RangeError("HyperLogLog state needs exactly one of sparse or dense");

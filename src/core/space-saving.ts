@@ -8,8 +8,13 @@
  * it). Slot arrays grow by doubling so a namespace with ten items does not pay for 5000.
  */
 
+/** The serial version of {@link SpaceSavingState}. A stored summary of any other version is
+ * refused on load, never guessed at: bump it with every change of the form. */
+export const SPACE_SAVING_FORMAT = 1;
+
 /** Serialised form: `items` holds [item, count, error] triples. */
 export interface SpaceSavingState {
+  v: typeof SPACE_SAVING_FORMAT;
   capacity: number;
   floor: number;
   lossy: boolean;
@@ -142,11 +147,14 @@ export class SpaceSaving {
     // While full, emit in heap order: reloading rebuilds the same heap, hence the same evictions.
     const full = this.used === this.capacity;
     const items = Array.from({ length: this.used }, (_, i) => this.entry(full ? this.heap[i]! : i));
-    return { capacity: this.capacity, floor: this.floor, lossy: this.everLossy, items };
+    return { v: SPACE_SAVING_FORMAT, capacity: this.capacity, floor: this.floor, lossy: this.everLossy, items };
   }
 
   /** Restores a summary produced by {@link SpaceSaving.toJSON}. Throws RangeError on bad state. */
   static fromJSON(state: SpaceSavingState): SpaceSaving {
+    if (state.v !== SPACE_SAVING_FORMAT) {
+      throw new RangeError(`SpaceSaving state has format ${String(state.v)}; this build reads format ${SPACE_SAVING_FORMAT} only`);
+    }
     const { capacity, floor, lossy, items } = state;
     const summary = new SpaceSaving(capacity);
     const wellFormed =

@@ -181,6 +181,14 @@ export interface RefreshRecord {
   error?: string;
 }
 
+/** The last checkpoint of the namespace's state to SQLite. A failed one loses nothing (the batch
+ * log keeps every event until a checkpoint holds it) and is retried whole by the next refresh. */
+export interface CheckpointRecord {
+  at: string;
+  outcome: "ok" | "error";
+  error?: string;
+}
+
 /** `GET /v1/namespaces/{ns}/cache`. */
 export interface CacheReport {
   namespace: string;
@@ -194,6 +202,10 @@ export interface CacheReport {
   refreshes: number;
   refreshErrors: number;
   lastRefresh: RefreshRecord | null;
+  checkpointErrors: number;
+  lastCheckpoint: CheckpointRecord | null;
+  /** The largest row written to SQLite since the object started, against the platform's limit. */
+  storage: { largestRowBytes: number; maxRowBytes: number };
 }
 
 /** The part of a request's ExecutionContext that work after the response needs. */

@@ -37,7 +37,9 @@ export function toWire(error: TallyError): WireError {
 }
 
 export function fromWire(error: WireError): TallyError {
-  return new TallyError(error.status, error.code, error.message, error.details);
+  const retryAfter = error.details?.retryAfterSeconds;
+  const headers: Record<string, string> = typeof retryAfter === "number" ? { "Retry-After": String(retryAfter) } : {};
+  return new TallyError(error.status, error.code, error.message, error.details, headers);
 }
 
 export function errorResponse(error: unknown): Response {
@@ -45,11 +47,17 @@ export function errorResponse(error: unknown): Response {
     return Response.json(error.toJSON(), { status: error.status, headers: error.headers });
   }
   console.error("unhandled error", error);
-  return Response.json(
-    { error: { code: "internal_error", message: "The service failed to answer; retry later, and report it if it persists." } },
-    { status: 500 },
-  );
+  return errorResponse(internal("The service failed to answer this request."));
 }
+
+/** A bug or a permanent condition: retrying the same request will not help, so nothing here
+ * invites it (no Retry-After). The cause is logged where it happened, never sent. */
+export const internal = (message: string, details?: ErrorDetails) =>
+  new TallyError(500, "internal", `${message} This is a fault of the service, not of the request; report it if it persists.`, details);
+
+/** A platform condition that will clear (an overloaded or resetting object): retry after a pause. */
+export const unavailable = (message: string, retryAfterSeconds: number) =>
+  new TallyError(503, "unavailable", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) });
 
 export const invalid = (code: string, message: string, details?: ErrorDetails) =>
   new TallyError(400, code, message, details);

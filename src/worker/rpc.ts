@@ -1,22 +1,45 @@
 /** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
-import { fromWire, TallyError, type Outcome } from "../shared/errors";
+import { fromWire, internal, unavailable, type Outcome } from "../shared/errors";
+
+/** How long a caller should wait before retrying a platform condition that clears by itself. */
+export const RETRY_AFTER_SECONDS = 1;
 
 /** The namespace's object. idFromName maps one name to one object worldwide. */
 export function aggregatorOf(env: Env, namespace: string) {
   return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
 }
 
-/** Unwraps an RPC outcome: a refusal is rethrown as the TallyError it was. An unreachable or
- * failing object becomes `503 unavailable`, which read paths may answer with a stale copy. */
+/** The properties the platform sets on an error thrown by a Durable Object call. */
+interface PlatformError {
+  /** The object is overloaded: too many requests queued for it. */
+  overloaded?: boolean;
+  /** The call may succeed if made again (a reset, a lost connection). */
+  retryable?: boolean;
+  /** The error was thrown by the object's own code, not by the platform. */
+  remote?: boolean;
+}
+
+/**
+ * Unwraps an RPC outcome. A refusal is rethrown as the TallyError it was. A failure is put in
+ * one of two categories (Durable Objects error handling: `overloaded`, `retryable`, `remote`):
+ * - a platform condition that will clear (overloaded, resetting, unreachable) is `503
+ *   unavailable` with Retry-After, which read paths may answer with a stale copy;
+ * - an exception of the object's code is a bug: `500 internal`, which invites no retry.
+ * The object itself catches its own failures (NamespaceAggregator.run), so a remote exception
+ * here comes from an object that could not even do that.
+ */
 export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
   let result: Outcome<T>;
   try {
     result = await outcome;
   } catch (error) {
     console.error("Durable Object call failed", error);
-    throw new TallyError(503, "unavailable", "The namespace's aggregator could not be reached; retry shortly.", {}, {
-      "Retry-After": "1",
-    });
+    const platform = (typeof error === "object" && error !== null ? error : {}) as PlatformError;
+    if (platform.remote && !platform.retryable && !platform.overloaded) {
+      throw internal("The namespace's aggregator failed.");
+    }
+    const why = platform.overloaded ? "is overloaded" : "could not be reached";
+    throw unavailable(`The namespace's aggregator ${why}; retry in ${RETRY_AFTER_SECONDS} s.`, RETRY_AFTER_SECONDS);
   }
   if (!result.ok) throw fromWire(result.error);
   return result.value;

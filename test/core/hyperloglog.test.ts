@@ -202,12 +202,19 @@ describe("HyperLogLog", () => {
 
   it("rejects malformed state", () => {
     const dense = sketchOf("r-", 0, 1000).toJSON().dense!;
-    expect(() => HyperLogLog.fromJSON({ p: 14 })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 14, sparse: [1], dense })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 12, dense })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 14, dense: dense.slice(4) })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 14, dense: `!${dense.slice(1)}` })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 14, sparse: [2 ** 53] })).toThrow(RangeError);
-    expect(() => HyperLogLog.fromJSON({ p: 14, sparse: [-1] })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14 })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14, sparse: [1], dense })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 12, dense })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14, dense: dense.slice(4) })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14, dense: `!${dense.slice(1)}` })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14, sparse: [2 ** 53] })).toThrow(RangeError);
+    expect(() => HyperLogLog.fromJSON({ v: 1, p: 14, sparse: [-1] })).toThrow(RangeError);
+  });
+
+  it("refuses a stored sketch of an unknown format version instead of guessing", () => {
+    const state = sketchOf("fv-", 0, 10).toJSON();
+    expect(HyperLogLog.fromJSON(state).estimate()).toBe(10);
+    expect(() => HyperLogLog.fromJSON({ ...state, v: 2 } as never)).toThrow(/format 2/);
+    expect(() => HyperLogLog.fromJSON({ p: 14, sparse: [1] } as never)).toThrow(/format undefined/);
   });
 });

@@ -213,10 +213,16 @@ describe("SpaceSaving", () => {
   });
 
   it("rejects malformed state", () => {
-    expect(() => SpaceSaving.fromJSON({ capacity: 1, floor: 0, lossy: false, items: [["a", 1, 0], ["b", 1, 0]] }))
+    expect(() => SpaceSaving.fromJSON({ v: 1, capacity: 1, floor: 0, lossy: false, items: [["a", 1, 0], ["b", 1, 0]] }))
       .toThrow(RangeError);
-    expect(() => SpaceSaving.fromJSON({ capacity: 5, floor: 0, lossy: false, items: [["a", 1, 0], ["a", 2, 0]] }))
+    expect(() => SpaceSaving.fromJSON({ v: 1, capacity: 5, floor: 0, lossy: false, items: [["a", 1, 0], ["a", 2, 0]] }))
       .toThrow(RangeError);
-    expect(() => SpaceSaving.fromJSON({ capacity: 5, floor: -1, lossy: true, items: [] })).toThrow(RangeError);
+    expect(() => SpaceSaving.fromJSON({ v: 1, capacity: 5, floor: -1, lossy: true, items: [] })).toThrow(RangeError);
+  });
+
+  it("refuses a stored summary of an unknown format version instead of guessing", () => {
+    const state = { v: 1 as const, capacity: 5, floor: 0, lossy: false, items: [["a", 2, 0]] as [string, number, number][] };
+    expect(SpaceSaving.fromJSON(state).count("a")).toBe(2);
+    expect(() => SpaceSaving.fromJSON({ ...state, v: 2 } as never)).toThrow(/format 2/);
   });
 });

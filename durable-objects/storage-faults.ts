@@ -1,0 +1,29 @@
+/**
+ * Test-only faults at the storage seam. Local workerd never fails a write on its own, so the
+ * tests arm a fault here to prove that a failed checkpoint loses nothing. Production code only
+ * ever calls `check`, which does nothing unless a test armed that point.
+ */
+export type FaultPoint = "checkpoint";
+
+export class StorageFaults {
+  private readonly armed = new Map<FaultPoint, number>();
+
+  /** The next `times` passes through `point` throw. */
+  arm(point: FaultPoint, times = 1): void {
+    this.armed.set(point, times);
+  }
+
+  disarm(): void {
+    this.armed.clear();
+  }
+
+  check(point: FaultPoint): void {
+    const left = this.armed.get(point) ?? 0;
+    if (left <= 0) return;
+    this.armed.set(point, left - 1);
+    throw new Error(`injected storage fault at ${point}`);
+  }
+}
+
+/** One per isolate: tests run in the isolate of the objects they drive. */
+export const storageFaults = new StorageFaults();
