@@ -36,8 +36,9 @@ INSERT INTO pending_events (ts, format, event)
   SELECT json_extract(e.value, '$.ts'), 1, e.value FROM meta, json_each(meta.value) AS e WHERE meta.key = 'pending';
 DELETE FROM meta WHERE key = 'pending';
 
--- Every meta value is wrapped with its format version: {"v": 1, "value": ...}.
-UPDATE meta SET value = json_object('v', 1, 'value', json(value));
+-- Every meta value is wrapped with its format version: {"v": 1, "value": ...}. No value of
+-- format 0 has a field v (they are numbers, strings and the config and counters objects).
+UPDATE meta SET value = json_object('v', 1, 'value', json(value)) WHERE json_type(value, '$.v') IS NULL;
 
 -- Snapshots are no longer stored: start-up recomputes them from the restored state, and a
 -- refresh no longer rewrites every answer to SQLite.

@@ -1,0 +1,213 @@
+/**
+ * Nothing acknowledged is ever lost: a failed checkpoint, future-stamped events in bulk, the
+ * largest config the service accepts, a stored format this build does not know, and a config
+ * change all leave every acknowledged event counted after a restart. Every SQLite write passes
+ * the 2 MB row guard (durable-objects/guarded-sql.ts), which local workerd does not enforce.
+ */
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CacheReport, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
+import { MAX_ROW_BYTES } from "../durable-objects/guarded-sql";
+import { storageFaults } from "../durable-objects/storage-faults";
+import { admin, expectError, freshNamespace, get, ingestAll, json, refresh, stubOf, type EventInput } from "./support/http";
+
+const MINUTE = 60_000;
+
+afterEach(() => {
+  storageFaults.disarm();
+  vi.useRealTimers();
+});
+
+async function cacheOf(ns: string): Promise<CacheReport> {
+  return json<CacheReport>(await admin("GET", ns, "cache"));
+}
+
+/** Events and weight of the 30-day window, read after a refresh of the restarted object. */
+async function countedAfterRestart(ns: string) {
+  await evictDurableObject(stubOf(ns));
+  await refresh(ns);
+  const stats = await json<StatsSnapshot>(await get(ns, "stats", { window: "30d" }));
+  return { events: stats.events, weight: stats.weight, byType: stats.byType };
+}
+
+const plain = (prefix: string, n: number): EventInput[] =>
+  Array.from({ length: n }, (_, i) => ({ item: `${prefix}-${i % 11}`, weight: 1 + (i % 3) }));
+const weightOf = (events: EventInput[]) => events.reduce((s, e) => s + (e.weight ?? 1), 0);
+
+describe("a checkpoint that fails", () => {
+  it("loses nothing: the next checkpoint writes all of it again before the log is dropped", async () => {
+    const ns = freshNamespace("fails-once");
+    // Three days back: buckets of every tier that the later events never touch again, so only a
+    // checkpoint that kept them unsaved after its failure writes them.
+    const first = plain("a", 3000).map((e) => ({ ...e, ts: Date.now() - 3 * 86_400_000 }));
+    await ingestAll(ns, first);
+    storageFaults.arm("checkpoint");
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const failed = await cacheOf(ns);
+    expect(failed.checkpointErrors).toBe(1);
+    expect(failed.lastCheckpoint).toMatchObject({ outcome: "error", error: "injected storage fault at checkpoint" });
+    // The refresh went on: the snapshots were computed from memory and are served.
+    expect(failed.lastRefresh).toMatchObject({ outcome: "ok" });
+    expect((await json<StatsSnapshot>(await get(ns, "stats", { window: "7d" }))).events).toBe(3000);
+
+    const second = plain("b", 500);
+    await ingestAll(ns, second);
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    expect((await cacheOf(ns)).lastCheckpoint).toMatchObject({ outcome: "ok" });
+    const log = await runInDurableObject(stubOf(ns), (_, state) => state.storage.sql.exec("SELECT * FROM batch_log").toArray().length);
+    expect(log).toBe(0);
+    expect(await countedAfterRestart(ns)).toMatchObject({ events: 3500, weight: weightOf(first) + weightOf(second) });
+  });
+
+  it("loses nothing when the object restarts before any checkpoint succeeds", async () => {
+    const ns = freshNamespace("fails-then-dies");
+    const events = plain("a", 2000);
+    await ingestAll(ns, events);
+    storageFaults.arm("checkpoint", 3);
+    for (let i = 0; i < 3; i++) await runDurableObjectAlarm(stubOf(ns));
+    expect((await cacheOf(ns)).checkpointErrors).toBe(3);
+    expect(await countedAfterRestart(ns)).toMatchObject({ events: 2000, weight: weightOf(events) });
+  });
+});
+
+describe("future-stamped events in bulk (any ingest token, default config)", () => {
+  it("are stored one a row, and every acknowledged event is counted once time reaches it", async () => {
+    const ns = freshNamespace("future-attack");
+    const now = Date.now();
+    const long = (c: string, i: number) => `${c}${i}-`.padEnd(250, c);
+    const ahead: EventInput[] = Array.from({ length: 16_000 }, (_, i) => ({
+      item: long("i", i % 4000),
+      actor: long("u", i),
+      ts: now + 4.5 * MINUTE,
+    }));
+    await ingestAll(ns, ahead);
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const meanwhile = plain("m", 1100);
+    await ingestAll(ns, meanwhile);
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const report = await cacheOf(ns);
+    expect(report.checkpointErrors).toBe(0);
+    expect(report.storage.largestRowBytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
+    const stored = await runInDurableObject(stubOf(ns), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pending_events").one().n,
+    );
+    expect(stored).toBe(16_000);
+
+    expect((await countedAfterRestart(ns)).events).toBe(1100); // still ahead of the clock
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(now + 5 * MINUTE);
+    expect((await countedAfterRestart(ns)).events).toBe(17_100);
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const left = await runInDurableObject(stubOf(ns), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pending_events").one().n,
+    );
+    expect(left).toBe(0); // counted into buckets, so their rows went in the same checkpoint
+    expect((await countedAfterRestart(ns)).events).toBe(17_100);
+  });
+});
+
+describe("the largest accepted config", () => {
+  it("checkpoints and reloads a bucket of capacity 50000 with 32 types and 256-byte items", async () => {
+    const ns = freshNamespace("widest");
+    const types = Array.from({ length: 32 }, (_, t) => `type-${t}`);
+    const config = { capacity: 50_000, maxLimit: 1000, types: Object.fromEntries(types.map((t) => [t, {}])) };
+    expect((await admin("PUT", ns, "config", config)).status).toBe(200);
+    // 50,000 distinct items of 256 bytes of UTF-8 (2-byte characters mostly) over 32 types:
+    // every summary of the bucket holds its items exactly, about 30 MB of state per bucket.
+    const events: EventInput[] = Array.from({ length: 50_000 }, (_, i) => ({
+      item: `${String(i).padStart(6, "0")}·${"é".repeat(124)}`,
+      type: types[i % 32]!,
+      weight: 1 + (i % 7),
+    }));
+    expect(events.every((e) => new TextEncoder().encode(e.item).length === 256)).toBe(true);
+    await ingestAll(ns, events);
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    const report = await cacheOf(ns);
+    expect(report.checkpointErrors).toBe(0);
+    expect(report.storage.largestRowBytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
+    const parts = await runInDurableObject(stubOf(ns), (_, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT max(parts) AS n FROM bucket_parts").one().n,
+    );
+    expect(parts).toBeGreaterThan(25_000_000 / MAX_ROW_BYTES); // a bucket of ~30 MB went in many parts
+
+    const read = async () => ({
+      top: (await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", limit: 1000 }))).items,
+      typed: (await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", type: "type-5", limit: 1000 }))).items,
+    });
+    await refresh(ns);
+    const before = await read();
+    const heaviest = new Set(events.filter((e) => e.weight === 7).map((e) => e.item));
+    expect(before.top.length).toBe(1000);
+    expect(before.top.every((i) => i.score === 7 && i.error === 0)).toBe(true);
+    expect(new Set(before.top.map((i) => i.item)).size).toBe(1000);
+    expect(before.top.every((i) => heaviest.has(i.item))).toBe(true);
+    expect((await countedAfterRestart(ns)).events).toBe(50_000);
+    expect(await read()).toEqual(before);
+  }, 240_000);
+});
+
+describe("stored formats", () => {
+  it("refuse to start on a bucket of an unknown version, loudly and without guessing", async () => {
+    const ns = freshNamespace("unknown-format");
+    await ingestAll(ns, plain("a", 10));
+    await runDurableObjectAlarm(stubOf(ns));
+    await runInDurableObject(stubOf(ns), (_, state) => {
+      state.storage.sql.exec("UPDATE bucket_parts SET data = json_set(data, '$.v', 99)");
+    });
+    await evictDurableObject(stubOf(ns));
+    const body = await expectError(await get(ns, "stats"), 500, "internal");
+    expect(body.message).toMatch(/not of the request/);
+    expect((await get(ns, "stats")).headers.get("Retry-After")).toBeNull();
+  });
+
+  it("refuse a pending event or a meta value of an unknown version", async () => {
+    for (const corrupt of [
+      "UPDATE pending_events SET format = 7",
+      "UPDATE meta SET value = json_set(value, '$.v', 7) WHERE key = 'generation'",
+    ]) {
+      const ns = freshNamespace("unknown-format");
+      await ingestAll(ns, [{ item: "later", ts: Date.now() + 4 * MINUTE }, { item: "now" }]);
+      await runDurableObjectAlarm(stubOf(ns));
+      await runInDurableObject(stubOf(ns), (_, state) => {
+        state.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '{\"v\":1,\"value\":0}')");
+        state.storage.sql.exec(corrupt);
+      });
+      await evictDurableObject(stubOf(ns));
+      await expectError(await get(ns, "stats"), 500, "internal");
+    }
+  });
+});
+
+describe("the refresh loop after a config change", () => {
+  it("follows the new period at once: from an hour to ten seconds", async () => {
+    const ns = freshNamespace("period");
+    expect((await admin("PUT", ns, "config", { refreshSeconds: 3600 })).status).toBe(200);
+    await ingestAll(ns, [{ item: "a" }]);
+    const alarm = () => runInDurableObject(stubOf(ns), (_, state) => state.storage.getAlarm());
+    expect(await alarm()).toBeGreaterThan(Date.now() + 60 * MINUTE * 0.85);
+    const changed = Date.now();
+    expect((await admin("PUT", ns, "config", { refreshSeconds: 10 })).status).toBe(200);
+    const next = (await alarm())!;
+    expect(next).toBeGreaterThan(changed);
+    expect(next).toBeLessThanOrEqual(Date.now() + 10_000);
+  });
+});
+
+describe("type names", () => {
+  it("are data: a type named like an Object member round-trips through stats, the dashboard and a checkpoint", async () => {
+    const ns = freshNamespace("proto-types");
+    const names = ["constructor", "hasownproperty", "valueof", "tostring", "isprototypeof"];
+    expect((await admin("PUT", ns, "config", { types: { constructor: { weight: 3 } } })).status).toBe(200);
+    await ingestAll(ns, names.flatMap((type, i) => Array.from({ length: i + 1 }, () => ({ item: `x-${type}`, type }))));
+    const expected = Object.fromEntries(names.map((type, i) => [type, { events: i + 1, weight: type === "constructor" ? 3 : i + 1 }]));
+    await refresh(ns);
+    expect((await json<StatsSnapshot>(await get(ns, "stats", { window: "1h" }))).byType).toEqual(expected);
+    const dashboard = await json<{ windows: Record<string, { stats: StatsSnapshot }> }>(await get(ns, "dashboard"));
+    expect(dashboard.windows["1h"]!.stats.byType).toEqual(expected);
+    expect((await json<TrendingSnapshot>(await get(ns, "trending", { type: "constructor" }))).items).toEqual([
+      { item: "x-constructor", score: 3, error: 0 },
+    ]);
+    await runDurableObjectAlarm(stubOf(ns));
+    expect((await countedAfterRestart(ns)).byType).toEqual(expected);
+  });
+});
