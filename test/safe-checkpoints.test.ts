@@ -9,7 +9,21 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CacheReport, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { MAX_ROW_BYTES } from "../durable-objects/guarded-sql";
 import { storageFaults } from "../durable-objects/storage-faults";
-import { admin, expectError, freshNamespace, get, ingestAll, json, refresh, stubOf, type EventInput } from "./support/http";
+import { env } from "cloudflare:test";
+import {
+  TOKENS,
+  admin,
+  bearer,
+  expectError,
+  fetchWith,
+  freshNamespace,
+  get,
+  ingestAll,
+  json,
+  refresh,
+  stubOf,
+  type EventInput,
+} from "./support/http";
 
 const MINUTE = 60_000;
 
@@ -209,5 +223,49 @@ describe("type names", () => {
     ]);
     await runDurableObjectAlarm(stubOf(ns));
     expect((await countedAfterRestart(ns)).byType).toEqual(expected);
+  });
+});
+
+describe("failures at the RPC boundary", () => {
+  /** An AGGREGATOR binding whose every call throws `error`, as the platform would. */
+  const failingWith = (error: Error) =>
+    ({
+      idFromName: (name: string) => env.AGGREGATOR.idFromName(name),
+      get: () => new Proxy({}, { get: () => () => Promise.reject(error) }),
+    }) as unknown as Env["AGGREGATOR"];
+  const post = (binding: Env["AGGREGATOR"]) =>
+    fetchWith({ AGGREGATOR: binding }, `/v1/namespaces/${freshNamespace("rpc")}/events`, {
+      method: "POST",
+      headers: { ...bearer(TOKENS.ingest), "Content-Type": "application/json" },
+      body: JSON.stringify({ events: [{ item: "a" }] }),
+    });
+
+  it("answer 503 with Retry-After for a platform condition that clears (an overloaded object)", async () => {
+    const res = await post(failingWith(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true })));
+    expect(res.headers.get("Retry-After")).toBe("1");
+    await expectError(res, 503, "unavailable");
+  });
+
+  it("answer 500 internal, inviting no retry, for an exception of the object's own code", async () => {
+    const res = await post(failingWith(Object.assign(new Error("x is not a function"), { remote: true })));
+    expect(res.headers.get("Retry-After")).toBeNull();
+    const body = await expectError(res, 500, "internal");
+    expect(body.message).not.toMatch(/retry/i);
+  });
+});
+
+describe("a name that never received an event", () => {
+  it("gets no database, no table and no alarm from reads, describe or admin calls", async () => {
+    const ns = freshNamespace("nobody");
+    for (const path of ["trending", "stats", "dashboard"]) expect((await get(ns, path)).status).toBe(404);
+    for (const [method, path] of [["GET", "cache"], ["POST", "refresh"], ["POST", "invalidate"], ["DELETE", ""]] as const) {
+      expect((await admin(method, ns, path)).status).toBe(404);
+    }
+    expect((await admin("GET", ns, "config")).status).toBe(200);
+    const left = await runInDurableObject(stubOf(ns), async (_, state) => ({
+      tables: state.storage.sql.exec("SELECT name FROM sqlite_master").toArray().length,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(left).toEqual({ tables: 0, alarm: null });
   });
 });
