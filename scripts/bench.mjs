@@ -17,6 +17,7 @@ import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
 import { measure } from "../bench/lib/load.mjs";
 import { writeReport } from "../bench/lib/report.mjs";
+import { storage } from "../bench/lib/storage.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
@@ -126,6 +127,7 @@ async function http(results) {
     Object.assign(results, { floor, edge });
     results.layers = await layers(service.base, floor, PLAN, log);
     results.ingest = await ingest(service.base, api, PLAN, log);
+    results.storage = await storage(api, READ_NS, log);
 
     log(`\n[8] read mix: preparing`);
     const names = await prepareMix(api, PLAN, log);

@@ -164,6 +164,24 @@ ${int(r.ingest[1000]?.[maxC]?.rps.median)} when a batch grows from 1 to 1000 eve
 one event per request is capped by the request rate. Clients should send batches.`;
 }
 
+function storageSection(r) {
+  const st = r.storage;
+  if (!st) return "";
+  const w = st.widest;
+  const rows = [
+    [st.read.namespace, int(st.read.largestRowBytes), verdict(st.read.largestRowBytes <= st.maxRowBytes)],
+    [`${w.namespace}: ${int(w.items)} items of ${w.itemBytes} B, ${w.types} types, capacity ${int(w.capacity)}`, int(w.largestRowBytes), verdict(w.largestRowBytes <= st.maxRowBytes && w.checkpointErrors === 0)],
+  ];
+  return `## Storage: the largest row written
+Durable Objects' SQLite refuses a row above 2 MB; local workerd accepts ~8 MB, so the service counts the bytes of every
+statement itself (\`storage.largestRowBytes\` in \`/cache\`). Buckets are written in parts, pending events one a row.
+
+${table(["namespace", "largest row (bytes)", `≤ ${int(st.maxRowBytes)} B`], rows)}
+
+The widest accepted config checkpointed with outcome \`${w.checkpoint}\` (${w.checkpointErrors} checkpoint errors); its refresh, checkpoint
+included, took ${int(w.refreshMs)} ms.`;
+}
+
 function coreSection(core, httpBest) {
   const rows = core.scale.map((s) => [
     int(s.items), s.mode, int(s.events), spread(s.eventsPerSec), num(s.heapMB), num(s.arrayBuffersMB), num(s.sealedMB),
@@ -252,6 +270,7 @@ export function render(r) {
     layerSection(r),
     directSection(r),
     ingestSection(r),
+    storageSection(r),
     r.core ? coreSection(r.core, Math.max(0, ...Object.values(r.ingest?.[1000] ?? {}).map((m) => m.eventsPerSec.median))) : "",
     r.core ? accuracySection(r.core) : "",
     mixSection(r),
