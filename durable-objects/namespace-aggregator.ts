@@ -10,6 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   BATCH_ID_TTL_MS,
   DEFAULT_CONFIG,
+  WINDOWS,
   type CacheReport,
   type IngestResult,
   type NamespaceConfig,
@@ -24,6 +25,7 @@ import { Aggregator } from "../src/core/aggregator";
 import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
 import { TallyError, internal, notFound, toWire, unavailable, type Outcome } from "../src/shared/errors";
 import { buildSnapshot, plan } from "../src/core/snapshots";
+import { previousRange, windowRange } from "../src/core/tiers";
 import { snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
@@ -41,6 +43,9 @@ const DEMAND_TTL_MS = 60 * 60_000;
 /** Each refresh comes 0–10% early, so that the refreshes of many namespaces spread out; never
  * late, so an answer is at most refreshSeconds old while alarms are on time. */
 const REFRESH_JITTER = 0.1;
+/** A namespace with no events, no reads and nothing pending for this long stops its loop; the
+ * next event or read starts it again. One event no longer keeps an object busy for 30 days. */
+export const IDLE_STOP_MS = 60 * 60_000;
 
 function namespaceOf(id: DurableObjectId): string {
   if (id.name === undefined) throw new Error("NamespaceAggregator: the object must be addressed with idFromName(namespace).");
@@ -73,6 +78,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private running: Promise<number> | undefined;
   /** The one refresh waiting behind the running one, shared by every caller that asks meanwhile. */
   private queued: Promise<number> | undefined;
+  /** Batches counted by this object since it started: part of what a refresh compares. */
+  private batchesCounted = 0;
+  /** What the last refresh computed from (see `inputsAt`); undefined forces a full refresh. */
+  private refreshedInputs: string | undefined;
+  /** The last event or read; the loop stops after IDLE_STOP_MS without one. */
+  private lastActivity = 0;
+  private loopStopped = false;
 
   // ---- start-up ----------------------------------------------------------------------------
 
@@ -116,6 +128,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.counters = emptyCounters();
     this.useConfig(DEFAULT_CONFIG);
     this.snapshots.clear();
+    this.refreshedInputs = undefined;
+    this.lastActivity = Date.now(); // a wake is activity
+    this.loopStopped = false;
     this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
     if (!this.hasSchema) return; // never written: nothing to load, and nothing is written now
     migrate(this.ctx.storage);
@@ -189,7 +204,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
       }
       this.store.appendBatch({ acceptedAt: now, events }, batch.batchId);
       this.aggregator.ingest(events, now);
-      await this.schedule(now);
+      this.batchesCounted += 1;
+      await this.wake(now);
       return { accepted: events.length, duplicate: false };
     });
   }
@@ -214,9 +230,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * `compute: true` it is always computed now and kept nowhere: the benchmark's compute-on-read.
    */
   read(query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
-    return this.run("read", () => {
+    return this.run("read", async () => {
       this.requireExisting();
       const now = Date.now();
+      await this.wake(now);
       const key = snapshotKey(query);
       if (!this.planned.has(key)) this.demanded.set(key, { query, readAt: now });
       const held = options.compute ? undefined : this.snapshots.get(key);
@@ -254,6 +271,14 @@ export class NamespaceAggregator extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
   }
 
+  /** Records activity; restarts a loop that stopped for idleness. */
+  private async wake(now: number): Promise<void> {
+    this.lastActivity = now;
+    if (!this.loopStopped) return this.schedule(now);
+    this.loopStopped = false;
+    await this.schedule(now, true);
+  }
+
   /**
    * One platform alarm drives the loop. A failure is caught, logged, counted and rescheduled here
    * rather than left to the platform's limited retries. Delivery is at least once; a duplicate
@@ -267,7 +292,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
     } catch (error) {
       console.error(`NamespaceAggregator "${this.namespace}": refresh failed`, error);
     }
-    await this.schedule(Date.now());
+    const now = Date.now();
+    if (now - this.lastActivity > IDLE_STOP_MS && this.aggregator.pendingEvents.length === 0) {
+      this.loopStopped = true; // no alarm: the next event or read sets one
+      return;
+    }
+    await this.schedule(now);
   }
 
   /**
@@ -297,14 +327,31 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.ctx.waitUntil(this.refresh().catch(() => {}));
   }
 
+  /**
+   * What every answer at `at` is computed from, but for `at` itself: the batches counted, the
+   * pending events, and the ranges of every window and of the periods rank=rising compares with.
+   * When they are the same as at the last refresh, every answer is the same but for its `to` and
+   * `computedAt`, and nothing needs writing.
+   */
+  private inputsAt(at: number): string {
+    const ranges = WINDOWS.map((w) => `${windowRange(w, at).from}/${previousRange(w, at).from}`);
+    return `${this.batchesCounted}|${this.aggregator.pendingEvents.length}|${this.generation}|${ranges.join(",")}`;
+  }
+
   private async refreshOnce(): Promise<number> {
     const started = Date.now();
     const at = started;
+    const inputs = this.inputsAt(at);
+    const unchanged = inputs === this.refreshedInputs;
     try {
       this.aggregator.advance(at); // once per refresh; the queries below only read
-      this.checkpoint(at);
+      // An unchanged refresh writes nothing to SQLite or KV: the answers are recomputed in memory
+      // only, so the object's own copies stay fresh, and KV keeps the copies it has.
+      const durable = unchanged || this.checkpoint(at);
       const computed = this.computeAll(at);
-      await this.mirror.write(this.namespace, this.generation, computed, this.mirrorTtl());
+      if (!unchanged) await this.mirror.write(this.namespace, this.generation, computed, this.mirrorTtl());
+      // After a failed checkpoint the next refresh is never "unchanged": it must retry the write.
+      this.refreshedInputs = durable ? inputs : undefined;
       this.counters.refreshes += 1;
       this.counters.lastRefresh = { at: new Date(at).toISOString(), durationMs: Date.now() - started, outcome: "ok" };
       return at;
@@ -318,7 +365,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       };
       throw error;
     } finally {
-      this.saveCounters();
+      if (!unchanged) this.saveCounters();
     }
   }
 
@@ -327,17 +374,19 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * snapshots are computed from memory all the same, and since nothing is marked durable and
    * the log is not truncated, the next checkpoint writes all of it again.
    */
-  private checkpoint(at: number): void {
+  private checkpoint(at: number): boolean {
     try {
       const delta = this.aggregator.checkpoint();
       const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && delta.pendingAdded.length === 0;
       if (!unchanged) this.store.writeCheckpoint(delta);
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
       this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
+      return true;
     } catch (error) {
       console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "checkpoint", cause: messageOf(error) }));
       this.counters.checkpointErrors += 1;
       this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "error", error: messageOf(error) };
+      return false;
     }
   }
 
@@ -388,6 +437,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.generation += 1;
       this.store.setMeta("generation", this.generation);
       this.snapshots.clear();
+      this.refreshedInputs = undefined;
       await this.mirror.dropOlderThan(this.namespace, this.generation);
       this.markFresh(await this.refresh());
       return { generation: this.generation };
@@ -419,6 +469,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.store.setMeta("config", config);
       this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
+      this.refreshedInputs = undefined;
       await this.schedule(Date.now(), true);
       return config;
     });
@@ -426,10 +477,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /** Adds a Worker isolate's batch of read counts. */
   recordReads(counts: Partial<ReadCounts>): Promise<Outcome<null>> {
-    return this.run("recordReads", () => {
+    return this.run("recordReads", async () => {
       if (!this.exists) return null; // reads of unknown namespaces leave no trace
       addReadCounts(this.counters.reads, counts);
       this.saveCounters();
+      await this.wake(Date.now()); // reads served by the edge or KV are activity too
       return null;
     });
   }

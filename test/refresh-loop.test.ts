@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONFIG, type CacheReport, type StatsSnapshot, type TrendingSnapshot } from "../src/shared/contract";
 import { plan } from "../src/core/snapshots";
 import { mirrorKey, mirrorPrefix, snapshotKey } from "../src/shared/keys";
+import { IDLE_STOP_MS } from "../durable-objects/namespace-aggregator";
 import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
 
 const DAY = 86_400_000;
@@ -131,5 +132,50 @@ describe("the KV mirror", () => {
     const expected = plan(DEFAULT_CONFIG).map((q) => mirrorKey(ns, 0, snapshotKey(q)));
     expect(listed.keys.map((k) => k.name).sort()).toEqual(expected.sort());
     for (const key of listed.keys) expect(key.name).toContain("/g0/");
+  });
+});
+
+describe("no work for nobody", () => {
+  /** Everything the object stores, and the computedAt of every mirrored answer. */
+  async function written(ns: string) {
+    const rows = await runInDurableObject(stubOf(ns), (_, state) =>
+      ["meta", "bucket_parts", "pending_events", "batch_log", "batch_ids"].map((t) => state.storage.sql.exec(`SELECT * FROM ${t}`).toArray()),
+    );
+    const listed = await env.SNAPSHOTS.list<{ computedAt: number }>({ prefix: mirrorPrefix(ns) });
+    return { rows, mirrored: listed.keys.map((k) => [k.name, k.metadata?.computedAt]) };
+  }
+
+  it("a refresh that finds nothing changed writes nothing to SQLite or KV, and one after an event does", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const minute = Math.ceil(Date.now() / 60_000) * 60_000;
+    vi.setSystemTime(minute + 1000); // the two refreshes below stay within one bucket of every tier
+    const ns = await seeded("unchanged");
+    await runDurableObjectAlarm(stubOf(ns));
+    const before = await written(ns);
+    vi.setSystemTime(minute + 5000);
+    await runDurableObjectAlarm(stubOf(ns));
+    expect(await written(ns)).toEqual(before);
+    const held = await stubOf(ns).read({ kind: "stats", window: "1h" });
+    expect(held.ok && held.value.computedAt).toBe(minute + 5000); // the object's own copies stay fresh
+
+    await ingest(ns, [{ item: "new" }]);
+    vi.setSystemTime(minute + 9000);
+    await runDurableObjectAlarm(stubOf(ns));
+    const after = await written(ns);
+    expect(after.rows).not.toEqual(before.rows);
+    expect(after.mirrored).not.toEqual(before.mirrored);
+  });
+
+  it("an idle namespace stops its loop, and a read starts it again", async () => {
+    const ns = await seeded("idle-stop");
+    await runDurableObjectAlarm(stubOf(ns));
+    expect(await alarmOf(ns)).not.toBeNull();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + IDLE_STOP_MS + 60_000); // no event and no read for that long
+    await runDurableObjectAlarm(stubOf(ns));
+    expect(await alarmOf(ns)).toBeNull();
+    const read = await stubOf(ns).read({ kind: "trending", window: "24h", rank: "top", type: null });
+    expect(read.ok).toBe(true);
+    expect(await alarmOf(ns)).not.toBeNull();
   });
 });
