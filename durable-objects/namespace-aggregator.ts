@@ -40,6 +40,9 @@ interface HeldSnapshot {
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
+/** At most this many such answers are kept warm per namespace, the least recently read dropped
+ * first, so that readers cannot widen every refresh without bound. */
+export const MAX_DEMANDED = 64;
 /** Each refresh comes 0–10% early, so that the refreshes of many namespaces spread out; never
  * late, so an answer is at most refreshSeconds old while alarms are on time. */
 const REFRESH_JITTER = 0.1;
@@ -235,7 +238,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const now = Date.now();
       await this.wake(now);
       const key = snapshotKey(query);
-      if (!this.planned.has(key)) this.demanded.set(key, { query, readAt: now });
+      if (!this.planned.has(key)) this.demand(key, query, now);
       const held = options.compute ? undefined : this.snapshots.get(key);
       if (held) {
         // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
@@ -251,6 +254,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
       }
       return { body, computedAt: now, generation: this.generation, source: "MISS" as const };
     });
+  }
+
+  private demand(key: string, query: ReadQuery, now: number): void {
+    this.demanded.delete(key); // re-inserted last: the Map's order is the order of reads
+    this.demanded.set(key, { query, readAt: now });
+    if (this.demanded.size > MAX_DEMANDED) this.demanded.delete(this.demanded.keys().next().value!);
   }
 
   private context(at: number) {

@@ -4,10 +4,10 @@
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_CONFIG, type CacheReport, type StatsSnapshot, type TrendingSnapshot } from "../src/shared/contract";
+import { DEFAULT_CONFIG, type CacheReport, type ReadQuery, type StatsSnapshot, type TrendingSnapshot } from "../src/shared/contract";
 import { plan } from "../src/core/snapshots";
 import { mirrorKey, mirrorPrefix, snapshotKey } from "../src/shared/keys";
-import { IDLE_STOP_MS } from "../durable-objects/namespace-aggregator";
+import { IDLE_STOP_MS, MAX_DEMANDED } from "../durable-objects/namespace-aggregator";
 import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
 
 const DAY = 86_400_000;
@@ -177,5 +177,26 @@ describe("no work for nobody", () => {
     const read = await stubOf(ns).read({ kind: "trending", window: "24h", rank: "top", type: null });
     expect(read.ok).toBe(true);
     expect(await alarmOf(ns)).not.toBeNull();
+  });
+});
+
+describe("answers read outside the plan", () => {
+  it("are kept warm for at most MAX_DEMANDED queries per namespace", async () => {
+    const ns = freshNamespace("demanded");
+    const types = Object.fromEntries(Array.from({ length: 32 }, (_, t) => [`t${t}`, {}]));
+    expect((await admin("PUT", ns, "config", { windows: ["1h"], types })).status).toBe(200);
+    await ingest(ns, [{ item: "a", type: "t0" }]);
+    const outside: ReadQuery[] = Object.keys(types).flatMap((type) =>
+      (["5m", "24h", "7d"] as const).map((window) => ({ kind: "trending" as const, window, rank: "top" as const, type })),
+    );
+    expect(outside.length).toBeGreaterThan(MAX_DEMANDED);
+    for (const query of outside) expect((await stubOf(ns).read(query)).ok).toBe(true);
+    await runDurableObjectAlarm(stubOf(ns));
+    const listed = await env.SNAPSHOTS.list({ prefix: mirrorPrefix(ns) });
+    const planned = plan({ ...DEFAULT_CONFIG, windows: ["1h"], types }).length;
+    expect(listed.keys.length).toBe(planned + MAX_DEMANDED);
+    // The most recently read are the ones kept.
+    const last = outside.at(-1)!;
+    expect(listed.keys.map((k) => k.name)).toContain(mirrorKey(ns, 0, snapshotKey(last)));
   });
 });
