@@ -5,8 +5,8 @@
 import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/shared/contract";
-import { answerKeyOf, dropFromEdge } from "../src/worker/read-path";
-import { fetchWith, freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
+import { answerKeyOf } from "../src/worker/read-path";
+import { fetchWith, freshNamespace, get, ingest, ingestAll, isolatedWorker, json, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
   const ns = freshNamespace(prefix);
@@ -60,12 +60,13 @@ describe("after the first refresh", () => {
 describe("the layers", () => {
   it("serve a repeated read from the edge, and from KV once the edge entry is gone", async () => {
     const ns = await warmNamespace("layers");
-    const query = { window: "24h", limit: 5 };
-    const first = await get(ns, "trending", query);
+    const worker = isolatedWorker();
+    const path = `/v1/namespaces/${ns}/trending?window=24h&limit=5`;
+    const first = await worker.fetch(path);
     expect(first.headers.get("X-Cache")).toBe("HIT-KV");
     const body = await json<TrendingSnapshot>(first);
     expect(body.items).toHaveLength(5);
-    const again = await get(ns, "trending", query);
+    const again = await worker.fetch(path);
     expect(again.headers.get("X-Cache")).toBe("HIT-EDGE");
     expect(await json(again)).toEqual(body);
 
@@ -75,8 +76,8 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await dropFromEdge(answerKeyOf(read))).toBe(true);
-    const afterDelete = await get(ns, "trending", query);
+    expect(await worker.isolate.reads.dropFromEdge(answerKeyOf(read))).toBe(true);
+    const afterDelete = await worker.fetch(path);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);
   });

@@ -6,6 +6,10 @@ export function aggregatorOf(env: Env, namespace: string) {
   return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
 }
 
+/** What an unreachable object's 503 tells the client to wait, in seconds: an object that failed
+ * or was reset (an uncaught exception, a deploy) usually answers again within a second. */
+export const RETRY_AFTER_SECONDS = 1;
+
 /** Unwraps an RPC outcome: a refusal is rethrown as the TallyError it was. An unreachable or
  * failing object becomes `503 unavailable`, which read paths may answer with a stale copy. */
 export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
@@ -15,7 +19,7 @@ export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
   } catch (error) {
     console.error("Durable Object call failed", error);
     throw new TallyError(503, "unavailable", "The namespace's aggregator could not be reached; retry shortly.", {}, {
-      "Retry-After": "1",
+      "Retry-After": String(RETRY_AFTER_SECONDS),
     });
   }
   if (!result.ok) throw fromWire(result.error);
