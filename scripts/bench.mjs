@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
-import { floorAndEdge, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
@@ -34,7 +34,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [8],
       readEvents: 50_000, readItems: 20_000,
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
-      direct: { connections: [16], layerCases: [] },
+      direct: { connections: [16], layerCases: [], runs: 5 },
     }
   : {
       warmup: 1, runs: 3, seconds: 2,
@@ -48,7 +48,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [1, 8],
       readEvents: 300_000, readItems: 100_000,
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
-      direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }] },
+      direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }], runs: 7 },
     };
 
 /** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
@@ -91,7 +91,7 @@ async function direct(results) {
     service = await startDirect(root, log);
     await seedReads(client(service.base, localVars(root)));
     const plan = { ...PLAN, ...PLAN.direct };
-    const { floor, edge } = await floorAndEdge(service.base, plan, dlog);
+    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog);
     results.direct = { miniflare: service.miniflare, floor, edge, layers: await layers(service.base, floor, plan, dlog) };
     for (const [name, byConnections] of Object.entries(edge)) {
       for (const [c, m] of Object.entries(byConnections)) {

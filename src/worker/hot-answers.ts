@@ -13,11 +13,16 @@ export const HOT_ANSWERS_MAX_ENTRIES = 512;
  * unit. An isolate has 128 MB in all (Workers memory limit). */
 export const HOT_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
 
+/** An answer as the edge keeps it: its bytes, and the ETag they are served with. */
+export interface EdgeEntry extends SerialisedAnswer {
+  etag: string;
+}
+
 const bytesOf = (answer: SerialisedAnswer) => answer.body.length * 2;
 
 /** One isolate's memory of hot answers; index.ts makes one per isolate, a test its own. */
 export class HotAnswers {
-  private readonly entries = new Map<string, SerialisedAnswer>();
+  private readonly entries = new Map<string, EdgeEntry>();
   private bytes = 0;
 
   constructor(
@@ -26,7 +31,7 @@ export class HotAnswers {
   ) {}
 
   /** The answer kept under `key`, which becomes the most recently used. */
-  recall(key: string): SerialisedAnswer | undefined {
+  recall(key: string): EdgeEntry | undefined {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // most recently used moves to the end
@@ -36,7 +41,7 @@ export class HotAnswers {
   }
 
   /** Keeps `answer` under `key`, dropping the least recently used beyond either bound. */
-  keep(key: string, answer: SerialisedAnswer): void {
+  keep(key: string, answer: EdgeEntry): void {
     this.drop(key);
     this.entries.set(key, answer);
     this.bytes += bytesOf(answer);

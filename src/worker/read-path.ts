@@ -14,7 +14,7 @@ import type { ReadCounter } from "./read-counts";
 import { aggregatorOf, settle } from "./rpc";
 import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
 import { TallyError } from "../shared/errors";
-import type { HotAnswers } from "./hot-answers";
+import type { EdgeEntry, HotAnswers } from "./hot-answers";
 
 export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 
@@ -27,12 +27,16 @@ export interface Read {
   /** Items to keep of a ranking; null for answers without a limit. */
   limit: number | null;
   descriptor: NamespaceDescriptor;
+  /** The request's If-None-Match header, if any. */
+  ifNoneMatch?: string | undefined;
 }
 
 /** An answer as one layer gives it, its body already cut to the read's limit. */
 interface LayerAnswer extends SerialisedAnswer {
   generation: number;
   label: CacheLabel;
+  /** The answer's ETag, if already made (edge entries keep it beside the body). */
+  etag?: string;
 }
 
 const COMPUTED_AT = "X-Computed-At";
@@ -58,7 +62,7 @@ export class ReadPath {
     const { namespace, descriptor } = read;
     const now = Date.now();
     const key = answerKeyOf(read);
-    const atEdge = this.fromHotAnswers(key, descriptor, now) ?? (await this.fromEdgeCache(key, descriptor, now));
+    const atEdge = this.fromHotAnswers(key, descriptor, now) ?? (await this.fromEdgeCache(key, read, now));
     if (atEdge) {
       this.counts.count(namespace, "edge", true);
       this.counts.flushIfDue(env, ctx, namespace);
@@ -98,14 +102,14 @@ export class ReadPath {
   /** The edge's first tier: this isolate's hot answers, without I/O. */
   private fromHotAnswers(key: string, descriptor: NamespaceDescriptor, now: number): LayerAnswer | undefined {
     const hot = this.hot.recall(key);
-    if (!hot) return undefined;
-    const answer: LayerAnswer = { body: hot.body, computedAt: hot.computedAt, generation: descriptor.generation, label: "HIT-EDGE" };
-    return usable(answer, descriptor, now) ? answer : undefined;
+    if (!hot || !usable(hot, descriptor, now)) return undefined;
+    return { body: hot.body, computedAt: hot.computedAt, etag: hot.etag, generation: descriptor.generation, label: "HIT-EDGE" };
   }
 
   /** The edge's second tier, the data centre's cache: the same bytes (already cut to `limit`),
    * judged by the same freshness rules. */
-  private async fromEdgeCache(key: string, descriptor: NamespaceDescriptor, now: number): Promise<LayerAnswer | undefined> {
+  private async fromEdgeCache(key: string, read: Read, now: number): Promise<LayerAnswer | undefined> {
+    const { descriptor } = read;
     const cached = await caches.default.match(key);
     if (!cached) return undefined;
     const answer: LayerAnswer = {
@@ -115,7 +119,7 @@ export class ReadPath {
       label: "HIT-EDGE",
     };
     if (!usable(answer, descriptor, now)) return undefined;
-    this.hot.keep(key, { body: answer.body, computedAt: answer.computedAt });
+    this.hot.keep(key, edgeEntry(answer, read));
     return answer;
   }
 
@@ -151,7 +155,7 @@ export class ReadPath {
     const { refreshSeconds, staleSeconds } = read.descriptor;
     const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
     if (ttl <= 0) return;
-    this.hot.keep(key, { body: answer.body, computedAt: answer.computedAt });
+    this.hot.keep(key, edgeEntry(answer, read));
     const headers = { "Content-Type": JSON_TYPE, "Cache-Control": `public, max-age=${ttl}`, [COMPUTED_AT]: String(answer.computedAt) };
     await caches.default.put(key, new Response(answer.body, { headers }));
   }
@@ -187,18 +191,41 @@ function sliced(body: string, limit: number | null): string {
   return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
 }
 
+/** The ETag of an answer: generation, computedAt and limit identify its bytes, so no body is
+ * hashed. */
+function etagOf(generation: number, computedAt: number, limit: number | null): string {
+  return `"g${generation}-${computedAt}-${limit ?? "all"}"`;
+}
+
+/** Whether If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2), or is "*". */
+function matches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
+
+/** What the edge keeps of an answer: its bytes, and its ETag made once rather than on every hit.
+ * Edge answers are served under the descriptor's generation, which is part of their key. */
+function edgeEntry(answer: SerialisedAnswer, read: Read): EdgeEntry {
+  const etag = etagOf(read.descriptor.generation, answer.computedAt, read.limit);
+  return { body: answer.body, computedAt: answer.computedAt, etag };
+}
+
 function respond(answer: LayerAnswer, read: Read, now: number): Response {
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const maxAge = Math.max(0, Math.floor(refreshSeconds - age / 1000));
+  const etag = answer.etag ?? etagOf(answer.generation, answer.computedAt, read.limit);
   const headers: Record<string, string> = {
-    "Content-Type": JSON_TYPE,
     "Cache-Control": `public, max-age=${maxAge}, stale-while-revalidate=${staleSeconds}`,
-    ETag: `"g${answer.generation}-${answer.computedAt}-${read.limit ?? "all"}"`,
+    ETag: etag,
+    Vary: "Origin",
     "X-Cache": answer.label,
     "X-Generation": String(answer.generation),
     [COMPUTED_AT]: String(answer.computedAt),
   };
   if (isStale(answer, read.descriptor, now)) headers["X-Stale"] = "true";
+  // A 304 carries the headers a 200 would have, but no body and so no Content-Type (RFC 9110 15.4.5).
+  if (read.ifNoneMatch !== undefined && matches(read.ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
+  headers["Content-Type"] = JSON_TYPE;
   return new Response(answer.body, { headers });
 }

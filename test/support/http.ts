@@ -6,6 +6,7 @@ import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloud
 import { expect } from "vitest";
 import worker, { createWorker } from "../../src/index";
 import { createIsolate, type Isolate } from "../../src/worker/isolate";
+import type { NamespaceAggregator } from "../../durable-objects/namespace-aggregator";
 
 export const TOKENS = { admin: "test-admin", ingest: "test-ingest" } as const;
 export const BASE = "http://tally.test";
