@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HOT_ANSWERS_MAX_BYTES, HOT_ANSWERS_MAX_ENTRIES, HotAnswers } from "../src/worker/hot-answers";
 
 /** An edge entry of `body`, computed at `computedAt`. */
-const entry = (body: string, computedAt: number) => ({ body, computedAt, etag: `"e${computedAt}"` });
+const entry = (body: string, computedAt: number) => ({ bytes: new TextEncoder().encode(body), computedAt, etag: `"e${computedAt}"` });
 
 describe("hot answers", () => {
   it("keep at most 512 entries, dropping the least recently used", () => {
@@ -24,7 +24,7 @@ describe("hot answers", () => {
   it("keep at most 16 MB of bodies", () => {
     const hot = new HotAnswers();
     expect(HOT_ANSWERS_MAX_BYTES).toBe(16 * 1024 * 1024);
-    const body = "x".repeat(1024 * 1024); // 2 MB in memory
+    const body = "x".repeat(2 * 1024 * 1024); // 2 MB of UTF-8
     for (let i = 0; i < 10; i++) hot.keep(`big${i}`, entry(body, i));
     expect(hot.size.bytes).toBe(8 * 2 * 1024 * 1024);
     expect(hot.recall("big0")).toBeUndefined();
@@ -38,7 +38,7 @@ describe("hot answers", () => {
     hot.keep("a", entry("1", 1));
     hot.keep("a", entry("22", 2));
     expect(hot.recall("a")).toEqual(entry("22", 2));
-    expect(hot.size).toEqual({ entries: 1, bytes: 4 });
+    expect(hot.size).toEqual({ entries: 1, bytes: 2 });
     hot.drop("a");
     expect(hot.recall("a")).toBeUndefined();
     expect(hot.size).toEqual({ entries: 0, bytes: 0 });

@@ -9,16 +9,20 @@ import type { SerialisedAnswer } from "../shared/contract";
 
 /** Entries kept per isolate by default. */
 export const HOT_ANSWERS_MAX_ENTRIES = 512;
-/** Bytes of bodies kept per isolate by default. Bodies are UTF-16 in memory: 2 bytes per code
- * unit. An isolate has 128 MB in all (Workers memory limit). */
+/** Bytes of bodies kept per isolate by default. An isolate has 128 MB in all (Workers memory
+ * limit). */
 export const HOT_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
 
-/** An answer as the edge keeps it: its bytes, and the ETag they are served with. */
-export interface EdgeEntry extends SerialisedAnswer {
+/** An answer as the edge keeps it in memory: its body already encoded as the UTF-8 bytes served
+ * (a hit then copies bytes rather than encoding text), its computedAt, and the ETag it is served
+ * with, made once rather than on every hit. */
+export interface EdgeEntry {
+  bytes: Uint8Array;
+  computedAt: SerialisedAnswer["computedAt"];
   etag: string;
 }
 
-const bytesOf = (answer: SerialisedAnswer) => answer.body.length * 2;
+const bytesOf = (entry: EdgeEntry) => entry.bytes.byteLength;
 
 /** One isolate's memory of hot answers; index.ts makes one per isolate, a test its own. */
 export class HotAnswers {

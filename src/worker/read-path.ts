@@ -35,9 +35,11 @@ export interface Read {
 interface LayerAnswer extends SerialisedAnswer {
   generation: number;
   label: CacheLabel;
-  /** The answer's ETag, if already made (edge entries keep it beside the body). */
-  etag?: string;
 }
+
+/** What a response is made of: the body as text, or as the bytes the edge keeps, and the ETag
+ * if already made. */
+type Served = Omit<LayerAnswer, "body"> & { body: string | Uint8Array; etag?: string };
 
 const COMPUTED_AT = "X-Computed-At";
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -100,10 +102,10 @@ export class ReadPath {
   }
 
   /** The edge's first tier: this isolate's hot answers, without I/O. */
-  private fromHotAnswers(key: string, descriptor: NamespaceDescriptor, now: number): LayerAnswer | undefined {
+  private fromHotAnswers(key: string, descriptor: NamespaceDescriptor, now: number): Served | undefined {
     const hot = this.hot.recall(key);
     if (!hot || !usable(hot, descriptor, now)) return undefined;
-    return { body: hot.body, computedAt: hot.computedAt, etag: hot.etag, generation: descriptor.generation, label: "HIT-EDGE" };
+    return { body: hot.bytes, computedAt: hot.computedAt, etag: hot.etag, generation: descriptor.generation, label: "HIT-EDGE" };
   }
 
   /** The edge's second tier, the data centre's cache: the same bytes (already cut to `limit`),
@@ -176,9 +178,12 @@ async function readObject(env: Env, read: Read, compute: boolean): Promise<Layer
   return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
-const ageOf = (a: SerialisedAnswer, now: number) => Math.max(0, now - a.computedAt);
-const isStale = (a: SerialisedAnswer, d: NamespaceDescriptor, now: number) => ageOf(a, now) > d.refreshSeconds * 1000;
-const usable = (a: SerialisedAnswer, d: NamespaceDescriptor, now: number) =>
+/** Freshness needs only the time an answer was computed. */
+type Stamped = Pick<SerialisedAnswer, "computedAt">;
+
+const ageOf = (a: Stamped, now: number) => Math.max(0, now - a.computedAt);
+const isStale = (a: Stamped, d: NamespaceDescriptor, now: number) => ageOf(a, now) > d.refreshSeconds * 1000;
+const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   Number.isFinite(a.computedAt) &&
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
@@ -207,10 +212,12 @@ function matches(ifNoneMatch: string, etag: string): boolean {
  * Edge answers are served under the descriptor's generation, which is part of their key. */
 function edgeEntry(answer: SerialisedAnswer, read: Read): EdgeEntry {
   const etag = etagOf(read.descriptor.generation, answer.computedAt, read.limit);
-  return { body: answer.body, computedAt: answer.computedAt, etag };
+  return { bytes: utf8.encode(answer.body), computedAt: answer.computedAt, etag };
 }
 
-function respond(answer: LayerAnswer, read: Read, now: number): Response {
+const utf8 = new TextEncoder();
+
+function respond(answer: Served, read: Read, now: number): Response {
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const maxAge = Math.max(0, Math.floor(refreshSeconds - age / 1000));
