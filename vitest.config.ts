@@ -1,27 +1,45 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Every test file runs inside workerd with the bindings of wrangler.toml. Storage is isolated per
-// file, not per test, so every test uses its own namespace name.
+// Two projects, one `npm test`:
+// - "workerd": every test/*.test.ts runs inside workerd with the bindings of wrangler.toml. Storage
+//   is isolated per file, not per test, so every test uses its own namespace name.
+// - "core": test/core/** is the pure aggregation core, run in plain Node as DESIGN.md intends: it
+//   uses no runtime API, and Node proves that it does not.
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        // Tokens for tests; production tokens are secrets (README, "Operating Tally"). Every
-        // token is set here, so that a developer's own .dev.vars cannot change what tests see:
-        // READ_TOKEN "" means unset (reads are public).
-        bindings: {
-          ADMIN_TOKEN: "test-admin",
-          INGEST_TOKEN: "test-ingest",
-          READ_TOKEN: "",
-          LOCAL_LAYER_SWITCH: "on",
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // Tokens for tests; production tokens are secrets (README, "Operating Tally"). Every
+              // token is set here, so that a developer's own .dev.vars cannot change what tests see:
+              // READ_TOKEN "" means unset (reads are public).
+              bindings: {
+                ADMIN_TOKEN: "test-admin",
+                INGEST_TOKEN: "test-ingest",
+                READ_TOKEN: "",
+                LOCAL_LAYER_SWITCH: "on",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd",
+          include: ["test/*.test.ts"],
+          testTimeout: 60_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
+      {
+        test: {
+          name: "core",
+          include: ["test/core/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

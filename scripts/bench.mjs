@@ -2,7 +2,7 @@
 // `npm run bench` (full, < 10 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
 // `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
 // (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
-// Not part of `npm test`. Options: --quick, --skip-core, --skip-http, --skip-direct (to work on one part),
+// Not part of `npm test`. Options: --quick, --skip-core, --skip-http, --skip-direct, --direct-only (to work on one part),
 // --report-only (rewrite BENCHMARKS.md and the chart from bench/results/latest.json, no load).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
-import { floorAndEdge, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
@@ -35,7 +35,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [8],
       readEvents: 50_000, readItems: 20_000,
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
-      direct: { connections: [16], layerCases: [], endpoints: ["trending"] },
+      direct: { connections: [16], layerCases: [], runs: 5 },
     }
   : {
       warmup: 1, runs: 3, seconds: 2,
@@ -49,8 +49,11 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [1, 8],
       readEvents: 300_000, readItems: 100_000,
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
-      direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }] },
+      direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }], runs: 7 },
     };
+
+/** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
+export const EDGE_TARGET = 0.85;
 
 /** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
 function runCore(out) {
@@ -89,8 +92,14 @@ async function direct(results) {
     service = await startDirect(root, log);
     await seedReads(client(service.base, localVars(root)));
     const plan = { ...PLAN, ...PLAN.direct };
-    const { floor, edge } = await floorAndEdge(service.base, plan, dlog);
+    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog);
     results.direct = { miniflare: service.miniflare, floor, edge, layers: await layers(service.base, floor, plan, dlog) };
+    for (const [name, byConnections] of Object.entries(edge)) {
+      for (const [c, m] of Object.entries(byConnections)) {
+        const met = m.ratioToFloor.median >= EDGE_TARGET ? "met" : "MISSED";
+        log(`(direct) edge hit ${name} c=${c}: ${m.ratioToFloor.median.toFixed(2)}x the runtime's floor (target >= ${EDGE_TARGET}: ${met})`);
+      }
+    }
     await service.stop();
     service = await startProbe(root, service.compatibilityDate);
     const c = plan.connections[0];
@@ -146,18 +155,19 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const results = { mode: quick ? "quick" : "full", plan: PLAN, machine: machine() };
   log(`tally bench (${results.mode}) on ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}`);
-  if (!args.has("--skip-http")) await http(results);
-  if (!args.has("--skip-http") && !args.has("--skip-direct")) await direct(results);
-  if (!args.has("--skip-core")) {
+  const directOnly = args.has("--direct-only");
+  if (!args.has("--skip-http") && !directOnly) await http(results);
+  if (directOnly || (!args.has("--skip-http") && !args.has("--skip-direct"))) await direct(results);
+  if (!args.has("--skip-core") && !directOnly) {
     log(`\n[6, 7] aggregation core (bench/core.ts, own process)`);
     results.core = await runCore(join(dir, quick ? "core-quick.json" : "core.json"));
   }
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
-  const file = join(dir, quick ? "quick.json" : "latest.json");
+  const file = join(dir, directOnly ? "direct.json" : quick ? "quick.json" : "latest.json");
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   log(`\nwrote ${file}`);
   // Only a full run rewrites BENCHMARKS.md: its tables must always be a full run's.
-  if (!quick) writeReport(root, results, log);
+  if (!quick && !directOnly) writeReport(root, results, log);
   log(`done in ${elapsed()}`);
 }
 

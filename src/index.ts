@@ -3,17 +3,27 @@
  * before any object is touched, serves reads through the cache layers, and calls each namespace's
  * NamespaceAggregator over typed RPC for everything else.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requireScope } from "./worker/auth";
-import { MAX_BODY_BYTES, NAMESPACE_PATTERN, RANKS, WINDOWS, type NamespaceDescriptor, type Rank, type ReadQuery, type Window } from "./shared/contract";
-import { describe, forget, noteIngested, remember } from "./worker/descriptors";
+import {
+  DEFAULT_LIMIT,
+  DEFAULT_STATS_WINDOW,
+  DEFAULT_TRENDING_WINDOW,
+  MAX_BODY_BYTES,
+  NAMESPACE_PATTERN,
+  RANKS,
+  WINDOWS,
+  type NamespaceDescriptor,
+  type Rank,
+  type ReadQuery,
+  type Window,
+} from "./shared/contract";
 import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
-import { discard, flush } from "./worker/read-counts";
-import { serveRead, serveThroughLayer, type LayerSwitch } from "./worker/read-path";
+import { createIsolate, type Isolate } from "./worker/isolate";
+import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
 import { parseConfig } from "./core/config";
 import { parseBatch } from "./shared/validate";
@@ -22,6 +32,14 @@ export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 
 type App = { Bindings: Env };
 const app = new Hono<App>();
+
+/** The isolate memories serving each request, by its ExecutionContext: set by `createWorker`, so
+ * that a test can serve requests with memories of its own. */
+const isolateOfRequest = new WeakMap<object, Isolate>();
+const isolateOf = (c: Context<App>): Isolate => isolateOfRequest.get(c.executionCtx)!;
+
+/** How long a browser may reuse a CORS preflight answer (Access-Control-Max-Age), in seconds. */
+const CORS_MAX_AGE_SECONDS = 600;
 
 // A known path with an unsupported method answers 405 with Allow (registered before the routes).
 app.use(
@@ -46,15 +64,13 @@ const browserFacing = cors({
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
   exposeHeaders: ["ETag", "X-Cache", "X-Generation", "X-Stale", "X-Computed-At", "Retry-After"],
-  maxAge: 600,
+  maxAge: CORS_MAX_AGE_SECONDS,
 });
-for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, browserFacing);
-
-// Reads carry an ETag derived from generation, computedAt and limit; the middleware answers 304.
-app.use(
-  "/v1/namespaces/:ns/*",
-  etag({ retainedHeaders: [...RETAINED_304_HEADERS, "x-cache", "x-generation", "x-stale", "x-computed-at"] }),
-);
+// Only a request with an Origin header can come from a browser (the Fetch standard sends it on every
+// cross-origin request and preflight), so only such a request pays for the CORS middleware: an edge
+// hit from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
+const whenFromBrowser: MiddlewareHandler<App> = (c, next) => (c.req.header("Origin") === undefined ? next() : browserFacing(c, next));
+for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
@@ -87,10 +103,11 @@ async function jsonBody(c: Context<App>): Promise<unknown> {
   }
 }
 
+const MEBIBYTE = 1024 * 1024;
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
-    throw new TallyError(413, "body_too_large", "The body is larger than 1 MiB; send smaller batches.", {
+    throw new TallyError(413, "body_too_large", `The body is larger than ${MAX_BODY_BYTES / MEBIBYTE} MiB; send smaller batches.`, {
       maxBytes: MAX_BODY_BYTES,
     });
   },
@@ -102,7 +119,7 @@ app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (
   const ns = namespaceOf(c);
   const batch = parseBatch(await jsonBody(c), Date.now(), c.req.header("Idempotency-Key"));
   const result = await settle(aggregatorOf(c.env, ns).ingest(batch));
-  noteIngested(ns);
+  isolateOf(c).descriptors.noteIngested(ns);
   return c.json(result, result.duplicate ? 200 : 202);
 });
 
@@ -119,7 +136,7 @@ function oneOf<T extends string>(c: Context<App>, name: string, allowed: readonl
 
 function limitOf(c: Context<App>, d: NamespaceDescriptor): number {
   const raw = c.req.query("limit");
-  if (raw === undefined || raw === "") return Math.min(10, d.maxLimit);
+  if (raw === undefined || raw === "") return Math.min(DEFAULT_LIMIT, d.maxLimit);
   const limit = Number(raw);
   if (!/^\d+$/.test(raw) || limit < 1 || limit > d.maxLimit) {
     throw invalid("invalid_limit", `limit must be an integer from 1 to ${d.maxLimit}.`, {
@@ -157,22 +174,26 @@ function layerSwitch(c: Context<App>): LayerSwitch | undefined {
 
 async function read(c: Context<App>, build: (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null }) {
   const ns = namespaceOf(c);
-  const descriptor = await describe(c.env, c.executionCtx, ns);
+  const { descriptors, reads } = isolateOf(c);
+  // An edge hit finds its descriptor in isolate memory: no I/O and no promise on that path.
+  const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
   const { query, limit } = build(descriptor);
-  const request = { namespace: ns, query, limit, descriptor };
+  // Reads carry an ETag made of generation, computedAt and limit, which identify an answer's bytes,
+  // so the read path answers If-None-Match itself (304) without hashing any body.
+  const request = { namespace: ns, query, limit, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
-  return layer ? serveThroughLayer(c.env, request, layer) : serveRead(c.env, c.executionCtx, request);
+  return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);
 }
 
 app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, "1h");
+  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
   const rank = oneOf<Rank>(c, "rank", RANKS, "top");
   return read(c, (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d) }));
 });
 
 app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, "24h");
+  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
   return read(c, () => ({ query: { kind: "stats", window }, limit: null }));
 });
 
@@ -191,7 +212,7 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
   const ns = namespaceOf(c);
   // Validated here, like every input, so that a malformed config never wakes an object.
   const config = await settle(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
-  await forget(ns); // the next read learns the new limits and types
+  await isolateOf(c).descriptors.forgetNamespace(ns); // the next read learns the new limits and types
   return c.json(config);
 });
 
@@ -200,7 +221,7 @@ app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const stub = aggregatorOf(c.env, ns);
   const { computedAt, generation } = await settle(stub.refreshNow());
   // The next read through this isolate and data centre skips copies older than this refresh.
-  await remember(ns, await settle(stub.describe()));
+  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
@@ -209,21 +230,22 @@ app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const stub = aggregatorOf(c.env, ns);
   const { generation } = await settle(stub.invalidate());
   // This isolate and data centre learn the new generation now; old edge keys become unreachable.
-  await remember(ns, await settle(stub.describe()));
+  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
   return c.json({ namespace: ns, generation });
 });
 
 app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  await flush(c.env, ns).catch(() => {}); // this isolate's unreported reads count too
+  await isolateOf(c).readCounts.flush(c.env, ns).catch(() => {}); // this isolate's unreported reads count too
   return c.json(await settle(aggregatorOf(c.env, ns).cacheStats()));
 });
 
 app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const { generation } = await settle(aggregatorOf(c.env, ns).erase());
-  discard(ns);
-  await forget(ns);
+  const { readCounts, descriptors } = isolateOf(c);
+  readCounts.discard(ns);
+  await descriptors.forgetNamespace(ns);
   return c.json({ namespace: ns, deleted: true, generation });
 });
 
@@ -232,6 +254,15 @@ app.notFound(() =>
 );
 app.onError((error) => errorResponse(error));
 
-export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-} satisfies ExportedHandler<Env>;
+/** A Worker serving requests with `isolate`'s memories. The runtime gets one per isolate (the
+ * default export); a test may make its own, so that it starts from empty memories. */
+export function createWorker(isolate: Isolate = createIsolate()) {
+  return {
+    fetch: (request, env, ctx) => {
+      isolateOfRequest.set(ctx, isolate);
+      return app.fetch(request, env, ctx);
+    },
+  } satisfies ExportedHandler<Env>;
+}
+
+export default createWorker();

@@ -275,3 +275,46 @@ describe("PUT /v1/namespaces/{ns}/config changes", () => {
     }
   });
 });
+
+describe("admin calls on a namespace that never received an event", () => {
+  // README: refresh, invalidate, cache and DELETE answer 404 namespace_not_found; config works.
+  for (const [method, path] of [["POST", "refresh"], ["POST", "invalidate"], ["GET", "cache"], ["DELETE", ""]] as const) {
+    it(`answer ${method} ${path || "the namespace"} with 404 namespace_not_found, and create nothing`, async () => {
+      const ns = freshNamespace("unknown");
+      const error = await expectError(await admin(method, ns, path), 404, "namespace_not_found");
+      expect(error.namespace).toBe(ns);
+      await expectError(await get(ns, "trending"), 404, "namespace_not_found");
+    });
+  }
+});
+
+describe("the answers of refresh and DELETE", () => {
+  it("POST refresh answers exactly {namespace, computedAt, generation}, computedAt being the new snapshots'", async () => {
+    const ns = freshNamespace("answer");
+    await seed(ns);
+    const before = Date.now();
+    const res = await admin("POST", ns, "refresh");
+    const after = Date.now();
+    expect(res.status).toBe(200);
+    const body = await json<{ computedAt: string }>(res);
+    expect(Object.keys(body).sort()).toEqual(["computedAt", "generation", "namespace"]);
+    expect(body).toEqual({ namespace: ns, computedAt: new Date(Date.parse(body.computedAt)).toISOString(), generation: 0 });
+    const computedAt = Date.parse(body.computedAt);
+    expect(computedAt).toBeGreaterThanOrEqual(before);
+    expect(computedAt).toBeLessThanOrEqual(after);
+    const read = await json<{ computedAt: string }>(await get(ns, "stats"));
+    expect(read.computedAt).toBe(body.computedAt);
+  });
+
+  it("DELETE answers exactly {namespace, deleted: true, generation}, the generation one above the last served", async () => {
+    const ns = freshNamespace("answer");
+    await seed(ns);
+    await refresh(ns);
+    await admin("POST", ns, "invalidate");
+    const served = Number((await get(ns, "trending")).headers.get("X-Generation"));
+    expect(served).toBe(1);
+    const res = await admin("DELETE", ns, "");
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ namespace: ns, deleted: true, generation: served + 1 });
+  });
+});

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
-import { zipf } from "../bench/zipf";
+import { rng, zipf } from "./support/random";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
-import { inRange, ranked, scores, seeded, type Counted } from "./support/exact";
+import { inRange, ranked, scores, type Counted } from "./support/exact";
 
 const MINUTE = 60_000;
 
@@ -17,7 +17,7 @@ describe("a Zipf stream with ten times more distinct items than capacity", () =>
   it("keeps every true score within [score - error, score] and finds the true top 10", async () => {
     const ns = freshNamespace("bounds");
     await admin("PUT", ns, "config", { capacity, maxLimit: 100 });
-    const random = seeded(42);
+    const random = rng(42);
     const rank = zipf(distinct, 1.1, random);
     const now = Date.now();
     const events: Counted[] = Array.from({ length: 40_000 }, () => ({

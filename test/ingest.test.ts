@@ -3,8 +3,8 @@
  * batches, size limits, and idempotent retries by batchId and by Idempotency-Key.
  */
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { BASE, TOKENS, admin, bearer, freshNamespace, get, ingest, json, refresh, type EventInput } from "./support/http";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BASE, TOKENS, admin, bearer, expectError, freshNamespace, get, ingest, json, refresh, type EventInput } from "./support/http";
 
 const DAY = 86_400_000;
 
@@ -191,5 +191,72 @@ describe("a retried batch", () => {
     const res = await ingest(freshNamespace("ingest"), [{ item: "a" }], { batchId: "a", headers: { "Idempotency-Key": "b" } });
     expect(res.status).toBe(400);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe("invalid_batch");
+  });
+});
+
+describe("optional fields", () => {
+  it("sent as null are treated as absent, and unknown event fields are ignored", async () => {
+    const ns = freshNamespace("ingest");
+    const res = await SELF.fetch(`${BASE}/v1/namespaces/${ns}/events`, {
+      method: "POST",
+      headers: { ...bearer(TOKENS.ingest), "Content-Type": "application/json" },
+      body: JSON.stringify({ batchId: null, events: [{ item: "a", type: null, weight: null, actor: null, ts: null, colour: "red" }] }),
+    });
+    expect(res.status).toBe(202);
+    expect(await json(res)).toEqual({ accepted: 1, duplicate: false });
+    await refresh(ns);
+    const stats = await json<{ events: number; uniqueActors: number; byType: Record<string, unknown> }>(await get(ns, "stats", { window: "1h" }));
+    // API.md: type defaults to "event", weight to the type's configured weight else 1, ts to now.
+    expect(stats.byType).toEqual({ event: { events: 1, weight: 1 } });
+    expect(stats.uniqueActors).toBe(0);
+  });
+});
+
+describe("batchId and Idempotency-Key", () => {
+  // README: 1 to 128 characters.
+  for (const length of [1, 128]) {
+    it(`accept an id of ${length} character(s), and recognise its retry`, async () => {
+      const ns = freshNamespace("ingest");
+      const id = "b".repeat(length);
+      expect((await ingest(ns, [{ item: "a" }], { batchId: id })).status).toBe(202);
+      expect((await ingest(ns, [{ item: "a" }], { headers: { "Idempotency-Key": id } })).status).toBe(200);
+    });
+  }
+
+  for (const length of [0, 129]) {
+    it(`refuse an id of ${length} characters with 400 invalid_batch, in the body and in the header`, async () => {
+      const ns = freshNamespace("ingest");
+      const id = "b".repeat(length);
+      const inBody = await expectError(await ingest(ns, [{ item: "a" }], { batchId: id }), 400, "invalid_batch");
+      expect(inBody.field).toBe("batchId");
+      const inHeader = await expectError(await ingest(ns, [{ item: "a" }], { headers: { "Idempotency-Key": id } }), 400, "invalid_batch");
+      expect(inHeader.field).toBe("Idempotency-Key");
+      await expectError(await get(ns, "stats"), 404, "namespace_not_found");
+    });
+  }
+});
+
+describe("an event stamped in the future", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is accepted at once and counted in windows only once time reaches its ts", async () => {
+    const ns = freshNamespace("future");
+    const ts = Date.now() + 60_000;
+    expect((await ingest(ns, [{ item: "now" }, { item: "soon", ts }])).status).toBe(202);
+    await refresh(ns);
+    const before = await json<{ to: string; items: { item: string }[] }>(await get(ns, "trending", { window: "5m" }));
+    expect(Date.parse(before.to)).toBeLessThanOrEqual(ts);
+    expect(before.items.map((i) => i.item)).toEqual(["now"]);
+    expect((await json<{ events: number }>(await get(ns, "stats", { window: "5m" }))).events).toBe(1);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(ts + 1);
+    await refresh(ns);
+    const after = await json<{ to: string; items: { item: string }[] }>(await get(ns, "trending", { window: "5m" }));
+    expect(Date.parse(after.to)).toBeGreaterThan(ts);
+    expect(after.items.map((i) => i.item).sort()).toEqual(["now", "soon"]);
+    expect((await json<{ events: number }>(await get(ns, "stats", { window: "5m" }))).events).toBe(2);
   });
 });

@@ -5,8 +5,8 @@
 import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/shared/contract";
-import { answerKeyOf, dropFromEdge } from "../src/worker/read-path";
-import { fetchWith, freshNamespace, get, ingest, ingestAll, json, refresh, stubOf } from "./support/http";
+import { answerKeyOf } from "../src/worker/read-path";
+import { admin, expectError, fetchWith, freshNamespace, get, ingest, ingestAll, isolatedWorker, json, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
   const ns = freshNamespace(prefix);
@@ -27,6 +27,16 @@ const unreachable = {
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** API.md: 503 with Retry-After, a whole number of seconds (RFC 9110 10.2.3). */
+function expectRetryAfter(res: Response): void {
+  const retryAfter = res.headers.get("Retry-After");
+  expect(retryAfter).toMatch(/^\d+$/);
+  expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+}
+
+/** API.md's config defaults. */
+const DEFAULTS = { refreshSeconds: 10, staleSeconds: 300 };
 
 describe("after the first refresh", () => {
   it("answers 500 mixed reads of every window, limit, rank and type without a MISS", async () => {
@@ -60,12 +70,13 @@ describe("after the first refresh", () => {
 describe("the layers", () => {
   it("serve a repeated read from the edge, and from KV once the edge entry is gone", async () => {
     const ns = await warmNamespace("layers");
-    const query = { window: "24h", limit: 5 };
-    const first = await get(ns, "trending", query);
+    const worker = isolatedWorker();
+    const path = `/v1/namespaces/${ns}/trending?window=24h&limit=5`;
+    const first = await worker.fetch(path);
     expect(first.headers.get("X-Cache")).toBe("HIT-KV");
     const body = await json<TrendingSnapshot>(first);
     expect(body.items).toHaveLength(5);
-    const again = await get(ns, "trending", query);
+    const again = await worker.fetch(path);
     expect(again.headers.get("X-Cache")).toBe("HIT-EDGE");
     expect(await json(again)).toEqual(body);
 
@@ -75,8 +86,8 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await dropFromEdge(answerKeyOf(read))).toBe(true);
-    const afterDelete = await get(ns, "trending", query);
+    expect(await worker.isolate.reads.dropFromEdge(answerKeyOf(read))).toBe(true);
+    const afterDelete = await worker.fetch(path);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);
   });
@@ -95,12 +106,38 @@ describe("the layers", () => {
     expect(other.status).toBe(200);
   });
 
-  it("state a max-age no longer than the refresh period", async () => {
+  it("state as max-age the whole seconds the answer stays fresh: refreshSeconds after its computedAt", async () => {
     const ns = await warmNamespace("maxage");
-    const res = await get(ns, "dashboard");
-    const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get("Cache-Control") ?? "")?.[1]);
-    expect(maxAge).toBeGreaterThanOrEqual(0);
-    expect(maxAge).toBeLessThanOrEqual(10);
+    const computedAt = Number((await get(ns, "dashboard")).headers.get("X-Computed-At"));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    for (const age of [0, 3_500, 9_999]) {
+      vi.setSystemTime(computedAt + age);
+      const res = await get(ns, "dashboard");
+      expect(Number(res.headers.get("X-Computed-At"))).toBe(computedAt);
+      const freshUntil = computedAt + DEFAULTS.refreshSeconds * 1000;
+      expect(res.headers.get("Cache-Control")).toBe(
+        `public, max-age=${Math.floor((freshUntil - Date.now()) / 1000)}, stale-while-revalidate=${DEFAULTS.staleSeconds}`,
+      );
+      expect(res.headers.get("X-Stale")).toBeNull();
+    }
+  });
+
+  it("state the snapshot's computedAt in X-Computed-At, as epoch milliseconds, on every layer", async () => {
+    const ns = freshNamespace("computed-at");
+    await ingestAll(ns, [{ item: "a" }]);
+    const refreshed = await admin("POST", ns, "refresh");
+    const computedAt = Date.parse((await json<{ computedAt: string }>(refreshed)).computedAt);
+    const worker = isolatedWorker();
+    const path = `/v1/namespaces/${ns}/trending?window=1h`;
+    for (const expected of ["HIT-KV", "HIT-EDGE"]) {
+      const res = await worker.fetch(path);
+      expect(res.headers.get("X-Cache")).toBe(expected);
+      expect(res.headers.get("X-Computed-At")).toBe(String(computedAt));
+      expect(Date.parse((await json<TrendingSnapshot>(res)).computedAt)).toBe(computedAt);
+    }
+    const fromObject = await fetchWith({}, `http://127.0.0.1${path}`, { headers: { "X-Tally-Layer": "do" } });
+    expect(fromObject.headers.get("X-Cache")).toBe("HIT-DO");
+    expect(fromObject.headers.get("X-Computed-At")).toBe(String(computedAt));
   });
 
   it("share one upstream call among concurrent misses in an isolate", async () => {
@@ -147,8 +184,19 @@ describe("a stale answer", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 400_000);
     const res = await fetchWith({ AGGREGATOR: unreachable }, path);
-    expect(res.status).toBe(503);
-    expect((await json<{ error: { code: string } }>(res)).error.code).toBe("unavailable");
+    expectRetryAfter(res);
+    await expectError(res, 503, "unavailable");
+  });
+
+  it("is not there for a namespace never read: an unreachable object answers 503 with Retry-After", async () => {
+    const ns = freshNamespace("nothing-stale");
+    await ingestAll(ns, [{ item: "a" }]); // it exists, but no layer holds an answer or a descriptor of it
+    const worker = isolatedWorker();
+    for (const path of ["trending", "stats", "dashboard"]) {
+      const res = await worker.fetch(`/v1/namespaces/${ns}/${path}`, {}, { AGGREGATOR: unreachable });
+      expectRetryAfter(res);
+      await expectError(res, 503, "unavailable");
+    }
   });
 });
 
@@ -182,5 +230,43 @@ describe("a namespace that never received an event", () => {
     }
     expect((await ingest(ns, [{ item: "first" }])).status).toBe(202);
     expect((await get(ns, "trending")).status).toBe(200);
+  });
+});
+
+describe("the local-only layer switch", () => {
+  const ON = { LOCAL_LAYER_SWITCH: "on" };
+  const OFF = { LOCAL_LAYER_SWITCH: undefined };
+  const through = (host: string, ns: string) => `http://${host}/v1/namespaces/${ns}/trending?window=1h`;
+
+  /** The first read of a warm namespace through a fresh isolate, with X-Tally-Layer: do. */
+  async function firstRead(host: string, overrides: { LOCAL_LAYER_SWITCH?: string | undefined }) {
+    const ns = await warmNamespace("layer");
+    const worker = isolatedWorker();
+    return worker.fetch(through(host, ns), { headers: { "X-Tally-Layer": "do" } }, overrides);
+  }
+
+  it("is honoured with LOCAL_LAYER_SWITCH=on on a loopback host: the object alone answers", async () => {
+    for (const host of ["127.0.0.1", "localhost"]) {
+      expect((await firstRead(host, ON)).headers.get("X-Cache"), host).toBe("HIT-DO");
+    }
+  });
+
+  it("is ignored without LOCAL_LAYER_SWITCH=on: the read takes the usual path (KV after a refresh)", async () => {
+    expect((await firstRead("127.0.0.1", OFF)).headers.get("X-Cache")).toBe("HIT-KV");
+    expect((await firstRead("127.0.0.1", { LOCAL_LAYER_SWITCH: "yes" })).headers.get("X-Cache")).toBe("HIT-KV");
+  });
+
+  it("is ignored on a host that is not loopback, even with LOCAL_LAYER_SWITCH=on", async () => {
+    for (const host of ["tally.test", "127.0.0.1.example.com"]) {
+      expect((await firstRead(host, ON)).headers.get("X-Cache"), host).toBe("HIT-KV");
+    }
+  });
+
+  it("refuses an unknown layer only where it is honoured", async () => {
+    const ns = await warmNamespace("layer");
+    const worker = isolatedWorker();
+    const bogus = { headers: { "X-Tally-Layer": "disk" } };
+    await expectError(await worker.fetch(through("127.0.0.1", ns), bogus, ON), 400, "invalid_layer");
+    expect((await worker.fetch(through("tally.test", ns), bogus, ON)).status).toBe(200);
   });
 });

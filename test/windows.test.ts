@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { WINDOWS, type RankedItem, type StatsSnapshot, type TrendingSnapshot, type Window } from "../src/shared/contract";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
-import { inRange, ranked, scores, seeded, type Counted } from "./support/exact";
+import { inRange, ranked, scores, type Counted } from "./support/exact";
+import { rng } from "./support/random";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -17,7 +18,7 @@ const TYPES = ["view", "like", "play"];
 /** 8 days of events over 200 items and 150 actors, denser in the last hour and minutes so that
  * every window holds data; weights are multiples of 0.5 so sums are exact in floating point. */
 function stream(now: number): Counted[] {
-  const random = seeded(8);
+  const random = rng(8);
   const events: Counted[] = [];
   const spans = [8 * DAY, 2 * DAY, 2 * HOUR, 10 * MINUTE];
   for (let i = 0; i < 12_000; i++) {

@@ -5,7 +5,7 @@
  * event outlives its batch and the heap measured after ingest is the aggregator's own.
  */
 import type { TallyEvent } from "../../src/shared/contract";
-import { rng, zipf } from "../zipf";
+import { rng, zipf } from "../../test/support/random";
 
 export const DAY_MS = 86_400_000;
 

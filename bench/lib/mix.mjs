@@ -6,7 +6,7 @@
  * per namespace at the end.
  */
 import { fire, summarise } from "./load.mjs";
-import { rng, zipf } from "../zipf.ts";
+import { rng, zipf } from "../../test/support/random.ts";
 import { config, seed } from "./tally.mjs";
 
 const LABELS = ["HIT-EDGE", "HIT-KV", "HIT-DO", "MISS"];

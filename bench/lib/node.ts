@@ -1,18 +1,14 @@
 /**
- * The few Node facilities the core benchmark needs, typed here because the project's tsconfig
- * checks bench/*.ts against the Workers types only (no @types/node).
+ * The few Node facilities the core benchmark needs. bench/ is checked against Node's own types
+ * (tsconfig.node.json), not the Workers types.
  */
-interface NodeProcess {
-  argv: string[];
-  memoryUsage(): { heapUsed: number; rss: number; arrayBuffers: number };
-  exitCode?: number;
-}
+import { writeFileSync } from "node:fs";
 
-export const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
+export const nodeProcess = process;
 
 /** Full collection (twice: the first may only schedule finalisers); needs node --expose-gc. */
 export function collect(): void {
-  const gc = (globalThis as unknown as { gc?: () => void }).gc;
+  const gc = globalThis.gc;
   if (!gc) throw new Error("run with node --expose-gc (npm run bench:core does)");
   gc();
   gc();
@@ -27,8 +23,7 @@ export function liveMemory(): { heap: number; arrayBuffers: number } {
 }
 
 export async function writeText(path: string, text: string): Promise<void> {
-  const fs = (await import("node:fs" as string)) as { writeFileSync(p: string, t: string): void };
-  fs.writeFileSync(path, text);
+  writeFileSync(path, text);
 }
 
 export const median = (xs: number[]): number => {

@@ -4,7 +4,7 @@
  * ratio to the floor at the same concurrency, measured minutes apart in the same run, because the
  * wrangler dev proxy caps local throughput and absorbs most of the absolute numbers.
  */
-import { measure, ratio } from "./load.mjs";
+import { fire, measure, median, ratio, summarise } from "./load.mjs";
 
 export const READ_NS = "bench-read";
 
@@ -39,6 +39,47 @@ export async function floorAndEdge(base, plan, log) {
       m.ratioToFloor = ratio(m, floor[c]);
       (edge[name] ??= {})[c] = m;
       log(`  => ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor`);
+    }
+  }
+  return { floor, edge };
+}
+
+/**
+ * 1 and 2 with the runs interleaved: floor, trending, stats, dashboard, floor, ... so that each
+ * edge run is compared with the floor run just before it. On a shared machine whose load changes
+ * by the second, a floor measured once can be off by 2x from the reads measured after it; the
+ * median of paired ratios is not.
+ */
+export async function floorAndEdgePaired(base, plan, log) {
+  const floor = {};
+  const edge = {};
+  const names = Object.keys(ENDPOINTS).filter((n) => !plan.endpoints || plan.endpoints.includes(n));
+  for (const c of plan.connections) {
+    const targets = [["floor", `${base}/healthz`], ...names.map((n) => [n, base + ENDPOINTS[n]])];
+    for (const n of names) await expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE").catch(() => expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE"));
+    log(`\n[1, 2] floor and edge hits interleaved, ${c} connection(s), ${plan.runs} rounds of ${plan.seconds}s`);
+    for (const [, url] of targets) await fire({ url, connections: c }, plan.warmup);
+    const runs = Object.fromEntries(targets.map(([n]) => [n, []]));
+    for (let i = 1; i <= plan.runs; i++) {
+      for (const [n, url] of targets) runs[n].push(await fire({ url, connections: c }, plan.seconds));
+      log(`  round ${i}/${plan.runs}: ` + targets.map(([n]) => `${n} ${Math.round(runs[n].at(-1).rps)}`).join(", ") + " req/s");
+    }
+    const summary = (n) => ({
+      label: `${n} c=${c}`,
+      connections: c,
+      runs: runs[n],
+      rps: summarise(runs[n].map((r) => r.rps)),
+      p50: summarise(runs[n].map((r) => r.p50)),
+      p99: summarise(runs[n].map((r) => r.p99)),
+      failed: runs[n].reduce((k, r) => k + r.non2xx + r.errors + r.timeouts, 0),
+    });
+    floor[c] = summary("floor");
+    for (const n of names) {
+      const m = summary(n);
+      const paired = runs[n].map((r, i) => r.rps / runs.floor[i].rps);
+      m.ratioToFloor = { median: median(paired), min: Math.min(...paired), max: Math.max(...paired), paired: true };
+      (edge[n] ??= {})[c] = m;
+      log(`  => ${n}: ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor (paired rounds)`);
     }
   }
   return { floor, edge };

@@ -2,7 +2,7 @@
  * Small client for the parts of Tally's HTTP API the benchmark drives: config, ingest, refresh,
  * the cache report. Event streams are deterministic (seeded Zipf), so runs are comparable.
  */
-import { rng, zipf } from "../zipf.ts";
+import { rng, zipf } from "../../test/support/random.ts";
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

@@ -74,7 +74,7 @@ function parseTypes(value: unknown): NamespaceConfig["types"] {
     if (weight === undefined) {
       types.set(name, {});
     } else if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
-      throw refuse(`types.${name}.weight`, "must be a number with 0 < weight <= 1e6.", { min: 0, max: MAX_WEIGHT });
+      throw refuse(`types.${name}.weight`, `must be a number with 0 < weight <= ${MAX_WEIGHT}.`, { min: 0, max: MAX_WEIGHT });
     } else {
       types.set(name, { weight });
     }

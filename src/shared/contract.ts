@@ -7,6 +7,10 @@
 export const WINDOWS = ["5m", "1h", "24h", "7d", "30d"] as const;
 export type Window = (typeof WINDOWS)[number];
 
+/** A trending read without `window` reads this one; a stats read, DEFAULT_STATS_WINDOW (README). */
+export const DEFAULT_TRENDING_WINDOW: Window = "1h";
+export const DEFAULT_STATS_WINDOW: Window = "24h";
+
 export const RANKS = ["top", "rising"] as const;
 export type Rank = (typeof RANKS)[number];
 
@@ -38,6 +42,8 @@ export const MAX_ACTOR_BYTES = 256;
 export const MAX_WEIGHT = 1e6;
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
+/** Items of a ranking read without `limit` (or maxLimit, if that is smaller). */
+export const DEFAULT_LIMIT = 10;
 
 /** An event after validation: every default applied, `ts` in epoch milliseconds. */
 export interface TallyEvent {
@@ -155,10 +161,19 @@ export interface NamespaceDescriptor {
   freshSince: number;
 }
 
-/** A snapshot as the object serves it: its JSON text, and whether it had to be computed now. */
-export interface SnapshotRead {
+/**
+ * An answer as every layer holds it: its JSON text, served as is, and the time it was computed
+ * (epoch ms), from which each layer judges its freshness. The one name for this shape: the
+ * object's snapshots, the KV mirror's values, the edge's entries.
+ */
+export interface SerialisedAnswer {
   body: string;
   computedAt: number;
+}
+
+/** A snapshot as the object serves it: the answer, its generation, and whether it had to be
+ * computed now. */
+export interface SnapshotRead extends SerialisedAnswer {
   generation: number;
   source: "HIT-DO" | "MISS";
 }
@@ -209,4 +224,7 @@ export interface CacheReport {
 }
 
 /** The part of a request's ExecutionContext that work after the response needs. */
-export type Background = Pick<ExecutionContext, "waitUntil">;
+export interface Background {
+  /** Keeps the isolate alive until `promise` settles (ExecutionContext.waitUntil). */
+  waitUntil(promise: Promise<unknown>): void;
+}

@@ -2,7 +2,7 @@
  * Every key format shared by the Worker and the object, each built and parsed here and nowhere
  * else: the snapshot key of an answer, its KV-mirror key, and its edge-cache key.
  */
-import type { ReadQuery } from "./contract";
+import type { ReadQuery, SnapshotRead } from "./contract";
 
 /** The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). */
 export function snapshotKey(query: ReadQuery): string {
@@ -16,11 +16,12 @@ export function snapshotKey(query: ReadQuery): string {
   }
 }
 
-/** Metadata stored beside each mirrored snapshot, readable without parsing the body. */
-export interface MirrorMetadata {
-  computedAt: number;
-  generation: number;
-}
+/** Metadata stored beside each mirrored snapshot (its body is the value), readable without
+ * parsing the body: the stamp of the snapshot it mirrors. */
+export type MirrorMetadata = Pick<SnapshotRead, "computedAt" | "generation">;
+
+/** Workers KV refuses an expirationTtl below 60 s: a mirrored key lives at least this long. */
+export const KV_MIN_EXPIRATION_TTL_SECONDS = 60;
 
 /** Every KV-mirror key of a namespace starts with this. */
 export function mirrorPrefix(namespace: string): string {

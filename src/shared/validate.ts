@@ -3,7 +3,9 @@
  * Object is touched, and one bad event refuses the whole batch (API.md, "ingest").
  */
 import {
+  DAY,
   DEFAULT_TYPE,
+  MINUTE,
   MAX_ACTOR_BYTES,
   MAX_BATCH,
   MAX_EVENT_AGE_MS,
@@ -52,8 +54,12 @@ function parseTs(raw: unknown, index: number, now: number): number {
   if (typeof raw === "number" && Number.isFinite(raw)) ts = Math.floor(raw);
   else if (typeof raw === "string" && ISO_8601.test(raw) && Number.isFinite(Date.parse(raw))) ts = Date.parse(raw);
   else throw eventError(index, "ts", "ts must be milliseconds since the epoch or an ISO-8601 string.");
-  if (ts < now - MAX_EVENT_AGE_MS) throw eventError(index, "ts", "ts is older than 30 days, the longest window.");
-  if (ts > now + MAX_EVENT_LEAD_MS) throw eventError(index, "ts", "ts is more than 5 minutes in the future.");
+  if (ts < now - MAX_EVENT_AGE_MS) {
+    throw eventError(index, "ts", `ts is older than ${MAX_EVENT_AGE_MS / DAY} days, the longest window.`);
+  }
+  if (ts > now + MAX_EVENT_LEAD_MS) {
+    throw eventError(index, "ts", `ts is more than ${MAX_EVENT_LEAD_MS / MINUTE} minutes in the future.`);
+  }
   return ts;
 }
 
@@ -61,7 +67,7 @@ function parseEvent(raw: unknown, index: number, now: number): IncomingEvent {
   if (!isObject(raw)) throw eventError(index, "event", "each event must be a JSON object.");
   const { item, type, weight, actor } = raw;
   if (typeof item !== "string" || item.length === 0 || !fitsUtf8(item, MAX_ITEM_BYTES)) {
-    throw eventError(index, "item", "item must be a string of 1 to 256 bytes of UTF-8.");
+    throw eventError(index, "item", `item must be a string of 1 to ${MAX_ITEM_BYTES} bytes of UTF-8.`);
   }
   const event: IncomingEvent = { item, type: DEFAULT_TYPE, ts: parseTs(raw.ts, index, now) };
   if (type !== undefined && type !== null) {
@@ -72,13 +78,13 @@ function parseEvent(raw: unknown, index: number, now: number): IncomingEvent {
   }
   if (weight !== undefined && weight !== null) {
     if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0 || weight > MAX_WEIGHT) {
-      throw eventError(index, "weight", "weight must be a finite number with 0 < weight <= 1e6.");
+      throw eventError(index, "weight", `weight must be a finite number with 0 < weight <= ${MAX_WEIGHT}.`);
     }
     event.weight = weight;
   }
   if (actor !== undefined && actor !== null) {
     if (typeof actor !== "string" || !fitsUtf8(actor, MAX_ACTOR_BYTES)) {
-      throw eventError(index, "actor", "actor must be a string of at most 256 bytes of UTF-8.");
+      throw eventError(index, "actor", `actor must be a string of at most ${MAX_ACTOR_BYTES} bytes of UTF-8.`);
     }
     event.actor = actor;
   }

@@ -43,8 +43,8 @@ async function scopeOf(env: Env, presented: string): Promise<Scope | undefined> 
 }
 
 function configuredToken(env: Env, scope: Scope): string | undefined {
-  const value = (env as unknown as Record<string, unknown>)[TOKEN_OF[scope]];
-  return typeof value === "string" && value.length > 0 ? value : undefined;
+  const value = env[TOKEN_OF[scope]];
+  return value !== undefined && value.length > 0 ? value : undefined;
 }
 
 const unauthorized = (message: string) =>

@@ -9,67 +9,80 @@ import type { Background, NamespaceDescriptor } from "../shared/contract";
 import { aggregatorOf, settle } from "./rpc";
 
 /** Isolate memory answers for this long: short, because other isolates may change the namespace. */
-const MEMO_MS = 1000;
+export const DESCRIPTOR_MEMO_MS = 1000;
 
 /** Namespaces remembered per isolate, oldest dropped first: names that answer 404 are remembered
  * too (to spare their object), so without a bound any caller could grow this without end. */
-const MEMO_MAX = 10_000;
-
-const memo = new Map<string, { descriptor: NamespaceDescriptor; until: number }>();
-
-function memoize(namespace: string, descriptor: NamespaceDescriptor): void {
-  memo.delete(namespace); // re-inserted last: the Map's order is the order of use
-  memo.set(namespace, { descriptor, until: Date.now() + MEMO_MS });
-  if (memo.size > MEMO_MAX) memo.delete(memo.keys().next().value!);
-}
+export const DESCRIPTOR_MEMO_MAX = 10_000;
 
 const edgeKey = (namespace: string) => `https://tally.internal/descriptor/${namespace}`;
 
-export async function describe(env: Env, ctx: Background, namespace: string): Promise<NamespaceDescriptor> {
-  const now = Date.now();
-  const held = memo.get(namespace);
-  if (held && held.until > now) return held.descriptor;
-  const cached = await caches.default.match(edgeKey(namespace));
-  if (cached) {
-    const descriptor = (await cached.json()) as NamespaceDescriptor;
-    memoize(namespace, descriptor);
+/** One isolate's memory of namespace descriptors; index.ts makes one per isolate, a test its own. */
+export class Descriptors {
+  private readonly memo = new Map<string, { descriptor: NamespaceDescriptor; until: number }>();
+
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  /** The descriptor held in this isolate's memory while it is fresh: the edge hit's path, which
+   * needs no I/O and no promise. */
+  held(namespace: string): NamespaceDescriptor | undefined {
+    const held = this.memo.get(namespace);
+    return held && held.until > this.now() ? held.descriptor : undefined;
+  }
+
+  /** The namespace's descriptor: isolate memory, then the data centre's cache, then the object. */
+  async descriptorOf(env: Env, ctx: Background, namespace: string): Promise<NamespaceDescriptor> {
+    const fresh = this.held(namespace);
+    if (fresh) return fresh;
+    const cached = await caches.default.match(edgeKey(namespace));
+    if (cached) {
+      const descriptor = (await cached.json()) as NamespaceDescriptor;
+      this.memoize(namespace, descriptor);
+      return descriptor;
+    }
+    let descriptor: NamespaceDescriptor;
+    try {
+      descriptor = await settle(aggregatorOf(env, namespace).describe());
+    } catch (error) {
+      // While the object cannot be reached, the last descriptor known here still lets stale
+      // answers be served (API.md: stale answers also when the object cannot be reached).
+      const last = this.memo.get(namespace);
+      if (last) return last.descriptor;
+      throw error;
+    }
+    ctx.waitUntil(this.remember(namespace, descriptor));
     return descriptor;
   }
-  let descriptor: NamespaceDescriptor;
-  try {
-    descriptor = await settle(aggregatorOf(env, namespace).describe());
-  } catch (error) {
-    // While the object cannot be reached, the last descriptor known here still lets stale
-    // answers be served (API.md: stale answers also when the object cannot be reached).
-    if (held) return held.descriptor;
-    throw error;
+
+  /**
+   * Records a descriptor in this isolate and this data centre. A namespace that does not exist yet
+   * is kept only in memory (never in the cache, so there is nothing to delete there): its first
+   * event must become visible quickly.
+   */
+  async remember(namespace: string, descriptor: NamespaceDescriptor): Promise<void> {
+    this.memoize(namespace, descriptor);
+    if (!descriptor.exists) return;
+    const response = Response.json(descriptor, {
+      headers: { "Cache-Control": `public, max-age=${Math.max(1, descriptor.refreshSeconds)}` },
+    });
+    await caches.default.put(edgeKey(namespace), response);
   }
-  ctx.waitUntil(remember(namespace, descriptor));
-  return descriptor;
-}
 
-/**
- * Records a descriptor in this isolate and this data centre. A namespace that does not exist yet
- * is kept only in memory (never in the cache, so there is nothing to delete there): its first
- * event must become visible quickly.
- */
-export async function remember(namespace: string, descriptor: NamespaceDescriptor): Promise<void> {
-  memoize(namespace, descriptor);
-  if (!descriptor.exists) return;
-  const response = Response.json(descriptor, {
-    headers: { "Cache-Control": `public, max-age=${Math.max(1, descriptor.refreshSeconds)}` },
-  });
-  await caches.default.put(edgeKey(namespace), response);
-}
+  /** After an accepted batch: a namespace this isolate knew as unknown now exists. Unknown
+   * namespaces are only ever remembered in memory, so no cache I/O is needed on the ingest path. */
+  noteIngested(namespace: string): void {
+    if (this.memo.get(namespace)?.descriptor.exists === false) this.memo.delete(namespace);
+  }
 
-/** After an accepted batch: a namespace this isolate knew as unknown now exists. Unknown
- * namespaces are only ever remembered in memory, so no cache I/O is needed on the ingest path. */
-export function noteIngested(namespace: string): void {
-  if (memo.get(namespace)?.descriptor.exists === false) memo.delete(namespace);
-}
+  /** Forgets a namespace in this isolate and data centre, e.g. after a config change or a delete. */
+  async forgetNamespace(namespace: string): Promise<void> {
+    this.memo.delete(namespace);
+    await caches.default.delete(edgeKey(namespace));
+  }
 
-/** Forgets a namespace in this isolate and data centre, e.g. after its first event or a delete. */
-export async function forget(namespace: string): Promise<void> {
-  memo.delete(namespace);
-  await caches.default.delete(edgeKey(namespace));
+  private memoize(namespace: string, descriptor: NamespaceDescriptor): void {
+    this.memo.delete(namespace); // re-inserted last: the Map's order is the order of use
+    this.memo.set(namespace, { descriptor, until: this.now() + DESCRIPTOR_MEMO_MS });
+    if (this.memo.size > DESCRIPTOR_MEMO_MAX) this.memo.delete(this.memo.keys().next().value!);
+  }
 }

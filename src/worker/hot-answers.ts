@@ -5,42 +5,68 @@
  * as for `caches.default`, so invalidation and staleness behave the same. Bounded in entries and
  * bytes; the least recently used entry goes first (a Map keeps insertion order).
  */
-export interface HotAnswer {
-  body: string;
-  computedAt: number;
+import type { SerialisedAnswer } from "../shared/contract";
+
+/** Entries kept per isolate by default. */
+export const HOT_ANSWERS_MAX_ENTRIES = 512;
+/** Bytes of bodies kept per isolate by default. An isolate has 128 MB in all (Workers memory
+ * limit). */
+export const HOT_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
+
+/** An answer as the edge keeps it in memory: its body already encoded as the UTF-8 bytes served
+ * (a hit then copies bytes rather than encoding text), its computedAt, and the ETag it is served
+ * with, made once rather than on every hit. */
+export interface EdgeEntry {
+  bytes: Uint8Array;
+  computedAt: SerialisedAnswer["computedAt"];
+  etag: string;
 }
 
-const MAX_ENTRIES = 512;
-/** Bodies are UTF-16 in memory: 2 bytes per code unit. An isolate has 128 MB in all. */
-const MAX_BYTES = 16 * 1024 * 1024;
+const bytesOf = (entry: EdgeEntry) => entry.bytes.byteLength;
 
-const entries = new Map<string, HotAnswer>();
-let bytes = 0;
+/** One isolate's memory of hot answers; index.ts makes one per isolate, a test its own. */
+export class HotAnswers {
+  private readonly entries = new Map<string, EdgeEntry>();
+  private bytes = 0;
 
-export function recall(key: string): HotAnswer | undefined {
-  const hit = entries.get(key);
-  if (hit) {
-    entries.delete(key); // most recently used moves to the end
-    entries.set(key, hit);
+  constructor(
+    readonly maxEntries = HOT_ANSWERS_MAX_ENTRIES,
+    readonly maxBytes = HOT_ANSWERS_MAX_BYTES,
+  ) {}
+
+  /** The answer kept under `key`, which becomes the most recently used. */
+  recall(key: string): EdgeEntry | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key); // most recently used moves to the end
+      this.entries.set(key, hit);
+    }
+    return hit;
   }
-  return hit;
-}
 
-export function keep(key: string, answer: HotAnswer): void {
-  forget(key);
-  entries.set(key, answer);
-  bytes += answer.body.length * 2;
-  for (const [oldest, old] of entries) {
-    if (entries.size <= MAX_ENTRIES && bytes <= MAX_BYTES) break;
-    entries.delete(oldest);
-    bytes -= old.body.length * 2;
+  /** Keeps `answer` under `key`, dropping the least recently used beyond either bound. */
+  keep(key: string, answer: EdgeEntry): void {
+    this.drop(key);
+    this.entries.set(key, answer);
+    this.bytes += bytesOf(answer);
+    for (const [oldest, old] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= bytesOf(old);
+    }
   }
-}
 
-export function forget(key: string): void {
-  const old = entries.get(key);
-  if (old) {
-    entries.delete(key);
-    bytes -= old.body.length * 2;
+  /** Drops the answer kept under `key`, if any. */
+  drop(key: string): void {
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.bytes -= bytesOf(old);
+    }
+  }
+
+  /** Entries and bytes held: what the bounds limit. */
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
   }
 }

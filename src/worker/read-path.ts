@@ -9,12 +9,12 @@
  *   revalidates it from the object (which keeps answering even while the object is down);
  * - older: not served; the next layer is asked.
  */
-import type { Background, Layer, NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../shared/contract";
-import { countRead, flushIfDue } from "./read-counts";
+import type { Background, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
+import type { ReadCounter } from "./read-counts";
 import { aggregatorOf, settle } from "./rpc";
 import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
 import { TallyError } from "../shared/errors";
-import { forget, keep, recall } from "./hot-answers";
+import type { EdgeEntry, HotAnswers } from "./hot-answers";
 
 export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 
@@ -27,99 +27,143 @@ export interface Read {
   /** Items to keep of a ranking; null for answers without a limit. */
   limit: number | null;
   descriptor: NamespaceDescriptor;
+  /** The request's If-None-Match header, if any. */
+  ifNoneMatch?: string | undefined;
 }
 
 /** An answer as one layer gives it, its body already cut to the read's limit. */
-interface Answer {
-  body: string;
-  computedAt: number;
+interface LayerAnswer extends SerialisedAnswer {
   generation: number;
   label: CacheLabel;
 }
 
+/** What a response is made of: the body as text, or as the bytes the edge keeps, and the ETag
+ * if already made. */
+type Served = Omit<LayerAnswer, "body"> & { body: string | Uint8Array; etag?: string };
+
 const COMPUTED_AT = "X-Computed-At";
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
   return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit);
 }
 
-/** Concurrent misses for one answer in one isolate share one upstream call. */
-const inflight = new Map<string, Promise<Answer>>();
+/** One isolate's read path: its hot answers, its read counts, and its misses in flight.
+ * index.ts makes one per isolate, a test its own. */
+export class ReadPath {
+  /** Concurrent misses for one answer in one isolate share one upstream call. */
+  private readonly inflight = new Map<string, Promise<LayerAnswer>>();
 
-function coalesce(key: string, load: () => Promise<Answer>): Promise<Answer> {
-  let promise = inflight.get(key);
-  if (!promise) {
-    promise = load().finally(() => inflight.delete(key));
-    inflight.set(key, promise);
+  constructor(
+    private readonly hot: HotAnswers,
+    private readonly counts: ReadCounter,
+  ) {}
+
+  async serve(env: Env, ctx: Background, read: Read): Promise<Response> {
+    const { namespace, descriptor } = read;
+    const now = Date.now();
+    const key = answerKeyOf(read);
+    const atEdge = this.fromHotAnswers(key, descriptor, now) ?? (await this.fromEdgeCache(key, read, now));
+    if (atEdge) {
+      this.counts.count(namespace, "edge", true);
+      this.counts.flushIfDue(env, ctx, namespace);
+      if (isStale(atEdge, descriptor, now)) ctx.waitUntil(this.revalidate(env, read, key));
+      return respond(atEdge, read, now);
+    }
+    this.counts.count(namespace, "edge", false);
+    const answer = await this.coalesce(key, () => this.fromUpstream(env, ctx, read, key));
+    this.countUpstream(namespace, answer.label);
+    this.counts.flushIfDue(env, ctx, namespace);
+    await this.keepAtEdge(key, answer, read, now);
+    return respond(answer, read, now);
   }
-  return promise;
-}
 
-export async function serveRead(env: Env, ctx: Background, read: Read): Promise<Response> {
-  const { namespace, descriptor } = read;
-  const now = Date.now();
-  const key = answerKeyOf(read);
-  const atEdge = await fromEdge(key, descriptor, now);
-  if (atEdge) {
-    countRead(namespace, "edge", true);
-    flushIfDue(env, ctx, namespace);
-    if (isStale(atEdge, descriptor, now)) ctx.waitUntil(revalidate(env, read, key));
-    return respond(atEdge, read, now);
+  /** Local-only: one layer alone, never counted and never stored at the edge. */
+  async serveThroughLayer(env: Env, read: Read, layer: LayerSwitch): Promise<Response> {
+    const answer = layer === "kv" ? await readKv(env, read) : await readObject(env, read, layer === "compute");
+    if (!answer) throw new TallyError(404, "not_in_layer", `The ${layer} layer holds no copy of this answer yet.`);
+    return respond(answer, read, Date.now());
   }
-  countRead(namespace, "edge", false);
-  const answer = await coalesce(key, () => fromUpstream(env, ctx, read, key));
-  countUpstream(namespace, answer.label);
-  flushIfDue(env, ctx, namespace);
-  await keepAtEdge(key, answer, read, now);
-  return respond(answer, read, now);
-}
 
-/** The edge layer: this isolate's hot answers, then the data centre's cache. Both hold the bytes
- * served (already cut to `limit`) and are judged by the same freshness rules. */
-async function fromEdge(key: string, descriptor: NamespaceDescriptor, now: number): Promise<Answer | undefined> {
-  const hot = recall(key);
-  if (hot) {
-    const answer: Answer = { ...hot, generation: descriptor.generation, label: "HIT-EDGE" };
-    if (usable(answer, descriptor, now)) return answer;
+  /** Drops an answer from both tiers of the edge in this isolate and data centre. */
+  async dropFromEdge(key: string): Promise<boolean> {
+    this.hot.drop(key);
+    return caches.default.delete(key);
   }
-  const cached = await caches.default.match(key);
-  if (!cached) return undefined;
-  const answer: Answer = {
-    body: await cached.text(),
-    computedAt: Number(cached.headers.get(COMPUTED_AT)),
-    generation: descriptor.generation,
-    label: "HIT-EDGE",
-  };
-  if (!usable(answer, descriptor, now)) return undefined;
-  keep(key, { body: answer.body, computedAt: answer.computedAt });
-  return answer;
-}
 
-/** Drops an answer from both tiers of the edge in this isolate and data centre. */
-export async function dropFromEdge(key: string): Promise<boolean> {
-  forget(key);
-  return caches.default.delete(key);
-}
-
-/** Which layers a read reached, by where its answer came from. */
-function countUpstream(namespace: string, label: CacheLabel): void {
-  const reached: [Layer, boolean][] =
-    label === "HIT-KV" ? [["kv", true]] : [["kv", false], ["do", label === "HIT-DO"]];
-  for (const [layer, hit] of reached) countRead(namespace, layer, hit);
-}
-
-/** KV, then the object. A stale KV copy is served while the object is asked behind it. */
-async function fromUpstream(env: Env, ctx: Background, read: Read, key: string): Promise<Answer> {
-  const fromKv = await readKv(env, read);
-  if (fromKv && usable(fromKv, read.descriptor, Date.now())) {
-    if (isStale(fromKv, read.descriptor, Date.now())) ctx.waitUntil(revalidate(env, read, key));
-    return fromKv;
+  private coalesce(key: string, load: () => Promise<LayerAnswer>): Promise<LayerAnswer> {
+    let promise = this.inflight.get(key);
+    if (!promise) {
+      promise = load().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, promise);
+    }
+    return promise;
   }
-  return readObject(env, read, false);
+
+  /** The edge's first tier: this isolate's hot answers, without I/O. */
+  private fromHotAnswers(key: string, descriptor: NamespaceDescriptor, now: number): Served | undefined {
+    const hot = this.hot.recall(key);
+    if (!hot || !usable(hot, descriptor, now)) return undefined;
+    return { body: hot.bytes, computedAt: hot.computedAt, etag: hot.etag, generation: descriptor.generation, label: "HIT-EDGE" };
+  }
+
+  /** The edge's second tier, the data centre's cache: the same bytes (already cut to `limit`),
+   * judged by the same freshness rules. */
+  private async fromEdgeCache(key: string, read: Read, now: number): Promise<LayerAnswer | undefined> {
+    const { descriptor } = read;
+    const cached = await caches.default.match(key);
+    if (!cached) return undefined;
+    const answer: LayerAnswer = {
+      body: await cached.text(),
+      computedAt: Number(cached.headers.get(COMPUTED_AT)),
+      generation: descriptor.generation,
+      label: "HIT-EDGE",
+    };
+    if (!usable(answer, descriptor, now)) return undefined;
+    this.hot.keep(key, edgeEntry(answer, read));
+    return answer;
+  }
+
+  /** Which layers a read reached, by where its answer came from. */
+  private countUpstream(namespace: string, label: CacheLabel): void {
+    const reached: [Layer, boolean][] =
+      label === "HIT-KV" ? [["kv", true]] : [["kv", false], ["do", label === "HIT-DO"]];
+    for (const [layer, hit] of reached) this.counts.count(namespace, layer, hit);
+  }
+
+  /** KV, then the object. A stale KV copy is served while the object is asked behind it. */
+  private async fromUpstream(env: Env, ctx: Background, read: Read, key: string): Promise<LayerAnswer> {
+    const fromKv = await readKv(env, read);
+    if (fromKv && usable(fromKv, read.descriptor, Date.now())) {
+      if (isStale(fromKv, read.descriptor, Date.now())) ctx.waitUntil(this.revalidate(env, read, key));
+      return fromKv;
+    }
+    return readObject(env, read, false);
+  }
+
+  /** Fetches the object's newest snapshot into the edge entry behind a stale answer. */
+  private async revalidate(env: Env, read: Read, key: string): Promise<void> {
+    try {
+      await this.keepAtEdge(key, await readObject(env, read, false), read, Date.now());
+    } catch (error) {
+      console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
+    }
+  }
+
+  /** Stores the answer at the edge, in memory and in the data centre's cache, for as long as it
+   * stays usable. */
+  private async keepAtEdge(key: string, answer: LayerAnswer, read: Read, now: number): Promise<void> {
+    const { refreshSeconds, staleSeconds } = read.descriptor;
+    const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
+    if (ttl <= 0) return;
+    this.hot.keep(key, edgeEntry(answer, read));
+    const headers = { "Content-Type": JSON_TYPE, "Cache-Control": `public, max-age=${ttl}`, [COMPUTED_AT]: String(answer.computedAt) };
+    await caches.default.put(key, new Response(answer.body, { headers }));
+  }
 }
 
-async function readKv(env: Env, read: Read): Promise<Answer | undefined> {
+async function readKv(env: Env, read: Read): Promise<LayerAnswer | undefined> {
   const { namespace, descriptor, query } = read;
   const kvKey = mirrorKey(namespace, descriptor.generation, snapshotKey(query));
   const { value, metadata } = await env.SNAPSHOTS.getWithMetadata<MirrorMetadata>(kvKey, "text");
@@ -128,24 +172,18 @@ async function readKv(env: Env, read: Read): Promise<Answer | undefined> {
   return { body: sliced(value, read.limit), computedAt, generation, label: "HIT-KV" };
 }
 
-async function readObject(env: Env, read: Read, compute: boolean): Promise<Answer> {
+async function readObject(env: Env, read: Read, compute: boolean): Promise<LayerAnswer> {
   const stub = aggregatorOf(env, read.namespace);
   const r = await settle(stub.read(read.query, compute ? { compute } : {}));
   return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
-/** Fetches the object's newest snapshot into the edge entry behind a stale answer. */
-async function revalidate(env: Env, read: Read, key: string): Promise<void> {
-  try {
-    await keepAtEdge(key, await readObject(env, read, false), read, Date.now());
-  } catch (error) {
-    console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
-  }
-}
+/** Freshness needs only the time an answer was computed. */
+type Stamped = Pick<SerialisedAnswer, "computedAt">;
 
-const ageOf = (a: Answer, now: number) => Math.max(0, now - a.computedAt);
-const isStale = (a: Answer, d: NamespaceDescriptor, now: number) => ageOf(a, now) > d.refreshSeconds * 1000;
-const usable = (a: Answer, d: NamespaceDescriptor, now: number) =>
+const ageOf = (a: Stamped, now: number) => Math.max(0, now - a.computedAt);
+const isStale = (a: Stamped, d: NamespaceDescriptor, now: number) => ageOf(a, now) > d.refreshSeconds * 1000;
+const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   Number.isFinite(a.computedAt) &&
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
@@ -158,36 +196,43 @@ function sliced(body: string, limit: number | null): string {
   return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
 }
 
-function respond(answer: Answer, read: Read, now: number): Response {
+/** The ETag of an answer: generation, computedAt and limit identify its bytes, so no body is
+ * hashed. */
+function etagOf(generation: number, computedAt: number, limit: number | null): string {
+  return `"g${generation}-${computedAt}-${limit ?? "all"}"`;
+}
+
+/** Whether If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2), or is "*". */
+function matches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
+}
+
+/** What the edge keeps of an answer: its bytes, and its ETag made once rather than on every hit.
+ * Edge answers are served under the descriptor's generation, which is part of their key. */
+function edgeEntry(answer: SerialisedAnswer, read: Read): EdgeEntry {
+  const etag = etagOf(read.descriptor.generation, answer.computedAt, read.limit);
+  return { bytes: utf8.encode(answer.body), computedAt: answer.computedAt, etag };
+}
+
+const utf8 = new TextEncoder();
+
+function respond(answer: Served, read: Read, now: number): Response {
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const maxAge = Math.max(0, Math.floor(refreshSeconds - age / 1000));
-  const headers = new Headers({
-    "Content-Type": "application/json; charset=utf-8",
+  const etag = answer.etag ?? etagOf(answer.generation, answer.computedAt, read.limit);
+  const headers: Record<string, string> = {
     "Cache-Control": `public, max-age=${maxAge}, stale-while-revalidate=${staleSeconds}`,
-    ETag: `"g${answer.generation}-${answer.computedAt}-${read.limit ?? "all"}"`,
+    ETag: etag,
+    Vary: "Origin",
     "X-Cache": answer.label,
     "X-Generation": String(answer.generation),
     [COMPUTED_AT]: String(answer.computedAt),
-  });
-  if (isStale(answer, read.descriptor, now)) headers.set("X-Stale", "true");
+  };
+  if (isStale(answer, read.descriptor, now)) headers["X-Stale"] = "true";
+  // A 304 carries the headers a 200 would have, but no body and so no Content-Type (RFC 9110 15.4.5).
+  if (read.ifNoneMatch !== undefined && matches(read.ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
+  headers["Content-Type"] = JSON_TYPE;
   return new Response(answer.body, { headers });
-}
-
-/** Stores the answer at the edge, in memory and in the data centre's cache, for as long as it
- * stays usable. */
-async function keepAtEdge(key: string, answer: Answer, read: Read, now: number): Promise<void> {
-  const { refreshSeconds, staleSeconds } = read.descriptor;
-  const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
-  if (ttl <= 0) return;
-  keep(key, { body: answer.body, computedAt: answer.computedAt });
-  const headers = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": `public, max-age=${ttl}` };
-  await caches.default.put(key, new Response(answer.body, { headers: { ...headers, [COMPUTED_AT]: String(answer.computedAt) } }));
-}
-
-/** Local-only: one layer alone, never counted and never stored at the edge. */
-export async function serveThroughLayer(env: Env, read: Read, layer: LayerSwitch): Promise<Response> {
-  const answer = layer === "kv" ? await readKv(env, read) : await readObject(env, read, layer === "compute");
-  if (!answer) throw new TallyError(404, "not_in_layer", `The ${layer} layer holds no copy of this answer yet.`);
-  return respond(answer, read, Date.now());
 }

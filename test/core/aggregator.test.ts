@@ -6,8 +6,8 @@ import type { TallyEvent } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { SEALED_KEEP } from "../../src/core/bucket";
 import { TIERS, windowRange } from "../../src/core/tiers";
-import { zipf } from "../../bench/zipf";
-import { inRange, ranked, scores, seeded } from "../support/exact";
+import { rng, zipf } from "../support/random";
+import { inRange, ranked, scores } from "../support/exact";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -51,20 +51,39 @@ describe("the aggregator", () => {
     expect(agg.checkpoint().expired.length).toBe(TIERS.length);
   });
 
-  it("keeps memory bounded whatever the number of distinct items", () => {
-    const capacity = 200;
+  it("keeps memory bounded whatever the number of distinct items: sealed buckets are cut to SEALED_KEEP counters", () => {
+    // A capacity above SEALED_KEEP, so that cutting, not the summary's own bound, is what is tested.
+    const capacity = 3 * SEALED_KEEP;
     const agg = new Aggregator({ capacity, types: ["view"] });
-    const events = Array.from({ length: 50_000 }, (_, i) => ev(`item-${i}`, T0 - 1000 - (i % 1000)));
+    // 50,000 distinct items, 90 minutes back: their minute, hour and 6-hour buckets are sealed by
+    // T0 (12:30), their day bucket is still open.
+    const past = T0 - 90 * MINUTE;
+    const events = Array.from({ length: 50_000 }, (_, i) => ev(`item-${i}`, past + (i % 1000)));
     agg.ingest(events, T0);
-    for (const { state } of agg.checkpoint().changed) {
-      expect(state.summary.items.length).toBeLessThanOrEqual(capacity);
-      for (const [, s] of state.typed) expect(s.items.length).toBeLessThanOrEqual(capacity);
+    agg.advance(T0);
+    const held = agg.checkpoint().changed;
+    expect(held.map((r) => r.tier).sort()).toEqual(TIERS.map((t) => t.name).sort());
+    let sealed = 0;
+    for (const { tier, state } of held) {
+      const bucketMs = TIERS.find((t) => t.name === tier)!.bucketMs;
+      const bound = state.start + bucketMs <= T0 ? SEALED_KEEP : capacity;
+      if (bound === SEALED_KEEP) sealed += 1;
+      expect(state.summary.items.length, tier).toBe(bound);
+      for (const [, s] of state.typed) expect(s.items.length, tier).toBeLessThanOrEqual(bound);
+    }
+    expect(sealed).toBe(3);
+    // What was cut is still bounded: a 30d answer lists only counted items, each with its overcount stated.
+    const answer = agg.top("30d", null, T0, 10);
+    expect(answer.exact).toBe(false);
+    for (const { score, error } of answer.items) {
+      expect(score - error).toBeLessThanOrEqual(1);
+      expect(score).toBeGreaterThanOrEqual(1);
     }
   });
 
   it("cuts a sealed bucket that overflowed to its largest counters, keeping the bounds", () => {
     const agg = new Aggregator({ capacity: 2 * SEALED_KEEP, types: [] });
-    const random = seeded(3);
+    const random = rng(3);
     const rank = zipf(20 * SEALED_KEEP, 1.0, random);
     const bucketStart = Math.floor(T0 / MINUTE) * MINUTE - 10 * MINUTE;
     const events = Array.from({ length: 60_000 }, () => ev(`item-${rank()}`, bucketStart + Math.floor(random() * MINUTE)));
@@ -81,7 +100,7 @@ describe("the aggregator", () => {
   });
 
   it("answers the same after a checkpoint is restored into a new aggregator", () => {
-    const random = seeded(11);
+    const random = rng(11);
     const events = Array.from({ length: 5000 }, () => ({
       ...ev(`item-${Math.floor(random() * 300)}`, T0 - 1000 - Math.floor(random() * 3 * DAY), 1 + Math.floor(random() * 4)),
       actor: `actor-${Math.floor(random() * 500)}`,
@@ -143,7 +162,7 @@ describe("at the default capacity of 5000", () => {
   it("keeps every true score within its error and finds the true top 10 over 50k+ distinct items", () => {
     const capacity = 5000;
     const agg = new Aggregator({ capacity, types: [] });
-    const random = seeded(7);
+    const random = rng(7);
     const rank = zipf(200_000, 1.0, random);
     const events = Array.from({ length: 400_000 }, () => ev(`item-${rank()}`, T0 - 1000 - Math.floor(random() * 6 * HOUR)));
     expect(new Set(events.map((e) => e.item)).size).toBeGreaterThanOrEqual(10 * capacity);

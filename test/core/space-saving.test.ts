@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { SpaceSaving, type SpaceSavingEntry } from "../../src/core/space-saving";
-import { rng, zipf } from "../../bench/zipf";
+import { rng, zipf } from "../support/random";
 
 interface Event {
   item: string;

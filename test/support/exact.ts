@@ -26,15 +26,3 @@ export function ranked(scoreMap: Map<string, number>): { item: string; score: nu
     .map(([item, score]) => ({ item, score }))
     .sort((a, b) => b.score - a.score || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
 }
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failing stream can be replayed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

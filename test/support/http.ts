@@ -4,7 +4,8 @@
  */
 import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
-import worker from "../../src/index";
+import worker, { createWorker } from "../../src/index";
+import { createIsolate, type Isolate } from "../../src/worker/isolate";
 import type { NamespaceAggregator } from "../../durable-objects/namespace-aggregator";
 
 export const TOKENS = { admin: "test-admin", ingest: "test-ingest" } as const;
@@ -70,8 +71,7 @@ export async function refresh(ns: string): Promise<void> {
 
 /** The namespace's object, for tests of its internals (alarms, eviction). */
 export function stubOf(ns: string): DurableObjectStub<NamespaceAggregator> {
-  const namespace = env.AGGREGATOR as unknown as DurableObjectNamespace<NamespaceAggregator>;
-  return namespace.get(namespace.idFromName(ns));
+  return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(ns));
 }
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
@@ -82,10 +82,7 @@ export async function json<T = Record<string, unknown>>(res: Response): Promise<
 
 /** Bindings a test may set, unset or replace (an injected fault, a spy) for one direct call of
  * the Worker (see `fetchWith`). */
-export type EnvOverrides = { [K in Exclude<keyof Env, "CORS_ORIGINS">]?: Env[K] | undefined } & {
-  READ_TOKEN?: string | undefined;
-  CORS_ORIGINS?: string;
-};
+export type EnvOverrides = { [K in keyof Env]?: Env[K] | undefined };
 
 /** A read token for tests that gate reads; vitest.config.ts leaves READ_TOKEN unset. */
 export const READ_TOKEN = "test-read";
@@ -94,12 +91,30 @@ export const READ_TOKEN = "test-read";
  * Calls the Worker directly with the test bindings changed by `overrides`, e.g. READ_TOKEN set or
  * ADMIN_TOKEN unset. Waits for its background work, as SELF would let it finish.
  */
-export async function fetchWith(overrides: EnvOverrides, path: string, init: RequestInit = {}): Promise<Response> {
+export async function fetchWith(
+  overrides: EnvOverrides,
+  path: string,
+  init: RequestInit = {},
+  through: ReturnType<typeof createWorker> = worker,
+): Promise<Response> {
   const ctx = createExecutionContext();
-  const request = new Request(`${BASE}${path}`, init) as Parameters<typeof worker.fetch>[0];
-  const res = await worker.fetch(request, { ...env, ...overrides } as unknown as Env, ctx);
+  const request = new Request(path.startsWith("http") ? path : `${BASE}${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const res = await through.fetch(request, { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
+}
+
+/**
+ * The Worker with memories of its own (descriptors, hot answers, read counts, misses in flight),
+ * as a fresh isolate would have them; `now` is the clock of those memories.
+ */
+export function isolatedWorker(options: { now?: () => number } = {}) {
+  const isolate: Isolate = createIsolate(options);
+  const through = createWorker(isolate);
+  return {
+    isolate,
+    fetch: (path: string, init: RequestInit = {}, overrides: EnvOverrides = {}) => fetchWith(overrides, path, init, through),
+  };
 }
 
 /** Any request through SELF, path relative to BASE. */

@@ -1,6 +1,7 @@
 /**
- * Deterministic workload generators for benchmarks and property tests: a seeded PRNG and a
- * Zipf sampler. Pure arithmetic, no runtime APIs, so results are reproducible everywhere.
+ * The one seeded PRNG and the one Zipf sampler of the project, shared by tests and benchmarks, so
+ * a failing stream can be replayed and a benchmark's workload is the one the tests check. Pure
+ * arithmetic, no runtime APIs: the same numbers in Node and in workerd.
  */
 
 const TWO_POW_32 = 4294967296;
