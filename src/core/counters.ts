@@ -1,15 +1,11 @@
 /** Hit and miss counters of the cache layers, kept by each namespace's object. Pure. */
-import { LAYERS, type CacheReport, type CheckpointRecord, type ReadCounts, type RefreshRecord } from "../shared/contract";
+import { LAYERS, type CacheReport, type ReadCounts } from "../shared/contract";
 
-export interface Counters {
-  reads: ReadCounts;
-  syncComputes: number;
-  refreshes: number;
-  refreshErrors: number;
-  lastRefresh: RefreshRecord | null;
-  checkpointErrors: number;
-  lastCheckpoint: CheckpointRecord | null;
-}
+/** What the object counts: the reads per layer, and the fields of the report it keeps as they are. */
+export type Counters = { reads: ReadCounts } & Pick<
+  CacheReport,
+  "syncComputes" | "refreshes" | "refreshErrors" | "lastRefresh" | "checkpointErrors" | "lastCheckpoint"
+>;
 
 export function emptyReadCounts(): ReadCounts {
   return { edge: { hits: 0, misses: 0 }, kv: { hits: 0, misses: 0 }, do: { hits: 0, misses: 0 } };
