@@ -17,6 +17,7 @@ import { serveRead, serveThroughLayer, type LayerSwitch } from "./worker/read-pa
 import { aggregatorOf, settle } from "./worker/rpc";
 import { parseConfig } from "./core/config";
 import { parseBatch } from "./shared/validate";
+import { openApiJson } from "./worker/openapi";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 
@@ -57,6 +58,11 @@ app.use(
 );
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+// The OpenAPI 3.1 description of API.md; public, like the contract it describes, and readable by
+// browser tools.
+app.use("/openapi.json", browserFacing);
+app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json; charset=utf-8" }));
 
 /** The namespace of the path, checked before anything else touches it. */
 function namespaceOf(c: Context<App>): string {

@@ -196,5 +196,9 @@ export interface CacheReport {
   lastRefresh: RefreshRecord | null;
 }
 
-/** The part of a request's ExecutionContext that work after the response needs. */
-export type Background = Pick<ExecutionContext, "waitUntil">;
+/** The part of a request's ExecutionContext that work after the response needs. Spelled out
+ * rather than picked from ExecutionContext, so that this module's types (which the client's
+ * declarations import) need no Workers types. */
+export interface Background {
+  waitUntil(promise: Promise<unknown>): void;
+}
