@@ -39,6 +39,16 @@ export const MAX_WEIGHT = 1e6;
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
 
+/** An event as a client sends it (API.md, "Event"): defaults are applied by the service. */
+export interface EventInput {
+  item: string;
+  type?: string;
+  weight?: number;
+  actor?: string;
+  /** Milliseconds since the epoch or an ISO-8601 string; default now. */
+  ts?: number | string;
+}
+
 /** An event after validation: every default applied, `ts` in epoch milliseconds. */
 export interface TallyEvent {
   item: string;
