@@ -8,6 +8,7 @@ import { TallyAuthError, TallyNotFoundError, TallyValidationError, createClient 
 import { createClient as createClientByPackageName } from "tally/client";
 import { ManualScheduler, batchesOf, countedEvents, recordingFetch, service } from "./support/client";
 import { TOKENS, admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
+import { schemaErrors } from "./support/openapi";
 
 const events = (n: number, prefix = "item") => Array.from({ length: n }, (_, i) => ({ item: `${prefix}-${i % 50}`, type: "view" }));
 
@@ -184,6 +185,35 @@ describe("admin methods", () => {
     expect(generation).toBeGreaterThan(refreshed.generation);
     expect(await tally.deleteNamespace()).toMatchObject({ namespace: ns, deleted: true });
     await expect(tally.stats()).rejects.toBeInstanceOf(TallyNotFoundError);
+  });
+});
+
+describe("the client's types against the OpenAPI description", () => {
+  /** The wire form of a client value: Dates back to ISO strings, as JSON.stringify writes them. */
+  const wire = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+  const errorsAgainst = (schema: string, value: unknown) => schemaErrors({ $ref: `#/components/schemas/${schema}` }, wire(value));
+
+  it("every answer the client returns is, with its Dates as ISO strings, what the description says", async () => {
+    const ns = freshNamespace("ty");
+    const tally = createClient({ ...service(ns, TOKENS.admin), fetch: recordingFetch().fetch });
+    expect(errorsAgainst("Config", await tally.putConfig({ types: { view: {}, like: { weight: 2 } } }))).toEqual([]);
+    expect(errorsAgainst("IngestResult", await tally.send([{ item: "a", type: "like", actor: "u" }, { item: "b" }]))).toEqual([]);
+    expect(errorsAgainst("RefreshResult", await tally.refresh())).toEqual([]);
+    for (const rank of ["top", "rising"] as const) {
+      const answer = await tally.trending({ rank, type: "like" });
+      expect(errorsAgainst("Trending", answer.body)).toEqual([]);
+    }
+    expect(errorsAgainst("Stats", (await tally.stats({ window: "7d" })).body)).toEqual([]);
+    expect(errorsAgainst("Dashboard", (await tally.dashboard()).body)).toEqual([]);
+    expect(errorsAgainst("Config", await tally.getConfig())).toEqual([]);
+    expect(errorsAgainst("CacheReport", await tally.cacheReport())).toEqual([]);
+    expect(errorsAgainst("InvalidateResult", await tally.invalidate())).toEqual([]);
+    expect(errorsAgainst("DeleteResult", await tally.deleteNamespace())).toEqual([]);
+  });
+
+  it("would notice a time left as a Date-less string or a missing field", () => {
+    expect(errorsAgainst("RefreshResult", { namespace: "n", computedAt: "yesterday", generation: 1 })).not.toEqual([]);
+    expect(errorsAgainst("IngestResult", { accepted: 1 })).not.toEqual([]);
   });
 });
 
