@@ -23,6 +23,7 @@ import { Aggregator } from "../src/core/aggregator";
 import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
 import { TallyError, notFound, toWire, type Outcome } from "../src/shared/errors";
 import { buildSnapshot, plan } from "../src/core/snapshots";
+import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
 import { snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
 import { SnapshotMirror } from "./mirror";
@@ -238,7 +239,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     try {
       const at = started;
       this.aggregator.advance(at);
-      this.store.writeCheckpoint(this.aggregator.checkpoint(), this.aggregator.pendingEvents);
+      this.checkpoint();
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
       const computed = this.computeAll(at);
       this.store.saveSnapshots(computed.map(([key, s]) => ({ key, ...s })));
@@ -258,6 +259,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
     } finally {
       this.store.setMeta("counters", this.counters);
     }
+  }
+
+  /** Writes the buckets changed since the last checkpoint and the pending events, and truncates
+   * the log (ARCHITECTURE.md, "Checkpoint"). */
+  private checkpoint(): void {
+    this.store.writeCheckpoint(this.aggregator.checkpoint(), this.aggregator.pendingEvents);
   }
 
   /** Computes every planned answer and every answer read recently outside the plan. */
@@ -346,6 +353,51 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return this.run(() => {
       this.requireExisting();
       return cacheReport(this.namespace, this.generation, this.counters);
+    });
+  }
+
+  // ---- export and import (the document itself is src/core/export.ts) --------------------------
+
+  /** The namespace's whole state as an export document's text: checkpointed first, so that the
+   * stored buckets are the ones in memory. */
+  exportState(): Promise<Outcome<string>> {
+    return this.run(() => {
+      this.requireExisting();
+      this.checkpoint();
+      const doc = {
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION,
+        namespace: this.namespace,
+        exportedAt: new Date(),
+        config: this.config,
+        buckets: this.store.buckets(),
+        pending: [...this.aggregator.pendingEvents],
+      } satisfies NamespaceExport;
+      return encodeExport(doc);
+    });
+  }
+
+  /** Restores a validated document into this namespace, which must hold no data. The state is
+   * loaded into memory, then persisted by the normal checkpoint with every bucket marked changed. */
+  importState(state: NamespaceImport): Promise<Outcome<{ buckets: number; pending: number }>> {
+    return this.run(async () => {
+      if (this.exists) {
+        throw new TallyError(409, "namespace_not_empty", `Namespace "${this.namespace}" holds data; import only into an empty (or deleted) namespace.`, {
+          namespace: this.namespace,
+        });
+      }
+      const now = Date.now();
+      this.store.setMeta("config", state.config);
+      this.useConfig(state.config);
+      this.aggregator = new Aggregator({ capacity: state.config.capacity, types: Object.keys(state.config.types) });
+      for (const record of state.buckets) this.aggregator.restore(record);
+      this.aggregator.restorePending(state.pending);
+      this.aggregator.markAllChanged();
+      this.checkpoint();
+      this.store.setMeta("createdAt", now);
+      this.exists = true;
+      await this.schedule(now);
+      return { buckets: state.buckets.length, pending: state.pending.length };
     });
   }
 

@@ -18,6 +18,7 @@ import { aggregatorOf, settle } from "./worker/rpc";
 import { parseConfig } from "./core/config";
 import { parseBatch } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
+import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 
@@ -231,6 +232,32 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   discard(ns);
   await forget(ns);
   return c.json({ namespace: ns, deleted: true, generation });
+});
+
+// ---- export and import (v1.1) -------------------------------------------------------------------
+
+app.get("/v1/namespaces/:ns/export", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const document = await settle(aggregatorOf(c.env, ns).exportState());
+  return c.body(document, 200, { "Content-Type": "application/json; charset=utf-8" });
+});
+
+// A document holds every bucket of a namespace, so it may be far larger than an ingest batch.
+const limitImport = bodyLimit({
+  maxSize: IMPORT_MAX_BYTES,
+  onError: () => {
+    throw new TallyError(413, "body_too_large", `An export document is at most ${IMPORT_MAX_BYTES} bytes.`, { maxBytes: IMPORT_MAX_BYTES });
+  },
+});
+
+app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async (c) => {
+  const ns = namespaceOf(c);
+  requireJson(c);
+  // The whole document is validated here, before the object is asked to write anything.
+  const state = parseExport(await c.req.text());
+  const imported = await settle(aggregatorOf(c.env, ns).importState(state));
+  await forget(ns); // a 404 this isolate remembered for the name no longer holds
+  return c.json({ namespace: ns, imported: true, ...imported });
 });
 
 app.notFound(() =>

@@ -236,4 +236,9 @@ export class Aggregator {
   restorePending(events: readonly TallyEvent[]): void {
     this.pending.push(...events);
   }
+
+  /** Marks every bucket changed, so that the next checkpoint writes them all (an import). */
+  markAllChanged(): void {
+    for (const ring of this.ringList) for (const bucket of ring.values()) bucket.dirty = true;
+  }
 }
