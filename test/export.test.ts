@@ -121,7 +121,7 @@ describe("import refuses", () => {
   });
 
   type Doc = { json: Record<string, any>; meta?: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const DAMAGE: { what: string; field: string; damage: (doc: Doc) => unknown }[] = [
+  const DAMAGE: { what: string; field: string; damage: (doc: Doc) => Doc }[] = [
     { what: "a foreign document", field: "format", damage: (d) => ({ ...d, json: { ...d.json, format: "someone-else" } }) },
     { what: "a later version", field: "version", damage: (d) => ({ ...d, json: { ...d.json, version: 2 } }) },
     { what: "plain JSON without superjson's meta (exportedAt not a date)", field: "exportedAt", damage: (d) => ({ json: d.json }) },

@@ -11,7 +11,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DESCRIBED_OPERATIONS, DESCRIPTION, departures, describedResponses, requestBodyErrors } from "./support/openapi";
-import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, refresh, seed } from "./support/http";
+import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, json, refresh, seed } from "./support/http";
 
 const NOT_SERVED_YET = [
   "GET /",
@@ -19,8 +19,6 @@ const NOT_SERVED_YET = [
   "GET /v1/namespaces/{ns}/suppressions",
   "PUT /v1/namespaces/{ns}/suppressions/{item}",
   "DELETE /v1/namespaces/{ns}/suppressions/{item}",
-  "GET /v1/namespaces/{ns}/export",
-  "POST /v1/namespaces/{ns}/import",
 ];
 
 /** An AGGREGATOR binding whose every object is unreachable. */
@@ -150,6 +148,18 @@ const CASES: Case[] = [
   { operation: "GET /v1/namespaces/{ns}/cache", name: "no token", status: 401, send: () => call("GET", path("x", "/cache")) },
   { operation: "DELETE /v1/namespaces/{ns}", name: "erased", status: 200, send: async () => admin("DELETE", await seeded("oa"), "") },
   { operation: "DELETE /v1/namespaces/{ns}", name: "an unknown namespace", status: 404, send: () => admin("DELETE", freshNamespace("oa"), "") },
+  // export and import (v1.1)
+  { operation: "GET /v1/namespaces/{ns}/export", name: "a document", status: 200, send: async () => admin("GET", await seeded("oa"), "export") },
+  { operation: "GET /v1/namespaces/{ns}/export", name: "an unknown namespace", status: 404, send: () => admin("GET", freshNamespace("oa"), "export") },
+  {
+    operation: "POST /v1/namespaces/{ns}/import", name: "into an empty namespace", status: 200,
+    send: async () => admin("POST", freshNamespace("oa"), "import", await json(await admin("GET", await seeded("oa"), "export"))),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/import", name: "into a namespace with data", status: 409,
+    send: async () => admin("POST", await seeded("oa"), "import", await json(await admin("GET", await seeded("oa"), "export"))),
+  },
+  { operation: "POST /v1/namespaces/{ns}/import", name: "a foreign document", status: 400, send: () => admin("POST", freshNamespace("oa"), "import", { json: { format: "x" } }) },
 ];
 
 describe("every answer of the Worker validates against GET /openapi.json", () => {

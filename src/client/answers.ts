@@ -25,6 +25,21 @@ export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
   lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
 };
 
+/** A namespace's export document (superjson: `json` and `meta`). Opaque to apps: keep it as it
+ * came, and hand it to `importNamespace` (any change makes the import refuse it). */
+export interface ExportDocument {
+  json: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+}
+
+export interface ImportResult {
+  namespace: string;
+  imported: true;
+  /** Buckets and pending events restored. */
+  buckets: number;
+  pending: number;
+}
+
 /** The layer that answered a read (API.md, "Read responses and caching"). */
 export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 

@@ -23,13 +23,26 @@ import {
   type TrendingSnapshot,
   type Window,
 } from "../shared/contract.js";
-import { reviveCacheReport, reviveDashboard, reviveStats, reviveTrending, readResult, type CacheReport, type Dashboard, type ReadResult, type Stats, type Trending } from "./answers.js";
+import {
+  reviveCacheReport,
+  reviveDashboard,
+  reviveStats,
+  reviveTrending,
+  readResult,
+  type CacheReport,
+  type Dashboard,
+  type ExportDocument,
+  type ImportResult,
+  type ReadResult,
+  type Stats,
+  type Trending,
+} from "./answers.js";
 import { EventQueue, type RefusalHandler, type TrackedEvent } from "./queue.js";
 import { DEFAULT_RETRY, realScheduler, send, type Call, type Fetch, type RetryPolicy, type Scheduler, type Transport } from "./transport.js";
 import { watchPage } from "./page.js";
 
 export * from "./errors.js";
-export type { CacheLabel, CacheReport, Dashboard, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
+export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
 export type { EventInput, IngestResult, NamespaceConfig, Rank, Window } from "../shared/contract.js";
@@ -156,9 +169,10 @@ export function createClient(options: ClientOptions) {
     unsuppress: (item: string) => call({ method: "DELETE", path: at(`/suppressions/${encodeURIComponent(item)}`), retry: true }).then(() => undefined),
     suppressions: () => json<unknown>({ method: "GET", path: at("/suppressions"), retry: true }),
     /** The namespace's export document, as the service sent it (opaque: hand it to importNamespace). */
-    exportNamespace: () => json<unknown>({ method: "GET", path: at("/export"), retry: true }),
-    /** Restores an export into this namespace, which must hold no data (else TallyConflictError). */
-    importNamespace: (document: unknown) => json<unknown>({ method: "POST", path: at("/import"), body: document, retry: false }),
+    exportNamespace: () => json<ExportDocument>({ method: "GET", path: at("/export"), retry: true }),
+    /** Restores an export into this namespace, which must hold no data (else TallyConflictError);
+     * a damaged or foreign document is a TallyValidationError (`invalid_export`, naming the field). */
+    importNamespace: (document: ExportDocument) => json<ImportResult>({ method: "POST", path: at("/import"), body: document, retry: false }),
 
     /** Flushes, then stops watching the page. */
     close: async (): Promise<void> => {

@@ -15,6 +15,7 @@ import {
   WINDOWS,
 } from "../shared/contract";
 import { CONFIG_BOUNDS } from "../core/config";
+import { EXPORT_FORMAT, EXPORT_VERSION } from "../core/export";
 
 export type Schema = Record<string, unknown>;
 
@@ -178,11 +179,27 @@ export const SCHEMAS: Record<string, Schema> = {
   ExportDocument: {
     type: "object",
     description:
-      "A versioned copy of a namespace's state (config, buckets, pending events, suppressions; not its generation), " +
-      "encoded with superjson: `json` holds the values, `meta` says how to revive typed ones.",
-    properties: { json: { type: "object" }, meta: { type: "object" } },
+      "A versioned copy of a namespace's state (config, buckets, pending events; not its generation), encoded with " +
+      "superjson: `json` holds the values, `meta` says which to revive as dates or typed arrays. Validated whole on import.",
+    properties: {
+      json: {
+        type: "object",
+        properties: {
+          format: { const: EXPORT_FORMAT },
+          version: { const: EXPORT_VERSION },
+          namespace: ref("Namespace"),
+          exportedAt: ref("Time"),
+          config: ref("Config"),
+          buckets: { type: "array", items: { type: "object", properties: { tier: { type: "string" }, state: { type: "object" } }, required: ["tier", "state"] } },
+          pending: { type: "array", items: { type: "object" } },
+        },
+        required: ["format", "version", "exportedAt", "config", "buckets", "pending"],
+      },
+      meta: { type: "object" },
+    },
     required: ["json"],
   },
+  ImportResult: object({ namespace: ref("Namespace"), imported: { const: true }, buckets: count, pending: count }),
   Health: object({ ok: { const: true } }),
   Error: object({
     error: {

@@ -107,8 +107,8 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: "post", path: `${NS}/import`, summary: "Restore an export into an empty namespace (v1.1).", scope: "admin", object: true,
-    parameters: ["ns"], body: "ExportDocument", ok: { 200: [null, "Imported."] },
-    errors: { 400: ["invalid_namespace", "invalid_json", "invalid_export"], 409: ["namespace_not_empty"], ...JSON_BODY },
+    parameters: ["ns"], body: "ExportDocument", ok: { 200: ["ImportResult", "Imported: the namespace now answers as the exported one."] },
+    errors: { 400: ["invalid_namespace", "invalid_export"], 409: ["namespace_not_empty"], ...JSON_BODY },
   },
 ];
 
