@@ -90,6 +90,22 @@ describe("retries", () => {
     expect(await countedEvents(ns)).toBe(1);
   });
 
+  it("stop retrying when Retry-After asks for longer than maxDelayMs, and report the batch", async () => {
+    const scheduler = new ManualScheduler();
+    const { fetch } = recordingFetch();
+    let tries = 0;
+    const overloaded: Fetch = (url, init) => {
+      tries += 1;
+      return refusingFirst(fetch, 1, 429, { "Retry-After": "3600" })(url, init);
+    };
+    const { reported, onError } = refusals();
+    const tally = createClient({ ...service(freshNamespace("dl")), fetch: overloaded, scheduler, onError });
+    tally.track({ item: "a" });
+    await scheduler.drive(tally.flush());
+    expect(tries).toBe(1);
+    expect(reported.map((r) => [r.error.status, r.error.retryAfterMs, r.events.length])).toEqual([[429, 3_600_000, 1]]);
+  });
+
   it("retry 429 and 408 with exponential backoff bounded by maxDelayMs", async () => {
     const ns = freshNamespace("dl");
     const scheduler = new ManualScheduler();

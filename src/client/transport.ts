@@ -1,8 +1,8 @@
 /**
  * How the client talks to Tally: one `fetch` (injectable, e.g. a service binding's), bearer auth,
  * and retries of what may succeed later. Retried: 408, 429, 502, 503, 504 and network failures,
- * with exponential backoff and full jitter, at most `attempts` tries, waiting at least what
- * Retry-After asks. Never retried: any other 4xx (sending it again cannot succeed) and 500 (the
+ * with exponential backoff and full jitter, at most `attempts` tries, never sooner than
+ * Retry-After asks (and not at all when it asks for more than `maxDelayMs`). Never retried: any other 4xx (sending it again cannot succeed) and 500 (the
  * service failed on this very request and would most likely fail again).
  */
 import { TallyNetworkError, TallyUnavailableError, errorFrom, retryAfterOf, type TallyApiError } from "./errors.js";
@@ -26,7 +26,7 @@ export interface RetryPolicy {
   attempts: number;
   /** The first backoff's upper bound; each retry doubles it. */
   baseDelayMs: number;
-  /** No backoff, nor Retry-After, waits longer than this. */
+  /** No backoff waits longer than this; a Retry-After longer than this ends the retries. */
   maxDelayMs: number;
 }
 
@@ -85,9 +85,10 @@ export async function send(t: Transport, call: Call): Promise<Response> {
       await res.body?.cancel();
       failure = new TallyUnavailableError(`Tally answered ${res.status}.`, "unavailable", res.status, {}, retryAfterOf(res));
     }
-    if (attempt >= attempts) throw failure;
-    const wait = Math.max(backoff(t.retry, attempt, t.random), failure.retryAfterMs ?? 0);
-    await sleep(t.scheduler, Math.min(wait, t.retry.maxDelayMs));
+    // Never sooner than Retry-After asks; asked to wait longer than maxDelayMs, give up now rather
+    // than hold the queue (the refusal reaches the caller, or onError, with the events).
+    if (attempt >= attempts || (failure.retryAfterMs ?? 0) > t.retry.maxDelayMs) throw failure;
+    await sleep(t.scheduler, Math.max(backoff(t.retry, attempt, t.random), failure.retryAfterMs ?? 0));
   }
 }
 
