@@ -26,6 +26,7 @@ import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src
 import { TallyError, internal, notFound, toWire, unavailable, type Outcome } from "../src/shared/errors";
 import { buildSnapshot, plan } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
+import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
 import { snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
@@ -500,6 +501,61 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.requireExisting();
       const storage = { largestRowBytes: this.store.sql.largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
       return cacheReport(this.namespace, this.generation, this.counters, storage);
+    });
+  }
+
+  // ---- export and import (the document itself is src/core/export.ts) --------------------------
+
+  /** The namespace's whole state as an export document's text: checkpointed first, so that the
+   * stored buckets are the ones in memory. */
+  /** The namespace's whole state, from memory (which holds everything acknowledged), as the
+   * export document. */
+  exportState(): Promise<Outcome<string>> {
+    return this.run("exportState", () => {
+      this.requireExisting();
+      const doc = {
+        format: EXPORT_FORMAT,
+        version: EXPORT_VERSION,
+        namespace: this.namespace,
+        exportedAt: new Date(),
+        config: this.config,
+        buckets: this.aggregator.buckets(),
+        pending: [...this.aggregator.pendingEvents],
+      } satisfies NamespaceExport;
+      return encodeExport(doc);
+    });
+  }
+
+  /** Restores a validated document into this namespace, which must hold no data. The state is
+   * loaded into memory, then persisted by the normal checkpoint with every bucket marked changed. */
+  /** Restores an export into this empty namespace, durably before it answers: the state is
+   * written by the one checkpoint path, and a failed write leaves the namespace empty. */
+  importState(state: NamespaceImport): Promise<Outcome<{ buckets: number; pending: number }>> {
+    return this.run("importState", async () => {
+      if (this.exists) {
+        throw new TallyError(409, "namespace_not_empty", `Namespace "${this.namespace}" holds data; import only into an empty (or deleted) namespace.`, {
+          namespace: this.namespace,
+        });
+      }
+      const now = Date.now();
+      this.ensureSchema();
+      this.useConfig(state.config);
+      this.aggregator = new Aggregator({ capacity: state.config.capacity, types: Object.keys(state.config.types) });
+      for (const record of state.buckets) this.aggregator.restore(record);
+      this.aggregator.markAllChanged();
+      // Through ingest, so that pending events are written as pending rows (or counted, if due).
+      this.aggregator.ingest(state.pending, now);
+      this.aggregator.advance(now);
+      if (!this.checkpoint(now)) {
+        await this.start(); // back to what storage holds: the namespace stays empty
+        throw internal(`Namespace "${this.namespace}": the import could not be written.`);
+      }
+      this.store.setMeta("config", state.config);
+      this.store.setMeta("createdAt", now);
+      this.exists = true;
+      this.refreshedInputs = undefined;
+      await this.schedule(now);
+      return { buckets: state.buckets.length, pending: state.pending.length };
     });
   }
 

@@ -27,6 +27,8 @@ import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
 import { parseConfig } from "./core/config";
 import { parseBatch } from "./shared/validate";
+import { openApiJson } from "./worker/openapi";
+import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 
@@ -73,6 +75,11 @@ const whenFromBrowser: MiddlewareHandler<App> = (c, next) => (c.req.header("Orig
 for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+// The OpenAPI 3.1 description of API.md; public, like the contract it describes, and readable by
+// browser tools.
+app.use("/openapi.json", browserFacing);
+app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json; charset=utf-8" }));
 
 /** The namespace of the path, checked before anything else touches it. */
 function namespaceOf(c: Context<App>): string {
@@ -247,6 +254,32 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   readCounts.discard(ns);
   await descriptors.forgetNamespace(ns);
   return c.json({ namespace: ns, deleted: true, generation });
+});
+
+// ---- export and import (v1.1) -------------------------------------------------------------------
+
+app.get("/v1/namespaces/:ns/export", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const document = await settle(aggregatorOf(c.env, ns).exportState());
+  return c.body(document, 200, { "Content-Type": "application/json; charset=utf-8" });
+});
+
+// A document holds every bucket of a namespace, so it may be far larger than an ingest batch.
+const limitImport = bodyLimit({
+  maxSize: IMPORT_MAX_BYTES,
+  onError: () => {
+    throw new TallyError(413, "body_too_large", `An export document is at most ${IMPORT_MAX_BYTES} bytes.`, { maxBytes: IMPORT_MAX_BYTES });
+  },
+});
+
+app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async (c) => {
+  const ns = namespaceOf(c);
+  requireJson(c);
+  // The whole document is validated here, before the object is asked to write anything.
+  const state = parseExport(await c.req.text());
+  const imported = await settle(aggregatorOf(c.env, ns).importState(state));
+  await isolateOf(c).descriptors.forgetNamespace(ns); // a 404 this isolate remembered for the name no longer holds
+  return c.json({ namespace: ns, imported: true, ...imported });
 });
 
 app.notFound(() =>

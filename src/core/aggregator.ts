@@ -285,6 +285,17 @@ export class Aggregator {
   restorePending(events: readonly TallyEvent[]): void {
     this.pending.push(...events);
   }
+
+  /** Marks every bucket changed, so that the next checkpoint writes them all (an import). */
+  markAllChanged(): void {
+    // Revisions start at 1 and only grow, so "saved at revision 0" leaves every bucket unsaved.
+    for (const ring of this.ringList) for (const bucket of ring.values()) bucket.saved(0);
+  }
+
+  /** Every bucket held, serialised: what an export carries (taking it changes nothing). */
+  buckets(): BucketRecord[] {
+    return TIERS.flatMap((tier) => [...this.rings.get(tier.name)!.values()].map((b) => ({ tier: tier.name, state: b.toJSON() })));
+  }
 }
 
 /** A Map of type names as an object whose keys are all own properties (Object.fromEntries

@@ -45,6 +45,16 @@ export const MAX_BATCH = 1000;
 /** Items of a ranking read without `limit` (or maxLimit, if that is smaller). */
 export const DEFAULT_LIMIT = 10;
 
+/** An event as a client sends it (API.md, "Event"): defaults are applied by the service. */
+export interface EventInput {
+  item: string;
+  type?: string;
+  weight?: number;
+  actor?: string;
+  /** Milliseconds since the epoch or an ISO-8601 string; default now. */
+  ts?: number | string;
+}
+
 /** An event after validation: every default applied, `ts` in epoch milliseconds. */
 export interface TallyEvent {
   item: string;
@@ -223,8 +233,9 @@ export interface CacheReport {
   storage: { largestRowBytes: number; maxRowBytes: number };
 }
 
-/** The part of a request's ExecutionContext that work after the response needs. */
+/** The part of a request's ExecutionContext that work after the response needs. Spelled out
+ * rather than picked from ExecutionContext, so that this module's types (which the client's
+ * declarations import) need no Workers types. */
 export interface Background {
-  /** Keeps the isolate alive until `promise` settles (ExecutionContext.waitUntil). */
   waitUntil(promise: Promise<unknown>): void;
 }

@@ -1,0 +1,103 @@
+/**
+ * The client's view of Tally's answers: the contract's shapes with every time revived as a `Date`,
+ * and the read headers (X-Cache, X-Generation, X-Stale, ETag) alongside. A `304` is a result of
+ * its own in the type, so an app cannot mistake "not modified" for an empty answer.
+ */
+import type {
+  CacheReport as WireCacheReport,
+  DashboardSnapshot,
+  SeriesPoint,
+  StatsSnapshot,
+  TrendingSnapshot,
+  Window,
+} from "../shared/contract.js";
+
+type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
+
+export type Trending = Dated<TrendingSnapshot, "from" | "to" | "computedAt">;
+export type Stats = Dated<Omit<StatsSnapshot, "series">, "from" | "to" | "computedAt"> & {
+  series: Dated<SeriesPoint, "start">[];
+};
+export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> & {
+  windows: Partial<Record<Window, { stats: Stats; top: Trending }>>;
+};
+export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
+  lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
+};
+
+/** A namespace's export document (superjson: `json` and `meta`). Opaque to apps: keep it as it
+ * came, and hand it to `importNamespace` (any change makes the import refuse it). */
+export interface ExportDocument {
+  json: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+}
+
+export interface ImportResult {
+  namespace: string;
+  imported: true;
+  /** Buckets and pending events restored. */
+  buckets: number;
+  pending: number;
+}
+
+/** The layer that answered a read (API.md, "Read responses and caching"). */
+export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
+
+/** What the read headers say, on a 200 and on a 304 alike. */
+export interface ReadHeaders {
+  /** Send it back as `etag` to get `notModified` while the answer is unchanged. */
+  etag: string | null;
+  cache: CacheLabel | null;
+  generation: number | null;
+  /** The answer is older than its max-age and is being revalidated behind it. */
+  stale: boolean;
+}
+
+export type ReadResult<T> =
+  | (ReadHeaders & { notModified: false; status: 200; body: T })
+  | (ReadHeaders & { notModified: true; status: 304; body: null });
+
+const date = (iso: string) => new Date(iso);
+
+export function reviveTrending(t: TrendingSnapshot): Trending {
+  return { ...t, from: date(t.from), to: date(t.to), computedAt: date(t.computedAt) };
+}
+
+export function reviveStats(s: StatsSnapshot): Stats {
+  return {
+    ...s,
+    from: date(s.from),
+    to: date(s.to),
+    computedAt: date(s.computedAt),
+    series: s.series.map((p) => ({ ...p, start: date(p.start) })),
+  };
+}
+
+export function reviveDashboard(d: DashboardSnapshot): Dashboard {
+  const windows: Dashboard["windows"] = {};
+  for (const [window, entry] of Object.entries(d.windows) as [Window, { stats: StatsSnapshot; top: TrendingSnapshot }][]) {
+    windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top) };
+  }
+  return { ...d, computedAt: date(d.computedAt), windows };
+}
+
+export function reviveCacheReport(r: WireCacheReport): CacheReport {
+  return { ...r, lastRefresh: r.lastRefresh === null ? null : { ...r.lastRefresh, at: date(r.lastRefresh.at) } };
+}
+
+function readHeaders(res: Response): ReadHeaders {
+  const generation = res.headers.get("X-Generation");
+  return {
+    etag: res.headers.get("ETag"),
+    cache: res.headers.get("X-Cache") as CacheLabel | null,
+    generation: generation === null ? null : Number(generation),
+    stale: res.headers.get("X-Stale") === "true",
+  };
+}
+
+/** A read's answer: `notModified` on 304, else the body revived by `revive`. */
+export async function readResult<W, T>(res: Response, revive: (wire: W) => T): Promise<ReadResult<T>> {
+  const headers = readHeaders(res);
+  if (res.status === 304) return { ...headers, notModified: true, status: 304, body: null };
+  return { ...headers, notModified: false, status: 200, body: revive((await res.json()) as W) };
+}

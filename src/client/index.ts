@@ -1,0 +1,183 @@
+/**
+ * `tally/client`: a typed client of Tally's HTTP contract (API.md) for browsers, Workers and
+ * Node 20+. It needs nothing but `fetch`, `crypto.randomUUID` and timers, and takes an injected
+ * `fetch` for Workers service bindings.
+ *
+ * ```ts
+ * const tally = createClient({ baseUrl: "https://tally.example.com", namespace: "videos", token });
+ * tally.track({ item: "v42", type: "view", actor: userId });
+ * const top = await tally.trending({ window: "1h", limit: 10 });
+ * if (!top.notModified) render(top.body.items, top.body.computedAt);
+ * ```
+ */
+import {
+  MAX_BATCH,
+  NAMESPACE_PATTERN,
+  type CacheReport as WireCacheReport,
+  type DashboardSnapshot,
+  type EventInput,
+  type IngestResult,
+  type NamespaceConfig,
+  type Rank,
+  type StatsSnapshot,
+  type TrendingSnapshot,
+  type Window,
+} from "../shared/contract.js";
+import {
+  reviveCacheReport,
+  reviveDashboard,
+  reviveStats,
+  reviveTrending,
+  readResult,
+  type CacheReport,
+  type Dashboard,
+  type ExportDocument,
+  type ImportResult,
+  type ReadResult,
+  type Stats,
+  type Trending,
+} from "./answers.js";
+import { EventQueue, type RefusalHandler, type TrackedEvent } from "./queue.js";
+import { DEFAULT_RETRY, realScheduler, send, type Call, type Fetch, type RetryPolicy, type Scheduler, type Transport } from "./transport.js";
+import { watchPage } from "./page.js";
+
+export * from "./errors.js";
+export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
+export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
+export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
+export type { EventInput, IngestResult, NamespaceConfig, Rank, Window } from "../shared/contract.js";
+
+export interface ClientOptions {
+  /** Where Tally answers, e.g. "https://tally.example.com" (for a service binding, any URL). */
+  baseUrl: string;
+  namespace: string;
+  /** A bearer token: INGEST_TOKEN to track, ADMIN_TOKEN for admin calls, READ_TOKEN if reads are gated. */
+  token?: string;
+  /** Defaults to the global fetch; in a Worker pass e.g. `env.TALLY.fetch.bind(env.TALLY)`. */
+  fetch?: Fetch;
+  /** Events per batch, 1 to 1000 (default 1000). */
+  batchSize?: number;
+  /** The longest a tracked event waits before it is sent, in ms (default 1000). */
+  flushDelayMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Told of every batch finally refused or undeliverable, with its events. Default: console.error. */
+  onError?: RefusalHandler;
+  /** In a browser, flush with keepalive when the page is hidden or left (default true). */
+  flushOnPageHide?: boolean;
+  /** For tests: where the client waits, and its jitter. */
+  scheduler?: Scheduler;
+  random?: () => number;
+}
+
+export interface TrendingQuery {
+  window?: Window;
+  rank?: Rank | "hot";
+  type?: string;
+  limit?: number;
+  /** The ETag of an answer held: an unchanged answer comes back as `notModified`. */
+  etag?: string | null;
+}
+
+export interface NamespaceListing {
+  namespaces: { namespace: string; createdAt: Date }[];
+  cursor: string | null;
+}
+
+export type TallyClient = ReturnType<typeof createClient>;
+
+function checked(options: ClientOptions) {
+  const { baseUrl, namespace, batchSize = MAX_BATCH, flushDelayMs = 1000 } = options;
+  if (!/^https?:\/\//.test(baseUrl)) throw new TypeError(`tally: baseUrl must be an http(s) URL, got "${baseUrl}".`);
+  if (!NAMESPACE_PATTERN.test(namespace)) throw new TypeError(`tally: namespace must match ${NAMESPACE_PATTERN.source}.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new TypeError(`tally: batchSize must be 1 to ${MAX_BATCH}.`);
+  if (!(flushDelayMs >= 0)) throw new TypeError("tally: flushDelayMs must be 0 or more.");
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new TypeError("tally: retry.attempts must be 1 or more.");
+  const fetch = options.fetch ?? ((url: string, init: RequestInit) => globalThis.fetch(url, init));
+  return { baseUrl: baseUrl.replace(/\/+$/, ""), namespace, batchSize, flushDelayMs, retry, fetch };
+}
+
+/** A client of one namespace. Options are checked here, not on first use. */
+export function createClient(options: ClientOptions) {
+  const { baseUrl, namespace, batchSize, flushDelayMs, retry, fetch } = checked(options);
+  const scheduler = options.scheduler ?? realScheduler;
+  const transport: Transport = { baseUrl, token: options.token, fetch, scheduler, retry, random: options.random ?? Math.random };
+  const at = (path = "") => `/v1/namespaces/${namespace}${path}`;
+  const call = (c: Call) => send(transport, c);
+  const json = async <T>(c: Call) => (await (await call(c)).json()) as T;
+  const query = (q: Record<string, string | number | undefined>) => {
+    const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const text = params.toString();
+    return text === "" ? "" : `?${text}`;
+  };
+  const read = (path: string, etag: string | null | undefined) =>
+    call({ method: "GET", path, retry: true, headers: etag ? { "If-None-Match": etag } : {} });
+
+  const ingest = (batch: { batchId: string; events: EventInput[] }, keepalive = false) =>
+    json<IngestResult>({ method: "POST", path: at("/events"), body: batch, retry: true, keepalive });
+  const queue = new EventQueue({
+    batchSize,
+    flushDelayMs,
+    scheduler,
+    deliver: ingest,
+    onError: options.onError ?? ((error, events) => console.error(`tally: ${events.length} events were refused`, error)),
+    newBatchId: () => crypto.randomUUID(),
+  });
+  const unwatch = options.flushOnPageHide === false ? () => {} : watchPage(() => queue.flushForUnload());
+
+  return {
+    namespace,
+    /** Queues an event; it is sent in a batch within `flushDelayMs`. Never throws for the service's
+     * sake: refusals reach `onError`. */
+    track: (event: TrackedEvent): void => queue.track(event),
+    /** Sends everything queued; resolves when every batch is acknowledged (or refused, see onError). */
+    flush: (): Promise<void> => queue.flush(),
+    /** Events queued and not yet handed to a batch. */
+    get queued(): number {
+      return queue.size;
+    },
+    /** Sends one batch now (retried under one batchId) and resolves to the service's answer; a
+     * refusal throws its typed error. */
+    send: (events: TrackedEvent[], batchId: string = crypto.randomUUID()): Promise<IngestResult> =>
+      ingest({ batchId, events: events.map((e) => (e.ts instanceof Date ? { ...e, ts: e.ts.getTime() } : (e as EventInput))) }),
+
+    trending: async (q: TrendingQuery = {}): Promise<ReadResult<Trending>> =>
+      readResult(await read(at(`/trending${query({ window: q.window, rank: q.rank, type: q.type, limit: q.limit })}`), q.etag), (w: TrendingSnapshot) => reviveTrending(w)),
+    stats: async (q: { window?: Window; etag?: string | null } = {}): Promise<ReadResult<Stats>> =>
+      readResult(await read(at(`/stats${query({ window: q.window })}`), q.etag), (w: StatsSnapshot) => reviveStats(w)),
+    dashboard: async (q: { etag?: string | null } = {}): Promise<ReadResult<Dashboard>> =>
+      readResult(await read(at("/dashboard"), q.etag), (w: DashboardSnapshot) => reviveDashboard(w)),
+
+    // ---- admin (ADMIN_TOKEN)
+    getConfig: () => json<NamespaceConfig>({ method: "GET", path: at("/config"), retry: true }),
+    /** Replaces the whole config: omitted fields take their defaults. */
+    putConfig: (config: Partial<NamespaceConfig>) => json<NamespaceConfig>({ method: "PUT", path: at("/config"), body: config, retry: true }),
+    refresh: async () => {
+      const r = await json<{ namespace: string; computedAt: string; generation: number }>({ method: "POST", path: at("/refresh"), retry: false });
+      return { ...r, computedAt: new Date(r.computedAt) };
+    },
+    invalidate: () => json<{ namespace: string; generation: number }>({ method: "POST", path: at("/invalidate"), retry: false }),
+    cacheReport: async (): Promise<CacheReport> => reviveCacheReport(await json<WireCacheReport>({ method: "GET", path: at("/cache"), retry: true })),
+    deleteNamespace: () => json<{ namespace: string; deleted: true; generation: number }>({ method: "DELETE", path: at(), retry: true }),
+
+    // ---- v1.1 admin routes (API.md)
+    listNamespaces: async (q: { cursor?: string; prefix?: string } = {}): Promise<NamespaceListing> => {
+      const r = await json<{ namespaces: { namespace: string; createdAt: string }[]; cursor: string | null }>({ method: "GET", path: `/v1/namespaces${query(q)}`, retry: true });
+      return { ...r, namespaces: r.namespaces.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })) };
+    },
+    suppress: (item: string) => call({ method: "PUT", path: at(`/suppressions/${encodeURIComponent(item)}`), retry: true }).then(() => undefined),
+    unsuppress: (item: string) => call({ method: "DELETE", path: at(`/suppressions/${encodeURIComponent(item)}`), retry: true }).then(() => undefined),
+    suppressions: () => json<unknown>({ method: "GET", path: at("/suppressions"), retry: true }),
+    /** The namespace's export document, as the service sent it (opaque: hand it to importNamespace). */
+    exportNamespace: () => json<ExportDocument>({ method: "GET", path: at("/export"), retry: true }),
+    /** Restores an export into this namespace, which must hold no data (else TallyConflictError);
+     * a damaged or foreign document is a TallyValidationError (`invalid_export`, naming the field). */
+    importNamespace: (document: ExportDocument) => json<ImportResult>({ method: "POST", path: at("/import"), body: document, retry: false }),
+
+    /** Flushes, then stops watching the page. */
+    close: async (): Promise<void> => {
+      unwatch();
+      await queue.flush();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The namespace export document (API.md v1.1, "export/import"): a complete, versioned copy of a
+ * namespace's state (its config, every bucket as `BucketState`, the events still pending) and
+ * never its generation, which belongs to the name's cache keys, not to the data.
+ *
+ * The document is superjson text, so typed values (the export time as a Date, typed arrays in a
+ * bucket's state) come back as what they were. superjson runs only here, on export and import,
+ * never on the read path. Like every serialised form that is checked on load (STYLE.md,
+ * datasketches), it carries a family id (`format`) and a serial version, and a document is
+ * validated whole before anything of it is written.
+ */
+import SuperJSON from "superjson";
+import { MAX_WEIGHT, TYPE_PATTERN, type NamespaceConfig, type TallyEvent } from "../shared/contract";
+import { TallyError, invalid } from "../shared/errors";
+import type { BucketRecord } from "./aggregator";
+import { Bucket } from "./bucket";
+import { parseConfig } from "./config";
+import { TIERS } from "./tiers";
+
+export const EXPORT_FORMAT = "tally.namespace-export";
+export const EXPORT_VERSION = 1;
+/** The largest document an import takes: well under the 32 MiB of one Workers RPC message. */
+export const IMPORT_MAX_BYTES = 16 * 1024 * 1024;
+
+export interface NamespaceExport {
+  format: typeof EXPORT_FORMAT;
+  version: typeof EXPORT_VERSION;
+  /** The namespace it was exported from (informational: it may be imported under any name). */
+  namespace: string;
+  exportedAt: Date;
+  config: NamespaceConfig;
+  buckets: BucketRecord[];
+  /** Accepted events whose `ts` was still ahead at export time. */
+  pending: TallyEvent[];
+}
+
+/** What an import writes: the document, validated. */
+export type NamespaceImport = Pick<NamespaceExport, "config" | "buckets" | "pending">;
+
+/** A private instance, so that the typed-array transformers do not change superjson elsewhere. */
+const codec = new SuperJSON();
+const TYPED_ARRAYS = { Uint8Array, Int32Array, Uint32Array, Float32Array, Float64Array } as const;
+for (const [name, Type] of Object.entries(TYPED_ARRAYS)) {
+  codec.registerCustom<InstanceType<(typeof TYPED_ARRAYS)[keyof typeof TYPED_ARRAYS]>, number[]>(
+    { isApplicable: (v): v is InstanceType<typeof Type> => v instanceof Type, serialize: (v) => Array.from(v), deserialize: (v) => Type.from(v) },
+    name,
+  );
+}
+
+/** The document's text. */
+export function encodeExport(document: NamespaceExport): string {
+  return codec.stringify(document);
+}
+
+/** Revives a document's text (typed values included), without validating it. */
+export function decodeExport(text: string): unknown {
+  return codec.parse(text);
+}
+
+const refuse = (field: string, message: string) =>
+  invalid("invalid_export", `The export document is damaged or foreign: ${field} ${message}`, { field });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const FIELDS = ["format", "version", "namespace", "exportedAt", "config", "buckets", "pending"];
+
+/** Checks a whole document and returns what an import writes, or throws `400 invalid_export`
+ * naming the first bad field. Nothing is written by anyone before this returns. */
+export function parseExport(text: string): NamespaceImport {
+  let doc: unknown;
+  try {
+    doc = decodeExport(text);
+  } catch {
+    throw refuse("(document)", "is not superjson text.");
+  }
+  if (!isObject(doc) || doc.format !== EXPORT_FORMAT) throw refuse("format", `must be "${EXPORT_FORMAT}".`);
+  if (doc.version !== EXPORT_VERSION) throw refuse("version", `must be ${EXPORT_VERSION}; this service reads no other.`);
+  const unknown = Object.keys(doc).find((k) => !FIELDS.includes(k));
+  if (unknown !== undefined) throw refuse(unknown, "is not a field of this version.");
+  if (!(doc.exportedAt instanceof Date) || Number.isNaN(doc.exportedAt.getTime())) throw refuse("exportedAt", "must be a date.");
+  let config: NamespaceConfig;
+  try {
+    config = parseConfig(doc.config);
+  } catch (error) {
+    throw refuse(`config${error instanceof TallyError && error.details.field ? `.${String(error.details.field)}` : ""}`, "is not a valid config.");
+  }
+  return { config, buckets: parseBuckets(doc.buckets), pending: parsePending(doc.pending) };
+}
+
+function parseBuckets(value: unknown): BucketRecord[] {
+  if (!Array.isArray(value)) throw refuse("buckets", "must be a list.");
+  const seen = new Set<string>();
+  return value.map((record: unknown, i) => {
+    const field = `buckets[${i}]`;
+    if (!isObject(record) || !isObject(record.state)) throw refuse(field, "must be {tier, state}.");
+    const tier = TIERS.find((t) => t.name === record.tier);
+    if (!tier) throw refuse(`${field}.tier`, `must be one of ${TIERS.map((t) => t.name).join(", ")}.`);
+    const start = record.state.start;
+    if (!Number.isSafeInteger(start) || (start as number) % tier.bucketMs !== 0) throw refuse(`${field}.state.start`, "must be a bucket boundary of its tier.");
+    const key = `${tier.name}:${start}`;
+    if (seen.has(key)) throw refuse(field, "repeats a bucket.");
+    seen.add(key);
+    try {
+      // The core's own loader checks the summaries and sketches (bounds, repeats, registers);
+      // its round trip proves the state is exactly what a bucket serialises to.
+      const state = Bucket.fromJSON(record.state as never).toJSON();
+      checkTotals(state.totals);
+      return { tier: tier.name, state };
+    } catch (error) {
+      if (error instanceof TallyError) throw refuse(field, error.message);
+      throw refuse(field, "is not a valid bucket state.");
+    }
+  });
+}
+
+function checkTotals(totals: unknown): void {
+  const ok =
+    Array.isArray(totals) &&
+    totals.every(
+      (t) => Array.isArray(t) && typeof t[0] === "string" && Number.isSafeInteger(t[1]) && t[1] >= 0 && Number.isFinite(t[2]) && t[2] >= 0,
+    );
+  if (!ok) throw new RangeError("bad totals");
+}
+
+function parsePending(value: unknown): TallyEvent[] {
+  if (!Array.isArray(value)) throw refuse("pending", "must be a list.");
+  return value.map((e: unknown, i) => {
+    const ok =
+      isObject(e) &&
+      typeof e.item === "string" &&
+      e.item.length > 0 &&
+      typeof e.type === "string" &&
+      TYPE_PATTERN.test(e.type) &&
+      typeof e.weight === "number" &&
+      e.weight > 0 &&
+      e.weight <= MAX_WEIGHT &&
+      Number.isSafeInteger(e.ts) &&
+      (e.actor === undefined || typeof e.actor === "string");
+    if (!ok) throw refuse(`pending[${i}]`, "is not a valid event.");
+    const event: TallyEvent = { item: e.item as string, type: e.type as string, weight: e.weight as number, ts: e.ts as number };
+    if (typeof e.actor === "string") event.actor = e.actor;
+    return event;
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * The JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of every body Tally reads or writes. They
+ * are built from the same constants the door validation uses (contract.ts, CONFIG_BOUNDS), so a
+ * changed bound changes the description with it; test/openapi.test.ts checks every answer of the
+ * Worker against them, and that the door accepts and refuses what they say.
+ */
+import {
+  MAX_ACTOR_BYTES,
+  MAX_BATCH,
+  MAX_ITEM_BYTES,
+  MAX_WEIGHT,
+  NAMESPACE_PATTERN,
+  RANKS,
+  TYPE_PATTERN,
+  WINDOWS,
+} from "../shared/contract";
+import { CONFIG_BOUNDS } from "../core/config";
+import { EXPORT_FORMAT, EXPORT_VERSION } from "../core/export";
+
+export type Schema = Record<string, unknown>;
+
+export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+
+/** `rank=hot` is v1.1 (API.md) and lands with its own branch; once RANKS holds it this union
+ * changes nothing. */
+export const DESCRIBED_RANKS = [...new Set<string>([...RANKS, "hot"])];
+
+/** API.md: times in answers are ISO-8601 UTC with milliseconds. */
+const ISO_MS = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
+const count = { type: "integer", minimum: 0 };
+const nonNegative = { type: "number", minimum: 0 };
+const generation = { type: "integer", minimum: 0 };
+
+function object(properties: Record<string, Schema>, required: string[] = Object.keys(properties)): Schema {
+  return { type: "object", properties, required, additionalProperties: false };
+}
+
+const typeTotals = object({ events: count, weight: nonNegative });
+
+const rankedItem = object(
+  {
+    item: { type: "string" },
+    score: { type: "number" },
+    error: nonNegative,
+    current: { type: "number", description: "rank=rising only: the score in the current window." },
+    previous: { type: "number", description: "rank=rising only: the score in the preceding period." },
+  },
+  ["item", "score", "error"],
+);
+
+const header = {
+  namespace: ref("Namespace"),
+  window: ref("Window"),
+  from: ref("Time"),
+  to: ref("Time"),
+  computedAt: ref("Time"),
+  generation,
+};
+
+const configBounds = {
+  windows: { type: "array", items: ref("Window"), minItems: 1, uniqueItems: true },
+  maxLimit: { type: "integer", minimum: CONFIG_BOUNDS.maxLimit.min, maximum: CONFIG_BOUNDS.maxLimit.max },
+  refreshSeconds: { type: "integer", minimum: CONFIG_BOUNDS.refreshSeconds.min, maximum: CONFIG_BOUNDS.refreshSeconds.max },
+  staleSeconds: { type: "integer", minimum: CONFIG_BOUNDS.staleSeconds.min, maximum: CONFIG_BOUNDS.staleSeconds.max },
+  types: {
+    type: "object",
+    maxProperties: CONFIG_BOUNDS.types.max,
+    propertyNames: { pattern: TYPE_PATTERN.source },
+    additionalProperties: object({ weight: { type: "number", exclusiveMinimum: 0, maximum: MAX_WEIGHT } }, []),
+  },
+  capacity: { type: "integer", minimum: CONFIG_BOUNDS.capacity.min, maximum: CONFIG_BOUNDS.capacity.max },
+  // v1.1 fields (API.md, "Config fields"), added by the resource-limits and sharding branches.
+  hotHalfLifeSeconds: { type: "integer", minimum: 60, maximum: 2_592_000 },
+  ingestShards: { type: "integer", minimum: 1, maximum: 16 },
+};
+const V1_0_CONFIG_FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"];
+
+const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 } });
+
+export const SCHEMAS: Record<string, Schema> = {
+  Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
+  Window: { type: "string", enum: [...WINDOWS] },
+  Rank: { type: "string", enum: DESCRIBED_RANKS },
+  Time: { type: "string", format: "date-time", pattern: ISO_MS },
+  Event: {
+    type: "object",
+    description: "Unknown fields are ignored; optional fields sent as null are treated as absent.",
+    properties: {
+      item: { type: "string", minLength: 1, description: `1 to ${MAX_ITEM_BYTES} bytes of UTF-8.` },
+      type: { type: ["string", "null"], pattern: TYPE_PATTERN.source, description: 'Default "event".' },
+      weight: {
+        type: ["number", "null"],
+        exclusiveMinimum: 0,
+        maximum: MAX_WEIGHT,
+        description: "Default: the type's configured weight, else 1.",
+      },
+      actor: { type: ["string", "null"], description: `At most ${MAX_ACTOR_BYTES} bytes of UTF-8.` },
+      ts: {
+        type: ["number", "string", "null"],
+        description: "Milliseconds since the epoch or ISO-8601; default now. No older than 30 days, at most 5 minutes ahead.",
+      },
+    },
+    required: ["item"],
+  },
+  Batch: {
+    type: "object",
+    properties: {
+      batchId: { type: ["string", "null"], minLength: 1, maxLength: 128 },
+      events: { type: "array", items: ref("Event"), minItems: 1, maxItems: MAX_BATCH },
+    },
+    required: ["events"],
+  },
+  IngestResult: object({ accepted: count, duplicate: { type: "boolean" } }),
+  RankedItem: rankedItem,
+  Trending: object({
+    ...header,
+    rank: ref("Rank"),
+    type: { type: ["string", "null"] },
+    exact: { type: "boolean" },
+    items: { type: "array", items: ref("RankedItem") },
+  }),
+  TypeTotals: typeTotals,
+  Stats: object({
+    ...header,
+    events: count,
+    weight: nonNegative,
+    uniqueItems: count,
+    uniqueActors: count,
+    byType: { type: "object", additionalProperties: ref("TypeTotals") },
+    series: { type: "array", items: object({ start: ref("Time"), events: count, weight: nonNegative }) },
+  }),
+  Dashboard: object({
+    namespace: ref("Namespace"),
+    computedAt: ref("Time"),
+    generation,
+    windows: {
+      type: "object",
+      propertyNames: ref("Window"),
+      additionalProperties: object({ stats: ref("Stats"), top: ref("Trending") }),
+    },
+  }),
+  Config: object(configBounds, V1_0_CONFIG_FIELDS),
+  ConfigInput: { ...object(configBounds, []), description: "PUT replaces the whole config: omitted fields take their defaults." },
+  RefreshResult: object({ namespace: ref("Namespace"), computedAt: ref("Time"), generation }),
+  InvalidateResult: object({ namespace: ref("Namespace"), generation }),
+  CacheReport: object({
+    namespace: ref("Namespace"),
+    generation,
+    reads: count,
+    hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 },
+    layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
+    syncComputes: count,
+    refreshes: count,
+    refreshErrors: count,
+    lastRefresh: {
+      oneOf: [
+        { type: "null" },
+        object(
+          { at: ref("Time"), durationMs: nonNegative, outcome: { enum: ["ok", "error"] }, error: { type: "string" } },
+          ["at", "durationMs", "outcome"],
+        ),
+      ],
+    },
+    checkpointErrors: count,
+    lastCheckpoint: {
+      oneOf: [
+        { type: "null" },
+        object({ at: ref("Time"), outcome: { enum: ["ok", "error"] }, error: { type: "string" } }, ["at", "outcome"]),
+      ],
+    },
+    storage: object({ largestRowBytes: count, maxRowBytes: count }),
+  }),
+  DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
+  // ---- v1.1 (API.md); their routes land with other branches.
+  NamespaceList: object({
+    namespaces: { type: "array", items: object({ namespace: ref("Namespace"), createdAt: ref("Time") }) },
+    cursor: { type: ["string", "null"] },
+  }),
+  Suppressions: {
+    type: "object",
+    description: "The suppressed items, each with the time it was suppressed.",
+    properties: {
+      namespace: ref("Namespace"),
+      items: { type: "array", items: { type: "object", properties: { item: { type: "string" }, suppressedAt: ref("Time") }, required: ["item"] } },
+    },
+  },
+  ExportDocument: {
+    type: "object",
+    description:
+      "A versioned copy of a namespace's state (config, buckets, pending events; not its generation), encoded with " +
+      "superjson: `json` holds the values, `meta` says which to revive as dates or typed arrays. Validated whole on import.",
+    properties: {
+      json: {
+        type: "object",
+        properties: {
+          format: { const: EXPORT_FORMAT },
+          version: { const: EXPORT_VERSION },
+          namespace: ref("Namespace"),
+          exportedAt: ref("Time"),
+          config: ref("Config"),
+          buckets: { type: "array", items: { type: "object", properties: { tier: { type: "string" }, state: { type: "object" } }, required: ["tier", "state"] } },
+          pending: { type: "array", items: { type: "object" } },
+        },
+        required: ["format", "version", "exportedAt", "config", "buckets", "pending"],
+      },
+      meta: { type: "object" },
+    },
+    required: ["json"],
+  },
+  ImportResult: object({ namespace: ref("Namespace"), imported: { const: true }, buckets: count, pending: count }),
+  Health: object({ ok: { const: true } }),
+  Error: object({
+    error: {
+      type: "object",
+      properties: {
+        code: { type: "string", pattern: "^[a-z][a-z0-9_]*$" },
+        message: { type: "string", minLength: 1 },
+        field: { type: ["string", "null"], description: "The offending field, where one is to blame." },
+        index: { type: "integer", minimum: 0, description: "invalid_event: the first offending event." },
+        allowed: { description: "The values or bounds allowed, where the error is about a value." },
+      },
+      required: ["code", "message"],
+    },
+  }),
+};
+
+/** An error answer whose `code` is one of `codes`. */
+export function errorSchema(codes: readonly string[]): Schema {
+  return {
+    allOf: [ref("Error"), { type: "object", properties: { error: { type: "object", properties: { code: { enum: [...codes] } } } } }],
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * tally/client against the real Worker (SELF through an injected fetch): batching, typed answers
+ * with Dates and read headers, 304, typed errors and the admin methods. Delivery under failures
+ * is in client-delivery.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { TallyAuthError, TallyNotFoundError, TallyValidationError, createClient } from "../src/client";
+import { createClient as createClientByPackageName } from "tally/client";
+import { ManualScheduler, batchesOf, countedEvents, recordingFetch, service } from "./support/client";
+import { TOKENS, admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
+import { schemaErrors } from "./support/openapi";
+
+const events = (n: number, prefix = "item") => Array.from({ length: n }, (_, i) => ({ item: `${prefix}-${i % 50}`, type: "view" }));
+
+describe("track", () => {
+  it("sends nothing before flushDelayMs, then one batch with a batchId, and every event is counted", async () => {
+    const ns = freshNamespace("cl");
+    const scheduler = new ManualScheduler();
+    const { fetch, sent } = recordingFetch();
+    const tally = createClient({ ...service(ns), fetch, scheduler, flushDelayMs: 2000 });
+    for (const e of events(3)) tally.track(e);
+    scheduler.advance(1999);
+    expect(tally.queued).toBe(3); // still waiting
+    scheduler.advance(1);
+    expect(tally.queued).toBe(0); // handed to a batch when the delay ran out, without flush()
+    await tally.flush();
+    expect(sent).toHaveLength(1);
+    const [batch] = batchesOf(sent);
+    expect(batch!.events).toBe(3);
+    expect(batch!.batchId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(await countedEvents(ns)).toBe(3);
+  });
+
+  it("sends 2500 events as batches of 1000, 1000 and 500 with distinct batchIds, without waiting for the delay", async () => {
+    const ns = freshNamespace("cl");
+    const scheduler = new ManualScheduler();
+    const { fetch, sent } = recordingFetch();
+    const tally = createClient({ ...service(ns), fetch, scheduler });
+    for (const e of events(2500)) tally.track(e);
+    await tally.flush();
+    const batches = batchesOf(sent);
+    expect(batches.map((b) => b.events)).toEqual([1000, 1000, 500]);
+    expect(new Set(batches.map((b) => b.batchId)).size).toBe(3);
+    expect(await countedEvents(ns)).toBe(2500);
+  });
+
+  it("honours a smaller batchSize, and flush() resolves only once every batch is acknowledged", async () => {
+    const ns = freshNamespace("cl");
+    const { fetch, sent } = recordingFetch();
+    const tally = createClient({ ...service(ns), fetch, scheduler: new ManualScheduler(), batchSize: 40 });
+    for (const e of events(100)) tally.track(e);
+    await tally.flush();
+    expect(batchesOf(sent).map((b) => b.events)).toEqual([40, 40, 20]);
+    expect(tally.queued).toBe(0);
+    // Counted at once after flush(): the 202s came after the batches were durable (API.md).
+    expect(await countedEvents(ns)).toBe(100);
+  });
+
+  it("takes a Date as ts", async () => {
+    const ns = freshNamespace("cl");
+    const { fetch, sent } = recordingFetch();
+    const tally = createClient({ ...service(ns), fetch, scheduler: new ManualScheduler() });
+    const ts = new Date(Date.now() - 60_000);
+    tally.track({ item: "a", ts });
+    await tally.flush();
+    expect(JSON.parse(sent[0]!.body!).events[0].ts).toBe(ts.getTime());
+    expect(await countedEvents(ns)).toBe(1);
+  });
+});
+
+describe("send", () => {
+  it("sends one batch now and answers like the service; the same batchId again is a duplicate", async () => {
+    const ns = freshNamespace("cl");
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    expect(await tally.send([{ item: "a" }, { item: "b" }], "batch-1")).toEqual({ accepted: 2, duplicate: false });
+    expect(await tally.send([{ item: "a" }, { item: "b" }], "batch-1")).toEqual({ accepted: 2, duplicate: true });
+    expect(await countedEvents(ns)).toBe(2);
+  });
+});
+
+describe("reads", () => {
+  async function warm(prefix: string): Promise<string> {
+    const ns = freshNamespace(prefix);
+    await ingestAll(ns, [{ item: "a", actor: "u1" }, { item: "a" }, { item: "b" }]);
+    await refresh(ns);
+    return ns;
+  }
+
+  it("revive from, to and computedAt as Dates equal to the times the service sent, with the read headers", async () => {
+    const ns = await warm("rd");
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    const wire = await get(ns, "trending", { window: "24h", limit: 1 });
+    const raw = await json<{ from: string; to: string; computedAt: string; items: unknown[] }>(wire.clone());
+    const answer = await tally.trending({ window: "24h", limit: 1 });
+    if (answer.notModified) throw new Error("expected a 200");
+    expect(answer.body.from).toBeInstanceOf(Date);
+    expect(answer.body.from.toISOString()).toBe(raw.from);
+    expect(answer.body.to.toISOString()).toBe(raw.to);
+    expect(answer.body.computedAt.toISOString()).toBe(raw.computedAt);
+    expect(answer.body.items).toEqual(raw.items);
+    expect(answer.etag).toBe(wire.headers.get("ETag"));
+    expect(answer.generation).toBe(Number(wire.headers.get("X-Generation")));
+    expect(["HIT-EDGE", "HIT-KV", "HIT-DO"]).toContain(answer.cache);
+    expect(answer.stale).toBe(false);
+  });
+
+  it("revive stats series starts and every dashboard window's times", async () => {
+    const ns = await warm("rd");
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    const raw = await json<{ series: { start: string }[] }>(await get(ns, "stats", { window: "1h" }));
+    const stats = await tally.stats({ window: "1h" });
+    if (stats.notModified) throw new Error("expected a 200");
+    expect(stats.body.series.map((p) => p.start.toISOString())).toEqual(raw.series.map((p) => p.start));
+    expect(stats.body.events).toBe(3);
+    const dashboard = await tally.dashboard();
+    if (dashboard.notModified) throw new Error("expected a 200");
+    const windows = Object.values(dashboard.body.windows);
+    expect(windows.length).toBeGreaterThan(0);
+    for (const w of windows) {
+      expect(w.stats.from).toBeInstanceOf(Date);
+      expect(w.top.computedAt.getTime()).toBe(dashboard.body.computedAt.getTime());
+    }
+  });
+
+  it("answer notModified (status 304, no body) to the ETag of the answer held", async () => {
+    const ns = await warm("rd");
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    const first = await tally.trending({ window: "1h" });
+    expect(first.status).toBe(200);
+    const again = await tally.trending({ window: "1h", etag: first.etag });
+    expect(again).toMatchObject({ notModified: true, status: 304, body: null, etag: first.etag });
+  });
+});
+
+describe("typed errors", () => {
+  it("a bad query is a TallyValidationError with the code, the field and the allowed values", async () => {
+    const ns = freshNamespace("er");
+    await ingestAll(ns, [{ item: "a" }]);
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    const error = await tally.trending({ window: "2h" as "1h" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TallyValidationError);
+    expect(error).toMatchObject({ status: 400, code: "invalid_window", field: "window", allowed: ["5m", "1h", "24h", "7d", "30d"] });
+  });
+
+  it("a bad event of send() names its index and field", async () => {
+    const tally = createClient({ ...service(freshNamespace("er")), fetch: recordingFetch().fetch });
+    const error = await tally.send([{ item: "a" }, { item: "" }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TallyValidationError);
+    expect(error).toMatchObject({ status: 400, code: "invalid_event", index: 1, field: "item" });
+  });
+
+  it("an unknown namespace is a TallyNotFoundError; a missing or weak token a TallyAuthError", async () => {
+    const ns = freshNamespace("er");
+    const { fetch } = recordingFetch();
+    await expect(createClient({ ...service(ns), fetch }).stats()).rejects.toMatchObject({ status: 404, code: "namespace_not_found" });
+    await expect(createClient({ ...service(ns), fetch }).stats()).rejects.toBeInstanceOf(TallyNotFoundError);
+    const anonymous = createClient({ baseUrl: service(ns).baseUrl, namespace: ns, fetch });
+    await expect(anonymous.getConfig()).rejects.toSatisfy((e) => e instanceof TallyAuthError && e.status === 401 && e.code === "unauthorized");
+    const ingestOnly = createClient({ ...service(ns, TOKENS.ingest), fetch });
+    await expect(ingestOnly.invalidate()).rejects.toSatisfy((e) => e instanceof TallyAuthError && e.status === 403 && e.code === "forbidden");
+  });
+
+  it("refuses bad options when the client is made, not on first use", () => {
+    expect(() => createClient({ baseUrl: "tally.test", namespace: "n" })).toThrow(/baseUrl/);
+    expect(() => createClient({ baseUrl: "http://t", namespace: "Bad" })).toThrow(/namespace/);
+    expect(() => createClient({ baseUrl: "http://t", namespace: "n", batchSize: 1001 })).toThrow(/batchSize/);
+  });
+});
+
+describe("admin methods", () => {
+  it("config, refresh, cache report, invalidate and delete, end to end", async () => {
+    const ns = freshNamespace("ad");
+    const tally = createClient({ ...service(ns, TOKENS.admin), fetch: recordingFetch().fetch });
+    const config = await tally.putConfig({ maxLimit: 20, types: { like: { weight: 3 } } });
+    expect(config).toMatchObject({ maxLimit: 20, types: { like: { weight: 3 } } });
+    expect(await tally.getConfig()).toEqual(await json(await admin("GET", ns, "config")));
+    await tally.send([{ item: "a", type: "like" }]);
+    const before = Date.now();
+    const refreshed = await tally.refresh();
+    expect(refreshed.computedAt).toBeInstanceOf(Date);
+    expect(refreshed.computedAt.getTime()).toBeGreaterThanOrEqual(before);
+    const report = await tally.cacheReport();
+    expect(report.lastRefresh?.at.getTime()).toBe(refreshed.computedAt.getTime());
+    const { generation } = await tally.invalidate();
+    expect(generation).toBeGreaterThan(refreshed.generation);
+    expect(await tally.deleteNamespace()).toMatchObject({ namespace: ns, deleted: true });
+    await expect(tally.stats()).rejects.toBeInstanceOf(TallyNotFoundError);
+  });
+});
+
+describe("the client's types against the OpenAPI description", () => {
+  /** The wire form of a client value: Dates back to ISO strings, as JSON.stringify writes them. */
+  const wire = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+  const errorsAgainst = (schema: string, value: unknown) => schemaErrors({ $ref: `#/components/schemas/${schema}` }, wire(value));
+
+  it("every answer the client returns is, with its Dates as ISO strings, what the description says", async () => {
+    const ns = freshNamespace("ty");
+    const tally = createClient({ ...service(ns, TOKENS.admin), fetch: recordingFetch().fetch });
+    expect(errorsAgainst("Config", await tally.putConfig({ types: { view: {}, like: { weight: 2 } } }))).toEqual([]);
+    expect(errorsAgainst("IngestResult", await tally.send([{ item: "a", type: "like", actor: "u" }, { item: "b" }]))).toEqual([]);
+    expect(errorsAgainst("RefreshResult", await tally.refresh())).toEqual([]);
+    for (const rank of ["top", "rising"] as const) {
+      const answer = await tally.trending({ rank, type: "like" });
+      expect(errorsAgainst("Trending", answer.body)).toEqual([]);
+    }
+    expect(errorsAgainst("Stats", (await tally.stats({ window: "7d" })).body)).toEqual([]);
+    expect(errorsAgainst("Dashboard", (await tally.dashboard()).body)).toEqual([]);
+    expect(errorsAgainst("Config", await tally.getConfig())).toEqual([]);
+    expect(errorsAgainst("CacheReport", await tally.cacheReport())).toEqual([]);
+    expect(errorsAgainst("InvalidateResult", await tally.invalidate())).toEqual([]);
+    expect(errorsAgainst("DeleteResult", await tally.deleteNamespace())).toEqual([]);
+  });
+
+  it("would notice a time left as a Date-less string or a missing field", () => {
+    expect(errorsAgainst("RefreshResult", { namespace: "n", computedAt: "yesterday", generation: 1 })).not.toEqual([]);
+    expect(errorsAgainst("IngestResult", { accepted: 1 })).not.toEqual([]);
+  });
+});
+
+describe("the package", () => {
+  it("is importable as tally/client, and that build talks to the Worker too", async () => {
+    const ns = freshNamespace("pk");
+    const tally = createClientByPackageName({ ...service(ns), fetch: recordingFetch().fetch });
+    expect(await tally.send([{ item: "a" }])).toEqual({ accepted: 1, duplicate: false });
+  });
+});

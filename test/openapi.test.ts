@@ -1,0 +1,267 @@
+/**
+ * GET /openapi.json (API.md v1.1): "Every answer the service gives validates against it." Every
+ * route's successes and refusals are sent through the Worker, and each answer (status, body and
+ * headers) is checked against the description the Worker serves.
+ *
+ * CASES lists routes that this branch serves. The v1.1 routes built in other branches (the
+ * namespace list, suppressions, the dashboard page) are described but listed in NOT_SERVED_YET;
+ * a test below proves they still answer 404 here, so it fails the moment one is merged: then
+ * move it from NOT_SERVED_YET to CASES with its success and error cases.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { DESCRIBED_OPERATIONS, DESCRIPTION, departures, describedResponses, requestBodyErrors } from "./support/openapi";
+import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, json, refresh, seed } from "./support/http";
+
+const NOT_SERVED_YET = [
+  "GET /",
+  "GET /v1/namespaces",
+  "GET /v1/namespaces/{ns}/suppressions",
+  "PUT /v1/namespaces/{ns}/suppressions/{item}",
+  "DELETE /v1/namespaces/{ns}/suppressions/{item}",
+];
+
+/** An AGGREGATOR binding whose every object is unreachable. */
+const unreachable = {
+  idFromName: (name: string) => env.AGGREGATOR.idFromName(name),
+  get: () => new Proxy({}, { get: () => () => Promise.reject(new Error("injected fault: object unreachable")) }),
+} as unknown as Env["AGGREGATOR"];
+
+const jsonHeaders = (token: string) => ({ ...bearer(token), "Content-Type": "application/json" });
+const path = (ns: string, rest = "") => `/v1/namespaces/${ns}${rest}`;
+const seeded = async (prefix: string) => {
+  const ns = freshNamespace(prefix);
+  await seed(ns);
+  return ns;
+};
+
+interface Case {
+  /** "METHOD /path/template" of the description, or a shared response (components.responses). */
+  operation: string;
+  name: string;
+  status: number;
+  send: () => Promise<Response>;
+}
+
+const CASES: Case[] = [
+  { operation: "GET /healthz", name: "ok", status: 200, send: () => call("GET", "/healthz") },
+  { operation: "NotFound", name: "an unknown route", status: 404, send: () => call("GET", "/v1/nothing") },
+  { operation: "MethodNotAllowed", name: "a wrong method", status: 405, send: () => call("PATCH", "/healthz") },
+  // ingest
+  { operation: "POST /v1/namespaces/{ns}/events", name: "accepted", status: 202, send: () => ingest(freshNamespace("oa"), [{ item: "a" }]) },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "a retried batch", status: 200,
+    send: async () => {
+      const ns = freshNamespace("oa");
+      await ingest(ns, [{ item: "a" }], { batchId: "b1" });
+      return ingest(ns, [{ item: "a" }], { batchId: "b1" });
+    },
+  },
+  { operation: "POST /v1/namespaces/{ns}/events", name: "a bad event", status: 400, send: () => ingest(freshNamespace("oa"), [{ item: "" }]) },
+  { operation: "POST /v1/namespaces/{ns}/events", name: "an empty batch", status: 400, send: () => ingest(freshNamespace("oa"), []) },
+  { operation: "POST /v1/namespaces/{ns}/events", name: "a bad namespace", status: 400, send: () => ingest("Bad", [{ item: "a" }]) },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "malformed JSON", status: 400,
+    send: () => call("POST", path(freshNamespace("oa"), "/events"), { headers: jsonHeaders(TOKENS.ingest), body: "{" }),
+  },
+  { operation: "POST /v1/namespaces/{ns}/events", name: "no token", status: 401, send: () => call("POST", path("x", "/events")) },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "a read token", status: 403,
+    send: () => fetchWith({ READ_TOKEN }, path("x", "/events"), { method: "POST", headers: jsonHeaders(READ_TOKEN), body: "{}" }),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "too many events", status: 413,
+    send: () => ingest(freshNamespace("oa"), Array.from({ length: 1001 }, () => ({ item: "a" }))),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "a body over 1 MiB", status: 413,
+    send: () => call("POST", path("x", "/events"), { headers: jsonHeaders(TOKENS.ingest), body: " ".repeat(1024 * 1024 + 1) }),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "text/plain", status: 415,
+    send: () => call("POST", path("x", "/events"), { headers: { ...bearer(TOKENS.ingest), "Content-Type": "text/plain" }, body: "{}" }),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "an unreachable object", status: 503,
+    send: () => fetchWith({ AGGREGATOR: unreachable }, path("x", "/events"), { method: "POST", headers: jsonHeaders(TOKENS.ingest), body: '{"events":[{"item":"a"}]}' }),
+  },
+  // reads
+  ...(["top", "rising"] as const).map((rank): Case => ({
+    operation: "GET /v1/namespaces/{ns}/trending", name: `rank=${rank}`, status: 200,
+    send: async () => {
+      const ns = freshNamespace("oa");
+      await ingest(ns, [{ item: "a", type: "view" }, { item: "b", actor: "u" }]);
+      return get(ns, "trending", { rank, limit: 5 });
+    },
+  })),
+  {
+    operation: "GET /v1/namespaces/{ns}/trending", name: "not modified", status: 304,
+    send: async () => {
+      const ns = await seeded("oa");
+      await refresh(ns);
+      const etag = (await get(ns, "trending")).headers.get("ETag") ?? "";
+      return get(ns, "trending", {}, { "If-None-Match": etag });
+    },
+  },
+  ...["window=2h", "rank=low", "type=nope", "limit=0"].map((q): Case => ({
+    operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
+    send: async () => call("GET", `${path(await seeded("oa"), "/trending")}?${q}`),
+  })),
+  { operation: "GET /v1/namespaces/{ns}/trending", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "trending") },
+  { operation: "GET /v1/namespaces/{ns}/trending", name: "no token while reads are gated", status: 401, send: () => fetchWith({ READ_TOKEN }, path("x", "/trending")) },
+  { operation: "GET /v1/namespaces/{ns}/trending", name: "an unreachable object", status: 503, send: () => fetchWith({ AGGREGATOR: unreachable }, path(freshNamespace("oa"), "/trending")) },
+  { operation: "GET /v1/namespaces/{ns}/stats", name: "stats", status: 200, send: async () => get(await seeded("oa"), "stats", { window: "1h" }) },
+  { operation: "GET /v1/namespaces/{ns}/stats", name: "a bad window", status: 400, send: async () => get(await seeded("oa"), "stats", { window: "1y" }) },
+  { operation: "GET /v1/namespaces/{ns}/stats", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "stats") },
+  {
+    operation: "GET /v1/namespaces/{ns}/dashboard", name: "refreshed", status: 200,
+    send: async () => {
+      const ns = await seeded("oa");
+      await refresh(ns);
+      return get(ns, "dashboard");
+    },
+  },
+  { operation: "GET /v1/namespaces/{ns}/dashboard", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "dashboard") },
+  // admin
+  { operation: "GET /v1/namespaces/{ns}/config", name: "defaults", status: 200, send: () => admin("GET", freshNamespace("oa"), "config") },
+  { operation: "GET /v1/namespaces/{ns}/config", name: "a bad namespace", status: 400, send: () => admin("GET", "_x", "config") },
+  { operation: "PUT /v1/namespaces/{ns}/config", name: "a config", status: 200, send: () => admin("PUT", freshNamespace("oa"), "config", { maxLimit: 20, types: { like: { weight: 2 }, view: {} } }) },
+  { operation: "PUT /v1/namespaces/{ns}/config", name: "a bad field", status: 400, send: () => admin("PUT", freshNamespace("oa"), "config", { capacity: 1 }) },
+  {
+    operation: "PUT /v1/namespaces/{ns}/config", name: "text/plain", status: 415,
+    send: () => call("PUT", path("x", "/config"), { headers: { ...bearer(TOKENS.admin), "Content-Type": "text/plain" }, body: "{}" }),
+  },
+  { operation: "PUT /v1/namespaces/{ns}/config", name: "the ingest token", status: 403, send: () => call("PUT", path("x", "/config"), { headers: jsonHeaders(TOKENS.ingest), body: "{}" }) },
+  { operation: "POST /v1/namespaces/{ns}/refresh", name: "refreshed", status: 200, send: async () => admin("POST", await seeded("oa"), "refresh") },
+  { operation: "POST /v1/namespaces/{ns}/refresh", name: "an unknown namespace", status: 404, send: () => admin("POST", freshNamespace("oa"), "refresh") },
+  { operation: "POST /v1/namespaces/{ns}/invalidate", name: "invalidated", status: 200, send: async () => admin("POST", await seeded("oa"), "invalidate") },
+  { operation: "POST /v1/namespaces/{ns}/invalidate", name: "an unknown namespace", status: 404, send: () => admin("POST", freshNamespace("oa"), "invalidate") },
+  {
+    operation: "GET /v1/namespaces/{ns}/cache", name: "after a refresh and reads", status: 200,
+    send: async () => {
+      const ns = await seeded("oa");
+      await refresh(ns);
+      await get(ns, "trending");
+      return admin("GET", ns, "cache");
+    },
+  },
+  { operation: "GET /v1/namespaces/{ns}/cache", name: "no token", status: 401, send: () => call("GET", path("x", "/cache")) },
+  { operation: "DELETE /v1/namespaces/{ns}", name: "erased", status: 200, send: async () => admin("DELETE", await seeded("oa"), "") },
+  { operation: "DELETE /v1/namespaces/{ns}", name: "an unknown namespace", status: 404, send: () => admin("DELETE", freshNamespace("oa"), "") },
+  // export and import (v1.1)
+  { operation: "GET /v1/namespaces/{ns}/export", name: "a document", status: 200, send: async () => admin("GET", await seeded("oa"), "export") },
+  { operation: "GET /v1/namespaces/{ns}/export", name: "an unknown namespace", status: 404, send: () => admin("GET", freshNamespace("oa"), "export") },
+  {
+    operation: "POST /v1/namespaces/{ns}/import", name: "into an empty namespace", status: 200,
+    send: async () => admin("POST", freshNamespace("oa"), "import", await json(await admin("GET", await seeded("oa"), "export"))),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/import", name: "into a namespace with data", status: 409,
+    send: async () => admin("POST", await seeded("oa"), "import", await json(await admin("GET", await seeded("oa"), "export"))),
+  },
+  { operation: "POST /v1/namespaces/{ns}/import", name: "a foreign document", status: 400, send: () => admin("POST", freshNamespace("oa"), "import", { json: { format: "x" } }) },
+];
+
+describe("every answer of the Worker validates against GET /openapi.json", () => {
+  for (const c of CASES) {
+    it(`${c.operation}: ${c.name} answers ${c.status} as described`, async () => {
+      const res = await c.send();
+      expect(res.status, await res.clone().text()).toBe(c.status);
+      expect(await departures(c.operation, res)).toEqual([]);
+    });
+  }
+
+  it("serves the description as OpenAPI 3.1 JSON", async () => {
+    const res = await call("GET", "/openapi.json");
+    expect(await departures("GET /openapi.json", res.clone())).toEqual([]);
+    const served = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(served.openapi).toBe("3.1.0");
+    expect(served).toEqual(JSON.parse(JSON.stringify(DESCRIPTION)));
+  });
+});
+
+describe("the description covers the contract", () => {
+  it("every served route has a success case and, where it describes one, a refusal case above", () => {
+    for (const operation of DESCRIBED_OPERATIONS.filter((o) => !NOT_SERVED_YET.includes(o) && o !== "GET /openapi.json")) {
+      const statuses = CASES.filter((c) => c.operation === operation).map((c) => c.status);
+      expect(statuses.some((s) => s < 300), `${operation} has no success case`).toBe(true);
+      const refusable = Object.keys(describedResponses(operation)).some((s) => s.startsWith("4"));
+      if (refusable) expect(statuses.some((s) => s >= 400), `${operation} has no refusal case`).toBe(true);
+    }
+  });
+
+  for (const operation of NOT_SERVED_YET) {
+    it(`${operation} is not served in this branch yet (once it is, move it to CASES)`, async () => {
+      const [method, template] = operation.split(" ") as [string, string];
+      const res = await call(method, template.replace("{ns}", "x").replace("{item}", "i"), { headers: bearer(TOKENS.admin) });
+      // "/" is served by no route yet, so it is the unknown-route 404 like the others.
+      await expectError(res, 404, "not_found");
+    });
+  }
+
+  it("lists every route of API.md v1.1", () => {
+    const API_MD_ROUTES = [
+      "GET /healthz", "GET /", "GET /openapi.json", "POST /v1/namespaces/{ns}/events", "GET /v1/namespaces/{ns}/trending",
+      "GET /v1/namespaces/{ns}/stats", "GET /v1/namespaces/{ns}/dashboard", "GET /v1/namespaces/{ns}/config",
+      "PUT /v1/namespaces/{ns}/config", "POST /v1/namespaces/{ns}/refresh", "POST /v1/namespaces/{ns}/invalidate",
+      "GET /v1/namespaces/{ns}/cache", "DELETE /v1/namespaces/{ns}", "GET /v1/namespaces",
+      "PUT /v1/namespaces/{ns}/suppressions/{item}", "DELETE /v1/namespaces/{ns}/suppressions/{item}",
+      "GET /v1/namespaces/{ns}/suppressions", "GET /v1/namespaces/{ns}/export", "POST /v1/namespaces/{ns}/import",
+    ];
+    expect([...DESCRIBED_OPERATIONS].sort()).toEqual([...API_MD_ROUTES].sort());
+  });
+});
+
+describe("the request bodies described are the ones the door accepts", () => {
+  // Rules JSON Schema cannot state (bytes of UTF-8, ts relative to now) are described in prose and
+  // left out here. The v1.1 config fields (hotHalfLifeSeconds, ingestShards) arrive with their
+  // branches, so they are not sent yet.
+  const BATCHES: unknown[] = [
+    { events: [{ item: "a" }] },
+    { batchId: "b", events: [{ item: "a", type: "view", weight: 2, actor: "u", ts: null }] },
+    { events: [{ item: "a", weight: null, type: null }] },
+    { events: [] },
+    { events: [{ item: "" }] },
+    { events: [{ item: "a", weight: 0 }] },
+    { events: [{ item: "a", weight: 1e6 + 1 }] },
+    { events: [{ item: "a", type: "View" }] },
+    { events: [{ item: 3 }] },
+    { batchId: "", events: [{ item: "a" }] },
+    { batchId: 7, events: [{ item: "a" }] },
+    { events: "a" },
+    [],
+  ];
+  for (const body of BATCHES) {
+    it(`POST events ${JSON.stringify(body)}: the description and the Worker agree`, async () => {
+      const res = await call("POST", path(freshNamespace("door"), "/events"), { headers: jsonHeaders(TOKENS.ingest), body: JSON.stringify(body) });
+      const described = requestBodyErrors("POST /v1/namespaces/{ns}/events", body).length === 0;
+      expect(res.status < 300, await res.text()).toBe(described);
+    });
+  }
+
+  const CONFIGS: unknown[] = [
+    {},
+    { windows: ["5m", "30d"], maxLimit: 1000, refreshSeconds: 1, staleSeconds: 0, capacity: 10, types: { "a.b": {}, c: { weight: 0.5 } } },
+    { windows: [] },
+    { windows: ["1h", "1h"] },
+    { windows: ["2h"] },
+    { maxLimit: 0 },
+    { maxLimit: 1.5 },
+    { refreshSeconds: 3601 },
+    { staleSeconds: -1 },
+    { capacity: 50_001 },
+    { types: { Bad: {} } },
+    { types: { a: { weight: 0 } } },
+    { types: { a: { colour: 1 } } },
+    { types: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`t${i}`, {}])) },
+    { unknown: 1 },
+    [],
+  ];
+  for (const body of CONFIGS) {
+    it(`PUT config ${JSON.stringify(body).slice(0, 80)}: the description and the Worker agree`, async () => {
+      const res = await admin("PUT", freshNamespace("door"), "config", body);
+      const described = requestBodyErrors("PUT /v1/namespaces/{ns}/config", body).length === 0;
+      expect(res.status < 300, await res.text()).toBe(described);
+    });
+  }
+});
