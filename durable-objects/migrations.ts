@@ -3,8 +3,12 @@
  * in migrations/ are the single source of the schema. Add a file there, then a line here.
  */
 import init from "../migrations/0001_init.sql";
+import suppressions from "../migrations/0003_suppressions.sql";
 
-export const MIGRATIONS: readonly { name: string; sql: string }[] = [{ name: "0001_init", sql: init }];
+export const MIGRATIONS: readonly { name: string; sql: string }[] = [
+  { name: "0001_init", sql: init },
+  { name: "0003_suppressions", sql: suppressions },
+];
 
 /**
  * Applies every migration not yet recorded, each with its record in one transaction, so that a

@@ -16,6 +16,8 @@ import {
   type ReadCounts,
   type ReadQuery,
   type SnapshotRead,
+  type SuppressionChange,
+  type SuppressionPage,
   type TallyEvent,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
@@ -28,6 +30,7 @@ import type { IncomingBatch } from "../src/shared/validate";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
+import { SuppressionList } from "./suppressions";
 
 interface HeldSnapshot {
   body: string;
@@ -47,6 +50,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private startup: Promise<void> | undefined;
   private readonly store = new NamespaceStore(this.ctx.storage);
   private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
+  private readonly suppressions = new SuppressionList(this.ctx.storage);
   /** The namespace this object serves: the name its id was made from (idFromName), available
    * to the object itself, so no RPC call needs to carry it. */
   private readonly namespace: string = namespaceOf(this.ctx.id);
@@ -101,6 +105,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
     this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    this.aggregator.hide(this.suppressions.load());
     for (const record of this.store.buckets()) this.aggregator.restore(record);
     this.aggregator.restorePending(this.store.getMeta<TallyEvent[]>("pending") ?? []);
     for (const batch of this.store.loggedBatches()) this.aggregator.ingest(batch.events, batch.acceptedAt);
@@ -292,22 +297,27 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  /** Bumps the generation, drops every snapshot in memory, SQLite and KV, and recomputes at once. */
   invalidate(): Promise<Outcome<{ generation: number }>> {
     return this.run(async () => {
       this.requireExisting();
-      this.generation += 1;
-      this.store.setMeta("generation", this.generation);
-      this.snapshots.clear();
-      this.store.clearSnapshots();
-      await this.mirror.dropOlderThan(this.namespace, this.generation);
-      this.markFresh(await this.refresh());
-      return { generation: this.generation };
+      return { generation: await this.regenerate() };
     });
   }
 
+  /** Bumps the generation, drops every snapshot in memory, SQLite and KV, and recomputes at once. */
+  private async regenerate(): Promise<number> {
+    this.generation += 1;
+    this.store.setMeta("generation", this.generation);
+    this.snapshots.clear();
+    this.store.clearSnapshots();
+    await this.mirror.dropOlderThan(this.namespace, this.generation);
+    this.markFresh(await this.refresh());
+    return this.generation;
+  }
+
   private useConfig(config: NamespaceConfig): void {
-    this.config = config;
+    // A config stored before a field existed (e.g. hotHalfLifeSeconds) takes that field's default.
+    this.config = { ...DEFAULT_CONFIG, ...config };
     this.planned = new Map(plan(config).map((q) => [snapshotKey(q), q]));
   }
 
@@ -329,6 +339,39 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
       return config;
+    });
+  }
+
+  // ---- moderation --------------------------------------------------------------------------
+
+  /**
+   * Suppresses `item` (already validated by the Worker) in SQLite, then regenerates exactly as
+   * invalidate does: every cached answer becomes unreachable and the new ones, computed at once,
+   * leave the item out. A repeated call regenerates again, so a retry after a failed
+   * recomputation still leaves every layer clean.
+   */
+  suppress(item: string): Promise<Outcome<SuppressionChange>> {
+    return this.run(async () => {
+      this.requireExisting();
+      const { created, suppressedAt } = this.suppressions.add(item, Date.now());
+      const generation = await this.regenerate();
+      return { namespace: this.namespace, item, suppressed: true, suppressedAt: new Date(suppressedAt).toISOString(), created, generation };
+    });
+  }
+
+  /** Shows `item` again, with all its counts, and regenerates like `suppress`. */
+  unsuppress(item: string): Promise<Outcome<SuppressionChange>> {
+    return this.run(async () => {
+      this.requireExisting();
+      this.suppressions.remove(item);
+      return { namespace: this.namespace, item, suppressed: false, generation: await this.regenerate() };
+    });
+  }
+
+  listSuppressions(after: string | null, limit: number): Promise<Outcome<SuppressionPage>> {
+    return this.run(() => {
+      this.requireExisting();
+      return { namespace: this.namespace, total: this.suppressions.size, ...this.suppressions.page(after, limit) };
     });
   }
 

@@ -6,6 +6,7 @@ interface NodeProcess {
   argv: string[];
   memoryUsage(): { heapUsed: number; rss: number; arrayBuffers: number };
   exitCode?: number;
+  exit(code?: number): never;
 }
 
 export const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;

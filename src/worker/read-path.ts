@@ -26,6 +26,8 @@ export interface Read {
   query: ReadQuery;
   /** Items to keep of a ranking; null for answers without a limit. */
   limit: number | null;
+  /** Rankings only: items scoring below this are left out (0, the default: none). */
+  minScore?: number;
   descriptor: NamespaceDescriptor;
 }
 
@@ -41,7 +43,7 @@ const COMPUTED_AT = "X-Computed-At";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
-  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit);
+  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore);
 }
 
 /** Concurrent misses for one answer in one isolate share one upstream call. */
@@ -125,13 +127,13 @@ async function readKv(env: Env, read: Read): Promise<Answer | undefined> {
   const { value, metadata } = await env.SNAPSHOTS.getWithMetadata<MirrorMetadata>(kvKey, "text");
   if (value === null || !metadata) return undefined;
   const { computedAt, generation } = metadata;
-  return { body: sliced(value, read.limit), computedAt, generation, label: "HIT-KV" };
+  return { body: sliced(value, read), computedAt, generation, label: "HIT-KV" };
 }
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<Answer> {
   const stub = aggregatorOf(env, read.namespace);
   const r = await settle(stub.read(read.query, compute ? { compute } : {}));
-  return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
+  return { body: sliced(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
 /** Fetches the object's newest snapshot into the edge entry behind a stale answer. */
@@ -150,12 +152,21 @@ const usable = (a: Answer, d: NamespaceDescriptor, now: number) =>
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
 
-/** Keeps `limit` items of a ranking; other answers are served whole. */
-function sliced(body: string, limit: number | null): string {
+/**
+ * Keeps the first `limit` items of a ranking that score at least `minScore`; other answers are
+ * served whole. Items are ordered by score, so those that pass are a prefix of the snapshot, and
+ * the snapshot holds maxLimit of them: the cut equals the ranking computed with both.
+ */
+function sliced(body: string, { limit, minScore = 0 }: Read): string {
   if (limit === null) return body;
   const snapshot = JSON.parse(body) as TrendingSnapshot;
-  if (snapshot.items.length <= limit) return body;
-  return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
+  let keep = Math.min(limit, snapshot.items.length);
+  if (minScore > 0) {
+    const below = snapshot.items.findIndex((i) => i.score < minScore);
+    if (below >= 0) keep = Math.min(keep, below);
+  }
+  if (keep === snapshot.items.length) return body;
+  return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, keep) });
 }
 
 function respond(answer: Answer, read: Read, now: number): Response {
@@ -165,7 +176,7 @@ function respond(answer: Answer, read: Read, now: number): Response {
   const headers = new Headers({
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": `public, max-age=${maxAge}, stale-while-revalidate=${staleSeconds}`,
-    ETag: `"g${answer.generation}-${answer.computedAt}-${read.limit ?? "all"}"`,
+    ETag: `"g${answer.generation}-${answer.computedAt}-${read.limit ?? "all"}${read.minScore ? `-${read.minScore}` : ""}"`,
     "X-Cache": answer.label,
     "X-Generation": String(answer.generation),
     [COMPUTED_AT]: String(answer.computedAt),
