@@ -34,6 +34,9 @@ const ROUTES: Route[] = [
   { label: "POST invalidate", method: "POST", path: "invalidate", scope: "admin", needsData: true, ok: 200 },
   { label: "GET cache", method: "GET", path: "cache", scope: "admin", needsData: true, ok: 200 },
   { label: "DELETE namespace", method: "DELETE", path: "", scope: "admin", needsData: true, ok: 200 },
+  { label: "GET suppressions", method: "GET", path: "suppressions", scope: "admin", needsData: true, ok: 200 },
+  { label: "PUT suppression", method: "PUT", path: "suppressions/spam", scope: "admin", needsData: true, ok: 201 },
+  { label: "DELETE suppression", method: "DELETE", path: "suppressions/spam", scope: "admin", needsData: true, ok: 200 },
 ];
 
 const TOKEN_VALUE: Record<TokenName, string> = { admin: TOKENS.admin, ingest: TOKENS.ingest, read: READ_TOKEN };

@@ -7,7 +7,7 @@ import { TOKENS, admin, bearer, call, expectError, freshNamespace, get, json, re
 
 /** Supported windows and ranks, from API.md. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
-const RANKS = ["top", "rising"];
+const RANKS = ["top", "rising", "hot"];
 /** The default config of API.md: maxLimit 100, one declared type "view". */
 const DEFAULT_MAX_LIMIT = 100;
 const DEFAULT_TYPES = ["view"];
@@ -106,7 +106,7 @@ describe("bad query values", () => {
     }
   }
 
-  it("accepts every supported window, both ranks, a declared type and limits 1 and maxLimit", async () => {
+  it("accepts every supported window, every rank, a declared type and limits 1 and maxLimit", async () => {
     const ns = freshNamespace("rt");
     await seed(ns);
     const queries: Record<string, string | number>[] = [
