@@ -196,6 +196,15 @@ describe("PUT /v1/namespaces/{ns}/config changes", () => {
     expect(await json(await admin("GET", ns, "config"))).toEqual(expected);
   });
 
+  it("accepts hotHalfLifeSeconds at both its bounds, one minute and 30 days", async () => {
+    const ns = freshNamespace("cfg");
+    for (const hotHalfLifeSeconds of [60, 2_592_000]) {
+      const res = await admin("PUT", ns, "config", { hotHalfLifeSeconds });
+      expect(res.status).toBe(200);
+      expect(await json(await admin("GET", ns, "config"))).toEqual({ ...DEFAULTS, hotHalfLifeSeconds });
+    }
+  });
+
   it("keeps the config through the object's eviction", async () => {
     const ns = freshNamespace("cfg");
     const config = { ...DEFAULTS, maxLimit: 33, types: { like: { weight: 2 } } };
