@@ -23,21 +23,21 @@ function summaryOf(capacity: number, adds: [string, number][]): SpaceSaving {
 
 describe("rank=hot", () => {
   // The README's worked example: half-life 30 minutes, 1h window read at 12:00, so `to` = 12:00.
-  // "old" has 8 in the 11:00 bucket: factor 2^(-60/30) = 1/4, score 2. "new" has 3 in the 11:30
-  // bucket: factor 2^(-30/30) = 1/2, score 1.5. "both" has 2 in each: 2/4 + 2/2 = 1.5.
-  // Top ranks old (8) first; hot ranks old (2), then both and new (1.5, ties by item).
+  // "old" has 8 in the 11:00 bucket: factor 2^(-60/30) = 1/4, score 2. "new" has 5 in the 11:30
+  // bucket: factor 2^(-30/30) = 1/2, score 2.5. "both" has 2 in each: 2/4 + 2/2 = 1.5.
+  // Top ranks old (8), new (5), both (4); hot ranks new (2.5), old (2), both (1.5).
   it("weights each bucket by 2^(-(to - bucketStart) / halfLife): the README's worked example", () => {
     const agg = new Aggregator({ capacity: 10, types: [] });
-    agg.ingest([ev("old", NOON - HOUR + 5_000, 8), ev("new", NOON - 30 * MINUTE + 5_000, 3)], NOON);
+    agg.ingest([ev("old", NOON - HOUR + 5_000, 8), ev("new", NOON - 30 * MINUTE + 5_000, 5)], NOON);
     agg.ingest([ev("both", NOON - HOUR + 9_000, 2), ev("both", NOON - 30 * MINUTE + 9_000, 2)], NOON);
     const hot = agg.hot("1h", null, NOON, 10, 30 * 60);
     expect(hot.from).toBe(NOON - HOUR);
     expect(hot.items).toEqual([
+      { item: "new", score: 2.5, error: 0 },
       { item: "old", score: 2, error: 0 },
       { item: "both", score: 1.5, error: 0 },
-      { item: "new", score: 1.5, error: 0 },
     ]);
-    expect(agg.top("1h", null, NOON, 10).items.map((i) => [i.item, i.score])).toEqual([["old", 8], ["both", 4], ["new", 3]]);
+    expect(agg.top("1h", null, NOON, 10).items.map((i) => [i.item, i.score])).toEqual([["old", 8], ["new", 5], ["both", 4]]);
   });
 
   it("scales errors and floors by the same factors, so [score - error, score] holds the decayed truth", () => {
