@@ -318,7 +318,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private useConfig(config: NamespaceConfig): void {
     // A config stored before a field existed (e.g. hotHalfLifeSeconds) takes that field's default.
     this.config = { ...DEFAULT_CONFIG, ...config };
-    this.planned = new Map(plan(config).map((q) => [snapshotKey(q), q]));
+    this.planned = new Map(plan(this.config).map((q) => [snapshotKey(q), q]));
   }
 
   /** Cached copies computed before `at` may no longer be served (see NamespaceDescriptor). */
