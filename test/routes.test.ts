@@ -43,6 +43,8 @@ describe("wrong methods on known paths", () => {
     { method: "DELETE", path: "/v1/namespaces/x/cache", allowed: ["GET"] },
     { method: "GET", path: "/v1/namespaces/x", allowed: ["DELETE"] },
     { method: "POST", path: "/healthz", allowed: ["GET"] },
+    { method: "POST", path: "/v1/namespaces/x/suppressions", allowed: ["GET"] },
+    { method: "GET", path: "/v1/namespaces/x/suppressions/item", allowed: ["PUT", "DELETE"] },
   ];
   for (const { method, path, allowed } of CASES) {
     it(`answers ${method} ${path} with 405 method_not_allowed and an Allow header listing ${allowed.join(" and ")}`, async () => {
