@@ -7,6 +7,8 @@ interface NodeProcess {
   memoryUsage(): { heapUsed: number; rss: number; arrayBuffers: number };
   exitCode?: number;
   exit(code?: number): never;
+  /** CPU time of this process so far, microseconds. */
+  cpuUsage(): { user: number; system: number };
 }
 
 export const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
