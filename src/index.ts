@@ -243,18 +243,25 @@ function itemOf(c: Context<App>): string {
   return parseItemSegment(path.slice(path.lastIndexOf("/") + 1));
 }
 
+/** Suppressions per `GET .../suppressions` page: the default and the most a caller may ask for. */
 const SUPPRESSION_PAGE = { default: 100, max: 1000 };
 
-app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
-  const ns = namespaceOf(c);
+function pageLimitOf(c: Context<App>): number {
   const raw = c.req.query("limit");
-  const limit = raw === undefined || raw === "" ? SUPPRESSION_PAGE.default : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > SUPPRESSION_PAGE.max || !/^\d*$/.test(raw ?? "")) {
+  if (raw === undefined || raw === "") return SUPPRESSION_PAGE.default;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > SUPPRESSION_PAGE.max) {
     throw invalid("invalid_limit", `limit must be an integer from 1 to ${SUPPRESSION_PAGE.max}.`, {
       field: "limit",
       allowed: { min: 1, max: SUPPRESSION_PAGE.max },
     });
   }
+  return limit;
+}
+
+app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const limit = pageLimitOf(c);
   const cursor = c.req.query("cursor") || null;
   return c.json(await settle(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
 });
