@@ -47,7 +47,8 @@ export interface BuildContext {
 /**
  * Answers already built with a context, by snapshot key. The refresh builds every window's stats
  * and top and hot rankings before the dashboard, which then reuses them instead of merging the
- * window's buckets again (a refresh with rank=hot stays within its time budget: BENCHMARKS.md).
+ * window's buckets again (so a refresh with rank=hot stays within its time budget: measured by
+ * `npm run bench:core -- --refresh`).
  */
 const built = new WeakMap<BuildContext, Map<string, Snapshot>>();
 
