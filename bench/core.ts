@@ -5,11 +5,25 @@
  * --quick runs smaller sizes. `npm run bench` runs this in a child process and reports it.
  */
 import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
+import { refreshAtScale } from "./lib/core-refresh";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
 
 const argv = nodeProcess.argv.slice(2);
 const quick = argv.includes("--quick");
+
+// --refresh: measurement 6b alone (a full refresh with every rank at 1M distinct items), printed
+// and written to bench/results/core-refresh.json; BENCHMARKS.md is not regenerated from it.
+if (argv.includes("--refresh")) {
+  const started = performance.now();
+  const runsAt = argv.indexOf("--runs"); // more runs on a busy machine: the minimum is then telling
+  const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 5;
+  const result = refreshAtScale(1_000_000, 3_000_000, runs, console.log);
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  await writeText("bench/results/core-refresh.json", JSON.stringify({ ...result, seconds }, null, 2) + "\n");
+  console.log(`  core refresh benchmark done in ${seconds} s`);
+  nodeProcess.exit(0);
+}
 const jsonAt = argv.indexOf("--json");
 const out = jsonAt >= 0 ? argv[jsonAt + 1]! : `bench/results/core${quick ? "-quick" : ""}.json`;
 

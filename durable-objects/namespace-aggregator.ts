@@ -18,6 +18,8 @@ import {
   type ReadCounts,
   type ReadQuery,
   type SnapshotRead,
+  type SuppressionChange,
+  type SuppressionPage,
   type TallyEvent,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
@@ -33,6 +35,7 @@ import { MAX_ROW_BYTES } from "./guarded-sql";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
+import { SuppressionList } from "./suppressions";
 
 interface HeldSnapshot {
   body: string;
@@ -66,6 +69,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private readonly namespace: string = namespaceOf(this.ctx.id);
   private readonly store = new NamespaceStore(this.ctx.storage);
   private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
+  private readonly suppressions = new SuppressionList(this.store.sql);
   /** False while the object was never written to: reads of an unknown name create no database. */
   private hasSchema = false;
   private exists = false;
@@ -135,7 +139,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.refreshedInputs = undefined;
     this.lastActivity = Date.now(); // a wake is activity
     this.loopStopped = false;
-    this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    this.aggregator = this.newAggregator();
     if (!this.hasSchema) return; // never written: nothing to load, and nothing is written now
     migrate(this.ctx.storage);
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
@@ -143,7 +147,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.generation = this.store.getMeta<number>("generation") ?? 0;
     this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
-    this.aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    this.suppressions.load();
+    this.aggregator = this.newAggregator();
     for (const record of this.store.buckets()) this.aggregator.restore(record);
     this.aggregator.restorePending(this.store.pendingEvents());
     for (const batch of this.store.loggedBatches()) this.aggregator.ingest(batch.events, batch.acceptedAt);
@@ -152,6 +157,14 @@ export class NamespaceAggregator extends DurableObject<Env> {
     if (this.exists) this.computeAll(now); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
     await this.schedule(now);
+  }
+
+  /** An empty core for the current config, which ranks without the suppressed items (the list is
+   * live: a suppression added later is seen at once). */
+  private newAggregator(): Aggregator {
+    const aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    aggregator.hide(this.suppressions);
+    return aggregator;
   }
 
   /** Creates the schema on the first write; until then the object holds no database at all. */
@@ -444,19 +457,25 @@ export class NamespaceAggregator extends DurableObject<Env> {
   invalidate(): Promise<Outcome<{ generation: number }>> {
     return this.run("invalidate", async () => {
       this.requireExisting();
-      this.generation += 1;
-      this.store.setMeta("generation", this.generation);
-      this.snapshots.clear();
-      this.refreshedInputs = undefined;
-      await this.mirror.dropOlderThan(this.namespace, this.generation);
-      this.markFresh(await this.refresh());
-      return { generation: this.generation };
+      return { generation: await this.regenerate() };
     });
   }
 
+  /** Bumps the generation, drops every snapshot in memory, SQLite and KV, and recomputes at once. */
+  private async regenerate(): Promise<number> {
+    this.generation += 1;
+    this.store.setMeta("generation", this.generation);
+    this.snapshots.clear();
+    this.refreshedInputs = undefined;
+    await this.mirror.dropOlderThan(this.namespace, this.generation);
+    this.markFresh(await this.refresh());
+    return this.generation;
+  }
+
   private useConfig(config: NamespaceConfig): void {
-    this.config = config;
-    this.planned = new Map(plan(config).map((q) => [snapshotKey(q), q]));
+    // A config stored before a field existed (e.g. hotHalfLifeSeconds) takes that field's default.
+    this.config = { ...DEFAULT_CONFIG, ...config };
+    this.planned = new Map(plan(this.config).map((q) => [snapshotKey(q), q]));
   }
 
   /** Cached copies computed before `at` may no longer be served (see NamespaceDescriptor). */
@@ -482,6 +501,39 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.refreshedInputs = undefined;
       await this.schedule(Date.now(), true);
       return config;
+    });
+  }
+
+  // ---- moderation --------------------------------------------------------------------------
+
+  /**
+   * Suppresses `item` (already validated by the Worker) in SQLite, then regenerates exactly as
+   * invalidate does: every cached answer becomes unreachable and the new ones, computed at once,
+   * leave the item out. A repeated call regenerates again, so a retry after a failed
+   * recomputation still leaves every layer clean.
+   */
+  suppress(item: string): Promise<Outcome<SuppressionChange>> {
+    return this.run("suppress", async () => {
+      this.requireExisting();
+      const { created, suppressedAt } = this.suppressions.add(item, Date.now());
+      const generation = await this.regenerate();
+      return { namespace: this.namespace, item, suppressed: true, suppressedAt: new Date(suppressedAt).toISOString(), created, generation };
+    });
+  }
+
+  /** Shows `item` again, with all its counts, and regenerates like `suppress`. */
+  unsuppress(item: string): Promise<Outcome<SuppressionChange>> {
+    return this.run("unsuppress", async () => {
+      this.requireExisting();
+      this.suppressions.remove(item);
+      return { namespace: this.namespace, item, suppressed: false, generation: await this.regenerate() };
+    });
+  }
+
+  listSuppressions(after: string | null, limit: number): Promise<Outcome<SuppressionPage>> {
+    return this.run("listSuppressions", () => {
+      this.requireExisting();
+      return { namespace: this.namespace, total: this.suppressions.size, ...this.suppressions.page(after, limit) };
     });
   }
 
@@ -540,7 +592,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const now = Date.now();
       this.ensureSchema();
       this.useConfig(state.config);
-      this.aggregator = new Aggregator({ capacity: state.config.capacity, types: Object.keys(state.config.types) });
+      this.aggregator = this.newAggregator();
       for (const record of state.buckets) this.aggregator.restore(record);
       this.aggregator.markAllChanged();
       // Through ingest, so that pending events are written as pending rows (or counted, if due).

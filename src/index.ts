@@ -26,7 +26,7 @@ import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
 import { parseConfig } from "./core/config";
-import { parseBatch } from "./shared/validate";
+import { invalidItem, parseBatch, parseItemSegment } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
@@ -179,16 +179,36 @@ function layerSwitch(c: Context<App>): LayerSwitch | undefined {
   return layer;
 }
 
-async function read(c: Context<App>, build: (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null }) {
+/**
+ * `minScore` (trending): items scoring below it are left out, like `limit` on read, so one snapshot
+ * still serves every value. A non-negative decimal number; 0, the default, leaves out nothing.
+ */
+function minScoreOf(c: Context<App>): number {
+  const raw = c.req.query("minScore");
+  if (raw === undefined || raw === "") return 0;
+  const minScore = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(minScore)) {
+    throw invalid("invalid_min_score", "minScore must be a number >= 0, such as 2 or 0.5.", {
+      field: "minScore",
+      allowed: { min: 0 },
+    });
+  }
+  return minScore;
+}
+
+async function read(
+  c: Context<App>,
+  build: (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number },
+) {
   const ns = namespaceOf(c);
   const { descriptors, reads } = isolateOf(c);
   // An edge hit finds its descriptor in isolate memory: no I/O and no promise on that path.
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
-  const { query, limit } = build(descriptor);
-  // Reads carry an ETag made of generation, computedAt and limit, which identify an answer's bytes,
-  // so the read path answers If-None-Match itself (304) without hashing any body.
-  const request = { namespace: ns, query, limit, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
+  const { query, limit, minScore = 0 } = build(descriptor);
+  // Reads carry an ETag made of generation, computedAt, limit and minScore, which identify an
+  // answer's bytes, so the read path answers If-None-Match itself (304) without hashing any body.
+  const request = { namespace: ns, query, limit, minScore, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
   return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);
 }
@@ -196,7 +216,8 @@ async function read(c: Context<App>, build: (d: NamespaceDescriptor) => { query:
 app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => {
   const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
   const rank = oneOf<Rank>(c, "rank", RANKS, "top");
-  return read(c, (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d) }));
+  const minScore = minScoreOf(c);
+  return read(c, (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore }));
 });
 
 app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => {
@@ -239,6 +260,63 @@ app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   // This isolate and data centre learn the new generation now; old edge keys become unreachable.
   await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
   return c.json({ namespace: ns, generation });
+});
+
+// ---- moderation (admin) --------------------------------------------------------------------------
+
+/** The item of a suppression path, decoded here from its raw segment so that an encoding that is
+ * not UTF-8 is refused rather than passed on as the literal text. */
+function itemOf(c: Context<App>): string {
+  const path = new URL(c.req.url).pathname;
+  return parseItemSegment(path.slice(path.lastIndexOf("/") + 1));
+}
+
+/** Suppressions per `GET .../suppressions` page: the default and the most a caller may ask for. */
+const SUPPRESSION_PAGE = { default: 100, max: 1000 };
+
+function pageLimitOf(c: Context<App>): number {
+  const raw = c.req.query("limit");
+  if (raw === undefined || raw === "") return SUPPRESSION_PAGE.default;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > SUPPRESSION_PAGE.max) {
+    throw invalid("invalid_limit", `limit must be an integer from 1 to ${SUPPRESSION_PAGE.max}.`, {
+      field: "limit",
+      allowed: { min: 1, max: SUPPRESSION_PAGE.max },
+    });
+  }
+  return limit;
+}
+
+app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const limit = pageLimitOf(c);
+  const cursor = c.req.query("cursor") || null;
+  return c.json(await settle(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
+});
+
+// Hiding or showing an item regenerates the namespace's answers as invalidate does, and this
+// isolate and data centre learn the new generation at once: the next read through this Worker
+// reflects the change in every layer. Other data centres follow within refreshSeconds.
+app.put("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const stub = aggregatorOf(c.env, ns);
+  const change = await settle(stub.suppress(itemOf(c)));
+  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  return c.json(change, change.created ? 201 : 200);
+});
+
+app.delete("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const stub = aggregatorOf(c.env, ns);
+  const change = await settle(stub.unsuppress(itemOf(c)));
+  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  return c.json(change);
+});
+
+// An empty item cannot name a route segment; say what is wrong rather than "no such route".
+app.on(["PUT", "DELETE"], "/v1/namespaces/:ns/suppressions/", requireScope("admin"), (c) => {
+  namespaceOf(c);
+  throw invalidItem();
 });
 
 app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {

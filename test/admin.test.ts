@@ -11,7 +11,7 @@ import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refre
 /** Supported windows, from API.md ("Windows"). */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
 /** The config fields and defaults of API.md. */
-const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000 };
+const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600 };
 const FIELDS = Object.keys(DEFAULTS);
 
 interface Trending {
@@ -131,7 +131,7 @@ describe("DELETE /v1/namespaces/{ns}", () => {
 });
 
 describe("PUT /v1/namespaces/{ns}/config refusals", () => {
-  const { maxLimit, refreshSeconds, staleSeconds, capacity, types } = CONFIG_BOUNDS;
+  const { maxLimit, refreshSeconds, staleSeconds, capacity, types, hotHalfLifeSeconds } = CONFIG_BOUNDS;
   const tooManyTypes = Object.fromEntries(Array.from({ length: types.max + 1 }, (_, i) => [`t${i}`, {}]));
   const REFUSED: { what: string; body: unknown; field: string | null; allowed?: unknown }[] = [
     { what: "an unsupported window", body: { windows: ["2h"] }, field: "windows", allowed: WINDOWS },
@@ -156,6 +156,10 @@ describe("PUT /v1/namespaces/{ns}/config refusals", () => {
     { what: "a type weight given as a string", body: { types: { like: { weight: "2" } } }, field: "types.like.weight" },
     { what: "capacity below its minimum", body: { capacity: capacity.min - 1 }, field: "capacity", allowed: capacity },
     { what: "capacity above its maximum", body: { capacity: capacity.max + 1 }, field: "capacity", allowed: capacity },
+    { what: "hotHalfLifeSeconds below a minute", body: { hotHalfLifeSeconds: 59 }, field: "hotHalfLifeSeconds", allowed: { min: 60 } },
+    { what: "hotHalfLifeSeconds above 30 days", body: { hotHalfLifeSeconds: 2_592_001 }, field: "hotHalfLifeSeconds", allowed: { max: 2_592_000 } },
+    { what: "a fractional hotHalfLifeSeconds", body: { hotHalfLifeSeconds: 3600.5 }, field: "hotHalfLifeSeconds", allowed: hotHalfLifeSeconds },
+    { what: "hotHalfLifeSeconds given as a string", body: { hotHalfLifeSeconds: "3600" }, field: "hotHalfLifeSeconds", allowed: hotHalfLifeSeconds },
     { what: "an unknown field", body: { colour: "red" }, field: "colour", allowed: FIELDS },
     { what: "a list instead of an object", body: [], field: null, allowed: FIELDS },
     { what: "a string instead of an object", body: "windows", field: null, allowed: FIELDS },
@@ -190,6 +194,15 @@ describe("PUT /v1/namespaces/{ns}/config changes", () => {
     const expected = { ...DEFAULTS, maxLimit: 42, windows: ["5m", "24h"] };
     expect(await json(res)).toEqual(expected);
     expect(await json(await admin("GET", ns, "config"))).toEqual(expected);
+  });
+
+  it("accepts hotHalfLifeSeconds at both its bounds, one minute and 30 days", async () => {
+    const ns = freshNamespace("cfg");
+    for (const hotHalfLifeSeconds of [60, 2_592_000]) {
+      const res = await admin("PUT", ns, "config", { hotHalfLifeSeconds });
+      expect(res.status).toBe(200);
+      expect(await json(await admin("GET", ns, "config"))).toEqual({ ...DEFAULTS, hotHalfLifeSeconds });
+    }
   });
 
   it("keeps the config through the object's eviction", async () => {

@@ -36,6 +36,9 @@ const ROUTES: Route[] = [
   { label: "POST invalidate", method: "POST", path: "invalidate", scope: "admin", needsData: true, ok: 200, field: "generation" },
   { label: "GET cache", method: "GET", path: "cache", scope: "admin", needsData: true, ok: 200, field: "layers" },
   { label: "DELETE namespace", method: "DELETE", path: "", scope: "admin", needsData: true, ok: 200, field: "deleted" },
+  { label: "GET suppressions", method: "GET", path: "suppressions", scope: "admin", needsData: true, ok: 200, field: "suppressions" },
+  { label: "PUT suppression", method: "PUT", path: "suppressions/spam", scope: "admin", needsData: true, ok: 201, field: "suppressed" },
+  { label: "DELETE suppression", method: "DELETE", path: "suppressions/spam", scope: "admin", needsData: true, ok: 200, field: "suppressed" },
 ];
 
 const TOKEN_VALUE: Record<TokenName, string> = { admin: TOKENS.admin, ingest: TOKENS.ingest, read: READ_TOKEN };

@@ -6,9 +6,13 @@ import { describe, expect, it } from "vitest";
 import type { StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { rng, zipf } from "./support/random";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
-import { inRange, ranked, scores, type Counted } from "./support/exact";
+import { hotScores, inRange, ranked, scores, type Counted } from "./support/exact";
 
 const MINUTE = 60_000;
+/** Bucket sizes of the windows read below (DESIGN.md's table). */
+const BUCKET_MS: Record<string, number> = { "1h": MINUTE, "24h": 60 * MINUTE, "7d": 360 * MINUTE };
+/** Ten minutes: the minute buckets of the last hour get visibly different factors. */
+const HALF_LIFE_SECONDS = 600;
 
 describe("a Zipf stream with ten times more distinct items than capacity", () => {
   const capacity = 100;
@@ -16,7 +20,7 @@ describe("a Zipf stream with ten times more distinct items than capacity", () =>
 
   it("keeps every true score within [score - error, score] and finds the true top 10", async () => {
     const ns = freshNamespace("bounds");
-    await admin("PUT", ns, "config", { capacity, maxLimit: 100 });
+    await admin("PUT", ns, "config", { capacity, maxLimit: 100, hotHalfLifeSeconds: HALF_LIFE_SECONDS });
     const random = rng(42);
     const rank = zipf(distinct, 1.1, random);
     const now = Date.now();
@@ -42,6 +46,20 @@ describe("a Zipf stream with ten times more distinct items than capacity", () =>
       const reportedTop10 = answer.items.slice(0, 10).map((i) => i.item);
       const trueTop10 = ranked(truth).slice(0, 10).map((i) => i.item);
       expect(reportedTop10.sort()).toEqual(trueTop10.sort());
+
+      // rank=hot: every bucket's bound is scaled by its decay factor, so the true decayed score
+      // lies in [score - error, score] too (up to floating-point rounding of the sums).
+      const hot = await json<TrendingSnapshot>(await get(ns, "trending", { window, rank: "hot", limit: 100 }));
+      const trueHot = hotScores(events, Date.parse(hot.from), Date.parse(hot.to), BUCKET_MS[window]!, HALF_LIFE_SECONDS);
+      expect(hot.exact).toBe(false);
+      expect(hot.items).toHaveLength(100);
+      expect(hot.items.some((i) => i.error > 0)).toBe(true);
+      for (const { item, score, error } of hot.items) {
+        const actual = trueHot.get(item) ?? 0;
+        const rounding = 1e-9 * score;
+        expect(actual, `hot ${window} ${item}`).toBeLessThanOrEqual(score + rounding);
+        expect(actual, `hot ${window} ${item}`).toBeGreaterThanOrEqual(score - error - rounding);
+      }
     }
   });
 });

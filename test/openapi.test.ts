@@ -16,9 +16,6 @@ import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshN
 const NOT_SERVED_YET = [
   "GET /",
   "GET /v1/namespaces",
-  "GET /v1/namespaces/{ns}/suppressions",
-  "PUT /v1/namespaces/{ns}/suppressions/{item}",
-  "DELETE /v1/namespaces/{ns}/suppressions/{item}",
 ];
 
 /** An AGGREGATOR binding whose every object is unreachable. */
@@ -44,6 +41,24 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  // moderation
+  { operation: "GET /v1/namespaces/{ns}/suppressions", name: "a page", status: 200, send: async () => admin("GET", await seeded("oa"), "suppressions") },
+  { operation: "GET /v1/namespaces/{ns}/suppressions", name: "limit=0", status: 400, send: async () => admin("GET", await seeded("oa"), "suppressions?limit=0") },
+  { operation: "GET /v1/namespaces/{ns}/suppressions", name: "an unknown namespace", status: 404, send: () => admin("GET", freshNamespace("oa"), "suppressions") },
+  { operation: "PUT /v1/namespaces/{ns}/suppressions/{item}", name: "suppressed", status: 201, send: async () => admin("PUT", await seeded("oa"), "suppressions/spam") },
+  {
+    operation: "PUT /v1/namespaces/{ns}/suppressions/{item}", name: "already suppressed", status: 200,
+    send: async () => {
+      const ns = await seeded("oa");
+      await admin("PUT", ns, "suppressions/spam");
+      return admin("PUT", ns, "suppressions/spam");
+    },
+  },
+  { operation: "PUT /v1/namespaces/{ns}/suppressions/{item}", name: "an item over 256 bytes", status: 400, send: async () => admin("PUT", await seeded("oa"), `suppressions/${"x".repeat(257)}`) },
+  { operation: "PUT /v1/namespaces/{ns}/suppressions/{item}", name: "an unknown namespace", status: 404, send: () => admin("PUT", freshNamespace("oa"), "suppressions/spam") },
+  { operation: "DELETE /v1/namespaces/{ns}/suppressions/{item}", name: "shown again", status: 200, send: async () => admin("DELETE", await seeded("oa"), "suppressions/spam") },
+  { operation: "DELETE /v1/namespaces/{ns}/suppressions/{item}", name: "an item over 256 bytes", status: 400, send: async () => admin("DELETE", await seeded("oa"), `suppressions/${"x".repeat(257)}`) },
+  { operation: "DELETE /v1/namespaces/{ns}/suppressions/{item}", name: "an unknown namespace", status: 404, send: () => admin("DELETE", freshNamespace("oa"), "suppressions/spam") },
   { operation: "GET /healthz", name: "ok", status: 200, send: () => call("GET", "/healthz") },
   { operation: "NotFound", name: "an unknown route", status: 404, send: () => call("GET", "/v1/nothing") },
   { operation: "MethodNotAllowed", name: "a wrong method", status: 405, send: () => call("PATCH", "/healthz") },
@@ -86,7 +101,7 @@ const CASES: Case[] = [
     send: () => fetchWith({ AGGREGATOR: unreachable }, path("x", "/events"), { method: "POST", headers: jsonHeaders(TOKENS.ingest), body: '{"events":[{"item":"a"}]}' }),
   },
   // reads
-  ...(["top", "rising"] as const).map((rank): Case => ({
+  ...(["top", "rising", "hot"] as const).map((rank): Case => ({
     operation: "GET /v1/namespaces/{ns}/trending", name: `rank=${rank}`, status: 200,
     send: async () => {
       const ns = freshNamespace("oa");

@@ -7,7 +7,7 @@ import { TOKENS, admin, bearer, call, expectError, freshNamespace, get, json, re
 
 /** Supported windows and ranks, from API.md. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
-const RANKS = ["top", "rising"];
+const RANKS = ["top", "rising", "hot"];
 /** The default config of API.md: maxLimit 100, one declared type "view". */
 const DEFAULT_MAX_LIMIT = 100;
 const DEFAULT_TYPES = ["view"];
@@ -43,6 +43,8 @@ describe("wrong methods on known paths", () => {
     { method: "DELETE", path: "/v1/namespaces/x/cache", allowed: ["GET"] },
     { method: "GET", path: "/v1/namespaces/x", allowed: ["DELETE"] },
     { method: "POST", path: "/healthz", allowed: ["GET"] },
+    { method: "POST", path: "/v1/namespaces/x/suppressions", allowed: ["GET"] },
+    { method: "GET", path: "/v1/namespaces/x/suppressions/item", allowed: ["PUT", "DELETE"] },
   ];
   for (const { method, path, allowed } of CASES) {
     it(`answers ${method} ${path} with 405 method_not_allowed and an Allow header listing ${allowed.join(" and ")}`, async () => {
@@ -106,7 +108,7 @@ describe("bad query values", () => {
     }
   }
 
-  it("accepts every supported window, both ranks, a declared type and limits 1 and maxLimit", async () => {
+  it("accepts every supported window, every rank, a declared type and limits 1 and maxLimit", async () => {
     const ns = freshNamespace("rt");
     await seed(ns);
     const queries: Record<string, string | number>[] = [

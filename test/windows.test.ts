@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { WINDOWS, type RankedItem, type StatsSnapshot, type TrendingSnapshot, type Window } from "../src/shared/contract";
 import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
-import { inRange, ranked, scores, type Counted } from "./support/exact";
+import { hotScores, inRange, ranked, scores, type Counted } from "./support/exact";
 import { rng } from "./support/random";
 
 const MINUTE = 60_000;
@@ -14,6 +14,8 @@ const DAY = 24 * HOUR;
 /** Bucket sizes of DESIGN.md's table, to compute the period rank=rising compares against. */
 const BUCKET: Record<Window, number> = { "5m": MINUTE, "1h": MINUTE, "24h": HOUR, "7d": 6 * HOUR, "30d": DAY };
 const TYPES = ["view", "like", "play"];
+/** Short enough that rank=hot orders differently from rank=top in the long windows. */
+const HALF_LIFE_SECONDS = 3600;
 
 /** 8 days of events over 200 items and 150 actors, denser in the last hour and minutes so that
  * every window holds data; weights are multiples of 0.5 so sums are exact in floating point. */
@@ -39,13 +41,13 @@ const ns = freshNamespace("windows");
 let events: Counted[];
 
 beforeAll(async () => {
-  await admin("PUT", ns, "config", { windows: [...WINDOWS], maxLimit: 500, types: { view: {} } });
+  await admin("PUT", ns, "config", { windows: [...WINDOWS], maxLimit: 500, types: { view: {} }, hotHalfLifeSeconds: HALF_LIFE_SECONDS });
   events = stream(Date.now());
   await ingestAll(ns, events);
   await refresh(ns);
 });
 
-async function trending(window: Window, rank: "top" | "rising", type?: string) {
+async function trending(window: Window, rank: "top" | "rising" | "hot", type?: string) {
   const query: Record<string, string | number> = { window, rank, limit: 500 };
   if (type) query.type = type;
   const res = await get(ns, "trending", query);
@@ -87,7 +89,21 @@ describe.each(WINDOWS)("the %s window", (window) => {
     for (const i of answer.items) {
       expect(i.current).toBe(current.get(i.item));
       expect(i.previous).toBe(previous.get(i.item) ?? 0);
+      // Exact here, so an item is new exactly when it had no event in the previous period.
+      expect(i.new, i.item).toBe(!previous.has(i.item));
     }
+  });
+
+  it.each([null, "view"])("ranks hot items (type %s) as the decayed sum over the answer's own buckets", async (type) => {
+    const answer = await trending(window, "hot", type ?? undefined);
+    const expected = ranked(hotScores(events, ms(answer.from), ms(answer.to), BUCKET[window], HALF_LIFE_SECONDS, type));
+    expect(answer.rank).toBe("hot");
+    expect(answer.exact).toBe(true);
+    expect(answer.items.map((i) => i.item)).toEqual(expected.slice(0, 500).map((e) => e.item));
+    answer.items.forEach((i, k) => {
+      expect(i.score).toBeCloseTo(expected[k]!.score, 9);
+      expect(i.error).toBe(0);
+    });
   });
 
   it("states totals, per-type totals, series and unique counts exactly", async () => {

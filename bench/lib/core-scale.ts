@@ -46,6 +46,7 @@ const CONFIG: NamespaceConfig = {
   staleSeconds: 300,
   types: { view: {} },
   capacity: CAPACITY,
+  hotHalfLifeSeconds: 21_600,
 };
 
 /** The aggregator of the last run, kept outside any stack frame: V8 keeps dead locals alive in

@@ -19,7 +19,7 @@ export type Stats = Dated<Omit<StatsSnapshot, "series">, "from" | "to" | "comput
   series: Dated<SeriesPoint, "start">[];
 };
 export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> & {
-  windows: Partial<Record<Window, { stats: Stats; top: Trending }>>;
+  windows: Partial<Record<Window, { stats: Stats; top: Trending; hot: Trending }>>;
 };
 export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
   lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
@@ -75,8 +75,8 @@ export function reviveStats(s: StatsSnapshot): Stats {
 
 export function reviveDashboard(d: DashboardSnapshot): Dashboard {
   const windows: Dashboard["windows"] = {};
-  for (const [window, entry] of Object.entries(d.windows) as [Window, { stats: StatsSnapshot; top: TrendingSnapshot }][]) {
-    windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top) };
+  for (const [window, entry] of Object.entries(d.windows) as [Window, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }][]) {
+    windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top), hot: reviveTrending(entry.hot) };
   }
   return { ...d, computedAt: date(d.computedAt), windows };
 }

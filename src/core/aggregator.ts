@@ -6,7 +6,7 @@ import type { RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contr
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
-import { merge, rankRising, rankTop } from "./ranking";
+import { merge, rankRising, rankTop, type Hidden } from "./ranking";
 import {
   TIERS,
   bucketStart,
@@ -77,6 +77,8 @@ export class Aggregator {
   private advancedTo = 0;
   private capacity: number;
   private declared: Set<string>;
+  /** Suppressed items: counted like any other, listed by no ranking (see `hide`). */
+  private hidden: Hidden = new Set<string>();
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -188,7 +190,7 @@ export class Aggregator {
   top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
-    const items = rankTop(this.merged(window, type, range), limit);
+    const items = rankTop(this.merged(window, type, range), limit, this.hidden);
     return { ...range, items, exact: items.every((i) => i.error === 0) };
   }
 
@@ -198,8 +200,32 @@ export class Aggregator {
     const range = windowRange(window, at);
     const current = this.merged(window, type, range);
     const previous = this.merged(window, type, previousRange(window, at));
-    const items = rankRising(current, previous, limit);
+    const items = rankRising(current, previous, limit, this.hidden);
     return { ...range, items, exact: items.every((i) => i.error === 0) };
+  }
+
+  /**
+   * rank=hot: like top, with each bucket's summary scaled by 2^(-(to - bucketStart) / halfLife)
+   * before merging (API.md v1.1), so recent events count more. Errors and floors are scaled by the
+   * same factors, so the true decayed score stays within [score - error, score].
+   */
+  hot(window: Window, type: string | null, at: number, limit: number, halfLifeSeconds: number): RankingAnswer {
+    this.requireAdvanced(at);
+    const range = windowRange(window, at);
+    const buckets = this.bucketsIn(tierOf(window), range);
+    const halfLifeMs = halfLifeSeconds * 1000;
+    const factors = buckets.map((b) => 2 ** (-(range.to - b.start) / halfLifeMs));
+    const merged = merge(buckets.map((b) => b.partFor(type)), factors);
+    const items = rankTop(merged, limit, this.hidden);
+    return { ...range, items, exact: items.every((i) => i.error === 0) };
+  }
+
+  /**
+   * Items no ranking lists from now on (content moderation), held by the caller: a live view, so
+   * that suppressing or showing an item again needs no call here. Stats still count them.
+   */
+  hide(items: Hidden): void {
+    this.hidden = items;
   }
 
   stats(window: Window, at: number): StatsAnswer {

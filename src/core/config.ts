@@ -14,15 +14,17 @@ export const CONFIG_BOUNDS = {
   /** Each declared type adds a summary per bucket. */
   types: { max: 32 },
   capacity: { min: 10, max: 50_000 },
+  /** One minute to 30 days, the longest window (API.md v1.1). */
+  hotHalfLifeSeconds: { min: 60, max: 30 * 86400 },
 } as const;
 
-const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"] as const;
+const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds"] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
   return invalid("invalid_config", `${field}: ${message}`, { field, allowed });
 }
 
-type IntegerField = "maxLimit" | "refreshSeconds" | "staleSeconds" | "capacity";
+type IntegerField = "maxLimit" | "refreshSeconds" | "staleSeconds" | "capacity" | "hotHalfLifeSeconds";
 
 function integerIn(body: Record<string, unknown>, field: IntegerField): number {
   const value = body[field];
@@ -97,6 +99,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
     staleSeconds: integerIn(record, "staleSeconds"),
     types: parseTypes(record.types),
     capacity: integerIn(record, "capacity"),
+    hotHalfLifeSeconds: integerIn(record, "hotHalfLifeSeconds"),
   };
 }
 

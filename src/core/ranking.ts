@@ -12,31 +12,62 @@ export interface Merged {
   floor: number;
 }
 
+/** Items no ranking lists (content moderation): a Set, or a Map keyed by item. Their events are
+ * still counted, so they are skipped only where a ranking selects its items. */
+export interface Hidden {
+  readonly size: number;
+  has(item: string): boolean;
+}
+
 /**
  * Merges bucket summaries. Where an item is missing from a bucket, that bucket's floor is added to
  * both its score and its error: the item may have had up to that much there (mergeable Space-Saving).
+ *
+ * `factors`, one per part, scale each bucket's counts, errors and floor alike (rank=hot's decay).
+ * A sum of scaled bounds bounds the scaled sum, so `[score - error, score]` still holds the truth.
  */
-export function merge(parts: readonly SummaryPart[]): Merged {
-  const acc = new Map<string, { score: number; error: number; covered: number }>();
+export function merge(parts: readonly SummaryPart[], factors?: readonly number[]): Merged {
+  const scores = new Map<string, { score: number; error: number; covered: number }>();
   let floor = 0;
-  for (const part of parts) {
-    floor += part.floor;
-    const partFloor = part.floor;
-    part.summary?.forEach((item, count, error) => {
-      const entry = acc.get(item);
-      if (entry) {
-        entry.score += count;
-        entry.error += error;
-        entry.covered += partFloor;
-      } else {
-        acc.set(item, { score: count, error, covered: partFloor });
-      }
-    });
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const f = factors === undefined ? 1 : factors[i]!;
+    const partFloor = part.floor * f;
+    floor += partFloor;
+    if (f === 1) {
+      part.summary?.forEach((item, count, error) => {
+        const entry = scores.get(item);
+        if (entry) {
+          entry.score += count;
+          entry.error += error;
+          entry.covered += partFloor;
+        } else {
+          scores.set(item, { score: count, error, covered: partFloor });
+        }
+      });
+    } else {
+      part.summary?.forEach((item, count, error) => {
+        const entry = scores.get(item);
+        if (entry) {
+          entry.score += count * f;
+          entry.error += error * f;
+          entry.covered += partFloor;
+        } else {
+          scores.set(item, { score: count * f, error: error * f, covered: partFloor });
+        }
+      });
+    }
   }
-  const scores = new Map<string, { score: number; error: number }>();
-  for (const [item, e] of acc) {
-    const missing = floor - e.covered;
-    scores.set(item, missing > 0 ? { score: e.score + missing, error: e.error + missing } : e);
+  // Entries are completed in place (no second map): `covered` is what the item's own buckets'
+  // floors sum to, so the floors of the buckets it is missing from are `floor - covered`.
+  if (floor > 0) {
+    for (const e of scores.values()) {
+      const missing = floor - e.covered;
+      if (missing > 0) {
+        e.score += missing;
+        e.error += missing;
+      }
+    }
   }
   return { scores, floor };
 }
@@ -51,11 +82,33 @@ export function byScoreThenItem(a: RankedItem, b: RankedItem): number {
  * The `limit` best candidates in `byScoreThenItem` order, in one pass: a sorted array of the best
  * so far, entered only by beating its last element. Sorting every merged item would cost
  * O(n log n) on windows with hundreds of thousands of candidates.
+ *
+ * Hidden items are skipped here, while selecting, so that they never take the place of a listed
+ * item: a list holds `limit` items whenever that many unhidden candidates exist. The check is made
+ * only for a candidate that would enter, which few do.
  */
-export function selectBest(candidates: Iterable<RankedItem>, limit: number): RankedItem[] {
-  const best: RankedItem[] = [];
-  for (const c of candidates) {
-    if (best.length === limit && byScoreThenItem(c, best[limit - 1]!) >= 0) continue;
+export class Selection {
+  readonly best: RankedItem[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly hidden?: Hidden,
+  ) {}
+
+  /** Whether an item with this score would enter: checked before a candidate is built. */
+  admits(score: number, item: string): boolean {
+    const { best, limit, hidden } = this;
+    if (limit <= 0) return false;
+    if (best.length === limit) {
+      const last = best[limit - 1]!;
+      if (score < last.score || (score === last.score && item >= last.item)) return false;
+    }
+    return hidden === undefined || hidden.size === 0 || !hidden.has(item);
+  }
+
+  /** Enters a candidate that `admits` accepted. */
+  add(c: RankedItem): void {
+    const { best } = this;
     let lo = 0;
     let hi = best.length;
     while (lo < hi) {
@@ -64,32 +117,42 @@ export function selectBest(candidates: Iterable<RankedItem>, limit: number): Ran
       else hi = mid;
     }
     best.splice(lo, 0, c);
-    if (best.length > limit) best.pop();
+    if (best.length > this.limit) best.pop();
   }
-  return best;
 }
 
-function* ranked(merged: Merged): Iterable<RankedItem> {
-  for (const [item, { score, error }] of merged.scores) yield { item, score, error };
+export function selectBest(candidates: Iterable<RankedItem>, limit: number, hidden?: Hidden): RankedItem[] {
+  const selection = new Selection(limit, hidden);
+  for (const c of candidates) if (selection.admits(c.score, c.item)) selection.add(c);
+  return selection.best;
 }
 
-export function rankTop(merged: Merged, limit: number): RankedItem[] {
-  return selectBest(ranked(merged), limit);
+/** rank=top and rank=hot (over scaled summaries): the `limit` highest merged scores. */
+export function rankTop(merged: Merged, limit: number, hidden?: Hidden): RankedItem[] {
+  const selection = new Selection(limit, hidden);
+  for (const [item, { score, error }] of merged.scores) {
+    if (selection.admits(score, item)) selection.add({ item, score, error });
+  }
+  return selection.best;
 }
 
 /**
  * rank=rising: `score = current - previous`, the growth against the preceding period of equal
  * length. Both are upper bounds like rank=top scores; `error` is the sum of their errors and bounds
  * how far the true growth may lie from `score`. Only items that grew are listed.
+ *
+ * `new` is true only when the item's upper bound in the previous period is 0, i.e. it provably had
+ * no event there. An item absent from the previous summary may still have had up to its floor, so
+ * absence alone does not make an item new.
  */
-export function rankRising(current: Merged, previous: Merged, limit: number): RankedItem[] {
-  function* growth(): Iterable<RankedItem> {
-    for (const [item, cur] of current.scores) {
-      const prev = previous.scores.get(item) ?? { score: previous.floor, error: previous.floor };
-      const score = cur.score - prev.score;
-      if (score <= 0) continue;
-      yield { item, score, error: cur.error + prev.error, current: cur.score, previous: prev.score };
-    }
+export function rankRising(current: Merged, previous: Merged, limit: number, hidden?: Hidden): RankedItem[] {
+  const selection = new Selection(limit, hidden);
+  const absent = { score: previous.floor, error: previous.floor };
+  for (const [item, cur] of current.scores) {
+    const prev = previous.scores.get(item) ?? absent;
+    const score = cur.score - prev.score;
+    if (score <= 0 || !selection.admits(score, item)) continue;
+    selection.add({ item, score, error: cur.error + prev.error, current: cur.score, previous: prev.score, new: prev.score === 0 });
   }
-  return selectBest(growth(), limit);
+  return selection.best;
 }

@@ -11,7 +11,7 @@ export type Window = (typeof WINDOWS)[number];
 export const DEFAULT_TRENDING_WINDOW: Window = "1h";
 export const DEFAULT_STATS_WINDOW: Window = "24h";
 
-export const RANKS = ["top", "rising"] as const;
+export const RANKS = ["top", "rising", "hot"] as const;
 export type Rank = (typeof RANKS)[number];
 
 export const MINUTE = 60_000;
@@ -76,6 +76,8 @@ export interface NamespaceConfig {
   staleSeconds: number;
   types: Record<string, TypeConfig>;
   capacity: number;
+  /** The half-life of rank=hot: a bucket this old counts half (API.md v1.1). */
+  hotHalfLifeSeconds: number;
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -85,6 +87,7 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   staleSeconds: 300,
   types: { view: { weight: 1 } },
   capacity: 5000,
+  hotHalfLifeSeconds: 21_600,
 };
 
 export interface RankedItem {
@@ -95,6 +98,9 @@ export interface RankedItem {
   current?: number;
   /** rank=rising only: the score in the preceding period of equal length. */
   previous?: number;
+  /** rank=rising only: true when the item provably had no events in the preceding period (its
+   * upper bound there is 0); false when it had some, or may have had some (README, "rank=rising"). */
+  new?: boolean;
 }
 
 /** Fields every precomputed answer carries. Times are ISO-8601 UTC with milliseconds. */
@@ -137,7 +143,7 @@ export interface DashboardSnapshot {
   namespace: string;
   computedAt: string;
   generation: number;
-  windows: Partial<Record<Window, { stats: StatsSnapshot; top: TrendingSnapshot }>>;
+  windows: Partial<Record<Window, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }>>;
 }
 
 export type Snapshot = TrendingSnapshot | StatsSnapshot | DashboardSnapshot;
@@ -231,6 +237,36 @@ export interface CacheReport {
   lastCheckpoint: CheckpointRecord | null;
   /** The largest row written to SQLite since the object started, against the platform's limit. */
   storage: { largestRowBytes: number; maxRowBytes: number };
+}
+
+/** Content moderation: at most this many items of a namespace are suppressed at once. */
+export const MAX_SUPPRESSIONS = 10_000;
+
+/** One suppressed item, as `GET .../suppressions` lists it. */
+export interface Suppression {
+  item: string;
+  suppressedAt: string;
+}
+
+/** `GET .../suppressions`: one page, items in ascending order; `cursor` continues, null at the end. */
+export interface SuppressionPage {
+  namespace: string;
+  total: number;
+  suppressions: Suppression[];
+  cursor: string | null;
+}
+
+/** What `PUT` and `DELETE .../suppressions/{item}` answer (RPC and HTTP alike). */
+export interface SuppressionChange {
+  namespace: string;
+  item: string;
+  suppressed: boolean;
+  /** PUT only: when the item was first suppressed (a repeated PUT keeps the first time). */
+  suppressedAt?: string;
+  /** PUT only: false when the item was already suppressed. */
+  created?: boolean;
+  /** The generation the namespace's answers now carry (every cached answer was dropped). */
+  generation: number;
 }
 
 /** The part of a request's ExecutionContext that work after the response needs. Spelled out

@@ -42,9 +42,12 @@ export function mirrorKeyGeneration(namespace: string, kvKey: string): number | 
 }
 
 /**
- * The data-centre cache key of an answer cut to `limit`. The generation is part of it, so an
- * invalidation reaches every data centre without a purge: old entries simply stop being asked for.
+ * The data-centre cache key of an answer cut to `limit` and to items scoring at least `minScore`.
+ * The generation is part of it, so an invalidation reaches every data centre without a purge: old
+ * entries simply stop being asked for. minScore 0 (the default, which cuts nothing) adds nothing,
+ * so the keys of reads without it are what they always were.
  */
-export function answerCacheKey(namespace: string, generation: number, query: ReadQuery, limit: number | null): string {
-  return `https://tally.internal/answer/${namespace}/g${generation}/${snapshotKey(query)}?limit=${limit ?? ""}`;
+export function answerCacheKey(namespace: string, generation: number, query: ReadQuery, limit: number | null, minScore = 0): string {
+  const cut = minScore > 0 ? `&minScore=${minScore}` : "";
+  return `https://tally.internal/answer/${namespace}/g${generation}/${snapshotKey(query)}?limit=${limit ?? ""}${cut}`;
 }

@@ -41,6 +41,25 @@ function fitsUtf8(s: string, max: number): boolean {
   return s.length * 3 <= max || encoder.encode(s).length <= max;
 }
 
+/**
+ * The item of a suppression path, `{item}` URL-encoded in one path segment: decoded, it must be 1
+ * to 256 bytes of UTF-8 like an event's item (`400 invalid_item` otherwise, also for an encoding
+ * that is not UTF-8).
+ */
+export function parseItemSegment(segment: string): string {
+  let item: string;
+  try {
+    item = decodeURIComponent(segment);
+  } catch {
+    item = "";
+  }
+  if (item.length === 0 || !fitsUtf8(item, MAX_ITEM_BYTES)) throw invalidItem();
+  return item;
+}
+
+export const invalidItem = () =>
+  invalid("invalid_item", "The item must be 1 to 256 bytes of UTF-8, URL-encoded as one path segment.", { field: "item" });
+
 function eventError(index: number, field: string, message: string): TallyError {
   return invalid("invalid_event", `Event ${index}: ${message}`, { index, field });
 }

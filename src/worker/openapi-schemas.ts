@@ -44,6 +44,7 @@ const rankedItem = object(
     error: nonNegative,
     current: { type: "number", description: "rank=rising only: the score in the current window." },
     previous: { type: "number", description: "rank=rising only: the score in the preceding period." },
+    new: { type: "boolean", description: "rank=rising only: true when the item provably had no events in the preceding period." },
   },
   ["item", "score", "error"],
 );
@@ -136,7 +137,7 @@ export const SCHEMAS: Record<string, Schema> = {
     windows: {
       type: "object",
       propertyNames: ref("Window"),
-      additionalProperties: object({ stats: ref("Stats"), top: ref("Trending") }),
+      additionalProperties: object({ stats: ref("Stats"), top: ref("Trending"), hot: ref("Trending") }),
     },
   }),
   Config: object(configBounds, V1_0_CONFIG_FIELDS),
@@ -176,14 +177,23 @@ export const SCHEMAS: Record<string, Schema> = {
     namespaces: { type: "array", items: object({ namespace: ref("Namespace"), createdAt: ref("Time") }) },
     cursor: { type: ["string", "null"] },
   }),
-  Suppressions: {
-    type: "object",
-    description: "The suppressed items, each with the time it was suppressed.",
-    properties: {
+  Suppressions: object({
+    namespace: ref("Namespace"),
+    total: count,
+    suppressions: { type: "array", items: object({ item: { type: "string" }, suppressedAt: ref("Time") }) },
+    cursor: { type: ["string", "null"] },
+  }),
+  SuppressionChange: object(
+    {
       namespace: ref("Namespace"),
-      items: { type: "array", items: { type: "object", properties: { item: { type: "string" }, suppressedAt: ref("Time") }, required: ["item"] } },
+      item: { type: "string" },
+      suppressed: { type: "boolean" },
+      suppressedAt: ref("Time"),
+      created: { type: "boolean" },
+      generation,
     },
-  },
+    ["namespace", "item", "suppressed", "generation"],
+  ),
   ExportDocument: {
     type: "object",
     description:

@@ -46,8 +46,8 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: "get", path: `${NS}/trending`, summary: "The top items of a window.", scope: "read", cached: true, object: true,
-    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
-    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit"], 404: ["namespace_not_found", "not_in_layer"] },
+    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
     method: "get", path: `${NS}/stats`, summary: "Totals, unique counts and the series of a window.", scope: "read", cached: true, object: true,
@@ -91,15 +91,19 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: "get", path: `${NS}/suppressions`, summary: "The suppressed items, with the time each was suppressed (v1.1).", scope: "admin", object: true,
-    parameters: ["ns"], ok: { 200: ["Suppressions", "The list."] }, errors: { 400: ["invalid_namespace"] },
+    parameters: ["ns", "cursor", "pageLimit"], ok: { 200: ["Suppressions", "One page, items in ascending order."] },
+    errors: { 400: ["invalid_namespace", "invalid_limit"], ...NOT_FOUND },
   },
   {
     method: "put", path: `${NS}/suppressions/{item}`, summary: "Hide an item from every ranking (v1.1).", scope: "admin", object: true,
-    parameters: ["ns", "item"], ok: { 200: [null, "Suppressed."] }, errors: { 400: null, 409: null },
+    parameters: ["ns", "item"],
+    ok: { 201: ["SuppressionChange", "Suppressed."], 200: ["SuppressionChange", "Already suppressed: its first time is kept."] },
+    errors: { 400: ["invalid_namespace", "invalid_item"], ...NOT_FOUND, 409: ["too_many_suppressions"] },
   },
   {
     method: "delete", path: `${NS}/suppressions/{item}`, summary: "Show a suppressed item again (v1.1).", scope: "admin", object: true,
-    parameters: ["ns", "item"], ok: { 200: [null, "Shown again."] }, errors: { 400: null },
+    parameters: ["ns", "item"], ok: { 200: ["SuppressionChange", "Shown again (or was not suppressed)."] },
+    errors: { 400: ["invalid_namespace", "invalid_item"], ...NOT_FOUND },
   },
   {
     method: "get", path: `${NS}/export`, summary: "A complete, versioned copy of the namespace's state (v1.1).", scope: "admin", object: true,
@@ -133,6 +137,8 @@ const PARAMETERS: Record<string, Schema> = {
   type: query("type", { type: "string" }, "One of the namespace's declared types; omitted means all types."),
   rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising or hot."),
   cursor: query("cursor", { type: "string" }, "Continues a listing."),
+  minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
+  pageLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
   prefix: query("prefix", { type: "string" }, "Only namespaces starting with this."),
   IfNoneMatch: { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag; a match answers 304." },
   IdempotencyKey: {

@@ -26,6 +26,8 @@ export interface Read {
   query: ReadQuery;
   /** Items to keep of a ranking; null for answers without a limit. */
   limit: number | null;
+  /** Rankings only: items scoring below this are left out (0, the default: none). */
+  minScore?: number;
   descriptor: NamespaceDescriptor;
   /** The request's If-None-Match header, if any. */
   ifNoneMatch?: string | undefined;
@@ -46,7 +48,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
-  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit);
+  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore);
 }
 
 /** One isolate's read path: its hot answers, its read counts, and its misses in flight.
@@ -169,13 +171,13 @@ async function readKv(env: Env, read: Read): Promise<LayerAnswer | undefined> {
   const { value, metadata } = await env.SNAPSHOTS.getWithMetadata<MirrorMetadata>(kvKey, "text");
   if (value === null || !metadata) return undefined;
   const { computedAt, generation } = metadata;
-  return { body: sliced(value, read.limit), computedAt, generation, label: "HIT-KV" };
+  return { body: sliced(value, read), computedAt, generation, label: "HIT-KV" };
 }
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<LayerAnswer> {
   const stub = aggregatorOf(env, read.namespace);
   const r = await settle(stub.read(read.query, compute ? { compute } : {}));
-  return { body: sliced(r.body, read.limit), computedAt: r.computedAt, generation: r.generation, label: r.source };
+  return { body: sliced(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
 /** Freshness needs only the time an answer was computed. */
@@ -188,18 +190,27 @@ const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
 
-/** Keeps `limit` items of a ranking; other answers are served whole. */
-function sliced(body: string, limit: number | null): string {
+/**
+ * Keeps the first `limit` items of a ranking that score at least `minScore`; other answers are
+ * served whole. Items are ordered by score, so those that pass are a prefix of the snapshot, and
+ * the snapshot holds maxLimit of them: the cut equals the ranking computed with both.
+ */
+function sliced(body: string, { limit, minScore = 0 }: Read): string {
   if (limit === null) return body;
   const snapshot = JSON.parse(body) as TrendingSnapshot;
-  if (snapshot.items.length <= limit) return body;
-  return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, limit) });
+  let keep = Math.min(limit, snapshot.items.length);
+  if (minScore > 0) {
+    const below = snapshot.items.findIndex((i) => i.score < minScore);
+    if (below >= 0) keep = Math.min(keep, below);
+  }
+  if (keep === snapshot.items.length) return body;
+  return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, keep) });
 }
 
-/** The ETag of an answer: generation, computedAt and limit identify its bytes, so no body is
- * hashed. */
-function etagOf(generation: number, computedAt: number, limit: number | null): string {
-  return `"g${generation}-${computedAt}-${limit ?? "all"}"`;
+/** The ETag of an answer: generation, computedAt, limit and minScore identify its bytes, so no
+ * body is hashed. */
+function etagOf(generation: number, computedAt: number, { limit, minScore }: Read): string {
+  return `"g${generation}-${computedAt}-${limit ?? "all"}${minScore ? `-${minScore}` : ""}"`;
 }
 
 /** Whether If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2), or is "*". */
@@ -211,7 +222,7 @@ function matches(ifNoneMatch: string, etag: string): boolean {
 /** What the edge keeps of an answer: its bytes, and its ETag made once rather than on every hit.
  * Edge answers are served under the descriptor's generation, which is part of their key. */
 function edgeEntry(answer: SerialisedAnswer, read: Read): EdgeEntry {
-  const etag = etagOf(read.descriptor.generation, answer.computedAt, read.limit);
+  const etag = etagOf(read.descriptor.generation, answer.computedAt, read);
   return { bytes: utf8.encode(answer.body), computedAt: answer.computedAt, etag };
 }
 
@@ -221,7 +232,7 @@ function respond(answer: Served, read: Read, now: number): Response {
   const age = ageOf(answer, now);
   const { refreshSeconds, staleSeconds } = read.descriptor;
   const maxAge = Math.max(0, Math.floor(refreshSeconds - age / 1000));
-  const etag = answer.etag ?? etagOf(answer.generation, answer.computedAt, read.limit);
+  const etag = answer.etag ?? etagOf(answer.generation, answer.computedAt, read);
   const headers: Record<string, string> = {
     "Cache-Control": `public, max-age=${maxAge}, stale-while-revalidate=${staleSeconds}`,
     ETag: etag,

@@ -119,7 +119,8 @@ describe("merge in estimation mode", () => {
     const truth = exactCount(events);
     expect(merged.floor).toBe(9);
     for (const [item, total] of truth) {
-      expect(merged.scores.get(item)).toEqual({ score: total + 9, error: 9 });
+      const { score, error } = merged.scores.get(item)!;
+      expect({ score, error }).toEqual({ score: total + 9, error: 9 });
     }
   });
 });

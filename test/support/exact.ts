@@ -26,3 +26,20 @@ export function ranked(scoreMap: Map<string, number>): { item: string; score: nu
     .map(([item, score]) => ({ item, score }))
     .sort((a, b) => b.score - a.score || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
 }
+
+
+/**
+ * rank=hot computed from its definition in API.md: each bucket's total for an item, multiplied by
+ * 2^(-(to - bucketStart) / halfLife), summed over the buckets of [from, to), oldest first.
+ * `bucketMs` is the window's bucket size; every event in [from, to) belongs to one such bucket.
+ */
+export function hotScores(events: readonly Counted[], from: number, to: number, bucketMs: number, halfLifeSeconds: number, type: string | null = null): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let start = from; start < to; start += bucketMs) {
+    const factor = Math.pow(2, -(to - start) / (halfLifeSeconds * 1000));
+    for (const [item, total] of scores(inRange(events, start, Math.min(start + bucketMs, to), type))) {
+      out.set(item, (out.get(item) ?? 0) + total * factor);
+    }
+  }
+  return out;
+}
