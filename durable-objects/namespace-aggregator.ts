@@ -573,6 +573,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         config: this.config,
         buckets: this.aggregator.buckets(),
         pending: [...this.aggregator.pendingEvents],
+        suppressions: this.suppressions.all().map(({ item, suppressedAt }) => ({ item, suppressedAt: new Date(suppressedAt) })),
       } satisfies NamespaceExport;
       return encodeExport(doc);
     });
@@ -603,6 +604,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         throw internal(`Namespace "${this.namespace}": the import could not be written.`);
       }
       this.store.setMeta("config", state.config);
+      for (const { item, suppressedAt } of state.suppressions) this.suppressions.add(item, suppressedAt.getTime());
       this.store.setMeta("createdAt", now);
       this.exists = true;
       this.refreshedInputs = undefined;

@@ -27,6 +27,11 @@ export class SuppressionList {
     return this.items.size;
   }
 
+  /** Every suppressed item with its time (epoch ms), for an export. */
+  all(): { item: string; suppressedAt: number }[] {
+    return [...this.items].map(([item, suppressedAt]) => ({ item, suppressedAt }));
+  }
+
   has(item: string): boolean {
     return this.items.has(item);
   }

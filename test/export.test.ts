@@ -65,6 +65,8 @@ describe("export then import into a fresh namespace", () => {
     const target = freshNamespace("imp");
     await admin("PUT", source, "config", { capacity: 10, windows: [...WINDOWS], types: { view: {}, like: { weight: 2 } } });
     await ingestAll(source, history(now));
+    const hidden = ((await computed(source, "trending?window=30d")).items as { item: string }[])[0]!.item;
+    expect((await admin("PUT", source, `suppressions/${encodeURIComponent(hidden)}`)).status).toBe(201);
 
     const document = await adminClient(source).exportNamespace();
     const result = await adminClient(target).importNamespace(document);
@@ -76,6 +78,10 @@ describe("export then import into a fresh namespace", () => {
     const trending = Object.values(before).filter((a): a is { exact: boolean; items: { error: number }[] } => "exact" in (a as object));
     expect(trending.some((a) => !a.exact && a.items.some((i) => i.error > 0))).toBe(true);
     expect(await admin("GET", target, "config").then(json)).toEqual(await admin("GET", source, "config").then(json));
+    // Suppressions travel too: the same item, suppressed at the same time, listed by no answer.
+    const listOf = async (ns: string) => (await admin("GET", ns, "suppressions").then(json)).suppressions;
+    expect(await listOf(target)).toEqual(await listOf(source));
+    expect(JSON.stringify(await everyAnswer(target))).not.toContain(`"item":${JSON.stringify(hidden)}`);
     // The import is durable: an evicted object rebuilds the same state from SQLite.
     await evictDurableObject(stubOf(target));
     expect(await everyAnswer(target)).toEqual(before);

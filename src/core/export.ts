@@ -10,7 +10,7 @@
  * validated whole before anything of it is written.
  */
 import SuperJSON from "superjson";
-import { MAX_WEIGHT, TYPE_PATTERN, type NamespaceConfig, type TallyEvent } from "../shared/contract";
+import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS, MAX_WEIGHT, TYPE_PATTERN, type NamespaceConfig, type TallyEvent } from "../shared/contract";
 import { TallyError, invalid } from "../shared/errors";
 import type { BucketRecord } from "./aggregator";
 import { Bucket } from "./bucket";
@@ -32,10 +32,17 @@ export interface NamespaceExport {
   buckets: BucketRecord[];
   /** Accepted events whose `ts` was still ahead at export time. */
   pending: TallyEvent[];
+  /** The suppressed items (content moderation), each with the time it was suppressed. */
+  suppressions: ExportedSuppression[];
+}
+
+export interface ExportedSuppression {
+  item: string;
+  suppressedAt: Date;
 }
 
 /** What an import writes: the document, validated. */
-export type NamespaceImport = Pick<NamespaceExport, "config" | "buckets" | "pending">;
+export type NamespaceImport = Pick<NamespaceExport, "config" | "buckets" | "pending" | "suppressions">;
 
 /** A private instance, so that the typed-array transformers do not change superjson elsewhere. */
 const codec = new SuperJSON();
@@ -61,7 +68,7 @@ const refuse = (field: string, message: string) =>
   invalid("invalid_export", `The export document is damaged or foreign: ${field} ${message}`, { field });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const FIELDS = ["format", "version", "namespace", "exportedAt", "config", "buckets", "pending"];
+const FIELDS = ["format", "version", "namespace", "exportedAt", "config", "buckets", "pending", "suppressions"];
 
 /** Checks a whole document and returns what an import writes, or throws `400 invalid_export`
  * naming the first bad field. Nothing is written by anyone before this returns. */
@@ -83,8 +90,34 @@ export function parseExport(text: string): NamespaceImport {
   } catch (error) {
     throw refuse(`config${error instanceof TallyError && error.details.field ? `.${String(error.details.field)}` : ""}`, "is not a valid config.");
   }
-  return { config, buckets: parseBuckets(doc.buckets), pending: parsePending(doc.pending) };
+  return {
+    config,
+    buckets: parseBuckets(doc.buckets),
+    pending: parsePending(doc.pending),
+    suppressions: parseSuppressions(doc.suppressions),
+  };
 }
+
+function parseSuppressions(value: unknown): ExportedSuppression[] {
+  if (!Array.isArray(value)) throw refuse("suppressions", "must be a list.");
+  if (value.length > MAX_SUPPRESSIONS) throw refuse("suppressions", `holds more than ${MAX_SUPPRESSIONS} items.`);
+  const seen = new Set<string>();
+  return value.map((s: unknown, i) => {
+    const ok =
+      isObject(s) &&
+      typeof s.item === "string" &&
+      s.item.length > 0 &&
+      utf8.encode(s.item).length <= MAX_ITEM_BYTES &&
+      !seen.has(s.item) &&
+      s.suppressedAt instanceof Date &&
+      !Number.isNaN(s.suppressedAt.getTime());
+    if (!ok) throw refuse(`suppressions[${i}]`, "is not a suppressed item with its date, or repeats one.");
+    seen.add(s.item as string);
+    return { item: s.item as string, suppressedAt: s.suppressedAt as Date };
+  });
+}
+
+const utf8 = new TextEncoder();
 
 function parseBuckets(value: unknown): BucketRecord[] {
   if (!Array.isArray(value)) throw refuse("buckets", "must be a list.");

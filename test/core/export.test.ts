@@ -20,6 +20,7 @@ function documentOf(events: TallyEvent[], pending: TallyEvent[] = []): Namespace
     config: { ...DEFAULT_CONFIG, capacity: 10 },
     buckets: aggregator.checkpoint().changed,
     pending,
+    suppressions: [{ item: "spam", suppressedAt: new Date(NOW - 1000) }],
   };
 }
 
