@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
-import { floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
@@ -50,9 +50,6 @@ const PLAN = quick
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
       direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }], runs: 7 },
     };
-
-/** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
-export const EDGE_TARGET = 0.85;
 
 /** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
 function runCore(out) {

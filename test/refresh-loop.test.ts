@@ -45,10 +45,13 @@ describe("the refresh loop", () => {
   it("precomputes every planned snapshot and schedules the next run while data is held", async () => {
     const ns = await seeded("loop");
     expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
-    const held = await runInDurableObject(stubOf(ns), (_, state) =>
-      state.storage.sql.exec<{ key: string }>("SELECT key FROM snapshots").toArray().map((r) => r.key),
-    );
-    expect(held.sort()).toEqual(plan(DEFAULT_CONFIG).map(snapshotKey).sort());
+    // Every planned answer is now the object's snapshot: read over RPC, none is computed on read.
+    for (const query of plan(DEFAULT_CONFIG)) {
+      const read = await stubOf(ns).read(query);
+      expect(read.ok && read.value.source, snapshotKey(query)).toBe("HIT-DO");
+    }
+    const report = await json<CacheReport>(await admin("GET", ns, "cache"));
+    expect(report.syncComputes).toBe(0);
     expect(await alarmOf(ns)).not.toBeNull();
   });
 
@@ -89,16 +92,15 @@ describe("the refresh loop", () => {
   });
 
   it("catches, counts and reschedules a failing refresh", async () => {
-    const ns = await seeded("failing");
-    await runInDurableObject(stubOf(ns), (instance) => {
-      const mirror = (instance as unknown as { mirror: { write: () => Promise<void> } }).mirror;
-      mirror.write = () => Promise.reject(new Error("injected fault: KV unavailable"));
-    });
-    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
-    expect(await alarmOf(ns)).not.toBeNull();
-    const report = await json<CacheReport>(await admin("GET", ns, "cache"));
-    expect(report.refreshErrors).toBe(1);
-    expect(report.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
+    // An object whose KV mirror cannot be written (test/support/faulty-objects.ts).
+    const stub = env.KV_DOWN.get(env.KV_DOWN.idFromName(freshNamespace("failing")));
+    expect(await stub.ingest({ events: [{ item: "a", type: "view", ts: Date.now() }] })).toMatchObject({ ok: true });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    const report = await stub.cacheStats();
+    if (!report.ok) throw new Error("cacheStats failed");
+    expect(report.value.refreshErrors).toBe(1);
+    expect(report.value.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
   });
 
   it("serves an old snapshot at once and refreshes it once behind a burst of reads", async () => {
@@ -112,12 +114,10 @@ describe("the refresh loop", () => {
       Array.from({ length: 8 }, () => stub.read({ kind: "trending", window: "24h", rank: "top", type: null })),
     );
     expect(reads.every((r) => r.ok && r.value.source === "HIT-DO")).toBe(true);
-    await runInDurableObject(stub, async (instance) => {
-      const object = instance as unknown as { refreshing?: Promise<number> };
-      while (object.refreshing) await object.refreshing; // every refresh the burst started
-    });
+    // A refresh asked for now first waits out every refresh already running, then runs its own.
+    expect(await stub.refreshNow()).toMatchObject({ ok: true });
     const after = await json<CacheReport>(await admin("GET", ns, "cache"));
-    expect(after.refreshes - before.refreshes).toBe(1);
+    expect(after.refreshes - before.refreshes).toBe(2); // one behind the whole burst, then the one asked for
   });
 
   it("stops scheduling once every window of an idle namespace is empty", async () => {

@@ -8,6 +8,9 @@ import { fire, measure, median, ratio, summarise } from "./load.mjs";
 
 export const READ_NS = "bench-read";
 
+/** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
+export const EDGE_TARGET = 0.85;
+
 /** The three precomputed answers a dashboard client reads. */
 export const ENDPOINTS = {
   // 7d: "trending this week", the ranking that merges the most buckets when computed on read.
