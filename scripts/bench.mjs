@@ -34,7 +34,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [8],
       readEvents: 50_000, readItems: 20_000,
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
-      direct: { connections: [16], layerCases: [], runs: 5 },
+      direct: { connections: [16], layerCases: [], runs: 9 },
     }
   : {
       warmup: 1, runs: 3, seconds: 2,
