@@ -80,7 +80,8 @@ async function seedReads(api) {
 async function direct(results) {
   const dlog = (line) => log(line.startsWith("\n") ? `\n(direct) ${line.slice(1)}` : line);
   let service;
-  const onSignal = () => (service?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  let sizedProbe;
+  const onSignal = () => Promise.all([service?.stop(), sizedProbe?.stop()]).finally(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
@@ -88,12 +89,17 @@ async function direct(results) {
     service = await startDirect(root, log);
     await seedReads(client(service.base, localVars(root)));
     const plan = { ...PLAN, ...PLAN.direct };
-    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog);
+    sizedProbe = await startProbe(root, service.compatibilityDate);
+    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog, sizedProbe.base);
+    await sizedProbe.stop();
+    sizedProbe = undefined;
     results.direct = { miniflare: service.miniflare, floor, edge, layers: await layers(service.base, floor, plan, dlog) };
     for (const [name, byConnections] of Object.entries(edge)) {
       for (const [c, m] of Object.entries(byConnections)) {
         const met = m.ratioToFloor.median >= EDGE_TARGET ? "met" : "MISSED";
-        log(`(direct) edge hit ${name} c=${c}: ${m.ratioToFloor.median.toFixed(2)}x the runtime's floor (target >= ${EDGE_TARGET}: ${met})`);
+        log(`(direct) edge hit ${name} c=${c}: ${m.ratioToFloor.median.toFixed(2)}x the runtime's floor (target >= ${EDGE_TARGET}: ${met})` +
+          (m.ratioToSizedFloor ? `; ${m.ratioToSizedFloor.median.toFixed(2)}x a bare Worker answering its ${m.bytes} bytes` : "") +
+          (m.cpuRatioToFloor ? `; workerd CPU: floor/edge ${m.cpuRatioToFloor.median.toFixed(2)}` : ""));
       }
     }
     await service.stop();
@@ -110,6 +116,7 @@ async function direct(results) {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await service?.stop().catch(() => {});
+    await sizedProbe?.stop().catch(() => {});
   }
 }
 

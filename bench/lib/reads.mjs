@@ -88,12 +88,21 @@ export async function floorAndEdge(base, plan, log) {
  * by the second, a floor measured once can be off by 2x from the reads measured after it; the
  * median of paired ratios is not.
  */
-export async function floorAndEdgePaired(base, plan, log) {
+export async function floorAndEdgePaired(base, plan, log, probeBase) {
   const floor = {};
   const edge = {};
   const names = Object.keys(ENDPOINTS).filter((n) => !plan.endpoints || plan.endpoints.includes(n));
+  // With a bare probe Worker: for each answer, a constant body of the same size, so that the cost
+  // of moving the answer's bytes (on these shared cores, the load generator's too) is told apart
+  // from Tally's own work.
+  const sizes = {};
+  if (probeBase) for (const n of names) sizes[n] = (await (await fetch(base + ENDPOINTS[n])).arrayBuffer()).byteLength;
   for (const c of plan.connections) {
-    const targets = [["floor", `${base}/healthz`], ...names.map((n) => [n, base + ENDPOINTS[n]])];
+    const targets = [
+      ["floor", `${base}/healthz`],
+      ...names.map((n) => [n, base + ENDPOINTS[n]]),
+      ...(probeBase ? names.map((n) => [`${n} size`, `${probeBase}/bytes?n=${sizes[n]}`]) : []),
+    ];
     for (const n of names) await expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE").catch(() => expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE"));
     log(`\n[1, 2] floor and edge hits interleaved, ${c} connection(s), ${plan.runs} rounds of ${plan.seconds}s`);
     for (const [, url] of targets) await fire({ url, connections: c }, plan.warmup);
@@ -120,7 +129,14 @@ export async function floorAndEdgePaired(base, plan, log) {
       // The same comparison in the runtime's own CPU time per request: floor CPU / edge CPU.
       const cpu = runs[n].map((r, i) => runs.floor[i].cpuMicrosPerRequest / r.cpuMicrosPerRequest).filter(Number.isFinite);
       if (cpu.length > 0) m.cpuRatioToFloor = { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu) };
+      if (probeBase) {
+        const sized = runs[`${n} size`].map((r, i) => r.rps / runs[n][i].rps).filter(Number.isFinite);
+        // The size-matched bare floor's requests/s over this answer's: 1 would mean Tally adds nothing.
+        m.bytes = sizes[n];
+        m.ratioToSizedFloor = { median: median(sized.map((x) => 1 / x)), min: Math.min(...sized.map((x) => 1 / x)), max: Math.max(...sized.map((x) => 1 / x)) };
+      }
       (edge[n] ??= {})[c] = m;
+      if (m.ratioToSizedFloor) log(`  => ${n} (${m.bytes} bytes): ${(m.ratioToSizedFloor.median * 100).toFixed(0)}% of a bare Worker answering as many bytes`);
       log(
         `  => ${n}: ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor's requests/s (paired rounds)` +
           (m.cpuRatioToFloor ? `; workerd CPU per request: the floor's is ${(m.cpuRatioToFloor.median * 100).toFixed(0)}% of this one's` : ""),

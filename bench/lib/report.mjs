@@ -82,7 +82,8 @@ function directSection(r) {
   if (!d || d.error || !d.floor) return d?.error ? `## 1–4 without the dev proxy\nSkipped in this run: ${d.error}` : "";
   const c = Object.keys(d.floor)[0];
   const floor = d.floor[c];
-  const row = (what, m, target = "") => [what, spread(m.rps), spread(m.p50), spread(m.p99), ratioText(directRatio(m, floor)), target];
+  const extra = (m) => [m.ratioToSizedFloor ? `${ratioText(m.ratioToSizedFloor)} (${int(m.bytes)} B)` : "", m.cpuRatioToFloor ? ratioText(m.cpuRatioToFloor) : ""];
+  const row = (what, m, target = "") => [what, spread(m.rps), spread(m.p50), spread(m.p99), ratioText(directRatio(m, floor)), target, ...extra(m)];
   const rows = [row("floor: `GET /healthz`", floor)];
   for (const [name, byC] of Object.entries(d.edge)) {
     rows.push(row(`edge hit: ${name}`, byC[c], directRatio(byC[c], floor).median >= EDGE_TARGET ? "met" : "**missed**"));
@@ -108,7 +109,12 @@ changing load cancels out. `
       : ""
   }Target for edge hits: at least ${EDGE_TARGET} of this floor.
 
-${table(["read", "requests/s", "p50 ms", "p99 ms", "ratio to this floor", `target ≥ ${EDGE_TARGET}`], rows)}
+${table(["read", "requests/s", "p50 ms", "p99 ms", "ratio to this floor", `target ≥ ${EDGE_TARGET}`, "ratio to a bare Worker answering as many bytes", "workerd CPU per request: floor ÷ this"], rows)}
+
+The last two columns (edge hits of runs that measured them) tell Tally's own work apart from the rest: a bare Worker
+that answers a constant body of the answer's size moves the same bytes through the runtime and the load generator (on
+these shared cores, larger bodies cost the load generator too), and the runtime's CPU time per request is what the
+Worker itself spends, whatever else the machine runs.
 ${p ? `
 A bare Worker on the same runtime, for comparison: a constant answer ${spread(p.floor.rps)} requests/s; one
 \`caches.default.match\` of an 800-byte entry and nothing else ${spread(p.cache.rps)} requests/s, ${num(probeRatio, 2)}× its floor.
