@@ -3,6 +3,7 @@
  * KV takes at most one write per key per second, and values live at least 60 s (Workers KV limits).
  */
 import { mirrorKey, mirrorKeyGeneration, mirrorPrefix, type MirrorMetadata } from "../src/shared/keys";
+import type { SerialisedAnswer } from "../src/shared/contract";
 
 const KV_MIN_WRITE_INTERVAL_MS = 1000;
 
@@ -16,7 +17,7 @@ export class SnapshotMirror {
   async write(
     namespace: string,
     generation: number,
-    snapshots: readonly [string, { body: string; computedAt: number }][],
+    snapshots: readonly [string, SerialisedAnswer][],
     expirationTtl: number,
   ): Promise<void> {
     const now = Date.now();

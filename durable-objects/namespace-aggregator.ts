@@ -17,6 +17,7 @@ import {
   type NamespaceDescriptor,
   type ReadCounts,
   type ReadQuery,
+  type SerialisedAnswer,
   type SnapshotRead,
   type SuppressionChange,
   type SuppressionPage,
@@ -29,18 +30,13 @@ import { TallyError, internal, notFound, toWire, unavailable, type Outcome } fro
 import { buildSnapshot, plan } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
 import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
-import { snapshotKey } from "../src/shared/keys";
+import { KV_MIN_EXPIRATION_TTL_SECONDS, snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
-
-interface HeldSnapshot {
-  body: string;
-  computedAt: number;
-}
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
@@ -80,7 +76,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private freshSince = 0;
   private counters: Counters = emptyCounters();
   private aggregator = new Aggregator({ capacity: DEFAULT_CONFIG.capacity, types: [] });
-  private readonly snapshots = new Map<string, HeldSnapshot>();
+  private readonly snapshots = new Map<string, SerialisedAnswer>();
   /** Queries outside the plan, by key, with the time they were last read. */
   private readonly demanded = new Map<string, { query: ReadQuery; readAt: number }>();
   private running: Promise<number> | undefined;
@@ -422,7 +418,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Computes every planned answer and every answer read recently outside the plan. */
-  private computeAll(at: number): [string, HeldSnapshot][] {
+  private computeAll(at: number): [string, SerialisedAnswer][] {
     const queries = new Map(this.planned);
     for (const [key, d] of this.demanded) {
       if (at - d.readAt > DEMAND_TTL_MS) this.demanded.delete(key);
@@ -438,7 +434,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /** KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum. */
   private mirrorTtl(): number {
-    return Math.max(60, this.config.staleSeconds + 2 * this.config.refreshSeconds);
+    return Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, this.config.staleSeconds + 2 * this.config.refreshSeconds);
   }
 
   // ---- admin -------------------------------------------------------------------------------

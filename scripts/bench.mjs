@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
-import { floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
@@ -35,7 +35,7 @@ const PLAN = quick
       batches: [1, 100, 1000], ingestConnections: [8],
       readEvents: 50_000, readItems: 20_000,
       mixNamespaces: 4, mixEvents: 5_000, mixConnections: 16, mixSeconds: 2,
-      direct: { connections: [16], layerCases: [], runs: 5 },
+      direct: { connections: [16], layerCases: [], runs: 9 },
     }
   : {
       warmup: 1, runs: 3, seconds: 2,
@@ -51,9 +51,6 @@ const PLAN = quick
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
       direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }], runs: 7 },
     };
-
-/** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
-export const EDGE_TARGET = 0.85;
 
 /** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
 function runCore(out) {
@@ -84,7 +81,8 @@ async function seedReads(api) {
 async function direct(results) {
   const dlog = (line) => log(line.startsWith("\n") ? `\n(direct) ${line.slice(1)}` : line);
   let service;
-  const onSignal = () => (service?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  let sizedProbe;
+  const onSignal = () => Promise.all([service?.stop(), sizedProbe?.stop()]).finally(() => process.exit(130));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
@@ -92,12 +90,17 @@ async function direct(results) {
     service = await startDirect(root, log);
     await seedReads(client(service.base, localVars(root)));
     const plan = { ...PLAN, ...PLAN.direct };
-    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog);
+    sizedProbe = await startProbe(root, service.compatibilityDate);
+    const { floor, edge } = await floorAndEdgePaired(service.base, plan, dlog, sizedProbe.base);
+    await sizedProbe.stop();
+    sizedProbe = undefined;
     results.direct = { miniflare: service.miniflare, floor, edge, layers: await layers(service.base, floor, plan, dlog) };
     for (const [name, byConnections] of Object.entries(edge)) {
       for (const [c, m] of Object.entries(byConnections)) {
         const met = m.ratioToFloor.median >= EDGE_TARGET ? "met" : "MISSED";
-        log(`(direct) edge hit ${name} c=${c}: ${m.ratioToFloor.median.toFixed(2)}x the runtime's floor (target >= ${EDGE_TARGET}: ${met})`);
+        log(`(direct) edge hit ${name} c=${c}: ${m.ratioToFloor.median.toFixed(2)}x the runtime's floor (target >= ${EDGE_TARGET}: ${met})` +
+          (m.ratioToSizedFloor ? `; ${m.ratioToSizedFloor.median.toFixed(2)}x a bare Worker answering its ${m.bytes} bytes` : "") +
+          (m.cpuRatioToFloor ? `; workerd CPU: floor/edge ${m.cpuRatioToFloor.median.toFixed(2)}` : ""));
       }
     }
     await service.stop();
@@ -114,6 +117,7 @@ async function direct(results) {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await service?.stop().catch(() => {});
+    await sizedProbe?.stop().catch(() => {});
   }
 }
 

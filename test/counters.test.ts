@@ -2,35 +2,11 @@
  * Hit and miss counters: the Worker counts per layer in the isolate and reports in batches; the
  * object keeps them, and GET .../cache reports what was read.
  */
-import { env, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CacheReport, ReadCounts } from "../src/shared/contract";
+import type { CacheReport } from "../src/shared/contract";
 import { FLUSH_MS } from "../src/worker/read-counts";
-import { TOKENS, admin, bearer, freshNamespace, get, ingest, isolatedWorker, json, refresh, stubOf } from "./support/http";
-
-/** An AGGREGATOR binding that passes every call to the real object and records each batch of read
- * counts the Worker reports (the seam is the binding: nothing inside the object is touched). */
-function reportsToObject() {
-  const reports: ReadCounts[] = [];
-  const real = env.AGGREGATOR;
-  const binding = {
-    idFromName: (name: string) => real.idFromName(name),
-    get: (id: DurableObjectId) => {
-      const stub = real.get(id);
-      return new Proxy(stub, {
-        get(target, prop) {
-          const value = Reflect.get(target, prop) as unknown;
-          if (typeof value !== "function") return value;
-          return (...args: unknown[]) => {
-            if (prop === "recordReads") reports.push(structuredClone(args[0]) as ReadCounts);
-            return Reflect.apply(value, target, args) as unknown;
-          };
-        },
-      });
-    },
-  } as unknown as Env["AGGREGATOR"];
-  return { reports, env: { AGGREGATOR: binding } };
-}
+import { TOKENS, admin, bearer, freshNamespace, get, ingest, isolatedWorker, json, recordingAggregator, refresh, stubOf } from "./support/http";
 
 /** What the X-Cache labels of the reads say each layer should have counted. */
 function expectedFrom(labels: string[]) {
@@ -79,12 +55,12 @@ describe("the cache counters", () => {
     const ns = freshNamespace("batched");
     await ingest(ns, [{ item: "a" }]);
     await refresh(ns);
-    const spy = reportsToObject();
+    const spy = recordingAggregator("recordReads");
     const worker = isolatedWorker({ now: () => 1_000_000 }); // its clock stands still: FLUSH_MS never passes
     for (let i = 0; i < 10; i++) await (await worker.fetch(`/v1/namespaces/${ns}/stats?window=1h`, {}, spy.env)).arrayBuffer();
-    expect(spy.reports).toEqual([]);
+    expect(spy.calls).toEqual([]);
     const report = await json<CacheReport>(await worker.fetch(`/v1/namespaces/${ns}/cache`, { headers: bearer(TOKENS.admin) }, spy.env));
-    expect(spy.reports).toHaveLength(1);
+    expect(spy.calls).toHaveLength(1);
     expect(report.reads).toBe(10);
   });
 
@@ -94,7 +70,7 @@ describe("the cache counters", () => {
     await refresh(ns);
     let now = 1_000_000;
     const worker = isolatedWorker({ now: () => now });
-    const spy = reportsToObject();
+    const spy = recordingAggregator("recordReads");
     const labels: string[] = [];
     const read = async () => {
       const res = await worker.fetch(`/v1/namespaces/${ns}/trending?window=24h`, {}, spy.env);
@@ -104,15 +80,15 @@ describe("the cache counters", () => {
     for (let i = 0; i < 3; i++) await read();
     now += FLUSH_MS - 1;
     await read();
-    expect(spy.reports).toEqual([]);
+    expect(spy.calls).toEqual([]);
     now += 1;
     await read();
-    expect(spy.reports).toHaveLength(1);
-    expect(spy.reports[0]).toEqual(expectedFrom(labels));
+    expect(spy.calls).toHaveLength(1);
+    expect(spy.calls[0]).toEqual(expectedFrom(labels));
     const report = await json<CacheReport>(await admin("GET", ns, "cache"));
     expect(report.reads).toBe(labels.length);
     await read(); // a new batch starts: nothing is reported before its own FLUSH_MS
-    expect(spy.reports).toHaveLength(1);
+    expect(spy.calls).toHaveLength(1);
   });
 
   it("survive a restart of the object", async () => {

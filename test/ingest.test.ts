@@ -243,20 +243,23 @@ describe("an event stamped in the future", () => {
 
   it("is accepted at once and counted in windows only once time reaches its ts", async () => {
     const ns = freshNamespace("future");
-    const ts = Date.now() + 60_000;
-    expect((await ingest(ns, [{ item: "now" }, { item: "soon", ts }])).status).toBe(202);
-    await refresh(ns);
-    const before = await json<{ to: string; items: { item: string }[] }>(await get(ns, "trending", { window: "5m" }));
-    expect(Date.parse(before.to)).toBeLessThanOrEqual(ts);
-    expect(before.items.map((i) => i.item)).toEqual(["now"]);
-    expect((await json<{ events: number }>(await get(ns, "stats", { window: "5m" }))).events).toBe(1);
-
     vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(ts + 1);
-    await refresh(ns);
-    const after = await json<{ to: string; items: { item: string }[] }>(await get(ns, "trending", { window: "5m" }));
-    expect(Date.parse(after.to)).toBeGreaterThan(ts);
-    expect(after.items.map((i) => i.item).sort()).toEqual(["now", "soon"]);
-    expect((await json<{ events: number }>(await get(ns, "stats", { window: "5m" }))).events).toBe(2);
+    // 10 s into a minute: "soon" (+20 s) falls in the current minute's bucket, "later" (+1 min) in the next.
+    const t = Math.ceil(Date.now() / 60_000) * 60_000 + 10_000;
+    vi.setSystemTime(t);
+    const events = [{ item: "now", ts: t }, { item: "soon", ts: t + 20_000 }, { item: "later", ts: t + 60_000 }];
+    expect((await ingest(ns, events)).status).toBe(202);
+
+    // API.md: a window [from, to) counts the events whose ts lies in it, and no other.
+    for (const at of [t + 1, t + 20_001, t + 60_001]) {
+      vi.setSystemTime(at);
+      await refresh(ns);
+      const trending = await json<{ to: string; items: { item: string }[] }>(await get(ns, "trending", { window: "5m" }));
+      const to = Date.parse(trending.to);
+      const due = events.filter((e) => e.ts < to).map((e) => e.item);
+      expect(due.length).toBe(events.filter((e) => e.ts < at).length);
+      expect(trending.items.map((i) => i.item).sort()).toEqual(due.sort());
+      expect((await json<{ events: number }>(await get(ns, "stats", { window: "5m" }))).events).toBe(due.length);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { SELF, env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NamespaceDescriptor, ReadQuery, TrendingSnapshot } from "../src/shared/contract";
 import { answerKeyOf } from "../src/worker/read-path";
-import { admin, expectError, fetchWith, freshNamespace, get, ingest, ingestAll, isolatedWorker, json, refresh, stubOf } from "./support/http";
+import { admin, expectError, fetchWith, freshNamespace, get, ingest, ingestAll, isolatedWorker, json, recordingAggregator, refresh, stubOf } from "./support/http";
 
 async function warmNamespace(prefix: string): Promise<string> {
   const ns = freshNamespace(prefix);
@@ -175,6 +175,19 @@ describe("a stale answer", () => {
     expect(fromKv.status).toBe(200);
     expect(fromKv.headers.get("X-Cache")).toBe("HIT-KV");
     expect(fromKv.headers.get("X-Stale")).toBe("true");
+  });
+
+  it("is revalidated from the object once, whatever the number of hits on it meanwhile", async () => {
+    const ns = await warmNamespace("revalidate");
+    const worker = isolatedWorker();
+    const path = `/v1/namespaces/${ns}/trending?window=1h&limit=3`;
+    expect((await worker.fetch(path)).headers.get("X-Cache")).toBe("HIT-KV"); // now at the edge too
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 30_000); // past refreshSeconds (10 s), within staleSeconds (300 s)
+    const spy = recordingAggregator("read");
+    const hits = await Promise.all(Array.from({ length: 8 }, () => worker.fetch(path, {}, spy.env)));
+    expect(hits.map((r) => r.headers.get("X-Stale"))).toEqual(Array(8).fill("true"));
+    expect(spy.calls).toHaveLength(1);
   });
 
   it("is not served beyond staleSeconds: an unreachable object then answers 503", async () => {

@@ -53,6 +53,8 @@ describe("the refresh loop", () => {
       expect(held.value.source, snapshotKey(query)).toBe("HIT-DO");
       expect(held.value.computedAt, snapshotKey(query)).toBeGreaterThanOrEqual(before);
     }
+    const report = await json<CacheReport>(await admin("GET", ns, "cache"));
+    expect(report.syncComputes).toBe(0);
     expect(await alarmOf(ns)).not.toBeNull();
   });
 
@@ -93,16 +95,15 @@ describe("the refresh loop", () => {
   });
 
   it("catches, counts and reschedules a failing refresh", async () => {
-    const ns = await seeded("failing");
-    await runInDurableObject(stubOf(ns), (instance) => {
-      const mirror = (instance as unknown as { mirror: { write: () => Promise<void> } }).mirror;
-      mirror.write = () => Promise.reject(new Error("injected fault: KV unavailable"));
-    });
-    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
-    expect(await alarmOf(ns)).not.toBeNull();
-    const report = await json<CacheReport>(await admin("GET", ns, "cache"));
-    expect(report.refreshErrors).toBe(1);
-    expect(report.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
+    // An object whose KV mirror cannot be written (test/support/faulty-objects.ts).
+    const stub = env.KV_DOWN.get(env.KV_DOWN.idFromName(freshNamespace("failing")));
+    expect(await stub.ingest({ events: [{ item: "a", type: "view", ts: Date.now() }] })).toMatchObject({ ok: true });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    const report = await stub.cacheStats();
+    if (!report.ok) throw new Error("cacheStats failed");
+    expect(report.value.refreshErrors).toBe(1);
+    expect(report.value.lastRefresh).toMatchObject({ outcome: "error", error: "injected fault: KV unavailable" });
   });
 
   it("serves an old snapshot at once and refreshes it once behind a burst of reads", async () => {

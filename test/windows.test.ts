@@ -76,12 +76,13 @@ describe.each(WINDOWS)("the %s window", (window) => {
     expect(answer.items.every((i) => i.error === 0)).toBe(true);
   });
 
-  it("ranks rising items by growth against the preceding period of equal length", async () => {
-    const answer = await trending(window, "rising");
+  it.each([null, "view"])("ranks rising items (type %s) by growth against the preceding period of equal length", async (type) => {
+    const answer = await trending(window, "rising", type ?? undefined);
+    expect(answer.type).toBe(type);
     const from = ms(answer.from);
     const span = Math.ceil((ms(answer.to) - from) / BUCKET[window]) * BUCKET[window];
-    const current = scores(inRange(events, from, ms(answer.to)));
-    const previous = scores(inRange(events, from - span, from));
+    const current = scores(inRange(events, from, ms(answer.to), type));
+    const previous = scores(inRange(events, from - span, from, type));
     const growth = ranked(
       new Map([...current].map(([item, c]) => [item, c - (previous.get(item) ?? 0)] as const).filter(([, g]) => g > 0)),
     );

@@ -36,13 +36,20 @@ async function miniflareOf(root) {
 }
 
 /**
- * A bare Worker that answers `/floor` with a constant and `/cache` with one `caches.default.match`
- * of an 800-byte entry: what the local Cache API emulation costs by itself, to tell it apart from
- * Tally's own work on an edge hit.
+ * A bare Worker that answers `/floor` with a constant, `/bytes?n=N` with a constant JSON body of N
+ * bytes (a floor for an answer of that size: what moving its bytes costs the runtime and the load
+ * generator on the same cores), and `/cache` with one `caches.default.match` of an 800-byte entry:
+ * what the local Cache API emulation costs by itself, to tell it apart from Tally's own work.
  */
-const PROBE = `export default { async fetch(request) {
-  const path = new URL(request.url).pathname, key = "https://probe.internal/entry";
+const PROBE = `const bodies = new Map();
+export default { async fetch(request) {
+  const url = new URL(request.url), path = url.pathname, key = "https://probe.internal/entry";
   if (path === "/floor") return Response.json({ ok: true });
+  if (path === "/bytes") {
+    const n = Number(url.searchParams.get("n"));
+    if (!bodies.has(n)) bodies.set(n, new TextEncoder().encode(JSON.stringify("x".repeat(Math.max(0, n - 2)))));
+    return new Response(bodies.get(n), { headers: { "Content-Type": "application/json" } });
+  }
   if (path === "/put") { await caches.default.put(key, new Response("x".repeat(800), { headers: { "Cache-Control": "max-age=3600" } })); return new Response("ok"); }
   const hit = await caches.default.match(key);
   return hit ? new Response(await hit.text(), { headers: { "Content-Type": "application/json" } }) : new Response("miss", { status: 404 });

@@ -4,9 +4,47 @@
  * ratio to the floor at the same concurrency, measured minutes apart in the same run, because the
  * wrangler dev proxy caps local throughput and absorbs most of the absolute numbers.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { fire, measure, median, ratio, summarise } from "./load.mjs";
 
+/**
+ * CPU seconds (user + system) spent so far by this process's workerd children: the runtime's own
+ * work, which the load of other processes on a shared machine does not change. Linux only
+ * (/proc); undefined elsewhere.
+ */
+function workerdCpuSeconds() {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue;
+      }
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid || !stat.includes("(workerd)")) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** One run, with the workerd CPU time it cost per answered request (µs), where measurable. */
+async function fireCounted(options, seconds) {
+  const before = workerdCpuSeconds();
+  const run = await fire(options, seconds);
+  const after = workerdCpuSeconds();
+  if (before !== undefined && after !== undefined && run.ok > 0) run.cpuMicrosPerRequest = ((after - before) * 1e6) / (run.ok + run.non2xx);
+  return run;
+}
+
 export const READ_NS = "bench-read";
+
+/** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
+export const EDGE_TARGET = 0.85;
 
 /** The three precomputed answers a dashboard client reads. */
 export const ENDPOINTS = {
@@ -50,19 +88,29 @@ export async function floorAndEdge(base, plan, log) {
  * by the second, a floor measured once can be off by 2x from the reads measured after it; the
  * median of paired ratios is not.
  */
-export async function floorAndEdgePaired(base, plan, log) {
+export async function floorAndEdgePaired(base, plan, log, probeBase) {
   const floor = {};
   const edge = {};
   const names = Object.keys(ENDPOINTS).filter((n) => !plan.endpoints || plan.endpoints.includes(n));
+  // With a bare probe Worker: for each answer, a constant body of the same size, so that the cost
+  // of moving the answer's bytes (on these shared cores, the load generator's too) is told apart
+  // from Tally's own work.
+  const sizes = {};
+  if (probeBase) for (const n of names) sizes[n] = (await (await fetch(base + ENDPOINTS[n])).arrayBuffer()).byteLength;
   for (const c of plan.connections) {
-    const targets = [["floor", `${base}/healthz`], ...names.map((n) => [n, base + ENDPOINTS[n]])];
+    const targets = [
+      ["floor", `${base}/healthz`],
+      ...names.map((n) => [n, base + ENDPOINTS[n]]),
+      ...(probeBase ? names.map((n) => [`${n} size`, `${probeBase}/bytes?n=${sizes[n]}`]) : []),
+    ];
     for (const n of names) await expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE").catch(() => expectLabel(base, ENDPOINTS[n], {}, "HIT-EDGE"));
     log(`\n[1, 2] floor and edge hits interleaved, ${c} connection(s), ${plan.runs} rounds of ${plan.seconds}s`);
     for (const [, url] of targets) await fire({ url, connections: c }, plan.warmup);
     const runs = Object.fromEntries(targets.map(([n]) => [n, []]));
     for (let i = 1; i <= plan.runs; i++) {
-      for (const [n, url] of targets) runs[n].push(await fire({ url, connections: c }, plan.seconds));
-      log(`  round ${i}/${plan.runs}: ` + targets.map(([n]) => `${n} ${Math.round(runs[n].at(-1).rps)}`).join(", ") + " req/s");
+      for (const [n, url] of targets) runs[n].push(await fireCounted({ url, connections: c }, plan.seconds));
+      const cpu = (r) => (r.cpuMicrosPerRequest === undefined ? "" : ` (${Math.round(r.cpuMicrosPerRequest)} µs CPU)`);
+      log(`  round ${i}/${plan.runs}: ` + targets.map(([n]) => `${n} ${Math.round(runs[n].at(-1).rps)}${cpu(runs[n].at(-1))}`).join(", ") + " req/s");
     }
     const summary = (n) => ({
       label: `${n} c=${c}`,
@@ -78,8 +126,21 @@ export async function floorAndEdgePaired(base, plan, log) {
       const m = summary(n);
       const paired = runs[n].map((r, i) => r.rps / runs.floor[i].rps);
       m.ratioToFloor = { median: median(paired), min: Math.min(...paired), max: Math.max(...paired), paired: true };
+      // The same comparison in the runtime's own CPU time per request: floor CPU / edge CPU.
+      const cpu = runs[n].map((r, i) => runs.floor[i].cpuMicrosPerRequest / r.cpuMicrosPerRequest).filter(Number.isFinite);
+      if (cpu.length > 0) m.cpuRatioToFloor = { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu) };
+      if (probeBase) {
+        const sized = runs[`${n} size`].map((r, i) => r.rps / runs[n][i].rps).filter(Number.isFinite);
+        // The size-matched bare floor's requests/s over this answer's: 1 would mean Tally adds nothing.
+        m.bytes = sizes[n];
+        m.ratioToSizedFloor = { median: median(sized.map((x) => 1 / x)), min: Math.min(...sized.map((x) => 1 / x)), max: Math.max(...sized.map((x) => 1 / x)) };
+      }
       (edge[n] ??= {})[c] = m;
-      log(`  => ${n}: ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor (paired rounds)`);
+      if (m.ratioToSizedFloor) log(`  => ${n} (${m.bytes} bytes): ${(m.ratioToSizedFloor.median * 100).toFixed(0)}% of a bare Worker answering as many bytes`);
+      log(
+        `  => ${n}: ${(m.ratioToFloor.median * 100).toFixed(0)}% of the floor's requests/s (paired rounds)` +
+          (m.cpuRatioToFloor ? `; workerd CPU per request: the floor's is ${(m.cpuRatioToFloor.median * 100).toFixed(0)}% of this one's` : ""),
+      );
     }
   }
   return { floor, edge };

@@ -37,6 +37,9 @@ export interface SummaryPart {
   summary: SpaceSaving | undefined;
   /** Upper bound of the true total of any item absent from `summary`. */
   floor: number;
+  /** Weight that may belong to any item, present ones included (a type's events counted before
+   * its summary existed): added to the score and error of every item the summary holds. */
+  extra?: number;
 }
 
 /** Cuts an overflowed summary holding more than `above` counters back to SEALED_KEEP. */
@@ -111,8 +114,10 @@ export class Bucket {
     if (type === null || type === this.sole) return { summary: this.summary, floor: this.summary.floor };
     const typed = this.typed.get(type);
     if (!typed) return { summary: undefined, floor: this.totals.get(type)?.weight ?? 0 };
-    // Events of the type counted before its summary existed may belong to any item.
-    return { summary: typed, floor: typed.floor + (this.untracked.get(type) ?? 0) };
+    // Events of the type counted before its summary existed may belong to any item, absent or
+    // present: they raise the floor, and the score and error of every item held.
+    const untracked = this.untracked.get(type) ?? 0;
+    return { summary: typed, floor: typed.floor + untracked, extra: untracked };
   }
 
   /**

@@ -33,27 +33,28 @@ export function merge(parts: readonly SummaryPart[], factors?: readonly number[]
     const part = parts[i]!;
     const f = factors === undefined ? 1 : factors[i]!;
     const partFloor = part.floor * f;
+    const extra = (part.extra ?? 0) * f;
     floor += partFloor;
     if (f === 1) {
       part.summary?.forEach((item, count, error) => {
         const entry = scores.get(item);
         if (entry) {
-          entry.score += count;
-          entry.error += error;
+          entry.score += count + extra;
+          entry.error += error + extra;
           entry.covered += partFloor;
         } else {
-          scores.set(item, { score: count, error, covered: partFloor });
+          scores.set(item, { score: count + extra, error: error + extra, covered: partFloor });
         }
       });
     } else {
       part.summary?.forEach((item, count, error) => {
         const entry = scores.get(item);
         if (entry) {
-          entry.score += count * f;
-          entry.error += error * f;
+          entry.score += count * f + extra;
+          entry.error += error * f + extra;
           entry.covered += partFloor;
         } else {
-          scores.set(item, { score: count * f, error: error * f, covered: partFloor });
+          scores.set(item, { score: count * f + extra, error: error * f + extra, covered: partFloor });
         }
       });
     }

@@ -56,6 +56,8 @@ export function answerKeyOf(read: Read): string {
 export class ReadPath {
   /** Concurrent misses for one answer in one isolate share one upstream call. */
   private readonly inflight = new Map<string, Promise<LayerAnswer>>();
+  /** Answers being revalidated: every hit on a stale copy would otherwise ask the object again. */
+  private readonly revalidating = new Set<string>();
 
   constructor(
     private readonly hot: HotAnswers,
@@ -144,12 +146,17 @@ export class ReadPath {
     return readObject(env, read, false);
   }
 
-  /** Fetches the object's newest snapshot into the edge entry behind a stale answer. */
+  /** Fetches the object's newest snapshot into the edge entry behind a stale answer, once at a
+   * time per answer in this isolate. */
   private async revalidate(env: Env, read: Read, key: string): Promise<void> {
+    if (this.revalidating.has(key)) return;
+    this.revalidating.add(key);
     try {
       await this.keepAtEdge(key, await readObject(env, read, false), read, Date.now());
     } catch (error) {
       console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
+    } finally {
+      this.revalidating.delete(key);
     }
   }
 

@@ -87,6 +87,20 @@ describe("a type declared after the bucket counted it", () => {
     expectExact(bucket, null, exact.get("*")!);
   });
 
+  it("bounds an item counted both before and after the declaration: [score - error, score] holds", () => {
+    const bucket = Bucket.empty(0, 10);
+    const exact = new Map<string, Map<string, number>>();
+    feed(bucket, [ev("a", "view", 2), ev("a", "like", 3)], declared(), exact);
+    feed(bucket, [ev("a", "like", 1), ev("b", "like", 5)], declared("like"), exact);
+    const { scores } = answer(bucket, "like");
+    for (const [item, truth] of exact.get("like")!) {
+      const { score, error } = scores.get(item)!;
+      expect(truth, item).toBeLessThanOrEqual(score);
+      expect(truth, item).toBeGreaterThanOrEqual(score - error);
+    }
+    expect(scores.get("a")!.error).toBeGreaterThan(0); // it cannot be exact: 3 of its weight is untracked
+  });
+
   it("keeps that bound through a serialisation round trip", () => {
     const bucket = Bucket.empty(0, 10);
     const exact = new Map<string, Map<string, number>>();

@@ -146,3 +146,28 @@ export async function expectError(res: Response, status: number, code: string): 
   expect(body.error.message.length).toBeGreaterThan(0);
   return body.error;
 }
+
+/**
+ * An AGGREGATOR binding that passes every call to the real object and records the first argument
+ * of each call of `method` (the seam is the binding: nothing inside the object is touched). Pass
+ * `env` to `fetchWith` or an isolated worker's `fetch`.
+ */
+export function recordingAggregator(method: string) {
+  const calls: unknown[] = [];
+  const real = env.AGGREGATOR;
+  const binding = {
+    idFromName: (name: string) => real.idFromName(name),
+    get: (id: DurableObjectId) =>
+      new Proxy(real.get(id), {
+        get(target, prop) {
+          const value = Reflect.get(target, prop) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (prop === method) calls.push(structuredClone(args[0]));
+            return Reflect.apply(value, target, args) as unknown;
+          };
+        },
+      }),
+  } as unknown as Env["AGGREGATOR"];
+  return { calls, env: { AGGREGATOR: binding } };
+}
