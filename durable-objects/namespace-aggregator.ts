@@ -28,6 +28,7 @@ import type { IncomingBatch } from "../src/shared/validate";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
+import { registryOf } from "./namespace-registry";
 
 interface HeldSnapshot {
   body: string;
@@ -132,6 +133,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
   ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
     return this.run(async () => {
       const now = Date.now();
+      // Listed before its first batch is counted, and before the batch-id check, so no other
+      // request runs between that check and the append. Idempotent; if it fails the batch is refused.
+      if (!this.exists) await registryOf(this.env).record(this.namespace, now);
       if (batch.batchId !== undefined) {
         const seen = this.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS);
         if (seen) return { accepted: seen.accepted, duplicate: true };
@@ -357,6 +361,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return this.run(async () => {
       this.requireExisting();
       const generation = this.generation + 1;
+      // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
+      await registryOf(this.env).drop(this.namespace);
       await this.mirror.dropOlderThan(this.namespace, Number.POSITIVE_INFINITY);
       await this.store.eraseAll();
       migrate(this.ctx.storage);

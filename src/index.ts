@@ -15,10 +15,12 @@ import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
 import { discard, flush } from "./worker/read-counts";
 import { serveRead, serveThroughLayer, type LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
+import { listNamespaces } from "./worker/namespace-list";
 import { parseConfig } from "./core/config";
 import { parseBatch } from "./shared/validate";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
+export { NamespaceRegistry } from "../durable-objects/namespace-registry";
 
 type App = { Bindings: Env };
 const app = new Hono<App>();
@@ -45,7 +47,7 @@ const browserFacing = cors({
   },
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
-  exposeHeaders: ["ETag", "X-Cache", "X-Generation", "X-Stale", "X-Computed-At", "Retry-After"],
+  exposeHeaders: ["ETag", "X-Cache", "X-Generation", "X-Stale", "X-Computed-At", "X-Declared-Types", "Retry-After"],
   maxAge: 600,
 });
 for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, browserFacing);
@@ -53,7 +55,7 @@ for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/na
 // Reads carry an ETag derived from generation, computedAt and limit; the middleware answers 304.
 app.use(
   "/v1/namespaces/:ns/*",
-  etag({ retainedHeaders: [...RETAINED_304_HEADERS, "x-cache", "x-generation", "x-stale", "x-computed-at"] }),
+  etag({ retainedHeaders: [...RETAINED_304_HEADERS, "x-cache", "x-generation", "x-stale", "x-computed-at", "x-declared-types"] }),
 );
 
 app.get("/healthz", (c) => c.json({ ok: true }));
@@ -181,6 +183,16 @@ app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
 );
 
 // ---- admin -------------------------------------------------------------------------------------
+
+app.get("/v1/namespaces", requireScope("admin"), async (c) => {
+  const listing = await listNamespaces(c.env, {
+    prefix: c.req.query("prefix"),
+    cursor: c.req.query("cursor"),
+    limit: c.req.query("limit"),
+  });
+  // A listing changes with every create and delete: never kept by a cache on the way.
+  return c.json(listing, 200, { "Cache-Control": "no-store" });
+});
 
 app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);

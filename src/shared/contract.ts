@@ -196,5 +196,23 @@ export interface CacheReport {
   lastRefresh: RefreshRecord | null;
 }
 
+/** One namespace of `GET /v1/namespaces`: its name and when its first event was accepted. */
+export interface NamespaceEntry {
+  namespace: string;
+  createdAt: string;
+}
+
+/** `GET /v1/namespaces`: a page of namespaces that hold data, and the cursor of the next page. */
+export interface NamespaceListing {
+  namespaces: NamespaceEntry[];
+  cursor: string | null;
+}
+
+/** A page as the registry object gives it (RPC); the Worker turns `more` into a cursor. */
+export interface NamespacePage {
+  entries: NamespaceEntry[];
+  more: boolean;
+}
+
 /** The part of a request's ExecutionContext that work after the response needs. */
 export type Background = Pick<ExecutionContext, "waitUntil">;

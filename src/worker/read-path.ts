@@ -38,6 +38,7 @@ interface Answer {
 }
 
 const COMPUTED_AT = "X-Computed-At";
+const DECLARED_TYPES = "X-Declared-Types";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
@@ -169,6 +170,8 @@ function respond(answer: Answer, read: Read, now: number): Response {
     "X-Cache": answer.label,
     "X-Generation": String(answer.generation),
     [COMPUTED_AT]: String(answer.computedAt),
+    // The types a `type=` filter accepts, so a client (the dashboard page) can offer exactly those.
+    [DECLARED_TYPES]: read.descriptor.types.join(","),
   });
   if (isStale(answer, read.descriptor, now)) headers.set("X-Stale", "true");
   return new Response(answer.body, { headers });

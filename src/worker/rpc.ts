@@ -1,9 +1,15 @@
 /** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
 import { fromWire, TallyError, type Outcome } from "../shared/errors";
+import { REGISTRY_OBJECT } from "../shared/keys";
 
 /** The namespace's object. idFromName maps one name to one object worldwide. */
 export function aggregatorOf(env: Env, namespace: string) {
   return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
+}
+
+/** The one registry of namespaces that hold data (GET /v1/namespaces). */
+export function registryOf(env: Env) {
+  return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_OBJECT));
 }
 
 /** Unwraps an RPC outcome: a refusal is rethrown as the TallyError it was. An unreachable or
@@ -14,7 +20,7 @@ export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
     result = await outcome;
   } catch (error) {
     console.error("Durable Object call failed", error);
-    throw new TallyError(503, "unavailable", "The namespace's aggregator could not be reached; retry shortly.", {}, {
+    throw new TallyError(503, "unavailable", "A Durable Object of the service could not be reached; retry shortly.", {}, {
       "Retry-After": "1",
     });
   }
