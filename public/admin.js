@@ -37,7 +37,9 @@ export function adminPanel(ns, afterChange) {
       th.scope = "col";
       head.append(th);
     }
-    table.append(el("thead")).append(head);
+    const thead = el("thead");
+    thead.append(head);
+    table.append(thead);
     const body = el("tbody");
     for (const [layer, counts] of Object.entries(cache.layers)) {
       const row = el("tr");
@@ -81,15 +83,16 @@ export function adminPanel(ns, afterChange) {
     }
   }
 
+  /** Runs an admin action; its outcome stays beside the buttons until the next action. */
   async function act(button, label, work) {
+    const outcome = $("admin-outcome");
     button.disabled = true;
-    $("admin-state").textContent = `${label}…`;
+    outcome.textContent = `${label}…`;
     try {
-      const answer = await work();
-      $("admin-state").textContent = answer;
+      outcome.textContent = await work();
       await afterChange();
     } catch (error) {
-      $("admin-state").textContent = error instanceof ApiError ? refusal(error) : String(error);
+      outcome.textContent = error instanceof ApiError ? refusal(error) : String(error);
     } finally {
       button.disabled = false;
     }

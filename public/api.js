@@ -57,8 +57,14 @@ async function send(path, init) {
 /** What the page uses of a read answer's headers. */
 function metaOf(res) {
   const maxAge = /max-age=(\d+)/.exec(res.headers.get("Cache-Control") ?? "");
+  const computedAt = Number(res.headers.get("X-Computed-At"));
+  // The answer's age when served, by this machine's clock (to the millisecond); the service's Date
+  // header (to the second) only where the two clocks disagree by more than a second.
+  const serverNow = Date.parse(res.headers.get("Date") ?? "");
+  const servedAt = Number.isFinite(serverNow) && Math.abs(serverNow - Date.now()) > 1500 ? serverNow : Date.now();
   return {
     maxAge: maxAge ? Number(maxAge[1]) : null,
+    age: Number.isFinite(computedAt) && computedAt > 0 ? Math.max(0, (servedAt - computedAt) / 1000) : null,
     stale: res.headers.get("X-Stale") === "true",
     cache: res.headers.get("X-Cache"),
     declaredTypes: (res.headers.get("X-Declared-Types") ?? "").split(",").filter(Boolean),
@@ -72,7 +78,10 @@ function metaOf(res) {
 export async function read(path) {
   const held = remembered.get(path);
   const res = await send(path, { headers: headers(held ? { "If-None-Match": held.etag } : {}) });
-  if (res.status === 304 && held) return { body: held.body, meta: metaOf(res), changed: false };
+  if (res.status === 304 && held) {
+    await res.arrayBuffer(); // read to its (empty) end, so the request completes rather than is dropped
+    return { body: held.body, meta: metaOf(res), changed: false };
+  }
   if (!res.ok) throw await errorOf(res);
   const body = await res.json();
   const etag = res.headers.get("ETag");

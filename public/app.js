@@ -28,9 +28,13 @@ const view = {
 };
 let windows = [];
 let declaredTypes = [];
-/** The refresh period, learned from answers: max-age is refreshSeconds minus the answer's age, so
- * the largest max-age seen is the closest to the period. */
+/** The namespace's refresh period (refreshSeconds), learned from a fresh answer: its max-age is
+ * the period minus the answer's age. */
 let period = null;
+/** How many answers in a row were stale. The first read after an answer's period always gets the
+ * stale copy while the service revalidates it behind, so the page asks again at once and marks the
+ * answer stale only if it stays so. */
+let staleInARow = 0;
 let lastComputedAt = null;
 let timer;
 let reading = 0; // counts the board's reads, so an answer for an older selection is dropped
@@ -94,43 +98,62 @@ function keepInUrl() {
   history.replaceState(null, "", `/?${query}`);
 }
 
+/**
+ * The window tabs, rank buttons and type filter. Elements are rebuilt only when the namespace's
+ * windows or types change, and otherwise updated in place, so the focus of a keyboard user stays
+ * where it was through every refresh.
+ */
 function renderControls() {
-  const tabs = windows.map((w) => {
-    const tab = document.createElement("button");
-    tab.type = "button";
-    tab.role = "tab";
-    tab.id = `tab-${w}`;
-    tab.textContent = w;
-    tab.setAttribute("aria-selected", String(w === view.window));
-    tab.setAttribute("aria-controls", "panel");
-    tab.tabIndex = w === view.window ? 0 : -1;
-    tab.addEventListener("click", () => choose({ window: w }));
-    return tab;
-  });
-  $("windows").replaceChildren(...tabs);
+  const tabList = $("windows");
+  if (tabList.dataset.windows !== windows.join(",")) {
+    tabList.dataset.windows = windows.join(",");
+    tabList.replaceChildren(
+      ...windows.map((w) => {
+        const tab = document.createElement("button");
+        tab.type = "button";
+        tab.role = "tab";
+        tab.id = `tab-${w}`;
+        tab.textContent = w;
+        tab.setAttribute("aria-controls", "panel");
+        tab.addEventListener("click", () => choose({ window: w }));
+        return tab;
+      }),
+    );
+  }
+  for (const tab of tabList.children) {
+    const selected = tab.textContent === view.window;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  }
   $("panel").setAttribute("aria-labelledby", `tab-${view.window}`);
 
-  $("ranks").replaceChildren(
-    ...RANKS.map((r) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = r.label;
-      button.dataset.rank = r.id;
-      button.setAttribute("aria-pressed", String(r.id === view.rank));
-      button.addEventListener("click", () => choose({ rank: r.id }));
-      return button;
-    }),
-  );
+  if ($("ranks").children.length === 0) {
+    $("ranks").replaceChildren(
+      ...RANKS.map((r) => {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = r.label;
+        button.dataset.rank = r.id;
+        button.addEventListener("click", () => choose({ rank: r.id }));
+        return button;
+      }),
+    );
+  }
+  for (const button of $("ranks").children) button.setAttribute("aria-pressed", String(button.dataset.rank === view.rank));
 
   const select = $("type");
-  const options = [["", "All types"], ...declaredTypes.map((t) => [t, t])].map(([value, label]) => {
-    const option = document.createElement("option");
-    option.value = value;
-    option.textContent = label;
-    option.selected = value === view.type;
-    return option;
-  });
-  select.replaceChildren(...options);
+  if (select.dataset.types !== declaredTypes.join(",")) {
+    select.dataset.types = declaredTypes.join(",");
+    select.replaceChildren(
+      ...[["", "All types"], ...declaredTypes.map((t) => [t, t])].map(([value, label]) => {
+        const option = document.createElement("option");
+        option.value = value;
+        option.textContent = label;
+        return option;
+      }),
+    );
+  }
+  select.value = view.type;
 }
 
 // Tabs follow the WAI-ARIA pattern: arrow keys move between windows, Home and End jump.
@@ -139,7 +162,8 @@ $("windows").addEventListener("keydown", (event) => {
   const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: windows.length - 1 }[event.key];
   if (to === undefined || windows.length === 0) return;
   event.preventDefault();
-  choose({ window: windows[(to + windows.length) % windows.length] }).then(() => $(`tab-${view.window}`)?.focus());
+  choose({ window: windows[(to + windows.length) % windows.length] });
+  $(`tab-${view.window}`)?.focus();
 });
 $("type").addEventListener("change", (event) => choose({ type: event.target.value }));
 
@@ -150,13 +174,17 @@ function choose(change) {
   return refreshBoard();
 }
 
-function schedule() {
+/** Asks again when the shown answer's max-age runs out (then the service has a newer one), soon
+ * after a stale answer (it was being revalidated), and at the period while unreachable. */
+function schedule(seconds = period ?? DEFAULT_PERIOD) {
   clearTimeout(timer);
-  timer = setTimeout(refreshBoard, (period ?? DEFAULT_PERIOD) * 1000);
+  timer = setTimeout(refreshBoard, Math.max(1, seconds) * 1000);
 }
 
 function learnPeriod(meta) {
-  if (meta.maxAge !== null && !meta.stale && meta.maxAge > 0) period = Math.max(period ?? 0, Math.min(meta.maxAge, 3600));
+  if (meta.stale || meta.maxAge === null || meta.age === null) return;
+  // The service sends max-age = floor(refreshSeconds - age), so refreshSeconds = ceil(max-age + age).
+  period = Math.min(3600, Math.max(1, Math.ceil(meta.maxAge + meta.age - 0.001)));
 }
 
 /** Reads the dashboard (windows, stats) and the selected ranking, and shows them. */
@@ -179,11 +207,14 @@ async function refreshBoard() {
     const stats = dashboard.body.windows[view.window].stats;
     renderStats(stats);
     lastComputedAt = trending.body.computedAt;
-    renderFreshness({ computedAt: lastComputedAt, stale: trending.meta.stale || dashboard.meta.stale, unreachable: false, period: period ?? DEFAULT_PERIOD });
+    const stale = trending.meta.stale || dashboard.meta.stale;
+    staleInARow = stale ? staleInARow + 1 : 0;
+    renderFreshness({ computedAt: lastComputedAt, stale: staleInARow > 1, unreachable: false, period: period ?? DEFAULT_PERIOD });
     $("board").hidden = false;
     $("board").setAttribute("aria-busy", "false");
     notice("");
-    schedule();
+    const maxAge = Math.min(trending.meta.maxAge ?? DEFAULT_PERIOD, dashboard.meta.maxAge ?? DEFAULT_PERIOD);
+    schedule(stale ? 1 : maxAge + 1);
   } catch (error) {
     if (mine !== reading) return;
     failed(error);
@@ -202,6 +233,11 @@ function failed(error) {
     if (lastComputedAt) renderFreshness({ computedAt: lastComputedAt, stale: true, unreachable: true, period: period ?? DEFAULT_PERIOD });
     notice(lastComputedAt ? "The service cannot be reached; these are its last answers (stale)." : "The service cannot be reached; retrying.", { kind: "warn" });
     schedule();
+    return;
+  }
+  if (error.code === "invalid_type" && view.type) {
+    // A type from an old link that is no longer declared: show all types instead.
+    choose({ type: "" });
     return;
   }
   $("board").hidden = true;
