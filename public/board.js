@@ -6,7 +6,10 @@ const $ = (id) => document.getElementById(id);
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 export const number = (n) => numberFormat.format(n);
 export const time = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const clock = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 const dateTime = (iso) => new Date(iso).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+/** Bucket starts of windows within the hour read as clock times; longer windows need the date. */
+const bucketTime = (window) => (window === "5m" || window === "1h" ? clock : dateTime);
 
 /** The bucket length of each window (ARCHITECTURE.md, tiers), to say what one bar of the chart is. */
 const BUCKET_OF = { "5m": "minute", "1h": "minute", "24h": "hour", "7d": "6 hours", "30d": "day" };
@@ -81,7 +84,10 @@ export function renderStats(stats) {
       return box;
     }),
   );
-  $("chart").replaceChildren(seriesChart(stats.series, { time: stats.window === "7d" || stats.window === "30d" ? dateTime : time, number, bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
+  const covers = $("stats-range");
+  covers.textContent = `${stats.window} window: ${dateTime(stats.from)} to ${dateTime(stats.to)}`;
+  covers.title = `[${stats.from}, ${stats.to})`;
+  $("chart").replaceChildren(seriesChart(stats.series, { time: bucketTime(stats.window), number, bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
   const types = Object.entries(stats.byType).sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1));
   const body = $("by-type").tBodies[0];
   body.replaceChildren(

@@ -224,6 +224,7 @@ describe("the admin panel", () => {
     await page.locator("#admin-report table").waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem("tally.token"))).toBe(TOKENS.admin);
     expect(page.url()).not.toContain(TOKENS.admin);
+    expect(problems.urls.filter((u) => u.includes(TOKENS.admin))).toEqual([]);
     expect(await page.$$eval("#admin-report tbody tr", (r) => r.map((x) => x.dataset.layer))).toEqual(["edge", "kv", "do"]);
     expect(await page.locator("[data-fact=hit-ratio]").textContent()).toMatch(/^(\d+\.\d%|–)$/);
     expect(await page.locator("[data-fact=last-refresh]").textContent()).toMatch(/ ms · ok$/);
@@ -249,6 +250,7 @@ describe("the admin panel", () => {
     await dialog.getByRole("button", { name: "Invalidate", exact: true }).click();
     await expect.poll(() => page.locator("#admin-outcome").textContent()).toBe(`Invalidated: generation ${generation + 1}.`);
     await expect.poll(() => page.locator("[data-fact=generation]").textContent()).toBe(String(generation + 1));
+    await page.screenshot({ path: "docs/page-admin.png", fullPage: true });
     expectClean(problems);
     await page.close();
   });
@@ -299,16 +301,22 @@ describe("the start page", () => {
 
 describe("made for people", () => {
   it("fits a phone and a wide screen (screenshots in docs/), and is small", async () => {
-    const ns = freshNamespace("page-shots");
+    const ns = freshNamespace("music");
     await seedSongs(ns);
-    // A livelier namespace for the pictures: a day of plays over twelve songs.
+    // A livelier namespace for the pictures: a day of plays over twelve tracks, some far more
+    // popular than others, busier in the last hours.
     const now = Date.now();
-    await api.ingest(ns, Array.from({ length: 600 }, (_, i) => ({
-      item: `track-${String.fromCharCode(97 + ((i * 7) % 12))}`,
-      type: i % 6 ? "view" : "like",
-      actor: `user-${i % 97}`,
-      ts: now - ((i * 37) % 1440) * MINUTE - 1000,
-    })));
+    const tracks = ["aurora", "blue-hour", "cinder", "drift", "echoes", "foxglove", "gravity", "halcyon", "iris", "juniper", "kestrel", "lumen"];
+    await api.ingest(ns, Array.from({ length: 900 }, (_, i) => {
+      const spread = (i * 0.6180339887) % 1; // evenly spread, deterministic
+      return {
+        item: tracks[Math.floor(tracks.length * spread ** 2.2)],
+        type: i % 6 ? "view" : "like",
+        weight: i % 6 ? 1 : 2,
+        actor: `user-${(i * 31) % 211}`,
+        ts: now - Math.floor(1439 * ((i * 0.7548776662) % 1) ** 1.6) * MINUTE - 1000,
+      };
+    }));
     await api.refresh(ns);
     const { page, problems } = await openTab(browser.context);
     const assets = [];

@@ -43,11 +43,12 @@ export async function launch() {
 
 /**
  * A new tab (its own sessionStorage) and what went wrong in it: console errors, page errors,
- * requests that failed, and answers with status >= 400.
+ * requests that failed, and answers with status >= 400; and every address it asked for.
  */
 export async function openTab(context) {
   const page = await context.newPage();
-  const problems = { console: [], failed: [], errors: [] };
+  const problems = { console: [], failed: [], errors: [], urls: [] };
+  page.on("request", (r) => problems.urls.push(r.url()));
   page.on("console", (m) => m.type() === "error" && problems.console.push(m.text()));
   page.on("pageerror", (e) => problems.console.push(`pageerror: ${e.message}`));
   page.on("requestfailed", (r) => problems.failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
