@@ -299,6 +299,29 @@ describe("the start page", () => {
   });
 });
 
+describe("served as static files in front of the Worker", () => {
+  it("serves the page and its files with a strict Content Security Policy, and leaves every other path to the Worker", async () => {
+    for (const path of ["/", "/?ns=videos", "/app.js", "/style.css", "/favicon.svg"]) {
+      const res = await fetch(`${service.base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("Content-Security-Policy"), path).toMatch(/^default-src 'self'; script-src 'self'; style-src 'self';/);
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      await res.arrayBuffer();
+    }
+    const page = await fetch(`${service.base}/?ns=videos`);
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<script type="module" src="/app.js"></script>');
+    // The API and unknown paths reach the Worker: JSON, never the page.
+    for (const [path, status, code] of [["/healthz", 200, null], ["/no-such-page", 404, "not_found"], ["/v1/namespaces/x/unknown", 404, "not_found"], ["/_headers", 404, "not_found"]]) {
+      const res = await fetch(`${service.base}${path}`);
+      expect(res.status, path).toBe(status);
+      expect(res.headers.get("Content-Type"), path).toMatch(/^application\/json/);
+      const body = await res.json();
+      if (code) expect(body.error.code, path).toBe(code);
+    }
+  });
+});
+
 describe("made for people", () => {
   it("fits a phone and a wide screen (screenshots in docs/), and is small", async () => {
     const ns = freshNamespace("music");
