@@ -37,6 +37,7 @@ import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
+import { registryOf } from "./namespace-registry";
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
@@ -205,6 +206,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
   ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
     return this.run("ingest", async () => {
       const now = Date.now();
+      // Listed before its first batch is counted, and before the batch-id check, so no other
+      // request runs between that check and the append. Idempotent; if it fails the batch is refused.
+      if (!this.exists) await registryOf(this.env).record(this.namespace, now);
       this.ensureSchema();
       if (batch.batchId !== undefined) {
         const seen = this.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS);
@@ -587,6 +591,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         });
       }
       const now = Date.now();
+      await registryOf(this.env).record(this.namespace, now); // listed before it holds data, as ingest does
       this.ensureSchema();
       this.useConfig(state.config);
       this.aggregator = this.newAggregator();
@@ -617,6 +622,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return this.run("erase", async () => {
       this.requireExisting();
       const generation = this.generation + 1;
+      // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
+      await registryOf(this.env).drop(this.namespace);
       await this.mirror.dropOlderThan(this.namespace, Number.POSITIVE_INFINITY);
       await this.store.eraseAll();
       migrate(this.ctx.storage);

@@ -30,16 +30,23 @@ wrangler.stdout.on("data", (chunk) => {
   if (!told && /Ready on/.test(String(chunk))) {
     told = true;
     const base = `http://localhost:${PORT}`;
+    const ingest = vars.INGEST_TOKEN ?? "<INGEST_TOKEN>";
+    const admin = vars.ADMIN_TOKEN ?? "<ADMIN_TOKEN>";
     console.log(`
 Tally is running on ${base}
 
-Send an event:
+Fill the "demo" namespace (in another terminal):
   curl -X POST ${base}/v1/namespaces/demo/events \\
-    -H 'Authorization: Bearer ${vars.INGEST_TOKEN ?? "<INGEST_TOKEN>"}' -H 'Content-Type: application/json' \\
-    -d '{"events": [{"item": "v42", "type": "view"}, {"item": "v7", "type": "view", "weight": 2}]}'
+    -H 'Authorization: Bearer ${ingest}' -H 'Content-Type: application/json' \\
+    -d '{"events": [{"item": "v42", "type": "view", "actor": "u1"}, {"item": "v7", "type": "view", "weight": 2, "actor": "u2"}]}'
+
+Then open the dashboard: ${base}/?ns=demo
+  It updates by itself every refreshSeconds (10 s by default); send more events and watch.
+  Type the admin token (${admin}) under "Token" to see the cache report, refresh and invalidate,
+  and ${base}/ to list every namespace that holds data.
 
 Precompute now (otherwise the refresh loop does it within refreshSeconds):
-  curl -X POST ${base}/v1/namespaces/demo/refresh -H 'Authorization: Bearer ${vars.ADMIN_TOKEN ?? "<ADMIN_TOKEN>"}'
+  curl -X POST ${base}/v1/namespaces/demo/refresh -H 'Authorization: Bearer ${admin}'
 
 Read trending:
   curl -i '${base}/v1/namespaces/demo/trending?window=1h&limit=10'

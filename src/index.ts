@@ -25,12 +25,14 @@ import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
 import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
+import { listNamespaces } from "./worker/namespace-list";
 import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
+export { NamespaceRegistry } from "../durable-objects/namespace-registry";
 
 type App = { Bindings: Env };
 const app = new Hono<App>();
@@ -65,7 +67,7 @@ const browserFacing = cors({
   },
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
-  exposeHeaders: ["ETag", "X-Cache", "X-Generation", "X-Stale", "X-Computed-At", "Retry-After"],
+  exposeHeaders: ["ETag", "X-Cache", "X-Generation", "X-Stale", "X-Computed-At", "X-Declared-Types", "Retry-After"],
   maxAge: CORS_MAX_AGE_SECONDS,
 });
 // Only a request with an Origin header can come from a browser (the Fetch standard sends it on every
@@ -230,6 +232,16 @@ app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
 );
 
 // ---- admin -------------------------------------------------------------------------------------
+
+app.get("/v1/namespaces", requireScope("admin"), async (c) => {
+  const listing = await listNamespaces(c.env, {
+    prefix: c.req.query("prefix"),
+    cursor: c.req.query("cursor"),
+    limit: c.req.query("limit"),
+  });
+  // A listing changes with every create and delete: never kept by a cache on the way.
+  return c.json(listing, 200, { "Cache-Control": "no-store" });
+});
 
 app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);

@@ -23,8 +23,11 @@ describe("GET /healthz", () => {
   });
 });
 
+// GET / (the page) is served by static assets in front of the Worker; SELF reaches the Worker
+// itself, not the assets, so the page's routing is tested in a real browser against wrangler dev
+// (test/browser/dashboard.browser.mjs, "served as static files").
 describe("unknown routes", () => {
-  for (const path of ["/", "/v1", "/v2/namespaces/x/trending", "/v1/namespaces/x/unknown", "/v1/namespaces/x/trending/extra"]) {
+  for (const path of ["/v1", "/no-such-page", "/v2/namespaces/x/trending", "/v1/namespaces/x/unknown", "/v1/namespaces/x/trending/extra"]) {
     it(`answers GET ${path} with 404 not_found as JSON`, async () => {
       await expectError(await call("GET", path, { headers: bearer(TOKENS.admin) }), 404, "not_found");
     });

@@ -275,3 +275,21 @@ export interface SuppressionChange {
 export interface Background {
   waitUntil(promise: Promise<unknown>): void;
 }
+/** One namespace of `GET /v1/namespaces`: its name and when its first event was accepted. */
+export interface NamespaceEntry {
+  namespace: string;
+  createdAt: string;
+}
+
+/** `GET /v1/namespaces`: a page of namespaces that hold data, and the cursor of the next page. */
+export interface NamespaceListing {
+  namespaces: NamespaceEntry[];
+  cursor: string | null;
+}
+
+/** A page as the registry object gives it (RPC); the Worker turns `more` into a cursor. */
+export interface NamespacePage {
+  entries: NamespaceEntry[];
+  more: boolean;
+}
+

@@ -4,6 +4,9 @@
  */
 import type { ReadQuery, SnapshotRead } from "./contract";
 
+/** The name of the one NamespaceRegistry object (idFromName), used by the Worker and the objects. */
+export const REGISTRY_OBJECT = "namespaces";
+
 /** The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). */
 export function snapshotKey(query: ReadQuery): string {
   switch (query.kind) {

@@ -87,7 +87,8 @@ export const OPERATIONS: Operation[] = [
   // ---- v1.1
   {
     method: "get", path: "/v1/namespaces", summary: "The namespaces that hold data, paginated (v1.1).", scope: "admin", object: true,
-    parameters: ["cursor", "prefix"], ok: { 200: ["NamespaceList", "A page; `cursor` is null on the last."] }, errors: { 400: null },
+    parameters: ["cursor", "prefix", "pageLimit"], ok: { 200: ["NamespaceList", "A page; `cursor` is null on the last."] },
+    errors: { 400: ["invalid_cursor", "invalid_prefix", "invalid_limit"] },
   },
   {
     method: "get", path: `${NS}/suppressions`, summary: "The suppressed items, with the time each was suppressed (v1.1).", scope: "admin", object: true,
@@ -124,6 +125,7 @@ const READ_HEADERS = {
   "Cache-Control": header({ type: "string", pattern: "max-age=\\d+" }, "max-age no longer than the refresh period."),
   "X-Generation": header({ type: "string", pattern: "^\\d+$" }, "The namespace's generation."),
   "X-Computed-At": header({ type: "string", pattern: "^\\d+$" }, "The snapshot's computedAt, epoch ms."),
+  "X-Declared-Types": header({ type: "string" }, "The namespace's declared types, comma-separated: the values `type=` accepts."),
   "X-Stale": header({ const: "true" }, "Present when older than max-age and being revalidated.", false),
 };
 

@@ -45,6 +45,7 @@ type Served = Omit<LayerAnswer, "body"> & { body: string | Uint8Array; etag?: st
 
 const COMPUTED_AT = "X-Computed-At";
 const JSON_TYPE = "application/json; charset=utf-8";
+const DECLARED_TYPES = "X-Declared-Types";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
@@ -247,6 +248,8 @@ function respond(answer: Served, read: Read, now: number): Response {
     "X-Cache": answer.label,
     "X-Generation": String(answer.generation),
     [COMPUTED_AT]: String(answer.computedAt),
+    // The types a `type=` filter accepts, so a client (the dashboard page) can offer exactly those.
+    [DECLARED_TYPES]: read.descriptor.types.join(","),
   };
   if (isStale(answer, read.descriptor, now)) headers["X-Stale"] = "true";
   // A 304 carries the headers a 200 would have, but no body and so no Content-Type (RFC 9110 15.4.5).

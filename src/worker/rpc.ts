@@ -1,5 +1,6 @@
 /** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
 import { fromWire, internal, unavailable, type Outcome } from "../shared/errors";
+import { REGISTRY_OBJECT } from "../shared/keys";
 
 /** How long a caller should wait before retrying a platform condition that clears by itself. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -7,6 +8,11 @@ export const RETRY_AFTER_SECONDS = 1;
 /** The namespace's object. idFromName maps one name to one object worldwide. */
 export function aggregatorOf(env: Env, namespace: string) {
   return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
+}
+
+/** The one registry of namespaces that hold data (GET /v1/namespaces). */
+export function registryOf(env: Env) {
+  return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_OBJECT));
 }
 
 /** The properties the platform sets on an error thrown by a Durable Object call. */
@@ -36,10 +42,10 @@ export async function settle<T>(outcome: Promise<Outcome<T>>): Promise<T> {
     console.error("Durable Object call failed", error);
     const platform = (typeof error === "object" && error !== null ? error : {}) as PlatformError;
     if (platform.remote && !platform.retryable && !platform.overloaded) {
-      throw internal("The namespace's aggregator failed.");
+      throw internal("A Durable Object of the service failed.");
     }
     const why = platform.overloaded ? "is overloaded" : "could not be reached";
-    throw unavailable(`The namespace's aggregator ${why}; retry in ${RETRY_AFTER_SECONDS} s.`, RETRY_AFTER_SECONDS);
+    throw unavailable(`A Durable Object of the service ${why}; retry in ${RETRY_AFTER_SECONDS} s.`, RETRY_AFTER_SECONDS);
   }
   if (!result.ok) throw fromWire(result.error);
   return result.value;
