@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,
+    // A poll for the page to catch up (a refresh, a re-read report) is bounded but generous: under
+    // wrangler dev on a shared 2-core machine one round trip can take seconds.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 });

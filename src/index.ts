@@ -27,7 +27,7 @@ import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { parseConfig } from "./core/config";
-import { invalidItem, parseBatch, parseItemSegment } from "./shared/validate";
+import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
@@ -144,16 +144,7 @@ function oneOf<T extends string>(c: Context<App>, name: string, allowed: readonl
 }
 
 function limitOf(c: Context<App>, d: NamespaceDescriptor): number {
-  const raw = c.req.query("limit");
-  if (raw === undefined || raw === "") return Math.min(DEFAULT_LIMIT, d.maxLimit);
-  const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > d.maxLimit) {
-    throw invalid("invalid_limit", `limit must be an integer from 1 to ${d.maxLimit}.`, {
-      field: "limit",
-      allowed: { min: 1, max: d.maxLimit },
-    });
-  }
-  return limit;
+  return parseLimit(c.req.query("limit"), Math.min(DEFAULT_LIMIT, d.maxLimit), d.maxLimit);
 }
 
 function typeOf(c: Context<App>, d: NamespaceDescriptor): string | null {
@@ -287,16 +278,7 @@ function itemOf(c: Context<App>): string {
 const SUPPRESSION_PAGE = { default: 100, max: 1000 };
 
 function pageLimitOf(c: Context<App>): number {
-  const raw = c.req.query("limit");
-  if (raw === undefined || raw === "") return SUPPRESSION_PAGE.default;
-  const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > SUPPRESSION_PAGE.max) {
-    throw invalid("invalid_limit", `limit must be an integer from 1 to ${SUPPRESSION_PAGE.max}.`, {
-      field: "limit",
-      allowed: { min: 1, max: SUPPRESSION_PAGE.max },
-    });
-  }
-  return limit;
+  return parseLimit(c.req.query("limit"), SUPPRESSION_PAGE.default, SUPPRESSION_PAGE.max);
 }
 
 app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {

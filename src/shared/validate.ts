@@ -154,3 +154,16 @@ function parseBatchId(fromBody: unknown, fromHeader: string | null | undefined):
   }
   return typeof fromBody === "string" ? fromBody : header;
 }
+
+/**
+ * A `limit` query parameter: absent or empty is `fallback`, else an integer from 1 to `max`
+ * (`400 invalid_limit`, stating the range). Every listing and ranking reads its limit here.
+ */
+export function parseLimit(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > max) {
+    throw invalid("invalid_limit", `limit must be an integer from 1 to ${max}.`, { field: "limit", allowed: { min: 1, max } });
+  }
+  return limit;
+}

@@ -4,6 +4,7 @@
  */
 import { NAMESPACE_PATTERN, type NamespaceListing } from "../shared/contract";
 import { invalid } from "../shared/errors";
+import { parseLimit } from "../shared/validate";
 import { registryOf, settle } from "./rpc";
 
 /** Names per page unless `limit` says otherwise, and the most a page may hold. */
@@ -50,22 +51,10 @@ function prefixOf(raw: string | undefined): string {
   return raw;
 }
 
-function limitOf(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return LIST_DEFAULT_LIMIT;
-  const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > LIST_MAX_LIMIT) {
-    throw invalid("invalid_limit", `limit must be an integer from 1 to ${LIST_MAX_LIMIT}.`, {
-      field: "limit",
-      allowed: { min: 1, max: LIST_MAX_LIMIT },
-    });
-  }
-  return limit;
-}
-
 /** One page of the listing. The cursor is null on the last page. */
 export async function listNamespaces(env: Env, params: ListParams): Promise<NamespaceListing> {
   const prefix = prefixOf(params.prefix);
-  const limit = limitOf(params.limit);
+  const limit = parseLimit(params.limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT);
   const after = params.cursor === undefined || params.cursor === "" ? null : decodeCursor(params.cursor);
   const page = await settle(registryOf(env).list({ prefix, after, limit }));
   const last = page.entries.at(-1);

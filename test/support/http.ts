@@ -20,13 +20,8 @@ export function freshNamespace(prefix = "ns"): string {
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-export interface EventInput {
-  item: string;
-  type?: string;
-  weight?: number;
-  actor?: string;
-  ts?: number | string;
-}
+import type { EventInput } from "../../src/shared/contract";
+export type { EventInput };
 
 /** POST a batch of events with the ingest token. */
 export function ingest(ns: string, events: EventInput[], init: { batchId?: string; headers?: Record<string, string> } = {}) {
