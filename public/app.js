@@ -9,11 +9,11 @@ const $ = (id) => document.getElementById(id);
 
 /** Supported windows in order (API.md, "Windows"); the tabs show the namespace's own. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
-/** The ranks the page offers. `hot` (API.md v1.1) is one more line once the trending API accepts it:
- * { id: "hot", label: "Hot" }. */
+/** The ranks the page offers (API.md v1.1). */
 const RANKS = [
   { id: "top", label: "Top" },
   { id: "rising", label: "Rising" },
+  { id: "hot", label: "Hot" },
 ];
 /** Until an answer says otherwise (Cache-Control max-age), the default refreshSeconds (API.md). */
 const DEFAULT_PERIOD = 10;

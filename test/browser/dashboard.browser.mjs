@@ -127,6 +127,11 @@ describe("a namespace on the page", () => {
     // The dashboard answer did not change: asking again cost a 304, not a body.
     expect(dashboardAnswers).toContain(304);
 
+    await page.getByRole("button", { name: "Hot" }).click();
+    await expect.poll(() => page.locator("#ranking-title").textContent()).toBe("Hot items");
+    // Recent events count more, but every event is in the same hour: the order is top's.
+    await expect.poll(async () => (await ranking(page)).map((r) => r.item)).toEqual(["song-a", "song-b", "song-c"]);
+
     await page.getByRole("button", { name: "Top" }).click();
     await page.getByLabel("Type").selectOption("like");
     await expect.poll(() => ranking(page)).toEqual([{ item: "song-a", score: "3", error: null, inexact: false }]);
