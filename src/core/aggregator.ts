@@ -4,8 +4,11 @@
  */
 import type { RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
+import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
+import { holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
+import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { merge, rankRising, rankTop } from "./ranking";
 import {
   TIERS,
@@ -24,6 +27,8 @@ export interface AggregatorOptions {
   capacity: number;
   /** Declared types, each with its own per-bucket summary for per-type rankings. */
   types: Iterable<string>;
+  /** Bytes the aggregator may hold (memory.ts); MEMORY_BUDGET_BYTES unless a test sets less. */
+  budgetBytes?: number;
 }
 
 export interface RankingAnswer extends Range {
@@ -54,6 +59,17 @@ export interface CheckpointDelta {
   expired: { tier: TierName; start: number }[];
 }
 
+/** A pending event: the object, its strings and the array slot (they are bounded by a 5 min lead). */
+const PENDING_EVENT_BYTES = 200;
+/** A ring's Map entry for one bucket. */
+const RING_ENTRY_BYTES = 40;
+/** What a live counter costs over a compact one: slot table, heap, wider arrays. */
+const THAW_BYTES_PER_COUNTER = 40;
+
+function thawBytes(bucket: Bucket): number {
+  return bucket.counters * THAW_BYTES_PER_COUNTER;
+}
+
 export class Aggregator {
   private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
   /** The same rings, in the order of TIERS, for the per-event loop. */
@@ -64,10 +80,14 @@ export class Aggregator {
   private pending: TallyEvent[] = [];
   private capacity: number;
   private declared: Set<string>;
+  /** Every item held by any bucket, once (dictionary.ts). */
+  private readonly dictionary = new ItemDictionary();
+  readonly budgetBytes: number;
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
+    this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
   }
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
@@ -79,10 +99,41 @@ export class Aggregator {
   ingest(events: readonly TallyEvent[], now: number): void {
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
+    let counted = 0;
     for (const event of events) {
       if (event.ts >= now) this.pending.push(event);
       else this.count(event, oldest, current);
+      // Within a large call too: an event adds at most a few KB (memory.ts, `liveBytesBound`).
+      if ((++counted & 1023) === 0) this.keepWithinBudget();
     }
+    this.keepWithinBudget();
+  }
+
+  /** Estimated bytes held: buckets, the item dictionary and pending events (memory.ts). */
+  memoryBytes(): number {
+    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.pending.length * PENDING_EVENT_BYTES;
+    for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
+    return bytes;
+  }
+
+  /**
+   * Brings memory within the budget: compacts every bucket but each tier's newest, then cuts
+   * summaries, oldest buckets first, to fewer counters (memory.ts, `holdBudget`). A cut raises the
+   * bucket's floor, so answers that include it show the loss in `error` and `exact`. The refresh
+   * calls it after `advance`; ingest calls it whenever the estimate exceeds the budget.
+   */
+  holdBudget(budgetBytes: number = this.budgetBytes): BudgetOutcome {
+    const held: HeldBucket[] = [];
+    for (const ring of this.ringList) {
+      let newest = -Infinity;
+      for (const start of ring.keys()) newest = Math.max(newest, start);
+      for (const [start, bucket] of ring) held.push({ bucket, newest: start === newest });
+    }
+    return holdBudget(held, budgetBytes, () => this.memoryBytes());
+  }
+
+  private keepWithinBudget(): void {
+    if (this.memoryBytes() > this.budgetBytes) this.holdBudget();
   }
 
   /** Events accepted but not yet counted because their `ts` is still ahead. */
@@ -95,6 +146,7 @@ export class Aggregator {
   private count(event: TallyEvent, oldest: readonly number[], current: readonly number[]): void {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
+    const itemId = this.dictionary.intern(event.item);
     for (let i = 0; i < TIERS.length; i++) {
       const tier = TIERS[i]!;
       const start = bucketStart(event.ts, tier);
@@ -102,12 +154,16 @@ export class Aggregator {
       const ring = this.ringList[i]!;
       let bucket = ring.get(start);
       if (!bucket) {
-        bucket = Bucket.empty(start, this.capacity);
+        bucket = Bucket.empty(start, this.capacity, this.dictionary);
         ring.set(start, bucket);
+      } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > this.budgetBytes) {
+        // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
+        this.holdBudget();
       }
-      bucket.add(event, itemHash, actorHash, this.declared);
+      bucket.add(event, itemHash, actorHash, this.declared, itemId);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
+    this.dictionary.releaseIfUnused(itemId); // no tier keeps a bucket that old
   }
 
   /** Moves time to `now`: counts pending events that are due, seals past buckets, drops expired ones. */
@@ -125,9 +181,11 @@ export class Aggregator {
       for (const [start, bucket] of ring) {
         if (start < oldest) {
           ring.delete(start);
+          bucket.release();
           this.expired.push({ tier: tier.name, start });
         } else if (start + tier.bucketMs <= now) {
           bucket.seal();
+          bucket.compact();
         }
       }
     }
@@ -229,7 +287,10 @@ export class Aggregator {
 
   /** Loads a checkpointed bucket (start-up). */
   restore(record: BucketRecord): void {
-    this.rings.get(record.tier)?.set(record.state.start, Bucket.fromJSON(record.state));
+    const ring = this.rings.get(record.tier);
+    if (!ring) return;
+    ring.get(record.state.start)?.release();
+    ring.set(record.state.start, Bucket.fromJSON(record.state, this.dictionary));
   }
 
   /** Loads the checkpointed pending events (start-up). */
