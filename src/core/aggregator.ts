@@ -70,6 +70,14 @@ function thawBytes(bucket: Bucket): number {
   return bucket.counters * THAW_BYTES_PER_COUNTER;
 }
 
+/**
+ * True when every listed score is exact. A list shorter than `limit` also claims that nothing else
+ * scored, which a positive floor denies: an item cut from every bucket (budget.ts) is listed nowhere.
+ */
+function isExact(items: readonly RankedItem[], limit: number, floor: number): boolean {
+  return items.every((i) => i.error === 0) && (items.length >= limit || floor === 0);
+}
+
 export class Aggregator {
   private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
   /** The same rings, in the order of TIERS, for the per-event loop. */
@@ -146,7 +154,10 @@ export class Aggregator {
   private count(event: TallyEvent, oldest: readonly number[], current: readonly number[]): void {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
+    // Held for the whole event: cutting a past bucket (below) or holding the budget may drop the
+    // item's last other counter between two tiers, which would free the id mid-event.
     const itemId = this.dictionary.intern(event.item);
+    this.dictionary.retain(itemId);
     for (let i = 0; i < TIERS.length; i++) {
       const tier = TIERS[i]!;
       const start = bucketStart(event.ts, tier);
@@ -163,7 +174,7 @@ export class Aggregator {
       bucket.add(event, itemHash, actorHash, this.declared, itemId);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
-    this.dictionary.releaseIfUnused(itemId); // no tier keeps a bucket that old
+    this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
   }
 
   /** Moves time to `now`: counts pending events that are due, seals past buckets, drops expired ones. */
@@ -215,8 +226,9 @@ export class Aggregator {
   top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
     this.advance(at);
     const range = windowRange(window, at);
-    const items = rankTop(this.merged(window, type, range), limit);
-    return { ...range, items, exact: items.every((i) => i.error === 0) };
+    const merged = this.merged(window, type, range);
+    const items = rankTop(merged, limit);
+    return { ...range, items, exact: isExact(items, limit, merged.floor) };
   }
 
   /** rank=rising: the largest growth against the preceding period of equal length. */
@@ -226,7 +238,7 @@ export class Aggregator {
     const current = this.merged(window, type, range);
     const previous = this.merged(window, type, previousRange(window, at));
     const items = rankRising(current, previous, limit);
-    return { ...range, items, exact: items.every((i) => i.error === 0) };
+    return { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
   }
 
   stats(window: Window, at: number): StatsAnswer {

@@ -58,6 +58,8 @@ export class ItemDictionary {
 
   /** Drops one reference; the last one forgets the item. */
   release(id: number): void {
+    // A release nobody retained would free an id some summary still shows: refuse it loudly.
+    if (this.refs[id] === 0) throw new RangeError(`ItemDictionary: id ${id} released more often than retained`);
     if (--this.refs[id]! === 0) this.forget(id);
   }
 
@@ -92,5 +94,11 @@ export class ItemDictionary {
     this.heldStringBytes -= stringBytes(name);
     this.names[id] = undefined;
     this.free.push(id);
+    // An idle namespace (every bucket expired) gives back its id slots too.
+    if (this.idOf.size === 0) {
+      this.names = [];
+      this.free.length = 0;
+      this.refs = new Uint32Array(INITIAL_IDS);
+    }
   }
 }
