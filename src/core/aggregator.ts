@@ -91,6 +91,9 @@ export class Aggregator {
   /** Every item held by any bucket, once (dictionary.ts). */
   private readonly dictionary = new ItemDictionary();
   readonly budgetBytes: number;
+  /** The bucket each tier counted the last event in, and its start (see `count`). */
+  private readonly lastStart: number[] = TIERS.map(() => NaN);
+  private readonly lastBucket: (Bucket | undefined)[] = TIERS.map(() => undefined);
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -111,7 +114,7 @@ export class Aggregator {
     for (const event of events) {
       if (event.ts >= now) this.pending.push(event);
       else this.count(event, oldest, current);
-      // Within a large call too: an event adds at most a few KB (memory.ts, `liveBytesBound`).
+      // Within a large call too: an event adds at most a few KB (budget.ts, `INGEST_RESERVE_BYTES`).
       if ((++counted & 1023) === 0) this.keepWithinBudget();
     }
     this.keepWithinBudget();
@@ -140,6 +143,12 @@ export class Aggregator {
     return holdBudget(held, budgetBytes, () => this.memoryBytes());
   }
 
+  /** The per-tier bucket cache of `count` is only valid while no ring changes. */
+  private forgetLastBuckets(): void {
+    this.lastStart.fill(NaN);
+    this.lastBucket.fill(undefined);
+  }
+
   private keepWithinBudget(): void {
     if (this.memoryBytes() > this.budgetBytes) this.holdBudget();
   }
@@ -163,7 +172,8 @@ export class Aggregator {
       const start = bucketStart(event.ts, tier);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
       const ring = this.ringList[i]!;
-      let bucket = ring.get(start);
+      // Consecutive events mostly share their buckets: skip the ring lookup then.
+      let bucket = this.lastStart[i] === start ? this.lastBucket[i] : ring.get(start);
       if (!bucket) {
         bucket = Bucket.empty(start, this.capacity, this.dictionary);
         ring.set(start, bucket);
@@ -171,6 +181,8 @@ export class Aggregator {
         // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
         this.holdBudget();
       }
+      this.lastStart[i] = start;
+      this.lastBucket[i] = bucket;
       bucket.add(event, itemHash, actorHash, this.declared, itemId);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
@@ -200,6 +212,7 @@ export class Aggregator {
         }
       }
     }
+    this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
   }
 
   /** True while the longest window holds data or events are still due: the refresh loop runs then. */
@@ -301,6 +314,7 @@ export class Aggregator {
   restore(record: BucketRecord): void {
     const ring = this.rings.get(record.tier);
     if (!ring) return;
+    this.forgetLastBuckets();
     ring.get(record.state.start)?.release();
     ring.set(record.state.start, Bucket.fromJSON(record.state, this.dictionary));
   }

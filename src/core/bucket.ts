@@ -104,7 +104,7 @@ export class Bucket {
       if (this.sole === undefined) this.sole = event.type;
       else if (this.sole !== null) this.split(declared);
     }
-    summary.addId(itemId, event.weight);
+    const seen = summary.addId(itemId, event.weight);
     if (this.sole === null && declared.has(event.type)) {
       let typed = this.typed.get(event.type) as SpaceSaving | undefined;
       if (!typed) {
@@ -124,7 +124,8 @@ export class Bucket {
     } else {
       this.totals.set(event.type, { events: 1, weight: event.weight });
     }
-    this.items.addHash(itemHash);
+    // An item the summary holds was added to this bucket before: its hash is already counted.
+    if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
   }
 

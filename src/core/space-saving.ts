@@ -107,16 +107,23 @@ export class SpaceSaving {
     this.dictionary.releaseIfUnused(id); // only if the summary did not take it (it always does)
   }
 
-  /** Adds `weight` to the item with dictionary id `id` (interned by the caller). */
-  addId(id: number, weight: number): void {
+  /**
+   * Adds `weight` to the item with dictionary id `id` (interned by the caller). Returns true if the
+   * item already had a counter: a summary only ever holds items added to it, so the caller then
+   * knows the item was seen before (a bucket skips its HyperLogLog update).
+   */
+  addId(id: number, weight: number): boolean {
     const existing = this.slotOf(id);
     if (existing >= 0) {
       this.counts[existing]! += weight;
       // Counts only grow, so a min-heap entry can only need to move down.
       if (this.used === this.capacity) this.siftDown(this.position[existing]!);
-      return;
+      return true;
     }
-    if (this.used < this.capacity) return this.insert(id, weight);
+    if (this.used < this.capacity) {
+      this.insert(id, weight);
+      return false;
+    }
     // Full: take over the minimum counter. The newcomer may have been evicted before with up
     // to `min`, hence count = min + weight and error = min.
     const slot = this.heap[0]!;
@@ -131,6 +138,7 @@ export class SpaceSaving {
     this.errors[slot] = min;
     this.everLossy = true;
     this.siftDown(0);
+    return false;
   }
 
   /** The counter's count (an upper bound of the true total), or undefined if absent. */
