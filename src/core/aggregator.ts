@@ -7,7 +7,7 @@ import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
-import { holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
+import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { merge, rankRising, rankTop } from "./ranking";
 import {
@@ -91,6 +91,7 @@ export class Aggregator {
   /** Every item held by any bucket, once (dictionary.ts). */
   private readonly dictionary = new ItemDictionary();
   readonly budgetBytes: number;
+  private cuts = 0;
   /** The bucket each tier counted the last event in, and its start (see `count`). */
   private readonly lastStart: number[] = TIERS.map(() => NaN);
   private readonly lastBucket: (Bucket | undefined)[] = TIERS.map(() => undefined);
@@ -140,7 +141,14 @@ export class Aggregator {
       for (const start of ring.keys()) newest = Math.max(newest, start);
       for (const [start, bucket] of ring) held.push({ bucket, newest: start === newest });
     }
-    return holdBudget(held, budgetBytes, () => this.memoryBytes());
+    const outcome = holdBudget(held, budgetBytes, () => this.memoryBytes());
+    this.cuts += outcome.cut;
+    return outcome;
+  }
+
+  /** Buckets cut below what sealing keeps to hold the budget, since this aggregator was made. */
+  get budgetCuts(): number {
+    return this.cuts;
   }
 
   /** The per-tier bucket cache of `count` is only valid while no ring changes. */
@@ -150,7 +158,7 @@ export class Aggregator {
   }
 
   private keepWithinBudget(): void {
-    if (this.memoryBytes() > this.budgetBytes) this.holdBudget();
+    if (this.memoryBytes() > heldBytes(this.budgetBytes)) this.holdBudget();
   }
 
   /** Events accepted but not yet counted because their `ts` is still ahead. */
@@ -177,7 +185,7 @@ export class Aggregator {
       if (!bucket) {
         bucket = Bucket.empty(start, this.capacity, this.dictionary);
         ring.set(start, bucket);
-      } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > this.budgetBytes) {
+      } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > heldBytes(this.budgetBytes)) {
         // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
         this.holdBudget();
       }

@@ -31,8 +31,18 @@ export interface BudgetOutcome {
 
 /** Counters each summary keeps, pass after pass, until memory fits. */
 export const BUDGET_CUTS = [SEALED_KEEP, 100, 10, 0] as const;
+/**
+ * The share of the budget the accounting may reach: the estimate measured within a few percent
+ * of V8's heap (BENCHMARKS.md, 9), and the rest is the margin for what it misses.
+ */
+export const HOLD_SHARE = 0.9;
 /** Cutting aims this far below the budget, so that the next events do not cut again at once. */
-const TARGET_SHARE = 0.9;
+const TARGET_SHARE = 0.8;
+
+/** The accounted bytes at which a budget of `budgetBytes` is held. */
+export function heldBytes(budgetBytes: number): number {
+  return HOLD_SHARE * budgetBytes;
+}
 
 /**
  * Compacts every bucket but each tier's newest, then, while the estimate exceeds the budget, cuts
@@ -44,7 +54,7 @@ export function holdBudget(held: readonly HeldBucket[], budgetBytes: number, mea
   for (const { bucket, newest } of held) if (!newest && bucket.compact()) compacted++;
   let bytes = measure();
   let cut = 0;
-  if (bytes > budgetBytes) {
+  if (bytes > heldBytes(budgetBytes)) {
     const target = TARGET_SHARE * budgetBytes;
     const byAge = (a: HeldBucket, b: HeldBucket) => a.bucket.start - b.bucket.start;
     const passes = [held.filter((h) => !h.newest).sort(byAge), held.filter((h) => h.newest).sort(byAge)];
@@ -89,8 +99,13 @@ export function worstCaseBytes(capacity: number, declaredTypes: number): number 
   return FIXED_BYTES + liveBytesBound(capacity, declaredTypes);
 }
 
+/** True when a config's worst case can be held within `budgetBytes` (with the accounting's margin). */
+export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number): boolean {
+  return worstCaseBytes(capacity, declaredTypes) <= heldBytes(budgetBytes);
+}
+
 /** The largest capacity whose worst case fits `budgetBytes` with this many declared types. */
 export function maxCapacityWithin(budgetBytes: number, declaredTypes: number): number {
   const perCounter = liveBytesBound(1, declaredTypes);
-  return Math.max(0, Math.floor((budgetBytes - FIXED_BYTES) / perCounter));
+  return Math.max(0, Math.floor((heldBytes(budgetBytes) - FIXED_BYTES) / perCounter));
 }

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "../shared/contract";
 import { invalid } from "../shared/errors";
-import { maxCapacityWithin, worstCaseBytes } from "./budget";
+import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
 import { MEMORY_BUDGET_BYTES } from "./memory";
 
 /** Bounds that keep one namespace's memory and refresh work within a Durable Object's means. */
@@ -110,15 +110,16 @@ export function parseConfig(body: unknown): NamespaceConfig {
  */
 function checkMemory(config: NamespaceConfig): void {
   const types = Object.keys(config.types).length;
+  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES)) return;
   const estimate = worstCaseBytes(config.capacity, types);
-  if (estimate <= MEMORY_BUDGET_BYTES) return;
   const { min } = CONFIG_BOUNDS.capacity;
   const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types));
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   throw refuse(
     "capacity",
     `with ${types} declared type${types === 1 ? "" : "s"}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
-      `at worst (every counter a distinct 256-byte item), over the namespace's memory budget of ${mb(MEMORY_BUDGET_BYTES)}; ` +
+      `at worst (every counter a distinct 256-byte item), over the ${mb(heldBytes(MEMORY_BUDGET_BYTES))} a namespace may ` +
+      `account for within its memory budget of ${mb(MEMORY_BUDGET_BYTES)}; ` +
       `at most ${max} fits.`,
     { min, max, estimateBytes: estimate, budgetBytes: MEMORY_BUDGET_BYTES },
   );

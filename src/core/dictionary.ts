@@ -11,10 +11,11 @@
 import { stringBytes } from "./memory";
 
 const INITIAL_IDS = 64;
-/** V8 OrderedHashMap: key, value and chain link per entry, plus bucket heads and growth slack. */
-const MAP_ENTRY_BYTES = 40;
-/** The `names` slot (a pointer) and the `refs` slot (Uint32) of one id. */
-const ID_SLOT_BYTES = 8 + 4;
+/** V8's OrderedHashMap: per slot of its capacity a key, a value and a chain link (24), plus a
+ * bucket head per two slots (4); capacity is a power of two at least the number of entries. */
+const MAP_SLOT_BYTES = 28;
+/** The `names` slot (a pointer, with the array's growth slack of up to half) and the `refs` slot. */
+const ID_SLOT_BYTES = 12 + 4;
 
 export class ItemDictionary {
   private readonly idOf = new Map<string, number>();
@@ -85,7 +86,8 @@ export class ItemDictionary {
 
   /** Estimated bytes held: the map, the per-id slots and every item string once. */
   bytes(): number {
-    return this.idOf.size * MAP_ENTRY_BYTES + this.names.length * ID_SLOT_BYTES + this.heldStringBytes + this.free.length * 8;
+    const mapCapacity = 2 ** Math.ceil(Math.log2(Math.max(4, this.idOf.size)));
+    return mapCapacity * MAP_SLOT_BYTES + this.names.length * ID_SLOT_BYTES + this.heldStringBytes + this.free.length * 8;
   }
 
   private forget(id: number): void {
