@@ -35,9 +35,9 @@ export const BUDGET_CUTS = [SEALED_KEEP, 100, 10, 0] as const;
  * The share of the budget the accounting may reach: the estimate measured within a few percent
  * of V8's heap (BENCHMARKS.md, 9), and the rest is the margin for what it misses.
  */
-export const HOLD_SHARE = 0.9;
+export const HOLD_SHARE = 0.85;
 /** Cutting aims this far below the budget, so that the next events do not cut again at once. */
-const TARGET_SHARE = 0.8;
+const TARGET_SHARE = 0.75;
 
 /** The accounted bytes at which a budget of `budgetBytes` is held. */
 export function heldBytes(budgetBytes: number): number {

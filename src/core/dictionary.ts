@@ -12,7 +12,7 @@ import { stringBytes } from "./memory";
 
 const INITIAL_IDS = 64;
 /** V8's OrderedHashMap: per slot of its capacity a key, a value and a chain link (24), plus a
- * bucket head per two slots (4); capacity is a power of two at least the number of entries. */
+ * bucket head per two slots (4). */
 const MAP_SLOT_BYTES = 28;
 /** The `names` slot (a pointer, with the array's growth slack of up to half) and the `refs` slot. */
 const ID_SLOT_BYTES = 12 + 4;
@@ -24,6 +24,9 @@ export class ItemDictionary {
   /** Ids forgotten and ready for reuse, most recent last. */
   private readonly free: number[] = [];
   private heldStringBytes = 0;
+  /** The capacity V8 gives `idOf`: it doubles when full and halves below a quarter full, so after
+   * churn it can be 4x the entries; modelled here rather than guessed from the size. */
+  private mapCapacity = 4;
 
   /** The item's id, created (with no reference yet) if the item is new. */
   intern(name: string): number {
@@ -39,6 +42,7 @@ export class ItemDictionary {
     }
     this.refs[id] = 0;
     this.idOf.set(name, id);
+    if (this.idOf.size > this.mapCapacity) this.mapCapacity *= 2;
     this.heldStringBytes += stringBytes(name);
     return id;
   }
@@ -86,13 +90,13 @@ export class ItemDictionary {
 
   /** Estimated bytes held: the map, the per-id slots and every item string once. */
   bytes(): number {
-    const mapCapacity = 2 ** Math.ceil(Math.log2(Math.max(4, this.idOf.size)));
-    return mapCapacity * MAP_SLOT_BYTES + this.names.length * ID_SLOT_BYTES + this.heldStringBytes + this.free.length * 8;
+    return this.mapCapacity * MAP_SLOT_BYTES + this.names.length * ID_SLOT_BYTES + this.heldStringBytes + this.free.length * 8;
   }
 
   private forget(id: number): void {
     const name = this.names[id]!;
     this.idOf.delete(name);
+    if (this.mapCapacity > 4 && this.idOf.size < this.mapCapacity / 4) this.mapCapacity /= 2;
     this.heldStringBytes -= stringBytes(name);
     this.names[id] = undefined;
     this.free.push(id);
