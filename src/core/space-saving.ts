@@ -11,6 +11,7 @@
  */
 import { ItemDictionary } from "./dictionary";
 import { OBJECT_BYTES, typedArrayBytes } from "./memory";
+import { findSlot, placeSlot, removeSlot, tableBits } from "./slot-table";
 
 /** Serialised form: `items` holds [item, count, error] triples. */
 export interface SpaceSavingState {
@@ -41,8 +42,6 @@ export interface CounterArrays {
 }
 
 const INITIAL_SLOTS = 16;
-/** Fibonacci hashing of ids into the slot table. */
-const GOLDEN = 0x9e3779b1;
 
 /** A weighted Space-Saving summary holding at most `capacity` counters. */
 export class SpaceSaving {
@@ -345,39 +344,15 @@ export class SpaceSaving {
 
   /** The slot holding `id`, or -1. */
   private slotOf(id: number): number {
-    const { table, ids } = this;
-    const mask = table.length - 1;
-    for (let i = Math.imul(id, GOLDEN) >>> this.shift; ; i = (i + 1) & mask) {
-      const entry = table[i]!;
-      if (entry === 0) return -1;
-      if (ids[entry - 1] === id) return entry - 1;
-    }
+    return findSlot(this.table, this.shift, this.ids, id);
   }
 
   private index(id: number, slot: number): void {
-    const table = this.table;
-    const mask = table.length - 1;
-    let i = Math.imul(id, GOLDEN) >>> this.shift;
-    while (table[i] !== 0) i = (i + 1) & mask;
-    table[i] = slot + 1;
+    placeSlot(this.table, this.shift, id, slot);
   }
 
-  /** Removes `id` (still in ids[] at its slot) by backward-shift deletion: no tombstones. */
   private unindex(id: number): void {
-    const { table, ids, shift } = this;
-    const mask = table.length - 1;
-    let hole = Math.imul(id, GOLDEN) >>> shift;
-    while (ids[table[hole]! - 1] !== id) hole = (hole + 1) & mask;
-    for (let i = (hole + 1) & mask; table[i] !== 0; i = (i + 1) & mask) {
-      const home = Math.imul(ids[table[i]! - 1]!, GOLDEN) >>> shift;
-      // The entry at i may fill the hole unless its home lies cyclically in (hole, i].
-      const stays = hole <= i ? home > hole && home <= i : home > hole || home <= i;
-      if (!stays) {
-        table[hole] = table[i]!;
-        hole = i;
-      }
-    }
-    table[hole] = 0;
+    removeSlot(this.table, this.shift, this.ids, id);
   }
 
   /** Builds the min-heap over all slots in O(capacity); done once each time the summary fills. */
@@ -425,9 +400,4 @@ export class SpaceSaving {
       return x < y ? -1 : x > y ? 1 : 0;
     });
   }
-}
-
-/** Bits of a slot table that stays at most half full with `slots` entries. */
-function tableBits(slots: number): number {
-  return Math.max(4, 32 - Math.clz32(2 * slots - 1));
 }
