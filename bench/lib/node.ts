@@ -5,6 +5,7 @@
 interface NodeProcess {
   argv: string[];
   memoryUsage(): { heapUsed: number; rss: number; arrayBuffers: number };
+  cpuUsage(previous?: { user: number; system: number }): { user: number; system: number };
   exitCode?: number;
 }
 
