@@ -41,7 +41,10 @@ export interface CounterArrays {
   floor: number;
 }
 
-const INITIAL_SLOTS = 16;
+/** A new bucket's summary starts with room for 64 counters: growing (a copy of three arrays and a
+ * rebuilt slot table each time) measured ~9% of ingest at 1k items with 16. Few summaries are live
+ * at once, so the unused room costs little. */
+const INITIAL_SLOTS = 64;
 
 /** A weighted Space-Saving summary holding at most `capacity` counters. */
 export class SpaceSaving {
