@@ -4,8 +4,11 @@
  * against an exact count). Writes JSON with --json FILE (default bench/results/core.json);
  * --quick runs smaller sizes. `npm run bench` runs this in a child process and reports it.
  */
+import { worstCaseBytes } from "../src/core/budget";
+import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
 import { refreshAtScale } from "./lib/core-refresh";
+import { steadyCatalogue, worstAcceptedConfig, type MemoryResult } from "./lib/core-memory";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
 
@@ -24,8 +27,11 @@ if (argv.includes("--refresh")) {
   console.log(`  core refresh benchmark done in ${seconds} s`);
   nodeProcess.exit(0);
 }
+/** `--only memory` runs measurement 9 alone (the memory scenarios of issue #10); `--only scale`, 6 alone. */
+const onlyAt = argv.indexOf("--only");
+const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 const jsonAt = argv.indexOf("--json");
-const out = jsonAt >= 0 ? argv[jsonAt + 1]! : `bench/results/core${quick ? "-quick" : ""}.json`;
+const out = jsonAt >= 0 ? argv[jsonAt + 1]! : `bench/results/core${quick ? "-quick" : ""}${only ? `-${only}` : ""}.json`;
 
 const RUNS = 3;
 /** Distinct items vs events: the 1M case is the issue's "1M distinct items over 7 days". */
@@ -47,12 +53,23 @@ const ACCURACY = quick
   ? { items: 100_000, events: 1_000_000, skews: [1.0] }
   : { items: 1_000_000, events: 3_000_000, skews: [0.8, 1.0, 1.2] };
 
+/** Measurement 9: steady catalogues of N items in every kept bucket, and the worst accepted configs. */
+const CATALOGUE = quick ? [1_000, 4_900] : [1_000, 4_900, 20_000];
+const WORST_TYPES = quick ? [32] : [32, 1];
+
 const log = (s: string) => console.log(s);
 const started = performance.now();
 const scaleResults: ScaleResult[] = [];
-for (const c of SCALE) scaleResults.push(scale(c, RUNS, log));
+if (!only || only === "scale") for (const c of SCALE) scaleResults.push(scale(c, RUNS, log));
 const accuracyResults: AccuracyResult[] = [];
-for (const skew of ACCURACY.skews) accuracyResults.push(accuracy(ACCURACY.items, ACCURACY.events, skew, log));
+if (!only) for (const skew of ACCURACY.skews) accuracyResults.push(accuracy(ACCURACY.items, ACCURACY.events, skew, log));
+const memoryResults: MemoryResult[] = [];
+if (!only || only === "memory") {
+  for (const n of CATALOGUE) for (const types of [0, 2] as const) memoryResults.push(steadyCatalogue(n, types, log));
+  for (const types of WORST_TYPES) memoryResults.push(worstAcceptedConfig(types, log));
+}
+/** The config the worst-case scenario would have been without the check: refused, with its estimate. */
+const refused = { capacity: 50_000, declaredTypes: 32, estimateMB: worstCaseBytes(50_000, 32) / 2 ** 20, budgetMB: MEMORY_BUDGET_BYTES / 2 ** 20 };
 
 const result = {
   mode: quick ? "quick" : "full",
@@ -60,6 +77,8 @@ const result = {
   batch: 1000,
   scale: scaleResults,
   accuracy: accuracyResults,
+  memory: memoryResults,
+  refused,
   seconds: Math.round((performance.now() - started) / 100) / 10,
 };
 await writeText(out, JSON.stringify(result, null, 2) + "\n");

@@ -368,6 +368,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
     const unchanged = inputs === this.refreshedInputs;
     try {
       this.aggregator.advance(at); // once per refresh; the queries below only read
+      // An isolate is reset above 128 MB, and local workerd never says so: the object holds its
+      // own accounted budget (core/budget.ts), compacting and then cutting older buckets.
+      this.aggregator.holdBudget();
       // An unchanged refresh writes nothing to SQLite or KV: the answers are recomputed in memory
       // only, so the object's own copies stay fresh, and KV keeps the copies it has.
       const durable = unchanged || this.checkpoint(at);
@@ -552,7 +555,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return this.run("cacheStats", () => {
       this.requireExisting();
       const storage = { largestRowBytes: this.store.sql.largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
-      return cacheReport(this.namespace, this.generation, this.counters, storage);
+      const memory = { bytes: this.aggregator.memoryBytes(), budgetBytes: this.aggregator.budgetBytes, cuts: this.aggregator.budgetCuts };
+      return cacheReport(this.namespace, this.generation, this.counters, { storage, memory });
     });
   }
 

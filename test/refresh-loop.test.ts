@@ -195,17 +195,19 @@ describe("no work for nobody", () => {
 describe("answers read outside the plan", () => {
   it("are kept warm for at most MAX_DEMANDED queries per namespace", async () => {
     const ns = freshNamespace("demanded");
-    const types = Object.fromEntries(Array.from({ length: 32 }, (_, t) => [`t${t}`, {}]));
-    expect((await admin("PUT", ns, "config", { windows: ["1h"], types })).status).toBe(200);
+    const types = Object.fromEntries(Array.from({ length: 7 }, (_, t) => [`t${t}`, {}]));
+    expect((await admin("PUT", ns, "config", { windows: ["1h"], types, capacity: 1000 })).status).toBe(200);
     await ingest(ns, [{ item: "a", type: "t0" }]);
-    const outside: ReadQuery[] = Object.keys(types).flatMap((type) =>
-      (["5m", "24h", "7d"] as const).map((window) => ({ kind: "trending" as const, window, rank: "top" as const, type })),
+    const outside: ReadQuery[] = [null, ...Object.keys(types)].flatMap((type) =>
+      (["5m", "24h", "7d"] as const).flatMap((window) =>
+        (["top", "rising", "hot"] as const).map((rank) => ({ kind: "trending" as const, window, rank, type })),
+      ),
     );
     expect(outside.length).toBeGreaterThan(MAX_DEMANDED);
     for (const query of outside) expect((await stubOf(ns).read(query)).ok).toBe(true);
     await runDurableObjectAlarm(stubOf(ns));
     const listed = await env.SNAPSHOTS.list({ prefix: mirrorPrefix(ns) });
-    const planned = plan({ ...DEFAULT_CONFIG, windows: ["1h"], types }).length;
+    const planned = plan({ ...DEFAULT_CONFIG, windows: ["1h"], types, capacity: 1000 }).length;
     expect(listed.keys.length).toBe(planned + MAX_DEMANDED);
     // The most recently read are the ones kept.
     const last = outside.at(-1)!;

@@ -7,6 +7,7 @@ import { EDGE_TARGET } from "./reads.mjs";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chart } from "./chart.mjs";
+import { writeMemoryReport } from "./memory-report.mjs";
 import { int, num, pct, ratioText, spread, verdict } from "./format.mjs";
 
 const BEGIN = "<!-- bench:begin -->";
@@ -309,4 +310,6 @@ export function writeReport(root, results, log = console.log) {
   text = text.slice(0, text.indexOf(BEGIN)) + body + text.slice(text.indexOf(END) + END.length);
   writeFileSync(file, text);
   log(`wrote BENCHMARKS.md and bench/results/chart.svg`);
+  // Measurement 9 keeps its own markers (memory-report.mjs), so a core run alone can refresh it too.
+  if (results.core?.memory?.length) writeMemoryReport(root, results.core, undefined, log, "bench/results/latest.json");
 }

@@ -4,8 +4,11 @@
  */
 import type { RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
+import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
+import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
+import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { merge, rankRising, rankTop, type Hidden } from "./ranking";
 import {
   TIERS,
@@ -24,6 +27,8 @@ export interface AggregatorOptions {
   capacity: number;
   /** Declared types, each with its own per-bucket summary for per-type rankings. */
   types: Iterable<string>;
+  /** Bytes the aggregator may hold (memory.ts); MEMORY_BUDGET_BYTES unless a test sets less. */
+  budgetBytes?: number;
 }
 
 export interface RankingAnswer extends Range {
@@ -63,6 +68,25 @@ export interface CheckpointDelta {
   commit(): void;
 }
 
+/** A pending event: the object, its strings and the array slot (they are bounded by a 5 min lead). */
+const PENDING_EVENT_BYTES = 200;
+/** A ring's Map entry for one bucket. */
+const RING_ENTRY_BYTES = 40;
+/** What a live counter costs over a compact one: slot table, heap, wider arrays. */
+const THAW_BYTES_PER_COUNTER = 40;
+
+function thawBytes(bucket: Bucket): number {
+  return bucket.counters * THAW_BYTES_PER_COUNTER;
+}
+
+/**
+ * True when every listed score is exact. A list shorter than `limit` also claims that nothing else
+ * scored, which a positive floor denies: an item cut from every bucket (budget.ts) is listed nowhere.
+ */
+function isExact(items: readonly RankedItem[], limit: number, floor: number): boolean {
+  return items.every((i) => i.error === 0) && (items.length >= limit || floor === 0);
+}
+
 export class Aggregator {
   private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
   /** The same rings, in the order of TIERS, for the per-event loop. */
@@ -79,10 +103,18 @@ export class Aggregator {
   private declared: Set<string>;
   /** Suppressed items: counted like any other, listed by no ranking (see `hide`). */
   private hidden: Hidden = new Set<string>();
+  /** Every item held by any bucket, once (dictionary.ts). */
+  private readonly dictionary = new ItemDictionary();
+  readonly budgetBytes: number;
+  private cuts = 0;
+  /** The bucket each tier counted the last event in, and its start (see `count`). */
+  private readonly lastStart: number[] = TIERS.map(() => NaN);
+  private readonly lastBucket: (Bucket | undefined)[] = TIERS.map(() => undefined);
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
+    this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
   }
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
@@ -94,6 +126,7 @@ export class Aggregator {
   ingest(events: readonly TallyEvent[], now: number): void {
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
+    let counted = 0;
     for (const event of events) {
       if (event.ts >= now) {
         this.pending.push(event);
@@ -101,7 +134,50 @@ export class Aggregator {
       } else {
         this.count(event, oldest, current);
       }
+      // Within a large call too: an event adds at most a few KB (budget.ts, `INGEST_RESERVE_BYTES`).
+      if ((++counted & 1023) === 0) this.keepWithinBudget();
     }
+    this.keepWithinBudget();
+  }
+
+  /** Estimated bytes held: buckets, the item dictionary and pending events (memory.ts). */
+  memoryBytes(): number {
+    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.pending.length * PENDING_EVENT_BYTES;
+    for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
+    return bytes;
+  }
+
+  /**
+   * Brings memory within the budget: compacts every bucket but each tier's newest, then cuts
+   * summaries, oldest buckets first, to fewer counters (memory.ts, `holdBudget`). A cut raises the
+   * bucket's floor, so answers that include it show the loss in `error` and `exact`. The refresh
+   * calls it after `advance`; ingest calls it whenever the estimate exceeds the budget.
+   */
+  holdBudget(budgetBytes: number = this.budgetBytes): BudgetOutcome {
+    const held: HeldBucket[] = [];
+    for (const ring of this.ringList) {
+      let newest = -Infinity;
+      for (const start of ring.keys()) newest = Math.max(newest, start);
+      for (const [start, bucket] of ring) held.push({ bucket, newest: start === newest });
+    }
+    const outcome = holdBudget(held, budgetBytes, () => this.memoryBytes());
+    this.cuts += outcome.cut;
+    return outcome;
+  }
+
+  /** Buckets cut below what sealing keeps to hold the budget, since this aggregator was made. */
+  get budgetCuts(): number {
+    return this.cuts;
+  }
+
+  /** The per-tier bucket cache of `count` is only valid while no ring changes. */
+  private forgetLastBuckets(): void {
+    this.lastStart.fill(NaN);
+    this.lastBucket.fill(undefined);
+  }
+
+  private keepWithinBudget(): void {
+    if (this.memoryBytes() > heldBytes(this.budgetBytes)) this.holdBudget();
   }
 
   /** Events accepted but not yet counted because their `ts` is still ahead. */
@@ -114,19 +190,30 @@ export class Aggregator {
   private count(event: TallyEvent, oldest: readonly number[], current: readonly number[]): void {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
+    // Held for the whole event: cutting a past bucket (below) or holding the budget may drop the
+    // item's last other counter between two tiers, which would free the id mid-event.
+    const itemId = this.dictionary.intern(event.item);
+    this.dictionary.retain(itemId);
     for (let i = 0; i < TIERS.length; i++) {
       const tier = TIERS[i]!;
       const start = bucketStart(event.ts, tier);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
       const ring = this.ringList[i]!;
-      let bucket = ring.get(start);
+      // Consecutive events mostly share their buckets: skip the ring lookup then.
+      let bucket = this.lastStart[i] === start ? this.lastBucket[i] : ring.get(start);
       if (!bucket) {
-        bucket = Bucket.empty(start, this.capacity);
+        bucket = Bucket.empty(start, this.capacity, this.dictionary);
         ring.set(start, bucket);
+      } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > heldBytes(this.budgetBytes)) {
+        // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
+        this.holdBudget();
       }
-      bucket.add(event, itemHash, actorHash, this.declared);
+      this.lastStart[i] = start;
+      this.lastBucket[i] = bucket;
+      bucket.add(event, itemHash, actorHash, this.declared, itemId);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
+    this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
   }
 
   /**
@@ -152,12 +239,15 @@ export class Aggregator {
       for (const [start, bucket] of ring) {
         if (start < oldest) {
           ring.delete(start);
+          bucket.release();
           this.expired.push({ tier: tier.name, start });
         } else if (start + tier.bucketMs <= now) {
           bucket.seal();
+          bucket.compact();
         }
       }
     }
+    this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
   }
 
   /** True while the longest window holds data or events are still due: the refresh loop runs then. */
@@ -176,10 +266,12 @@ export class Aggregator {
     return out.sort((a, b) => a.start - b.start);
   }
 
-  /** Queries read the state as of the last advance(); asking about a later time would miss
-   * pending events that are due by then, so it is a caller's bug, refused loudly. */
+  /** Queries read the state as it is; they never advance it. Asking about a time by which a
+   * pending event is due, before advance() counted it, would miss that event: a caller's bug,
+   * refused loudly. (Sealing and expiry only tighten memory; the bounds hold either way.) */
   private requireAdvanced(at: number): void {
-    if (at > this.advancedTo) throw new RangeError(`advance(${at}) before asking about that time`);
+    if (at <= this.advancedTo) return;
+    if (this.pending.some((e) => e.ts < at)) throw new RangeError(`advance(${at}) before asking about that time`);
   }
 
   private merged(window: Window, type: string | null, range: Range) {
@@ -190,8 +282,9 @@ export class Aggregator {
   top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
-    const items = rankTop(this.merged(window, type, range), limit, this.hidden);
-    return { ...range, items, exact: items.every((i) => i.error === 0) };
+    const merged = this.merged(window, type, range);
+    const items = rankTop(merged, limit, this.hidden);
+    return { ...range, items, exact: isExact(items, limit, merged.floor) };
   }
 
   /** rank=rising: the largest growth against the preceding period of equal length. */
@@ -201,7 +294,7 @@ export class Aggregator {
     const current = this.merged(window, type, range);
     const previous = this.merged(window, type, previousRange(window, at));
     const items = rankRising(current, previous, limit, this.hidden);
-    return { ...range, items, exact: items.every((i) => i.error === 0) };
+    return { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
   }
 
   /**
@@ -217,7 +310,7 @@ export class Aggregator {
     const factors = buckets.map((b) => 2 ** (-(range.to - b.start) / halfLifeMs));
     const merged = merge(buckets.map((b) => b.partFor(type)), factors);
     const items = rankTop(merged, limit, this.hidden);
-    return { ...range, items, exact: items.every((i) => i.error === 0) };
+    return { ...range, items, exact: isExact(items, limit, merged.floor) };
   }
 
   /**
@@ -304,7 +397,11 @@ export class Aggregator {
 
   /** Loads a checkpointed bucket (start-up). */
   restore(record: BucketRecord): void {
-    this.rings.get(record.tier)?.set(record.state.start, Bucket.fromJSON(record.state));
+    const ring = this.rings.get(record.tier);
+    if (!ring) return;
+    this.forgetLastBuckets();
+    ring.get(record.state.start)?.release();
+    ring.set(record.state.start, Bucket.fromJSON(record.state, this.dictionary));
   }
 
   /** Loads the checkpointed pending events (start-up). */

@@ -8,7 +8,10 @@
  * a single-type stream thus do half the Space-Saving work.
  */
 import type { TallyEvent, TypeTotals } from "../shared/contract";
+import { CompactSummary } from "./compact-summary";
+import { ItemDictionary } from "./dictionary";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
+import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -32,9 +35,12 @@ export interface BucketState {
   sole?: string;
 }
 
+/** A bucket's summary: live while the bucket takes events, compact once sealed (compact-summary.ts). */
+export type Summary = SpaceSaving | CompactSummary;
+
 /** What a bucket says about one item ranking: its summary, or only a bound when it has none. */
 export interface SummaryPart {
-  summary: SpaceSaving | undefined;
+  summary: Summary | undefined;
   /** Upper bound of the true total of any item absent from `summary`. */
   floor: number;
   /** Weight that may belong to any item, present ones included (a type's events counted before
@@ -43,15 +49,18 @@ export interface SummaryPart {
 }
 
 /** Cuts an overflowed summary holding more than `above` counters back to SEALED_KEEP. */
-function cut(summary: SpaceSaving, above: number): boolean {
+function cut(summary: Summary, above: number): boolean {
   if (!summary.lossy || summary.size <= above) return false;
   summary.trim(SEALED_KEEP);
   return true;
 }
 
+/** Per-type totals: a Map entry and a small object each. */
+const TYPE_TOTALS_BYTES = 120;
+
 export class Bucket {
   readonly totals = new Map<string, TypeTotals>();
-  readonly typed = new Map<string, SpaceSaving>();
+  readonly typed = new Map<string, Summary>();
   /** Weight of a type counted before its summary existed (the type was declared later). */
   readonly untracked = new Map<string, number>();
   /** Bumped by every change; the checkpoint compares it with the revision it last saved. */
@@ -60,36 +69,62 @@ export class Bucket {
   /** undefined: no event yet; a type: every event had it; null: several types. */
   private sole: string | null | undefined;
 
+  private all: Summary;
+
   constructor(
     readonly start: number,
-    readonly summary: SpaceSaving,
+    summary: Summary,
     readonly items = new HyperLogLog(),
     readonly actors = new HyperLogLog(),
-  ) {}
-
-  static empty(start: number, capacity: number): Bucket {
-    return new Bucket(start, new SpaceSaving(capacity));
+  ) {
+    this.all = summary;
   }
 
-  /** Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier. */
-  add(event: TallyEvent, itemHash: number, actorHash: number | undefined, declared: ReadonlySet<string>): void {
+  /** The summary over all types. */
+  get summary(): Summary {
+    return this.all;
+  }
+
+  /** @param dictionary the namespace's items, shared by all its buckets. */
+  static empty(start: number, capacity: number, dictionary: ItemDictionary = new ItemDictionary()): Bucket {
+    return new Bucket(start, new SpaceSaving(capacity, dictionary));
+  }
+
+  /** True once sealed and compacted; the next event thaws it. */
+  get isCompact(): boolean {
+    return this.all instanceof CompactSummary;
+  }
+
+  /**
+   * Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier, and
+   * so is `itemId`, the item's id in the summaries' dictionary.
+   */
+  add(
+    event: TallyEvent,
+    itemHash: number,
+    actorHash: number | undefined,
+    declared: ReadonlySet<string>,
+    itemId: number = this.all.dictionary.intern(event.item),
+  ): void {
     this.revision += 1;
+    if (this.all instanceof CompactSummary) this.thaw();
+    const summary = this.all as SpaceSaving;
     if (this.sole !== event.type) {
       if (this.sole === undefined) this.sole = event.type;
       else if (this.sole !== null) this.split(declared);
     }
-    this.summary.add(event.item, event.weight);
+    const seen = summary.addId(itemId, event.weight);
     if (this.sole === null && declared.has(event.type)) {
-      let typed = this.typed.get(event.type);
+      let typed = this.typed.get(event.type) as SpaceSaving | undefined;
       if (!typed) {
         // A bucket that already counted this type before it was declared cannot answer exactly
         // for it; the per-type ranking then bounds it by the type's total (see `partFor`).
-        typed = new SpaceSaving(this.summary.capacity);
+        typed = new SpaceSaving(summary.capacity, summary.dictionary);
         this.typed.set(event.type, typed);
         const before = this.totals.get(event.type)?.weight ?? 0;
         if (before > 0) this.untracked.set(event.type, before);
       }
-      typed.add(event.item, event.weight);
+      typed.addId(itemId, event.weight);
     }
     const totals = this.totals.get(event.type);
     if (totals) {
@@ -98,14 +133,15 @@ export class Bucket {
     } else {
       this.totals.set(event.type, { events: 1, weight: event.weight });
     }
-    this.items.addHash(itemHash);
+    // An item the summary holds was added to this bucket before: its hash is already counted.
+    if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
   }
 
   /** A second type arrived: the first one gets its own summary, an exact copy of the shared one. */
   private split(declared: ReadonlySet<string>): void {
     const only = this.sole as string;
-    if (declared.has(only)) this.typed.set(only, SpaceSaving.fromJSON(this.summary.toJSON()));
+    if (declared.has(only)) this.typed.set(only, (this.all as SpaceSaving).clone());
     this.sole = null;
   }
 
@@ -151,6 +187,64 @@ export class Bucket {
     this.savedRevision = revision;
   }
 
+  /**
+   * Holds a sealed bucket compactly (compact-summary.ts): a steady catalogue keeps every item in
+   * every bucket, and live summaries cost ~40 bytes per counter against 4 to 20 compacted.
+   * Returns true if anything was compacted. Answers and `toJSON()` are unchanged by it.
+   */
+  compact(): boolean {
+    if (this.all instanceof CompactSummary) return false;
+    this.all = CompactSummary.of(this.all);
+    for (const [type, summary] of this.typed) {
+      if (summary instanceof SpaceSaving) this.typed.set(type, CompactSummary.of(summary));
+    }
+    return true;
+  }
+
+  /**
+   * Cuts every summary to its `keep` largest counters, exact or not, raising its floor over what
+   * was dropped: how the aggregator holds its memory budget (aggregator.ts, `holdBudget`). Answers
+   * then show the loss in `error` and `exact`. Returns true if anything was cut.
+   */
+  cutTo(keep: number): boolean {
+    let trimmed = false;
+    for (const summary of [this.all, ...this.typed.values()]) {
+      if (summary.size > keep) {
+        summary.trim(keep);
+        trimmed = true;
+      }
+    }
+    if (trimmed) this.revision += 1;
+    return trimmed;
+  }
+
+  /** Counters held over all summaries (what `cutTo` can free). */
+  get counters(): number {
+    let n = this.all.size;
+    for (const summary of this.typed.values()) n += summary.size;
+    return n;
+  }
+
+  /** Gives the bucket's items back to the dictionary: called once, when the bucket is dropped. */
+  release(): void {
+    this.all.release();
+    for (const summary of this.typed.values()) summary.release();
+  }
+
+  /** Estimated bytes held, the shared dictionary excluded. */
+  bytes(): number {
+    let bytes = OBJECT_BYTES + 3 * SMALL_MAP_BYTES + this.all.bytes() + this.items.bytes() + this.actors.bytes();
+    for (const summary of this.typed.values()) bytes += summary.bytes();
+    return bytes + this.totals.size * TYPE_TOTALS_BYTES;
+  }
+
+  private thaw(): void {
+    this.all = (this.all as CompactSummary).thaw();
+    for (const [type, summary] of this.typed) {
+      if (summary instanceof CompactSummary) this.typed.set(type, summary.thaw());
+    }
+  }
+
   toJSON(): BucketState {
     return {
       v: BUCKET_FORMAT,
@@ -164,19 +258,20 @@ export class Bucket {
     };
   }
 
-  static fromJSON(state: BucketState): Bucket {
+  /** Restores a checkpointed bucket, compacted: the next event thaws it if it is still current. */
+  static fromJSON(state: BucketState, dictionary: ItemDictionary = new ItemDictionary()): Bucket {
     if (state.v !== BUCKET_FORMAT) {
       throw new RangeError(`bucket state has format ${String(state.v)}; this build reads format ${BUCKET_FORMAT} only`);
     }
     const bucket = new Bucket(
       state.start,
-      SpaceSaving.fromJSON(state.summary),
+      CompactSummary.fromJSON(state.summary, dictionary),
       HyperLogLog.fromJSON(state.items),
       HyperLogLog.fromJSON(state.actors),
     );
     for (const [type, events, weight] of state.totals) bucket.totals.set(type, { events, weight });
     for (const [type, s, untracked] of state.typed) {
-      bucket.typed.set(type, SpaceSaving.fromJSON(s));
+      bucket.typed.set(type, CompactSummary.fromJSON(s, dictionary));
       if (untracked > 0) bucket.untracked.set(type, untracked);
     }
     bucket.sole = state.sole ?? (state.totals.length === 0 ? undefined : null);

@@ -4,6 +4,8 @@
  */
 import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "../shared/contract";
 import { invalid } from "../shared/errors";
+import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
+import { MEMORY_BUDGET_BYTES } from "./memory";
 
 /** Bounds that keep one namespace's memory and refresh work within a Durable Object's means. */
 export const CONFIG_BOUNDS = {
@@ -92,7 +94,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
   const record = body as Record<string, unknown>;
   const unknown = Object.keys(record).find((k) => !(FIELDS as readonly string[]).includes(k));
   if (unknown !== undefined) throw refuse(unknown, "is not a config field.", FIELDS);
-  return {
+  const config: NamespaceConfig = {
     windows: parseWindows(record.windows),
     maxLimit: integerIn(record, "maxLimit"),
     refreshSeconds: integerIn(record, "refreshSeconds"),
@@ -101,6 +103,31 @@ export function parseConfig(body: unknown): NamespaceConfig {
     capacity: integerIn(record, "capacity"),
     hotHalfLifeSeconds: integerIn(record, "hotHalfLifeSeconds"),
   };
+  checkMemory(config);
+  return config;
+}
+
+/**
+ * Refuses a config whose worst case cannot be held within the namespace's memory budget even
+ * with every older bucket cut to nothing (budget.ts): capacity times the number of summaries per
+ * bucket is what the live buckets hold, so `capacity` is the field named, with the largest one
+ * that fits this many declared types.
+ */
+function checkMemory(config: NamespaceConfig): void {
+  const types = Object.keys(config.types).length;
+  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES)) return;
+  const estimate = worstCaseBytes(config.capacity, types);
+  const { min } = CONFIG_BOUNDS.capacity;
+  const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types));
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  throw refuse(
+    "capacity",
+    `with ${types} declared type${types === 1 ? "" : "s"}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
+      `at worst (every counter a distinct 256-byte item), over the ${mb(heldBytes(MEMORY_BUDGET_BYTES))} a namespace may ` +
+      `account for within its memory budget of ${mb(MEMORY_BUDGET_BYTES)}; ` +
+      `at most ${max} fits.`,
+    { min, max, estimateBytes: estimate, budgetBytes: MEMORY_BUDGET_BYTES },
+  );
 }
 
 /** The default weight of an event of `type`: the type's configured weight, else 1. */

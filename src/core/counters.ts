@@ -42,7 +42,12 @@ export function isEmpty(counts: ReadCounts): boolean {
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
-export function cacheReport(namespace: string, generation: number, c: Counters, storage: CacheReport["storage"]): CacheReport {
+export function cacheReport(
+  namespace: string,
+  generation: number,
+  c: Counters,
+  { storage, memory }: Pick<CacheReport, "storage" | "memory">,
+): CacheReport {
   const reads = c.reads.edge.hits + c.reads.edge.misses;
   const layers = Object.fromEntries(
     LAYERS.map((l) => [l, { ...c.reads[l], hitRatio: ratio(c.reads[l].hits, c.reads[l].hits + c.reads[l].misses) }]),
@@ -60,5 +65,6 @@ export function cacheReport(namespace: string, generation: number, c: Counters, 
     checkpointErrors: c.checkpointErrors,
     lastCheckpoint: c.lastCheckpoint,
     storage,
+    memory,
   };
 }

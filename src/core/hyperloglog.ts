@@ -7,7 +7,9 @@
  * HyperLogLog sketches", 2017) rather than raw HLL + linear counting: it is nearly unbiased over
  * the whole range, so there is no error bump where classic HLL switches estimators (~2.5m).
  */
+import { ExactHashes } from "./exact-hashes";
 import { hash53 } from "./hash";
+import { OBJECT_BYTES, typedArrayBytes } from "./memory";
 
 /** The serial version of {@link HyperLogLogState}. The sparse form stores raw {@link hash53}
  * values, so a change of the hash function is a change of format too (a test pins hash53). */
@@ -22,9 +24,8 @@ export interface HyperLogLogState {
 }
 
 /**
- * Most distinct hashes kept exactly before switching to registers. A Set entry for a boxed
- * double costs roughly 40 bytes, so 256 entries (~10 KB, ~4.5 KB as JSON) stay below the
- * 16 KB of p = 14 registers (~22 KB as base64). For small p the limit shrinks to 2^(p-4) so
+ * Most distinct hashes kept exactly before switching to registers: 256 sorted doubles (2 KB,
+ * ~4.5 KB as JSON) stay far below the 16 KB of p = 14 registers (~22 KB as base64). For small p the limit shrinks to 2^(p-4) so
  * the sparse form never dwarfs the dense one.
  */
 export const SPARSE_LIMIT = 256;
@@ -45,7 +46,7 @@ export class HyperLogLog {
   private readonly q: number;
   /** 2^-q: multiplying a hash by it exposes the index in its integer part (exact in doubles). */
   private readonly indexScale: number;
-  private sparse: Set<number> | null = new Set();
+  private sparse: ExactHashes | null = new ExactHashes();
   private registers: Uint8Array | null = null;
   /** The dense estimate is O(2^p); cache it until a register grows. -1 = stale. */
   private cached = -1;
@@ -110,15 +111,20 @@ export class HyperLogLog {
   /** An independent copy. */
   clone(): HyperLogLog {
     const copy = new HyperLogLog(this.p);
-    copy.sparse = this.sparse === null ? null : new Set(this.sparse);
+    copy.sparse = this.sparse === null ? null : this.sparse.clone();
     copy.registers = this.registers === null ? null : this.registers.slice();
     copy.cached = this.cached;
     return copy;
   }
 
+  /** Estimated bytes held: the sorted hashes while exact, else the registers. */
+  bytes(): number {
+    return OBJECT_BYTES + (this.sparse !== null ? this.sparse.bytes() : typedArrayBytes(this.registers));
+  }
+
   /** Serialises the sketch; fromJSON(toJSON()) is indistinguishable from the original. */
   toJSON(): HyperLogLogState {
-    if (this.sparse !== null) return { v: HYPERLOGLOG_FORMAT, p: this.p, sparse: Array.from(this.sparse) };
+    if (this.sparse !== null) return { v: HYPERLOGLOG_FORMAT, p: this.p, sparse: this.sparse.toArray() };
     return { v: HYPERLOGLOG_FORMAT, p: this.p, dense: encodeBase64(this.registers!) };
   }
 

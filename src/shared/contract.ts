@@ -237,6 +237,9 @@ export interface CacheReport {
   lastCheckpoint: CheckpointRecord | null;
   /** The largest row written to SQLite since the object started, against the platform's limit. */
   storage: { largestRowBytes: number; maxRowBytes: number };
+  /** The bytes the namespace's state holds, by the object's own accounting, against its budget;
+   * `cuts` counts buckets cut below what sealing keeps to hold it (API.md, "Resource limits"). */
+  memory: { bytes: number; budgetBytes: number; cuts: number };
 }
 
 /** Content moderation: at most this many items of a namespace are suppressed at once. */

@@ -170,6 +170,7 @@ export const SCHEMAS: Record<string, Schema> = {
       ],
     },
     storage: object({ largestRowBytes: count, maxRowBytes: count }),
+    memory: object({ bytes: count, budgetBytes: count, cuts: count }),
   }),
   DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
   // ---- v1.1 (API.md); their routes land with other branches.

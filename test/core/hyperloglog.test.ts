@@ -218,3 +218,16 @@ describe("HyperLogLog", () => {
     expect(() => HyperLogLog.fromJSON({ p: 14, sparse: [1] } as never)).toThrow(/format undefined/);
   });
 });
+
+describe("HyperLogLog memory", () => {
+  it("holds 256 exact hashes in a few KB and 2^p registers once dense", () => {
+    const sketch = new HyperLogLog();
+    for (let i = 0; i < 256; i++) sketch.add(`v-${i}`);
+    expect(sketch.isExact).toBe(true);
+    expect(sketch.bytes()).toBeLessThan(3 * 1024);
+    sketch.add("one more");
+    expect(sketch.isExact).toBe(false);
+    expect(sketch.bytes()).toBeGreaterThanOrEqual(2 ** 14);
+    expect(sketch.bytes()).toBeLessThan(2 ** 14 + 512);
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { ItemDictionary } from "../../src/core/dictionary";
 import { SpaceSaving, type SpaceSavingEntry } from "../../src/core/space-saving";
 import { rng, zipf } from "../support/random";
 
@@ -224,5 +225,40 @@ describe("SpaceSaving", () => {
     const state = { v: 1 as const, capacity: 5, floor: 0, lossy: false, items: [["a", 2, 0]] as [string, number, number][] };
     expect(SpaceSaving.fromJSON(state).count("a")).toBe(2);
     expect(() => SpaceSaving.fromJSON({ ...state, v: 2 } as never)).toThrow(/format 2/);
+  });
+});
+
+describe("SpaceSaving over a shared dictionary", () => {
+  it("holds each item once however many summaries count it, and frees it with the last one", () => {
+    const dict = new ItemDictionary();
+    const a = new SpaceSaving(3, dict);
+    const b = new SpaceSaving(3, dict);
+    for (const item of ["x", "y", "z"]) {
+      a.add(item, 1);
+      b.add(item, 2);
+    }
+    expect(dict.size).toBe(3);
+    a.add("w", 5); // evicts one of x, y, z from a only: b still holds it
+    expect(dict.size).toBe(4);
+    b.release();
+    expect(dict.size).toBe(3);
+    expect([...["x", "y", "z", "w"]].filter((i) => dict.lookup(i) !== undefined).sort()).toEqual(
+      ["w", "x", "y", "z"].filter((i) => a.count(i) !== undefined).sort(),
+    );
+  });
+
+  it("finds every held item through its slot table after many evictions", () => {
+    const dict = new ItemDictionary();
+    const summary = new SpaceSaving(64, dict);
+    const exact = new Map<string, number>();
+    feed(summary, exact, zipfStream(5000, 50_000, 9));
+    let held = 0;
+    summary.forEach((item, count) => {
+      held++;
+      expect(summary.count(item)).toBe(count);
+    });
+    expect(held).toBe(64);
+    expect(dict.size).toBe(64);
+    expectBounds(summary, exact);
   });
 });

@@ -1,0 +1,184 @@
+/**
+ * Measurement 9: memory against the per-namespace budget (issue #10). Two workloads, each fed
+ * live: events stamped at increasing times, each ingest at its own `now`, followed by `advance`
+ * and `holdBudget` as the refresh runs them. Memory is the JS heap plus ArrayBuffers after a
+ * forced GC, over a baseline taken before the aggregator existed; item strings are built fresh for
+ * every batch (as JSON parsing gives them), so what stays alive is the aggregator's own.
+ *
+ * - steady catalogue: N items, every one seen in every kept bucket of every tier (288 buckets),
+ *   with no declared type, or two declared types and each item seen in both.
+ * - worst accepted config: the largest capacity the config check accepts with 32 declared types
+ *   (and with 1), every event a new 256-byte item, so every summary of every bucket is full of
+ *   distinct longest items: the budget can then only hold by cutting.
+ */
+import type { TallyEvent } from "../../src/shared/contract";
+import { Aggregator } from "../../src/core/aggregator";
+import { maxCapacityWithin } from "../../src/core/budget";
+import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
+import { TIERS, bucketStart, oldestKept } from "../../src/core/tiers";
+import { liveMemory } from "./node";
+
+export interface MemoryResult {
+  scenario: "steady catalogue" | "worst accepted config";
+  /** Distinct items per bucket (steady), or the capacity (worst). */
+  items: number;
+  capacity: number;
+  declaredTypes: number;
+  itemBytes: number;
+  events: number;
+  /** Largest measured heap + ArrayBuffers over the samples taken during the fill, MB. */
+  peakMB: number;
+  /** Largest `memoryBytes()` seen during the fill (checked after every step), MB. */
+  peakAccountedMB: number;
+  /** Measured once every bucket is filled and sealed (after advance + holdBudget), MB. */
+  settledMB: number;
+  /** `memoryBytes()` at the same moment, MB. */
+  settledAccountedMB: number;
+  budgetMB: number;
+  /** Buckets cut below what sealing keeps while holding the budget. */
+  cuts: number;
+  /** Events per second of the whole fill (ingest + advance + holdBudget), one core. */
+  eventsPerSec: number;
+}
+
+const MB = 2 ** 20;
+const BATCH = 1000;
+/** Measured samples during a fill (each costs a full GC). */
+const SAMPLES = 12;
+
+/** Every kept bucket of every tier at time `end`, as the time an event in it is stamped. */
+function stamps(end: number): number[] {
+  const out = new Set<number>();
+  for (const tier of TIERS) {
+    for (let start = oldestKept(end, tier); start <= bucketStart(end, tier); start += tier.bucketMs) {
+      // Mid-bucket, but never at or after `end` (the current bucket is partial).
+      out.add(Math.min(start + Math.floor(tier.bucketMs / 2), end - 1));
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+let held: Aggregator | undefined;
+
+interface Fill {
+  capacity: number;
+  types: string[];
+  /** The events stamped at `ts`, produced lazily in batches. */
+  eventsAt(ts: number): Iterable<TallyEvent[]>;
+}
+
+function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes"> {
+  held = undefined;
+  const base = liveMemory();
+  const agg = new Aggregator({ capacity: spec.capacity, types: spec.types });
+  held = agg;
+  const end = Date.UTC(2026, 10, 21, 12, 0, 0) + 30_000;
+  const times = stamps(end);
+  const every = Math.max(1, Math.floor(times.length / SAMPLES));
+  let events = 0;
+  let peak = 0;
+  let peakAccounted = 0;
+  let cuts = 0;
+  let busyMs = 0;
+  times.forEach((ts, i) => {
+    const now = ts + 1;
+    for (const batch of spec.eventsAt(ts)) {
+      const t0 = performance.now();
+      agg.ingest(batch, now);
+      busyMs += performance.now() - t0;
+      events += batch.length;
+      peakAccounted = Math.max(peakAccounted, agg.memoryBytes());
+    }
+    const t0 = performance.now();
+    agg.advance(now);
+    agg.holdBudget();
+    busyMs += performance.now() - t0;
+    peakAccounted = Math.max(peakAccounted, agg.memoryBytes());
+    if (i % every === every - 1 || i === times.length - 1) {
+      const m = liveMemory();
+      peak = Math.max(peak, m.heap + m.arrayBuffers - base.heap - base.arrayBuffers);
+    }
+  });
+  agg.advance(end);
+  agg.holdBudget();
+  cuts = agg.budgetCuts;
+  const settled = liveMemory();
+  return {
+    capacity: spec.capacity,
+    events,
+    peakMB: peak / MB,
+    peakAccountedMB: peakAccounted / MB,
+    settledMB: (settled.heap + settled.arrayBuffers - base.heap - base.arrayBuffers) / MB,
+    settledAccountedMB: agg.memoryBytes() / MB,
+    budgetMB: agg.budgetBytes / MB,
+    cuts,
+    eventsPerSec: events / (busyMs / 1000),
+  };
+}
+
+/** N items in every kept bucket; with 2 declared types each item comes once in each. */
+export function steadyCatalogue(n: number, declaredTypes: 0 | 2, log: (s: string) => void): MemoryResult {
+  const types = declaredTypes === 2 ? ["view", "like"] : [];
+  const eventTypes = declaredTypes === 2 ? types : ["view"];
+  const result = fill({
+    capacity: 5000,
+    types,
+    *eventsAt(ts) {
+      let batch: TallyEvent[] = [];
+      for (let i = 0; i < n; i++) {
+        for (const type of eventTypes) {
+          batch.push({ item: `item-${i}`, type, weight: 1, ts });
+          if (batch.length === BATCH) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) yield batch;
+    },
+  });
+  const r: MemoryResult = { scenario: "steady catalogue", items: n, declaredTypes, itemBytes: `item-${n - 1}`.length, ...result };
+  log(describe(r));
+  return r;
+}
+
+/**
+ * The largest accepted capacity for `declaredTypes`, each bucket fed `capacity` new 256-byte
+ * items per declared type (so every typed summary fills and the all-types one overflows).
+ */
+export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => void, capacityCap = Infinity): MemoryResult {
+  const capacity = Math.min(capacityCap, maxCapacityWithin(MEMORY_BUDGET_BYTES, declaredTypes));
+  const types = Array.from({ length: declaredTypes }, (_, i) => `type-${i}`);
+  let next = 0;
+  const result = fill({
+    capacity,
+    types,
+    *eventsAt(ts) {
+      // Built as the JSON text of a request and parsed, as the Worker receives it: parsed strings
+      // are flat, where padStart or concatenation would leave cons strings V8 stores differently.
+      let batch: string[] = [];
+      for (const type of types) {
+        for (let i = 0; i < capacity; i++) {
+          batch.push(`{"item":"${String(next++).padStart(256, "x")}","type":"${type}","weight":1,"ts":${ts}}`);
+          if (batch.length === BATCH) {
+            yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
+    },
+  });
+  const r: MemoryResult = { scenario: "worst accepted config", items: capacity, declaredTypes, itemBytes: 256, ...result };
+  log(describe(r));
+  return r;
+}
+
+function describe(r: MemoryResult): string {
+  const what = r.scenario === "steady catalogue" ? `${r.items} items` : `capacity ${r.capacity}, 256-byte items`;
+  return (
+    `  memory, ${r.scenario}, ${what}, ${r.declaredTypes} declared types: ${r.events.toLocaleString("en")} events, ` +
+    `peak ${r.peakMB.toFixed(1)} MB (accounted ${r.peakAccountedMB.toFixed(1)}), settled ${r.settledMB.toFixed(1)} MB ` +
+    `(accounted ${r.settledAccountedMB.toFixed(1)}), budget ${r.budgetMB} MB, ${r.cuts} cuts, ${Math.round(r.eventsPerSec).toLocaleString("en")} events/s`
+  );
+}

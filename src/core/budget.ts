@@ -1,0 +1,111 @@
+/**
+ * Holding a namespace's memory budget (API.md, "Resource limits").
+ *
+ * Two halves. A config is refused when even its uncuttable worst case would not fit: each tier's
+ * newest (live) bucket at capacity in every summary, with every counter a distinct item of the
+ * longest length, plus every kept bucket's HyperLogLogs dense (`worstCaseBytes`). Everything
+ * else is held at run time by `holdBudget`: sealed buckets are compacted, then the oldest ones are
+ * cut to fewer counters. Cutting never hides a loss: the bucket's floor rises to the largest
+ * dropped count, so windows that include it report that much more `error`, and `exact: false`.
+ */
+import { MAX_ITEM_BYTES } from "../shared/contract";
+import { SEALED_KEEP, type Bucket } from "./bucket";
+import { OBJECT_BYTES, TYPED_ARRAY_BYTES } from "./memory";
+import { TIERS } from "./tiers";
+
+/** A bucket as `holdBudget` sees it: the newest of its tier takes events and is cut last. */
+export interface HeldBucket {
+  bucket: Bucket;
+  newest: boolean;
+}
+
+export interface BudgetOutcome {
+  /** Estimated bytes held afterwards. */
+  bytes: number;
+  budgetBytes: number;
+  /** Buckets compacted (past buckets a late event had thawed). */
+  compacted: number;
+  /** Buckets cut below what sealing keeps. */
+  cut: number;
+}
+
+/** Counters each summary keeps, pass after pass, until memory fits. */
+export const BUDGET_CUTS = [SEALED_KEEP, 100, 10, 0] as const;
+/**
+ * The share of the budget the accounting may reach: the estimate measured within a few percent
+ * of V8's heap (BENCHMARKS.md, 9), and the rest is the margin for what it misses.
+ */
+export const HOLD_SHARE = 0.85;
+/** Cutting aims this far below the budget, so that the next events do not cut again at once. */
+const TARGET_SHARE = 0.75;
+
+/** The accounted bytes at which a budget of `budgetBytes` is held. */
+export function heldBytes(budgetBytes: number): number {
+  return HOLD_SHARE * budgetBytes;
+}
+
+/**
+ * Compacts every bucket but each tier's newest, then, while the estimate exceeds the budget, cuts
+ * summaries to each of BUDGET_CUTS in turn, oldest buckets first (the oldest half of each tier
+ * only serves `rank=rising`'s previous period), the newest buckets last of all.
+ */
+export function holdBudget(held: readonly HeldBucket[], budgetBytes: number, measure: () => number): BudgetOutcome {
+  let compacted = 0;
+  for (const { bucket, newest } of held) if (!newest && bucket.compact()) compacted++;
+  let bytes = measure();
+  let cut = 0;
+  if (bytes > heldBytes(budgetBytes)) {
+    const target = TARGET_SHARE * budgetBytes;
+    const byAge = (a: HeldBucket, b: HeldBucket) => a.bucket.start - b.bucket.start;
+    const passes = [held.filter((h) => !h.newest).sort(byAge), held.filter((h) => h.newest).sort(byAge)];
+    outer: for (const pass of passes) {
+      for (const keep of BUDGET_CUTS) {
+        for (const { bucket } of pass) {
+          if (bytes <= target) break outer;
+          if (bucket.cutTo(keep)) {
+            cut++;
+            bytes = measure();
+          }
+        }
+      }
+    }
+  }
+  return { bytes, budgetBytes, compacted, cut };
+}
+
+/** A live counter: id, count and error arrays (4 + 8 + 8), slot table (up to 16), heap (8). */
+export const LIVE_COUNTER_BYTES = 44;
+/** A distinct item at the longest: dictionary entry and slots (52) and its string (16 + 256). */
+export const WORST_ITEM_BYTES = 52 + 16 + MAX_ITEM_BYTES;
+/** Two HyperLogLogs (items, actors) at p = 14, dense. */
+const BUCKET_SKETCH_BYTES = 2 * (OBJECT_BYTES + TYPED_ARRAY_BYTES + 2 ** 14);
+/** A bucket's fixed part once cut to nothing: object, maps, totals of a few types. */
+const BUCKET_FIXED_BYTES = 2048;
+/** Room for what ingest adds between two budget checks (1024 events, each in every tier). */
+export const INGEST_RESERVE_BYTES = 1024 * TIERS.length * 2 * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+
+const KEPT_BUCKETS = TIERS.reduce((n, t) => n + t.retain + 1, 0);
+
+/** What cutting cannot free: every bucket's sketches and fixed part, and the ingest reserve. */
+const FIXED_BYTES = KEPT_BUCKETS * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES) + INGEST_RESERVE_BYTES;
+
+/** Bytes of the live buckets at worst: every counter of every summary a distinct longest item. */
+export function liveBytesBound(capacity: number, declaredTypes: number): number {
+  return TIERS.length * (1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+}
+
+/** The worst case a config can reach with every older bucket cut to nothing. */
+export function worstCaseBytes(capacity: number, declaredTypes: number): number {
+  return FIXED_BYTES + liveBytesBound(capacity, declaredTypes);
+}
+
+/** True when a config's worst case can be held within `budgetBytes` (with the accounting's margin). */
+export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number): boolean {
+  return worstCaseBytes(capacity, declaredTypes) <= heldBytes(budgetBytes);
+}
+
+/** The largest capacity whose worst case fits `budgetBytes` with this many declared types. */
+export function maxCapacityWithin(budgetBytes: number, declaredTypes: number): number {
+  const perCounter = liveBytesBound(1, declaredTypes);
+  return Math.max(0, Math.floor((heldBytes(budgetBytes) - FIXED_BYTES) / perCounter));
+}

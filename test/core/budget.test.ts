@@ -1,0 +1,179 @@
+/**
+ * The aggregator's memory: what it accounts for, how sealing compacts it, and how it holds a
+ * budget by cutting older buckets with the loss shown in `error` and `exact`.
+ */
+import { describe, expect, it } from "vitest";
+import type { TallyEvent } from "../../src/shared/contract";
+import { Aggregator } from "../../src/core/aggregator";
+import { SEALED_KEEP } from "../../src/core/bucket";
+import { heldBytes, maxCapacityWithin, worstCaseBytes } from "../../src/core/budget";
+import { parseConfig } from "../../src/core/config";
+import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
+import { windowRange } from "../../src/core/tiers";
+import { inRange, ranked, scores } from "../support/exact";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const T0 = Date.UTC(2026, 10, 21, 12, 30, 15);
+
+const ev = (item: string, ts: number, weight = 1, type = "view"): TallyEvent => ({ item, type, weight, ts });
+
+/** `n` items, each once, in each of the last `minutes` minutes before `now`. */
+function catalogue(n: number, minutes: number, now: number): TallyEvent[] {
+  const out: TallyEvent[] = [];
+  for (let m = minutes; m >= 1; m--) for (let i = 0; i < n; i++) out.push(ev(`item-${i}`, now - m * MINUTE + 1000, 1 + (i % 3)));
+  return out;
+}
+
+function feedLive(agg: Aggregator, events: TallyEvent[], now: number): void {
+  // Minute by minute, as a namespace receives them, with the refresh's advance in between.
+  const byMinute = new Map<number, TallyEvent[]>();
+  for (const e of events) {
+    const m = Math.floor(e.ts / MINUTE) * MINUTE;
+    (byMinute.get(m) ?? byMinute.set(m, []).get(m)!).push(e);
+  }
+  for (const [minute, batch] of [...byMinute].sort((a, b) => a[0] - b[0])) {
+    agg.ingest(batch, Math.min(now, minute + MINUTE - 1));
+    agg.advance(Math.min(now, minute + MINUTE - 1));
+  }
+  agg.advance(now);
+}
+
+describe("the aggregator's memory", () => {
+  it("compacts sealed buckets: the same answers in a fraction of the bytes", () => {
+    const events = catalogue(2000, 30, T0);
+    const compacted = new Aggregator({ capacity: 5000, types: [] });
+    feedLive(compacted, events, T0);
+    // The same events with no advance in between: every bucket still live.
+    const live = new Aggregator({ capacity: 5000, types: [] });
+    live.ingest(events, T0);
+    // Each minute bucket's dense HyperLogLog (16 KB) stays; the summaries shrink ~10x.
+    expect(compacted.memoryBytes()).toBeLessThan(live.memoryBytes() / 2);
+    const truth = ranked(scores(inRange(events as never, windowRange("1h", T0).from, T0)));
+    const answer = compacted.top("1h", null, T0, 100);
+    expect(answer.exact).toBe(true);
+    expect(answer.items.map(({ item, score }) => ({ item, score }))).toEqual(truth.slice(0, 100));
+    expect(live.top("1h", null, T0, 100)).toEqual(answer);
+  });
+
+  it("counts a late event into a sealed bucket exactly, thawing it", () => {
+    const agg = new Aggregator({ capacity: 100, types: [] });
+    const events = catalogue(50, 10, T0 - 20 * MINUTE);
+    feedLive(agg, events, T0);
+    const late = ev("item-7", T0 - 25 * MINUTE, 5);
+    agg.ingest([late], T0);
+    agg.advance(T0);
+    const truth = ranked(scores(inRange([...events, late] as never, windowRange("1h", T0).from, T0)));
+    const answer = agg.top("1h", null, T0, 10);
+    expect(answer.exact).toBe(true);
+    expect(answer.items.map(({ item, score }) => ({ item, score }))).toEqual(truth.slice(0, 10));
+  });
+
+  it("gives expired buckets' items back: an aggregator that forgot everything holds almost nothing", () => {
+    const agg = new Aggregator({ capacity: 5000, types: ["view"] });
+    const empty = agg.memoryBytes();
+    agg.ingest(catalogue(3000, 5, T0), T0);
+    expect(agg.memoryBytes()).toBeGreaterThan(empty + 3000 * 20);
+    agg.advance(T0 + 62 * 24 * HOUR);
+    expect(agg.memoryBytes() - empty).toBeLessThan(16 * 1024);
+  });
+
+  it("holds a budget by cutting buckets, oldest first, with every true score still within its stated error", () => {
+    const budgetBytes = 2 * 2 ** 20;
+    const agg = new Aggregator({ capacity: 5000, types: [], budgetBytes });
+    const events = catalogue(4000, 90, T0);
+    feedLive(agg, events, T0);
+    expect(agg.memoryBytes()).toBeLessThanOrEqual(heldBytes(budgetBytes));
+    expect(agg.budgetCuts).toBeGreaterThan(0);
+    // Without the budget the same stream holds more: the test would show nothing otherwise.
+    const unbounded = new Aggregator({ capacity: 5000, types: [] });
+    feedLive(unbounded, events, T0);
+    expect(unbounded.memoryBytes()).toBeGreaterThan(budgetBytes);
+
+    const inexact: string[] = [];
+    for (const window of ["5m", "1h", "24h", "7d", "30d"] as const) {
+      const answer = agg.top(window, null, T0, 100);
+      const range = windowRange(window, T0);
+      const truth = scores(inRange(events as never, range.from, range.to));
+      if (!answer.exact) inexact.push(window);
+      for (const { item, score, error } of answer.items) {
+        expect(truth.get(item) ?? 0).toBeLessThanOrEqual(score);
+        expect(truth.get(item) ?? 0).toBeGreaterThanOrEqual(score - error);
+      }
+    }
+    // The loss is shown, not hidden.
+    expect(inexact.length).toBeGreaterThan(0);
+  });
+
+  it("says an answer is not exact when cutting left its window with no counters, and keeps stats exact", () => {
+    const agg = new Aggregator({ capacity: 100, types: [], budgetBytes: 1 }); // nothing fits: all is cut
+    const events = catalogue(50, 3, T0);
+    agg.ingest(events, T0);
+    agg.advance(T0);
+    agg.holdBudget();
+    const answer = agg.top("1h", null, T0, 10);
+    expect(answer.items).toEqual([]);
+    expect(answer.exact).toBe(false);
+    expect(agg.stats("1h", T0).events).toBe(events.length);
+    expect(agg.stats("1h", T0).weight).toBe(events.reduce((sum, e) => sum + e.weight, 0));
+  });
+
+  it("holdBudget reports what it held and does nothing while within the budget", () => {
+    const agg = new Aggregator({ capacity: 100, types: [] });
+    agg.ingest(catalogue(50, 3, T0), T0);
+    const before = agg.top("1h", null, T0, 50);
+    const outcome = agg.holdBudget();
+    expect(outcome.cut).toBe(0);
+    expect(outcome.bytes).toBe(agg.memoryBytes());
+    expect(outcome.budgetBytes).toBe(MEMORY_BUDGET_BYTES);
+    expect(agg.top("1h", null, T0, 50)).toEqual(before);
+  });
+
+  it("keeps an item's id while a past bucket's cut drops it between two tiers of the same event", () => {
+    // A past minute bucket that overflows is cut at once to SEALED_KEEP counters; the event that
+    // overflows it is then dropped there, yet still counted in the hour bucket under its own name.
+    const capacity = 3 * SEALED_KEEP;
+    const agg = new Aggregator({ capacity, types: [] });
+    const past = T0 - 10 * MINUTE;
+    const big = Array.from({ length: 1500 }, (_, i) => ev(`big-${i}`, past, 100));
+    const small = Array.from({ length: 1500 }, (_, i) => ev(`small-${i}`, past, 1));
+    agg.ingest([...big, ...small], T0);
+    agg.ingest([ev("newcomer", past, 1)], T0);
+    agg.ingest([ev("other", past, 1)], T0); // reuses a freed id if "newcomer"'s had been freed
+    const hour = agg.top("24h", null, T0, capacity);
+    const names = new Set([...big, ...small].map((e) => e.item).concat("newcomer", "other"));
+    expect(hour.items.every((i) => names.has(i.item))).toBe(true);
+    const newcomer = hour.items.find((i) => i.item === "newcomer");
+    expect(newcomer).toBeDefined();
+    expect(newcomer!.score - newcomer!.error).toBeLessThanOrEqual(1);
+    expect(newcomer!.score).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("the config's memory check", () => {
+  it("accepts the default config and the largest capacity that fits, and refuses one more", () => {
+    expect(parseConfig({}).capacity).toBe(5000);
+    const types = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`t${i}`, {}]));
+    const max = maxCapacityWithin(MEMORY_BUDGET_BYTES, 32);
+    expect(worstCaseBytes(max, 32)).toBeLessThanOrEqual(heldBytes(MEMORY_BUDGET_BYTES));
+    expect(worstCaseBytes(max + 1, 32)).toBeGreaterThan(heldBytes(MEMORY_BUDGET_BYTES));
+    expect(parseConfig({ capacity: max, types }).capacity).toBe(max);
+    expect(() => parseConfig({ capacity: max + 1, types })).toThrow(/capacity/);
+  });
+
+  it("refuses the largest capacity with the most types naming capacity, the estimate and the budget", () => {
+    const types = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`t${i}`, {}]));
+    let refused: unknown;
+    try {
+      parseConfig({ capacity: 50_000, types });
+    } catch (error) {
+      refused = error;
+    }
+    const e = refused as { code: string; message: string; details: { field: string; allowed: Record<string, number> } };
+    expect(e.code).toBe("invalid_config");
+    expect(e.details.field).toBe("capacity");
+    expect(e.message).toContain("64.0 MB");
+    expect(e.details.allowed.max).toBe(maxCapacityWithin(MEMORY_BUDGET_BYTES, 32));
+    expect(e.details.allowed.estimateBytes).toBe(worstCaseBytes(50_000, 32));
+  });
+});
