@@ -417,6 +417,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   private saveCounters(): void {
+    this.counters.largestRowBytes = Math.max(this.counters.largestRowBytes, this.store.sql.largestRowBytes);
     try {
       this.store.setMeta("counters", this.counters);
     } catch (error) {
@@ -554,7 +555,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   cacheStats(): Promise<Outcome<CacheReport>> {
     return this.run("cacheStats", () => {
       this.requireExisting();
-      const storage = { largestRowBytes: this.store.sql.largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
+      const largestRowBytes = Math.max(this.counters.largestRowBytes, this.store.sql.largestRowBytes);
+      const storage = { largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
       const memory = { bytes: this.aggregator.memoryBytes(), budgetBytes: this.aggregator.budgetBytes, cuts: this.aggregator.budgetCuts };
       return cacheReport(this.namespace, this.generation, this.counters, { storage, memory });
     });

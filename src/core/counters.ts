@@ -2,7 +2,11 @@
 import { LAYERS, type CacheReport, type ReadCounts } from "../shared/contract";
 
 /** What the object counts: the reads per layer, and the fields of the report it keeps as they are. */
-export type Counters = { reads: ReadCounts } & Pick<
+export type Counters = {
+  reads: ReadCounts;
+  /** The largest SQLite row ever written for the namespace (kept across restarts). */
+  largestRowBytes: number;
+} & Pick<
   CacheReport,
   "syncComputes" | "refreshes" | "refreshErrors" | "lastRefresh" | "checkpointErrors" | "lastCheckpoint"
 >;
@@ -14,6 +18,7 @@ export function emptyReadCounts(): ReadCounts {
 export function emptyCounters(): Counters {
   return {
     reads: emptyReadCounts(),
+    largestRowBytes: 0,
     syncComputes: 0,
     refreshes: 0,
     refreshErrors: 0,

@@ -235,7 +235,7 @@ export interface CacheReport {
   lastRefresh: RefreshRecord | null;
   checkpointErrors: number;
   lastCheckpoint: CheckpointRecord | null;
-  /** The largest row written to SQLite since the object started, against the platform's limit. */
+  /** The largest row ever written to the namespace's SQLite, against the platform's limit. */
   storage: { largestRowBytes: number; maxRowBytes: number };
   /** The bytes the namespace's state holds, by the object's own accounting, against its budget;
    * `cuts` counts buckets cut below what sealing keeps to hold it (API.md, "Resource limits"). */
