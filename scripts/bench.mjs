@@ -177,9 +177,9 @@ async function main() {
 
 // A hard stop: the issue requires the run to end by itself, whatever hangs.
 const deadline = setTimeout(() => {
-  console.error(`bench: still running after ${quick ? 2 : 10} minutes; giving up`);
+  console.error(`bench: still running after ${quick ? 3 : 15} minutes; giving up`);
   process.exit(2);
-}, (quick ? 120 : 600) * 1000);
+}, (quick ? 180 : 900) * 1000);
 deadline.unref();
 
 main().catch((error) => {

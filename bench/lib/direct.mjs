@@ -84,8 +84,11 @@ export async function startDirect(root, log) {
     modules,
     compatibilityDate: toml.date,
     compatibilityFlags: toml.flags,
-    // The bindings of wrangler.toml: one object class, the KV mirror; vars plus the local tokens.
-    durableObjects: { AGGREGATOR: { className: "NamespaceAggregator", useSQLite: true } },
+    // The bindings of wrangler.toml: the two object classes, the KV mirror; vars plus the local tokens.
+    durableObjects: {
+      AGGREGATOR: { className: "NamespaceAggregator", useSQLite: true },
+      REGISTRY: { className: "NamespaceRegistry", useSQLite: true },
+    },
     kvNamespaces: ["SNAPSHOTS"],
     bindings: { ...toml.vars, ...localVars(root) },
   };
