@@ -2,7 +2,7 @@
 // and the list of namespaces (GET /v1/namespaces). Both go through the public admin endpoints; a
 // token without the admin scope is told so once, and not asked again until the token changes.
 import { ApiError, call, nsPath, token } from "./api.js";
-import { number, time } from "./board.js";
+import { number, setItemActions, time } from "./board.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -74,13 +74,65 @@ export function adminPanel(ns, afterChange) {
       report(await call("GET", nsPath(ns, "cache")));
       $("admin-state").textContent = "";
       $("admin-actions").hidden = false;
+      await suppressions();
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (error.status === 401 || error.status === 403) refusedFor = held;
+      if (error.status === 401 || error.status === 403) {
+        refusedFor = held;
+        offerHiding(false);
+      }
       $("admin-state").textContent = refusal(error);
       $("admin-actions").hidden = error.status === 401 || error.status === 403;
       if (!error.unreachable) $("admin-report").replaceChildren();
     }
+  }
+
+  /** The hidden items (content moderation), each with a button to show it again. */
+  async function suppressions() {
+    const page = await call("GET", nsPath(ns, `suppressions?limit=${HIDDEN_SHOWN}`));
+    const rows = page.suppressions.map(({ item, suppressedAt }) => {
+      const row = el("li");
+      row.dataset.item = item;
+      const show = el("button", "", "Show again");
+      show.type = "button";
+      show.setAttribute("aria-label", `Show ${item} again`);
+      show.addEventListener("click", () =>
+        act(show, "Showing", async () => {
+          await call("DELETE", nsPath(ns, `suppressions/${encodeURIComponent(item)}`));
+          return `Shown again: ${item}.`;
+        }),
+      );
+      row.append(el("span", "item", item), el("span", "hint", ` hidden at ${time(suppressedAt)} `), show);
+      return row;
+    });
+    if (page.cursor !== null) rows.push(el("li", "hint", `… and ${number(page.total - page.suppressions.length)} more`));
+    if (rows.length === 0) rows.push(el("li", "hint", "No item is hidden."));
+    $("suppressions-list").replaceChildren(...rows);
+    $("suppressions").hidden = false;
+    offerHiding(true);
+  }
+
+  /** Gives every ranked row a Hide button (or takes it away), and redraws the ranking once. */
+  function offerHiding(on) {
+    if (on === hiding) return;
+    hiding = on;
+    setItemActions(on ? hideButton : () => []);
+    if (!on) $("suppressions").hidden = true;
+    afterChange();
+  }
+  let hiding = false;
+
+  function hideButton(item) {
+    const hide = el("button", "hide", "Hide");
+    hide.type = "button";
+    hide.setAttribute("aria-label", `Hide ${item}`);
+    hide.addEventListener("click", () =>
+      act(hide, "Hiding", async () => {
+        await call("PUT", nsPath(ns, `suppressions/${encodeURIComponent(item)}`));
+        return `Hidden: ${item}.`;
+      }),
+    );
+    return [hide];
   }
 
   /** Runs an admin action; its outcome stays beside the buttons until the next action. */
@@ -119,6 +171,9 @@ export function adminPanel(ns, afterChange) {
 
   return { update };
 }
+
+/** Hidden items listed on the panel; the rest are counted. */
+const HIDDEN_SHOWN = 50;
 
 /** The namespace list of the start page (admin only), filtered by prefix, a page at a time. */
 export function namespaceList() {

@@ -23,11 +23,18 @@ function el(name, className, text) {
 
 /**
  * Hook for per-item actions (API.md v1.1 suppressions: PUT/DELETE .../suppressions/{item}). The
- * endpoint does not exist yet; when it does, return a "Hide" button here for admins and the
- * ranking offers it on every row. Nothing else needs to change.
+ * endpoint exists: admin.js sets a "Hide" button for admins through setItemActions.
  */
-export function itemActions(/* item, context */) {
-  return [];
+export function itemActions(item) {
+  return actionsFor(item);
+}
+
+/** What itemActions gives each row: nothing, until the admin panel offers actions (hiding). */
+let actionsFor = () => [];
+
+/** Sets the actions each ranked row offers (admin.js, once an admin token is accepted). */
+export function setItemActions(provider) {
+  actionsFor = provider;
 }
 
 /** The ranked list of a trending answer. Inexact answers say so, and each bounded score shows ±. */

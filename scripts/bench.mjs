@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench` (full, < 10 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
+// `npm run bench` (full, < 15 min) and `npm run bench -- --quick` (< 3 min): starts Tally under
 // `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
 // (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
 // Not part of `npm test`. Options: --quick, --skip-core, --skip-http, --skip-direct, --direct-only (to work on one part),

@@ -5,10 +5,11 @@
  * stats and the dashboard, built and serialised) is timed, and the rankings of each rank alone.
  * The refresh-time target is < 250 ms at 1M distinct items.
  */
-import { RANKS, WINDOWS, type NamespaceConfig, type Rank } from "../../src/shared/contract";
+import { RANKS, type Rank } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { buildSnapshot, plan } from "../../src/core/snapshots";
 import { batches, DAY_MS, draw } from "./core-stream";
+import { CONFIG } from "./core-scale";
 import { nodeProcess, summarise, type Spread } from "./node";
 
 export interface RefreshResult {
@@ -23,15 +24,6 @@ export interface RefreshResult {
   byRankMs: Partial<Record<Rank, Spread>>;
 }
 
-const CONFIG: NamespaceConfig = {
-  windows: [...WINDOWS],
-  maxLimit: 100,
-  refreshSeconds: 10,
-  staleSeconds: 300,
-  types: { view: {} },
-  capacity: 5000,
-  hotHalfLifeSeconds: 21_600,
-};
 
 const cpuMs = () => {
   const { user, system } = nodeProcess.cpuUsage();

@@ -42,7 +42,7 @@ export interface ScaleResult extends ScaleCase {
 
 const CAPACITY = 5000;
 /** All five windows precomputed: the heaviest refresh a namespace can ask for. */
-const CONFIG: NamespaceConfig = {
+export const CONFIG: NamespaceConfig = {
   windows: [...WINDOWS],
   maxLimit: 100,
   refreshSeconds: 10,

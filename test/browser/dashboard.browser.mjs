@@ -260,6 +260,25 @@ describe("the admin panel", () => {
     await page.close();
   });
 
+  it("hides an item from every ranking with the admin token, lists it as hidden, and shows it again", async () => {
+    const ns = freshNamespace("page-hide");
+    await seedSongs(ns);
+    const { page, problems } = await openNamespace(ns);
+    expect(await page.getByRole("button", { name: "Hide song-a" }).count()).toBe(0); // no token: no action
+    await useToken(page, TOKENS.admin);
+    await page.getByRole("button", { name: "Hide song-a" }).click();
+    await expect.poll(async () => (await ranking(page)).map((r) => r.item)).toEqual(["song-b", "song-c"]);
+    await expect.poll(() => page.$$eval("#suppressions-list li", (r) => r.map((x) => x.dataset.item))).toEqual(["song-a"]);
+    // Its events still count: the totals did not change.
+    await expect.poll(() => totals(page)).toMatchObject({ events: "12" });
+
+    await page.getByRole("button", { name: "Show song-a again" }).click();
+    await expect.poll(async () => (await ranking(page)).map((r) => r.item)).toEqual(["song-a", "song-b", "song-c"]);
+    await expect.poll(() => page.locator("#suppressions-list").textContent()).toBe("No item is hidden.");
+    expectClean(problems);
+    await page.close();
+  });
+
   it("tells a token without the admin scope that it may not administer, and offers no actions", async () => {
     const ns = freshNamespace("page-notadmin");
     await seedSongs(ns);
