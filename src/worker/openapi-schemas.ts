@@ -70,9 +70,9 @@ const configBounds = {
     additionalProperties: object({ weight: { type: "number", exclusiveMinimum: 0, maximum: MAX_WEIGHT } }, []),
   },
   capacity: { type: "integer", minimum: CONFIG_BOUNDS.capacity.min, maximum: CONFIG_BOUNDS.capacity.max },
-  // v1.1 fields (API.md, "Config fields"), added by the resource-limits and sharding branches.
-  hotHalfLifeSeconds: { type: "integer", minimum: 60, maximum: 2_592_000 },
-  ingestShards: { type: "integer", minimum: 1, maximum: 16 },
+  // v1.1 (API.md, "Config fields"). `ingestShards` is not accepted yet (sharded ingest is not
+  // built, issue 11), so it is not described: the description says what the door takes.
+  hotHalfLifeSeconds: { type: "integer", minimum: CONFIG_BOUNDS.hotHalfLifeSeconds.min, maximum: CONFIG_BOUNDS.hotHalfLifeSeconds.max },
 };
 const V1_0_CONFIG_FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"];
 
