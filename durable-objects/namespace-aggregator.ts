@@ -223,6 +223,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.aggregator.ingest(events, now);
       this.batchesCounted += 1;
       await this.wake(now);
+      await this.schedule(now); // a first event, or one after the windows emptied, starts the loop
       return { accepted: events.length, duplicate: false };
     });
   }
@@ -297,7 +298,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** Records activity; restarts a loop that stopped for idleness. */
   private async wake(now: number): Promise<void> {
     this.lastActivity = now;
-    if (!this.loopStopped) return this.schedule(now);
+    if (!this.loopStopped) return; // a running loop keeps its alarm: no storage read per call
     this.loopStopped = false;
     await this.schedule(now, true);
   }
