@@ -26,7 +26,8 @@ import {
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { Aggregator } from "../src/core/aggregator";
 import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
-import { TallyError, internal, notFound, toWire, unavailable, type Outcome } from "../src/shared/errors";
+import { TallyError, internal, notFound, type Outcome } from "../src/shared/errors";
+import { messageOf, outcomeOf } from "./outcome";
 import { buildSnapshot, plan } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
 import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
@@ -38,6 +39,7 @@ import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
 import { registryOf } from "./namespace-registry";
+import { ShardMerger } from "./shard-merger";
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
 const DEMAND_TTL_MS = 60 * 60_000;
@@ -56,7 +58,6 @@ function namespaceOf(id: DurableObjectId): string {
   return id.name;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class NamespaceAggregator extends DurableObject<Env> {
   private status: "zero" | "starting" | "started" = "zero";
@@ -67,6 +68,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private readonly store = new NamespaceStore(this.ctx.storage);
   private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
   private readonly suppressions = new SuppressionList(this.store.sql);
+  /** The ingest shards' side of this namespace (API.md v1.1, `ingestShards`). */
+  private readonly shards = new ShardMerger(this.env, this.namespace, this.store);
   /** False while the object was never written to: reads of an unknown name create no database. */
   private hasSchema = false;
   private exists = false;
@@ -137,6 +140,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.lastActivity = Date.now(); // a wake is activity
     this.loopStopped = false;
     this.aggregator = this.newAggregator();
+    this.shards.load(DEFAULT_CONFIG.ingestShards, false);
     if (!this.hasSchema) return; // never written: nothing to load, and nothing is written now
     migrate(this.ctx.storage);
     this.exists = this.store.getMeta<number>("createdAt") !== undefined;
@@ -145,6 +149,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
     this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
     this.suppressions.load();
+    this.shards.load(this.config.ingestShards, true);
     this.aggregator = this.newAggregator();
     for (const record of this.store.buckets()) this.aggregator.restore(record);
     this.aggregator.restorePending(this.store.pendingEvents());
@@ -171,27 +176,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.hasSchema = true;
   }
 
-  /**
-   * Runs an RPC method. A TallyError is a refusal the Worker rethrows. Anything else is put in a
-   * category here, where its cause is known, and logged with the namespace and the method:
-   * a platform condition that clears by itself (Durable Objects set `overloaded` or `retryable`)
-   * is `503 unavailable`; anything else (a bug, a stored state it cannot read) is `500
-   * internal`, which invites no retry.
-   */
-  private async run<T>(method: string, body: () => Promise<T> | T): Promise<Outcome<T>> {
-    try {
+  /** Runs an RPC method once the object has started (outcome.ts puts its failures in categories). */
+  private run<T>(method: string, body: () => Promise<T> | T): Promise<Outcome<T>> {
+    return outcomeOf({ object: "NamespaceAggregator", namespace: this.namespace, method }, async () => {
       await this.ready();
-      return { ok: true, value: await body() };
-    } catch (error) {
-      if (error instanceof TallyError) return { ok: false, error: toWire(error) };
-      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method, cause: messageOf(error) }));
-      const flags = error as { overloaded?: boolean; retryable?: boolean };
-      const failure =
-        flags.overloaded || flags.retryable
-          ? unavailable(`Namespace "${this.namespace}" is briefly unavailable; retry in 1 s.`, 1)
-          : internal(`Namespace "${this.namespace}" failed in ${method}.`);
-      return { ok: false, error: toWire(failure) };
-    }
+      return body();
+    });
   }
 
   private requireExisting(): void {
@@ -211,7 +201,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       if (!this.exists) await registryOf(this.env).record(this.namespace, now);
       this.ensureSchema();
       if (batch.batchId !== undefined) {
-        const seen = this.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS);
+        const seen = this.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS) ?? this.shards.heldBatch(batch.batchId);
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
       const events: TallyEvent[] = batch.events.map((e) => ({ ...e, weight: e.weight ?? defaultWeight(this.config, e.type) }));
@@ -228,6 +218,37 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Ingest shard `index` is about to log its first batch since this object last found it empty:
+   * the namespace now exists (listed, as ingest lists it), the shard is pulled from now on, and a
+   * stopped loop starts again. The shard logs nothing until this returned.
+   */
+  shardAwake(index: number): Promise<Outcome<null>> {
+    return this.run("shardAwake", async () => {
+      const now = Date.now();
+      if (!this.exists) await registryOf(this.env).record(this.namespace, now);
+      this.ensureSchema();
+      if (!this.exists) {
+        this.store.setMeta("createdAt", now);
+        this.exists = true;
+      }
+      this.shards.widen(index, now);
+      await this.wake(now);
+      await this.schedule(now);
+      return null;
+    });
+  }
+
+  /** Merges what the ingest shards hold into the state (shard-merger.ts). */
+  private mergeShards(): Promise<void> {
+    return this.shards.merge((delta) => {
+      const now = Date.now();
+      this.aggregator.mergeDelta(delta, now);
+      this.batchesCounted += 1;
+      if (delta.events > 0) this.lastActivity = now;
+    });
+  }
+
   // ---- reads -------------------------------------------------------------------------------
 
   describe(): Promise<Outcome<NamespaceDescriptor>> {
@@ -236,6 +257,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
       generation: this.generation,
       maxLimit: this.config.maxLimit,
       types: Object.keys(this.config.types),
+      ingestShards: this.config.ingestShards,
+      weights: Object.fromEntries(Object.entries(this.config.types).flatMap(([type, t]) => (t.weight === undefined ? [] : [[type, t.weight]]))),
       windows: this.config.windows,
       refreshSeconds: this.config.refreshSeconds,
       staleSeconds: this.config.staleSeconds,
@@ -289,7 +312,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * config change); otherwise an alarm already set is kept.
    */
   private async schedule(now: number, replace = false): Promise<void> {
-    if (!this.aggregator.hasData(now)) return;
+    if (!this.aggregator.hasData(now) && !this.shards.active) return;
     if (!replace && (await this.ctx.storage.getAlarm()) !== null) return;
     const period = this.config.refreshSeconds * 1000;
     await this.ctx.storage.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
@@ -364,7 +387,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   private async refreshOnce(): Promise<number> {
     const started = Date.now();
-    const at = started;
+    // Shards first, so that this refresh answers with every event they accepted before it.
+    await this.mergeShards();
+    const at = Date.now();
     const inputs = this.inputsAt(at);
     const unchanged = inputs === this.refreshedInputs;
     try {
@@ -404,8 +429,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private checkpoint(at: number): boolean {
     try {
       const delta = this.aggregator.checkpoint();
-      const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && delta.pendingAdded.length === 0;
-      if (!unchanged) this.store.writeCheckpoint(delta);
+      // The shards' cursors and batch ids go in the same transaction as the buckets they produced.
+      const shards = this.shards.checkpoint();
+      const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && delta.pendingAdded.length === 0 && !shards.changed;
+      if (!unchanged) this.store.writeCheckpoint(delta, shards.write);
+      shards.commit();
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
       this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
       return true;
@@ -503,6 +531,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.store.setMeta("config", config);
       this.useConfig(config);
       this.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
+      this.shards.configure(config.ingestShards, Date.now());
       this.refreshedInputs = undefined;
       await this.schedule(Date.now(), true);
       return config;
@@ -554,24 +583,24 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   cacheStats(): Promise<Outcome<CacheReport>> {
-    return this.run("cacheStats", () => {
+    return this.run("cacheStats", async () => {
       this.requireExisting();
       const largestRowBytes = Math.max(this.counters.largestRowBytes, this.store.sql.largestRowBytes);
       const storage = { largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
       const memory = { bytes: this.aggregator.memoryBytes(), budgetBytes: this.aggregator.budgetBytes, cuts: this.aggregator.budgetCuts };
-      return cacheReport(this.namespace, this.generation, this.counters, { storage, memory });
+      const ingest = { shards: this.config.ingestShards, perShard: await this.shards.status(Date.now()) };
+      return cacheReport(this.namespace, this.generation, this.counters, { storage, memory, ingest });
     });
   }
 
   // ---- export and import (the document itself is src/core/export.ts) --------------------------
 
-  /** The namespace's whole state as an export document's text: checkpointed first, so that the
-   * stored buckets are the ones in memory. */
-  /** The namespace's whole state, from memory (which holds everything acknowledged), as the
-   * export document. */
+  /** The namespace's whole state, from memory (which holds everything acknowledged, once the
+   * ingest shards are merged), as the export document. */
   exportState(): Promise<Outcome<string>> {
-    return this.run("exportState", () => {
+    return this.run("exportState", async () => {
       this.requireExisting();
+      await this.mergeShards();
       const doc = {
         format: EXPORT_FORMAT,
         version: EXPORT_VERSION,
@@ -586,8 +615,6 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  /** Restores a validated document into this namespace, which must hold no data. The state is
-   * loaded into memory, then persisted by the normal checkpoint with every bucket marked changed. */
   /** Restores an export into this empty namespace, durably before it answers: the state is
    * written by the one checkpoint path, and a failed write leaves the namespace empty. */
   importState(state: NamespaceImport): Promise<Outcome<{ buckets: number; pending: number }>> {
@@ -631,6 +658,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const generation = this.generation + 1;
       // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
       await registryOf(this.env).drop(this.namespace);
+      await this.shards.eraseAll();
       await this.mirror.dropOlderThan(this.namespace, Number.POSITIVE_INFINITY);
       await this.store.eraseAll();
       migrate(this.ctx.storage);

@@ -57,6 +57,19 @@ export function splitParts(text: string): string[] {
   return parts.length === 0 ? [""] : parts;
 }
 
+/**
+ * A batch as the JSON texts of its log rows, in order: the whole batch if it fits LOG_ROW_BYTES,
+ * else its halves, recursively. The rows replay exactly like the whole.
+ */
+export function logRows(events: readonly TallyEvent[]): { text: string; events: number }[] {
+  const text = JSON.stringify(events);
+  if (events.length > 1 && utf8Bytes(text) > LOG_ROW_BYTES) {
+    const half = events.length >> 1;
+    return [...logRows(events.slice(0, half)), ...logRows(events.slice(half))];
+  }
+  return [{ text, events: events.length }];
+}
+
 export class NamespaceStore {
   readonly sql: GuardedSql;
 
@@ -101,27 +114,12 @@ export class NamespaceStore {
   appendBatch(batch: LoggedBatch, batchId: string | undefined): void {
     this.sql.transaction(() => {
       this.logEvents(batch.acceptedAt, batch.events);
-      if (batchId !== undefined) {
-        this.sql.exec(
-          `INSERT INTO batch_ids (batch_id, accepted, accepted_at) VALUES (?, ?, ?)
-           ON CONFLICT (batch_id) DO UPDATE SET accepted = excluded.accepted, accepted_at = excluded.accepted_at`,
-          batchId,
-          batch.events.length,
-          batch.acceptedAt,
-        );
-      }
+      if (batchId !== undefined) this.recordBatchIds([{ batchId, accepted: batch.events.length, acceptedAt: batch.acceptedAt }]);
     });
   }
 
   private logEvents(acceptedAt: number, events: readonly TallyEvent[]): void {
-    const text = JSON.stringify(events);
-    if (events.length > 1 && utf8Bytes(text) > LOG_ROW_BYTES) {
-      const half = events.length >> 1;
-      this.logEvents(acceptedAt, events.slice(0, half));
-      this.logEvents(acceptedAt, events.slice(half));
-      return;
-    }
-    this.sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", acceptedAt, text);
+    for (const { text } of logRows(events)) this.sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", acceptedAt, text);
   }
 
   /** Batches logged since the last checkpoint, oldest first. */
@@ -140,8 +138,9 @@ export class NamespaceStore {
    * `delta` (it is only marked durable by `delta.commit()`, after the commit). So the log is
    * dropped only once what it held is in the checkpoint, and a failed write rolls back whole.
    */
-  writeCheckpoint(delta: CheckpointDelta): void {
+  writeCheckpoint(delta: CheckpointDelta, alongside?: () => void): void {
     this.sql.transaction(() => {
+      alongside?.(); // what else the buckets imply (shard-merger.ts: the shards' cursors)
       // Deletions first: a bucket that expired and was counted into again is written after.
       for (const { tier, start } of delta.expired) this.deleteBucket(tier, start);
       for (const record of delta.changed) this.writeBucket(record);
@@ -208,6 +207,19 @@ export class NamespaceStore {
         if (r.format !== PENDING_FORMAT) throw new UnknownFormatError("pending event", r.format, PENDING_FORMAT);
         return JSON.parse(r.event) as TallyEvent;
       });
+  }
+
+  /** Records batch ids counted through ingest shards, as ingest records its own. */
+  recordBatchIds(ids: readonly { batchId: string; accepted: number; acceptedAt: number }[]): void {
+    for (const id of ids) {
+      this.sql.exec(
+        `INSERT INTO batch_ids (batch_id, accepted, accepted_at) VALUES (?, ?, ?)
+         ON CONFLICT (batch_id) DO UPDATE SET accepted = excluded.accepted, accepted_at = excluded.accepted_at`,
+        id.batchId,
+        id.accepted,
+        id.acceptedAt,
+      );
+    }
   }
 
   /** Forgets batch ids older than `before` (they may be counted again after 24 hours). */

@@ -26,6 +26,7 @@ import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, settle } from "./worker/rpc";
 import { listNamespaces } from "./worker/namespace-list";
+import { ingest } from "./worker/ingest-route";
 import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
@@ -33,6 +34,7 @@ import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
+export { IngestShard } from "../durable-objects/ingest-shard";
 
 type App = { Bindings: Env };
 const app = new Hono<App>();
@@ -127,8 +129,10 @@ const limitBody = bodyLimit({
 app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   const batch = parseBatch(await jsonBody(c), Date.now(), c.req.header("Idempotency-Key"));
-  const result = await settle(aggregatorOf(c.env, ns).ingest(batch));
-  isolateOf(c).descriptors.noteIngested(ns);
+  const { descriptors } = isolateOf(c);
+  const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
+  const result = await ingest(c.env, ns, descriptor, batch);
+  descriptors.noteIngested(ns);
   return c.json(result, result.duplicate ? 200 : 202);
 });
 

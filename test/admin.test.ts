@@ -11,7 +11,7 @@ import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refre
 /** Supported windows, from API.md ("Windows"). */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
 /** The config fields and defaults of API.md. */
-const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600 };
+const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1 };
 const FIELDS = Object.keys(DEFAULTS);
 
 interface Trending {
@@ -131,7 +131,7 @@ describe("DELETE /v1/namespaces/{ns}", () => {
 });
 
 describe("PUT /v1/namespaces/{ns}/config refusals", () => {
-  const { maxLimit, refreshSeconds, staleSeconds, capacity, types, hotHalfLifeSeconds } = CONFIG_BOUNDS;
+  const { maxLimit, refreshSeconds, staleSeconds, capacity, types, hotHalfLifeSeconds, ingestShards } = CONFIG_BOUNDS;
   const tooManyTypes = Object.fromEntries(Array.from({ length: types.max + 1 }, (_, i) => [`t${i}`, {}]));
   const REFUSED: { what: string; body: unknown; field: string | null; allowed?: unknown }[] = [
     { what: "an unsupported window", body: { windows: ["2h"] }, field: "windows", allowed: WINDOWS },
@@ -160,6 +160,9 @@ describe("PUT /v1/namespaces/{ns}/config refusals", () => {
     { what: "hotHalfLifeSeconds above 30 days", body: { hotHalfLifeSeconds: 2_592_001 }, field: "hotHalfLifeSeconds", allowed: { max: 2_592_000 } },
     { what: "a fractional hotHalfLifeSeconds", body: { hotHalfLifeSeconds: 3600.5 }, field: "hotHalfLifeSeconds", allowed: hotHalfLifeSeconds },
     { what: "hotHalfLifeSeconds given as a string", body: { hotHalfLifeSeconds: "3600" }, field: "hotHalfLifeSeconds", allowed: hotHalfLifeSeconds },
+    { what: "no ingest shard", body: { ingestShards: 0 }, field: "ingestShards", allowed: ingestShards },
+    { what: "more than 16 ingest shards", body: { ingestShards: 17 }, field: "ingestShards", allowed: { max: 16 } },
+    { what: "a fractional ingestShards", body: { ingestShards: 2.5 }, field: "ingestShards", allowed: ingestShards },
     { what: "an unknown field", body: { colour: "red" }, field: "colour", allowed: FIELDS },
     { what: "a list instead of an object", body: [], field: null, allowed: FIELDS },
     { what: "a string instead of an object", body: "windows", field: null, allowed: FIELDS },

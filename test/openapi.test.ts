@@ -272,7 +272,11 @@ describe("the request bodies described are the ones the door accepts", () => {
     { unknown: 1 },
     { hotHalfLifeSeconds: 60 },
     { hotHalfLifeSeconds: 59 },
-    { ingestShards: 4 }, // API.md v1.1, not built yet: refused, and not described
+    { ingestShards: 4 },
+    { ingestShards: 16 },
+    { ingestShards: 0 },
+    { ingestShards: 17 },
+    { ingestShards: 2.5 },
     [],
   ];
   for (const body of CONFIGS) {

@@ -37,101 +37,105 @@ function stream(now: number): Counted[] {
   return events;
 }
 
-const ns = freshNamespace("windows");
-let events: Counted[];
-
-beforeAll(async () => {
-  await admin("PUT", ns, "config", { windows: [...WINDOWS], maxLimit: 500, types: { view: {} }, hotHalfLifeSeconds: HALF_LIFE_SECONDS });
-  events = stream(Date.now());
-  await ingestAll(ns, events);
-  await refresh(ns);
-});
-
-async function trending(window: Window, rank: "top" | "rising" | "hot", type?: string) {
-  const query: Record<string, string | number> = { window, rank, limit: 500 };
-  if (type) query.type = type;
-  const res = await get(ns, "trending", query);
-  expect(res.status).toBe(200);
-  return json<TrendingSnapshot>(res);
-}
-
 const ms = (iso: string) => Date.parse(iso);
 
-describe.each(WINDOWS)("the %s window", (window) => {
-  it("states a range that starts on a bucket boundary, covers the window and ends at computedAt", async () => {
-    const answer = await trending(window, "top");
-    const { from, to } = { from: ms(answer.from), to: ms(answer.to) };
-    expect(answer.to).toBe(answer.computedAt);
-    expect(from % BUCKET[window]).toBe(0);
-    const nominal = { "5m": 5 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY }[window];
-    expect(to - from).toBeGreaterThanOrEqual(nominal);
-    expect(to - from).toBeLessThan(nominal + BUCKET[window]);
+// The same answers whether the namespace's object takes every batch or four ingest shards take
+// them and the object merges their deltas (API.md v1.1, `ingestShards`).
+describe.each([1, 4])("with ingestShards: %i", (ingestShards) => {
+  const ns = freshNamespace(`windows-k${ingestShards}`);
+  let events: Counted[];
+
+  beforeAll(async () => {
+    await admin("PUT", ns, "config", { windows: [...WINDOWS], maxLimit: 500, types: { view: {} }, hotHalfLifeSeconds: HALF_LIFE_SECONDS, ingestShards });
+    events = stream(Date.now());
+    await ingestAll(ns, events);
+    await refresh(ns);
   });
 
-  it.each([null, "view"])("ranks top items (type %s) exactly as an exact count over [from, to)", async (type) => {
-    const answer = await trending(window, "top", type ?? undefined);
-    const expected = ranked(scores(inRange(events, ms(answer.from), ms(answer.to), type)));
-    expect(answer.exact).toBe(true);
-    expect(answer.items.map(({ item, score }) => ({ item, score }))).toEqual(expected.slice(0, 500));
-    expect(answer.items.every((i) => i.error === 0)).toBe(true);
-  });
+  async function trending(window: Window, rank: "top" | "rising" | "hot", type?: string) {
+    const query: Record<string, string | number> = { window, rank, limit: 500 };
+    if (type) query.type = type;
+    const res = await get(ns, "trending", query);
+    expect(res.status).toBe(200);
+    return json<TrendingSnapshot>(res);
+  }
 
-  it.each([null, "view"])("ranks rising items (type %s) by growth against the preceding period of equal length", async (type) => {
-    const answer = await trending(window, "rising", type ?? undefined);
-    expect(answer.type).toBe(type);
-    const from = ms(answer.from);
-    const span = Math.ceil((ms(answer.to) - from) / BUCKET[window]) * BUCKET[window];
-    const current = scores(inRange(events, from, ms(answer.to), type));
-    const previous = scores(inRange(events, from - span, from, type));
-    const growth = ranked(
-      new Map([...current].map(([item, c]) => [item, c - (previous.get(item) ?? 0)] as const).filter(([, g]) => g > 0)),
-    );
-    expect(answer.items.map((i: RankedItem) => ({ item: i.item, score: i.score }))).toEqual(growth.slice(0, 500));
-    for (const i of answer.items) {
-      expect(i.current).toBe(current.get(i.item));
-      expect(i.previous).toBe(previous.get(i.item) ?? 0);
-      // Exact here, so an item is new exactly when it had no event in the previous period.
-      expect(i.new, i.item).toBe(!previous.has(i.item));
-    }
-  });
-
-  it.each([null, "view"])("ranks hot items (type %s) as the decayed sum over the answer's own buckets", async (type) => {
-    const answer = await trending(window, "hot", type ?? undefined);
-    const expected = ranked(hotScores(events, ms(answer.from), ms(answer.to), BUCKET[window], HALF_LIFE_SECONDS, type));
-    expect(answer.rank).toBe("hot");
-    expect(answer.exact).toBe(true);
-    expect(answer.items.map((i) => i.item)).toEqual(expected.slice(0, 500).map((e) => e.item));
-    answer.items.forEach((i, k) => {
-      expect(i.score).toBeCloseTo(expected[k]!.score, 9);
-      expect(i.error).toBe(0);
+  describe.each(WINDOWS)("the %s window", (window) => {
+    it("states a range that starts on a bucket boundary, covers the window and ends at computedAt", async () => {
+      const answer = await trending(window, "top");
+      const { from, to } = { from: ms(answer.from), to: ms(answer.to) };
+      expect(answer.to).toBe(answer.computedAt);
+      expect(from % BUCKET[window]).toBe(0);
+      const nominal = { "5m": 5 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY }[window];
+      expect(to - from).toBeGreaterThanOrEqual(nominal);
+      expect(to - from).toBeLessThan(nominal + BUCKET[window]);
     });
-  });
 
-  it("states totals, per-type totals, series and unique counts exactly", async () => {
-    const res = await get(ns, "stats", { window });
-    const stats = await json<StatsSnapshot>(res);
-    const from = ms(stats.from);
-    const to = ms(stats.to);
-    const inside = inRange(events, from, to);
-    expect(stats.events).toBe(inside.length);
-    expect(stats.weight).toBe(inside.reduce((s, e) => s + e.weight, 0));
-    const byType: Record<string, { events: number; weight: number }> = {};
-    for (const e of inside) {
-      const t = (byType[e.type] ??= { events: 0, weight: 0 });
-      t.events += 1;
-      t.weight += e.weight;
-    }
-    expect(stats.byType).toEqual(byType);
-    expect(stats.uniqueItems).toBe(new Set(inside.map((e) => e.item)).size);
-    expect(stats.uniqueActors).toBe(new Set(inside.flatMap((e) => (e.actor ? [e.actor] : []))).size);
-    expect(stats.series.length).toBe(Math.ceil((to - from) / BUCKET[window]));
-    stats.series.forEach((point, i) => {
-      const start = from + i * BUCKET[window];
-      expect(ms(point.start)).toBe(start);
-      const bucket = inRange(events, start, Math.min(start + BUCKET[window], to));
-      expect({ events: point.events, weight: point.weight }).toEqual({
-        events: bucket.length,
-        weight: bucket.reduce((s, e) => s + e.weight, 0),
+    it.each([null, "view"])("ranks top items (type %s) exactly as an exact count over [from, to)", async (type) => {
+      const answer = await trending(window, "top", type ?? undefined);
+      const expected = ranked(scores(inRange(events, ms(answer.from), ms(answer.to), type)));
+      expect(answer.exact).toBe(true);
+      expect(answer.items.map(({ item, score }) => ({ item, score }))).toEqual(expected.slice(0, 500));
+      expect(answer.items.every((i) => i.error === 0)).toBe(true);
+    });
+
+    it.each([null, "view"])("ranks rising items (type %s) by growth against the preceding period of equal length", async (type) => {
+      const answer = await trending(window, "rising", type ?? undefined);
+      expect(answer.type).toBe(type);
+      const from = ms(answer.from);
+      const span = Math.ceil((ms(answer.to) - from) / BUCKET[window]) * BUCKET[window];
+      const current = scores(inRange(events, from, ms(answer.to), type));
+      const previous = scores(inRange(events, from - span, from, type));
+      const growth = ranked(
+        new Map([...current].map(([item, c]) => [item, c - (previous.get(item) ?? 0)] as const).filter(([, g]) => g > 0)),
+      );
+      expect(answer.items.map((i: RankedItem) => ({ item: i.item, score: i.score }))).toEqual(growth.slice(0, 500));
+      for (const i of answer.items) {
+        expect(i.current).toBe(current.get(i.item));
+        expect(i.previous).toBe(previous.get(i.item) ?? 0);
+        // Exact here, so an item is new exactly when it had no event in the previous period.
+        expect(i.new, i.item).toBe(!previous.has(i.item));
+      }
+    });
+
+    it.each([null, "view"])("ranks hot items (type %s) as the decayed sum over the answer's own buckets", async (type) => {
+      const answer = await trending(window, "hot", type ?? undefined);
+      const expected = ranked(hotScores(events, ms(answer.from), ms(answer.to), BUCKET[window], HALF_LIFE_SECONDS, type));
+      expect(answer.rank).toBe("hot");
+      expect(answer.exact).toBe(true);
+      expect(answer.items.map((i) => i.item)).toEqual(expected.slice(0, 500).map((e) => e.item));
+      answer.items.forEach((i, k) => {
+        expect(i.score).toBeCloseTo(expected[k]!.score, 9);
+        expect(i.error).toBe(0);
+      });
+    });
+
+    it("states totals, per-type totals, series and unique counts exactly", async () => {
+      const res = await get(ns, "stats", { window });
+      const stats = await json<StatsSnapshot>(res);
+      const from = ms(stats.from);
+      const to = ms(stats.to);
+      const inside = inRange(events, from, to);
+      expect(stats.events).toBe(inside.length);
+      expect(stats.weight).toBe(inside.reduce((s, e) => s + e.weight, 0));
+      const byType: Record<string, { events: number; weight: number }> = {};
+      for (const e of inside) {
+        const t = (byType[e.type] ??= { events: 0, weight: 0 });
+        t.events += 1;
+        t.weight += e.weight;
+      }
+      expect(stats.byType).toEqual(byType);
+      expect(stats.uniqueItems).toBe(new Set(inside.map((e) => e.item)).size);
+      expect(stats.uniqueActors).toBe(new Set(inside.flatMap((e) => (e.actor ? [e.actor] : []))).size);
+      expect(stats.series.length).toBe(Math.ceil((to - from) / BUCKET[window]));
+      stats.series.forEach((point, i) => {
+        const start = from + i * BUCKET[window];
+        expect(ms(point.start)).toBe(start);
+        const bucket = inRange(events, start, Math.min(start + BUCKET[window], to));
+        expect({ events: point.events, weight: point.weight }).toEqual({
+          events: bucket.length,
+          weight: bucket.reduce((s, e) => s + e.weight, 0),
+        });
       });
     });
   });

@@ -10,6 +10,7 @@ import { HyperLogLog } from "./hyperloglog";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { merge, rankRising, rankTop, type Hidden } from "./ranking";
+import type { ShardDelta } from "./shard-delta";
 import {
   TIERS,
   bucketStart,
@@ -185,9 +186,34 @@ export class Aggregator {
     return this.pending;
   }
 
-  /** Counts one event in every tier that keeps its time: `oldest[i]` and `current[i]` are the
-   * starts of tier i's oldest kept bucket and of its current one. */
-  private count(event: TallyEvent, oldest: readonly number[], current: readonly number[]): void {
+  /**
+   * Merges what an ingest shard accepted (shard-delta.ts) as if its events were ingested now:
+   * each group is one weighted update of the buckets its minute belongs to, and the events still
+   * ahead of `now` are held pending like any others.
+   */
+  mergeDelta(delta: ShardDelta, now: number): void {
+    const oldest = TIERS.map((tier) => oldestKept(now, tier));
+    const current = TIERS.map((tier) => bucketStart(now, tier));
+    let counted = 0;
+    for (const minute of delta.buckets) {
+      for (const [type, item, events, weight] of minute.entries) {
+        this.count({ item, type, weight, ts: minute.start }, oldest, current, events);
+        if ((++counted & 1023) === 0) this.keepWithinBudget();
+      }
+      for (let i = 0; i < TIERS.length; i++) {
+        const start = bucketStart(minute.start, TIERS[i]!);
+        if (start >= oldest[i]!) this.bucketAt(i, start).addActors(minute.actors);
+      }
+    }
+    this.ingest(delta.future, now);
+  }
+
+  /**
+   * Counts one event in every tier that keeps its time: `oldest[i]` and `current[i]` are the
+   * starts of tier i's oldest kept bucket and of its current one. With `events` > 1, `event` is
+   * a shard's group of that many events and their summed weight (`mergeDelta`).
+   */
+  private count(event: TallyEvent, oldest: readonly number[], current: readonly number[], events = 1): void {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
     // Held for the whole event: cutting a past bucket (below) or holding the budget may drop the
@@ -195,25 +221,30 @@ export class Aggregator {
     const itemId = this.dictionary.intern(event.item);
     this.dictionary.retain(itemId);
     for (let i = 0; i < TIERS.length; i++) {
-      const tier = TIERS[i]!;
-      const start = bucketStart(event.ts, tier);
+      const start = bucketStart(event.ts, TIERS[i]!);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
-      const ring = this.ringList[i]!;
-      // Consecutive events mostly share their buckets: skip the ring lookup then.
-      let bucket = this.lastStart[i] === start ? this.lastBucket[i] : ring.get(start);
-      if (!bucket) {
-        bucket = Bucket.empty(start, this.capacity, this.dictionary);
-        ring.set(start, bucket);
-      } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > heldBytes(this.budgetBytes)) {
-        // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
-        this.holdBudget();
-      }
-      this.lastStart[i] = start;
-      this.lastBucket[i] = bucket;
-      bucket.add(event, itemHash, actorHash, this.declared, itemId);
+      const bucket = this.bucketAt(i, start);
+      bucket.add(event, itemHash, actorHash, this.declared, itemId, events);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
+  }
+
+  /** Tier i's bucket starting at `start`, made if missing and thawable within the budget. */
+  private bucketAt(i: number, start: number): Bucket {
+    const ring = this.ringList[i]!;
+    // Consecutive events mostly share their buckets: skip the ring lookup then.
+    let bucket = this.lastStart[i] === start ? this.lastBucket[i] : ring.get(start);
+    if (!bucket) {
+      bucket = Bucket.empty(start, this.capacity, this.dictionary);
+      ring.set(start, bucket);
+    } else if (bucket.isCompact && this.memoryBytes() + thawBytes(bucket) > heldBytes(this.budgetBytes)) {
+      // A late event thaws a sealed bucket back to ~40 bytes per counter: make room first.
+      this.holdBudget();
+    }
+    this.lastStart[i] = start;
+    this.lastBucket[i] = bucket;
+    return bucket;
   }
 
   /**

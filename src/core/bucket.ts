@@ -96,8 +96,10 @@ export class Bucket {
   }
 
   /**
-   * Counts one event. `itemHash` and `actorHash` are computed once per event, not per tier, and
-   * so is `itemId`, the item's id in the summaries' dictionary.
+   * Counts one event, or `events` events of one type and item whose weights sum to
+   * `event.weight` (an ingest shard's group, shard-delta.ts). `itemHash` and `actorHash` are
+   * computed once per event, not per tier, and so is `itemId`, the item's id in the summaries'
+   * dictionary.
    */
   add(
     event: TallyEvent,
@@ -105,6 +107,7 @@ export class Bucket {
     actorHash: number | undefined,
     declared: ReadonlySet<string>,
     itemId: number = this.all.dictionary.intern(event.item),
+    events = 1,
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
@@ -128,14 +131,21 @@ export class Bucket {
     }
     const totals = this.totals.get(event.type);
     if (totals) {
-      totals.events += 1;
+      totals.events += events;
       totals.weight += event.weight;
     } else {
-      this.totals.set(event.type, { events: 1, weight: event.weight });
+      this.totals.set(event.type, { events, weight: event.weight });
     }
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
+  }
+
+  /** Counts the actors of events counted by `add` without theirs (an ingest shard's group). */
+  addActors(hashes: readonly number[]): void {
+    if (hashes.length === 0) return;
+    this.revision += 1;
+    for (const hash of hashes) this.actors.addHash(hash);
   }
 
   /** A second type arrived: the first one gets its own summary, an exact copy of the shared one. */

@@ -18,15 +18,18 @@ export const CONFIG_BOUNDS = {
   capacity: { min: 10, max: 50_000 },
   /** One minute to 30 days, the longest window (API.md v1.1). */
   hotHalfLifeSeconds: { min: 60, max: 30 * 86400 },
+  /** A namespace's object merges every shard on each refresh, at most 6 at a time (the
+   * platform's limit on a request's open connections): 16 shards is three rounds. */
+  ingestShards: { min: 1, max: 16 },
 } as const;
 
-const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds"] as const;
+const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards"] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
   return invalid("invalid_config", `${field}: ${message}`, { field, allowed });
 }
 
-type IntegerField = "maxLimit" | "refreshSeconds" | "staleSeconds" | "capacity" | "hotHalfLifeSeconds";
+type IntegerField = "maxLimit" | "refreshSeconds" | "staleSeconds" | "capacity" | "hotHalfLifeSeconds" | "ingestShards";
 
 function integerIn(body: Record<string, unknown>, field: IntegerField): number {
   const value = body[field];
@@ -102,6 +105,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
     types: parseTypes(record.types),
     capacity: integerIn(record, "capacity"),
     hotHalfLifeSeconds: integerIn(record, "hotHalfLifeSeconds"),
+    ingestShards: integerIn(record, "ingestShards"),
   };
   checkMemory(config);
   return config;

@@ -51,7 +51,7 @@ export function cacheReport(
   namespace: string,
   generation: number,
   c: Counters,
-  { storage, memory }: Pick<CacheReport, "storage" | "memory">,
+  { storage, memory, ingest }: Pick<CacheReport, "storage" | "memory" | "ingest">,
 ): CacheReport {
   const reads = c.reads.edge.hits + c.reads.edge.misses;
   const layers = Object.fromEntries(
@@ -71,5 +71,6 @@ export function cacheReport(
     lastCheckpoint: c.lastCheckpoint,
     storage,
     memory,
+    ingest,
   };
 }

@@ -78,6 +78,9 @@ export interface NamespaceConfig {
   capacity: number;
   /** The half-life of rank=hot: a bucket this old counts half (API.md v1.1). */
   hotHalfLifeSeconds: number;
+  /** How many ingest objects share the namespace's ingest, 1 to 16 (API.md v1.1): 1 means the
+   * namespace's own object takes every batch. */
+  ingestShards: number;
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -88,6 +91,7 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   types: { view: { weight: 1 } },
   capacity: 5000,
   hotHalfLifeSeconds: 21_600,
+  ingestShards: 1,
 };
 
 export interface RankedItem {
@@ -175,6 +179,11 @@ export interface NamespaceDescriptor {
   /** computedAt of the last refresh an admin asked for: cached copies older than this are not
    * served, so the next read after `POST .../refresh` sees the new snapshots. 0 when none. */
   freshSince: number;
+  /** Where ingest goes: the namespace's object (1) or that many ingest shards. */
+  ingestShards: number;
+  /** The declared types' default weights, for the types that set one: a batch sent to a shard
+   * carries its weights resolved, as the namespace's object would resolve them. */
+  weights: Record<string, number>;
 }
 
 /**
@@ -240,6 +249,24 @@ export interface CacheReport {
   /** The bytes the namespace's state holds, by the object's own accounting, against its budget;
    * `cuts` counts buckets cut below what sealing keeps to hold it (API.md, "Resource limits"). */
   memory: { bytes: number; budgetBytes: number; cuts: number };
+  /** Where ingest goes, and what each ingest shard holds that the namespace's object has not
+   * merged yet (API.md v1.1, `ingestShards`). */
+  ingest: { shards: number; perShard: ShardLag[] };
+}
+
+/** One ingest shard in `GET .../cache`: what it accepted that is not merged yet, and when it
+ * was last merged. A retired shard (above `ingestShards`) is listed until it is drained. */
+export interface ShardLag {
+  shard: number;
+  retired: boolean;
+  /** Events (and batches) accepted by the shard and not yet merged by the namespace's object. */
+  lagEvents: number;
+  lagBatches: number;
+  /** When the oldest of them was accepted; null when none waits. */
+  oldestWaitingSince: string | null;
+  /** When the namespace's object last merged from this shard since it started; null if never. */
+  lastMergeAt: string | null;
+  sinceLastMergeMs: number | null;
 }
 
 /** Content moderation: at most this many items of a namespace are suppressed at once. */

@@ -54,3 +54,16 @@ export function answerCacheKey(namespace: string, generation: number, query: Rea
   const cut = minScore > 0 ? `&minScore=${minScore}` : "";
   return `https://tally.internal/answer/${namespace}/g${generation}/${snapshotKey(query)}?limit=${limit ?? ""}${cut}`;
 }
+
+/**
+ * The name (idFromName) of ingest shard `index` of a namespace. A namespace name never holds
+ * "/" (NAMESPACE_PATTERN), so no shard name is also a namespace's, and the name parses back.
+ */
+export function shardObjectName(namespace: string, index: number): string {
+  return `shard/${index}/${namespace}`;
+}
+
+export function parseShardObjectName(name: string): { namespace: string; index: number } | undefined {
+  const match = /^shard\/(\d+)\/(.+)$/s.exec(name);
+  return match ? { index: Number(match[1]), namespace: match[2]! } : undefined;
+}

@@ -70,9 +70,9 @@ const configBounds = {
     additionalProperties: object({ weight: { type: "number", exclusiveMinimum: 0, maximum: MAX_WEIGHT } }, []),
   },
   capacity: { type: "integer", minimum: CONFIG_BOUNDS.capacity.min, maximum: CONFIG_BOUNDS.capacity.max },
-  // v1.1 (API.md, "Config fields"). `ingestShards` is not accepted yet (sharded ingest is not
-  // built, issue 11), so it is not described: the description says what the door takes.
+  // v1.1 (API.md, "Config fields").
   hotHalfLifeSeconds: { type: "integer", minimum: CONFIG_BOUNDS.hotHalfLifeSeconds.min, maximum: CONFIG_BOUNDS.hotHalfLifeSeconds.max },
+  ingestShards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
 };
 const V1_0_CONFIG_FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"];
 
@@ -171,6 +171,22 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     storage: object({ largestRowBytes: count, maxRowBytes: count }),
     memory: object({ bytes: count, budgetBytes: count, cuts: count }),
+    ingest: object({
+      shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
+      perShard: {
+        type: "array",
+        description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
+        items: object({
+          shard: count,
+          retired: { type: "boolean" },
+          lagEvents: count,
+          lagBatches: count,
+          oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
+          lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
+          sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
+        }),
+      },
+    }),
   }),
   DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
   // ---- v1.1 (API.md); their routes land with other branches.

@@ -1,0 +1,74 @@
+/**
+ * What an ingest shard hands the namespace's object: the events it holds, pre-aggregated into
+ * compact per-minute deltas, so that merging costs the object one update per distinct
+ * (minute, type, item) rather than one per event.
+ *
+ * Nothing a bucket holds is lost by grouping. Every tier's buckets are whole minutes aligned to
+ * the epoch (tiers.ts), so a minute's group lands in exactly the buckets its events would; totals
+ * add, and the HyperLogLog sketches take the same hashes. Space-Saving takes a group as one
+ * weighted update, which keeps its bounds (and is exact wherever the events were exact). Events
+ * stamped at or after the time the delta is built are shipped as they are: the object holds them
+ * pending, as it holds a future event sent to it directly (API.md, "Windows").
+ */
+import type { TallyEvent } from "../shared/contract";
+import { hash53 } from "./hash";
+import { TIERS, bucketStart } from "./tiers";
+
+/** The finest tier: every other tier's bucket is a whole number of its buckets. */
+const MINUTE_TIER = TIERS[0]!;
+
+/** One (type, item) of a minute: how many events, and their summed weight. */
+export type DeltaEntry = [type: string, item: string, events: number, weight: number];
+
+/** One minute's events, grouped. `actors` are the hashes (hash53) of its distinct actors. */
+export interface DeltaBucket {
+  start: number;
+  entries: DeltaEntry[];
+  actors: number[];
+}
+
+export interface ShardDelta {
+  buckets: DeltaBucket[];
+  /** Events stamped at or after the delta was built: counted once time reaches them. */
+  future: TallyEvent[];
+  /** Every event the delta holds, grouped or not. */
+  events: number;
+}
+
+/** Builds one delta from batches added in the order they were accepted. */
+export class DeltaBuilder {
+  private readonly minutes = new Map<number, { entries: Map<string, DeltaEntry>; actors: Set<number> }>();
+  private readonly future: TallyEvent[] = [];
+  private events = 0;
+
+  /** @param at the time the delta is built: events stamped at or after it stay whole. */
+  constructor(private readonly at: number) {}
+
+  add(events: readonly TallyEvent[]): void {
+    for (const event of events) {
+      this.events += 1;
+      if (event.ts >= this.at) {
+        this.future.push(event);
+        continue;
+      }
+      const start = bucketStart(event.ts, MINUTE_TIER);
+      let minute = this.minutes.get(start);
+      if (!minute) this.minutes.set(start, (minute = { entries: new Map(), actors: new Set() }));
+      // A type name never holds "\n" (TYPE_PATTERN), so the first "\n" ends it: no two pairs share a key.
+      const key = `${event.type}\n${event.item}`;
+      const entry = minute.entries.get(key);
+      if (entry) {
+        entry[2] += 1;
+        entry[3] += event.weight;
+      } else {
+        minute.entries.set(key, [event.type, event.item, 1, event.weight]);
+      }
+      if (event.actor !== undefined) minute.actors.add(hash53(event.actor));
+    }
+  }
+
+  build(): ShardDelta {
+    const buckets = [...this.minutes].map(([start, m]) => ({ start, entries: [...m.entries.values()], actors: [...m.actors] }));
+    return { buckets, future: this.future, events: this.events };
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Where an accepted batch goes: the namespace's object, or one of its ingest shards when the
+ * namespace spreads its ingest (API.md v1.1, `ingestShards`; ARCHITECTURE.md, "Sharded ingest").
+ */
+import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
+import { shardObjectName } from "../shared/keys";
+import type { IncomingBatch } from "../shared/validate";
+import { hash53 } from "../core/hash";
+import { aggregatorOf, settle } from "./rpc";
+
+/**
+ * The shard a batch goes to out of `shards`: a batch with an id always goes to the same one, so
+ * that a retry meets the shard that holds the first attempt and is answered as a duplicate; a
+ * batch without one goes anywhere, which spreads the load.
+ */
+export function shardFor(batch: IncomingBatch, shards: number, random: () => number = Math.random): number {
+  return batch.batchId === undefined ? Math.floor(random() * shards) : hash53(batch.batchId) % shards;
+}
+
+/** The events with the weights the namespace's object would give them (its types' defaults). */
+function weighted(batch: IncomingBatch, weights: Readonly<Record<string, number>>): TallyEvent[] {
+  return batch.events.map((e) => ({ ...e, weight: e.weight ?? (Object.hasOwn(weights, e.type) ? weights[e.type]! : 1) }));
+}
+
+/** Sends a validated batch where the namespace takes its ingest, and answers what it answered. */
+export function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
+  // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
+  const shards = descriptor.ingestShards ?? 1;
+  if (shards <= 1) return settle(aggregatorOf(env, namespace).ingest(batch));
+  const shard = env.INGEST_SHARDS.get(env.INGEST_SHARDS.idFromName(shardObjectName(namespace, shardFor(batch, shards))));
+  return settle(shard.ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
+}
