@@ -28,10 +28,12 @@ const SHARD_MIGRATIONS = [{ name: "shard_0001_ingest_shard", sql: initShard }];
 export const SHARD_LOG_FORMAT = 1;
 
 /**
- * A pull returns rows up to about this many bytes of events (never part of a batch), so that an
- * answer stays far below RPC's message limit however far the namespace's object fell behind.
+ * A pull returns rows up to about this many bytes of events (never part of a batch), however far
+ * the namespace's object fell behind. Up to 6 pulls are in flight at once, and each delta is held
+ * by the namespace's object beside its state (a 64 MB budget in a 128 MB isolate), so a pull is
+ * kept small; a busy shard takes several pulls per refresh (shard-merger.ts).
  */
-const PULL_BYTES = 4_000_000;
+const PULL_BYTES = 1_000_000;
 
 /** A batch of validated events, weights resolved by the Worker from the namespace's config. */
 export interface ShardBatch {

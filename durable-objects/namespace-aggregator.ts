@@ -387,12 +387,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   private async refreshOnce(): Promise<number> {
     const started = Date.now();
-    // Shards first, so that this refresh answers with every event they accepted before it.
-    await this.mergeShards();
-    const at = Date.now();
-    const inputs = this.inputsAt(at);
-    const unchanged = inputs === this.refreshedInputs;
+    let unchanged = false;
     try {
+      // Shards first, so that this refresh answers with every event they accepted before it.
+      await this.mergeShards();
+      const at = Date.now();
+      const inputs = this.inputsAt(at);
+      unchanged = inputs === this.refreshedInputs;
       this.aggregator.advance(at); // once per refresh; the queries below only read
       // An isolate is reset above 128 MB, and local workerd never says so: the object holds its
       // own accounted budget (core/budget.ts), compacting and then cutting older buckets.

@@ -25,9 +25,9 @@ import type { NamespaceStore } from "./store";
 
 /** The most shards a namespace may have (CONFIG_BOUNDS.ingestShards). */
 const MAX_SHARDS = 16;
-/** A refresh pulls at most this many times from one shard (each about 4 MB of events); what is
+/** A refresh pulls at most this many times from one shard (each about 1 MB of events); what is
  * left waits for the next refresh, and shows as lag in `GET .../cache`. */
-const MAX_PULLS_PER_MERGE = 8;
+const MAX_PULLS_PER_MERGE = 64;
 /**
  * A retired shard (above `ingestShards`) is pulled until it is empty and at least this long has
  * passed since the change: Workers route with a descriptor they may hold for a refresh period

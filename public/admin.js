@@ -23,6 +23,16 @@ function refusal(error) {
   return error.message;
 }
 
+/** Where ingest goes, and what the ingest shards hold that is not merged yet (API.md v1.1). */
+function ingestSummary({ shards, perShard }) {
+  if (perShard.length === 0) return "the namespace's object";
+  const waiting = perShard.reduce((sum, s) => sum + s.lagEvents, 0);
+  const merged = perShard.map((s) => s.sinceLastMergeMs).filter((ms) => ms !== null);
+  const last = merged.length === perShard.length ? ` · every shard merged in the last ${number(Math.ceil(Math.max(...merged) / 1000))} s` : "";
+  const retired = perShard.filter((s) => s.retired).length;
+  return `${shards} shard${shards === 1 ? "" : "s"}${retired ? ` (+${retired} draining)` : ""} · ${number(waiting)} events waiting${last}`;
+}
+
 /** The admin panel of one namespace. `afterChange` re-reads the board after a refresh or invalidate. */
 export function adminPanel(ns, afterChange) {
   const panel = $("admin");
@@ -63,6 +73,7 @@ export function adminPanel(ns, afterChange) {
     fact("Last refresh", last ? `${time(last.at)} · ${number(last.durationMs)} ms · ${last.outcome}` : "none yet", "last-refresh");
     fact("Refreshes (errors)", `${number(cache.refreshes)} (${number(cache.refreshErrors)})`, "refreshes");
     fact("Generation", String(cache.generation), "generation");
+    fact("Ingest", ingestSummary(cache.ingest), "ingest");
     $("admin-report").replaceChildren(table, facts);
   }
 

@@ -233,6 +233,7 @@ describe("the admin panel", () => {
     expect(await page.$$eval("#admin-report tbody tr", (r) => r.map((x) => x.dataset.layer))).toEqual(["edge", "kv", "do"]);
     expect(await page.locator("[data-fact=hit-ratio]").textContent()).toMatch(/^(\d+\.\d%|–)$/);
     expect(await page.locator("[data-fact=last-refresh]").textContent()).toMatch(/ ms · ok$/);
+    expect(await page.locator("[data-fact=ingest]").textContent()).toBe("the namespace's object");
     const generation = Number(await page.locator("[data-fact=generation]").textContent());
 
     await page.getByRole("button", { name: "Refresh now" }).click();
@@ -256,6 +257,22 @@ describe("the admin panel", () => {
     await expect.poll(() => page.locator("#admin-outcome").textContent()).toBe(`Invalidated: generation ${generation + 1}.`);
     await expect.poll(() => page.locator("[data-fact=generation]").textContent()).toBe(String(generation + 1));
     await page.screenshot({ path: "docs/page-admin.png", fullPage: true });
+    expectClean(problems);
+    await page.close();
+  });
+
+  it("shows a namespace whose ingest four shards take with the same numbers, and its shards in the admin panel", async () => {
+    const ns = freshNamespace("page-shards");
+    await seedSongs(ns, { ingestShards: 4 });
+    const { page, problems } = await openNamespace(ns);
+    expect((await ranking(page)).map((r) => [r.item, r.score])).toEqual([
+      ["song-a", "8"],
+      ["song-b", "6"],
+      ["song-c", "2"],
+    ]);
+    expect(await totals(page)).toMatchObject({ events: "12" });
+    await useToken(page, TOKENS.admin);
+    await expect.poll(() => page.locator("[data-fact=ingest]").textContent()).toMatch(/^4 shards · 0 events waiting · every shard merged in the last \d+ s$/);
     expectClean(problems);
     await page.close();
   });
