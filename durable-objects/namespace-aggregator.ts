@@ -640,6 +640,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         throw internal(`Namespace "${this.namespace}": the import could not be written.`);
       }
       this.store.setMeta("config", state.config);
+      this.shards.configure(state.config.ingestShards, now);
       for (const { item, suppressedAt } of state.suppressions) this.suppressions.add(item, suppressedAt.getTime());
       this.store.setMeta("createdAt", now);
       this.exists = true;

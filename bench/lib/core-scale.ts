@@ -48,6 +48,7 @@ export const CONFIG: NamespaceConfig = {
   refreshSeconds: 10,
   staleSeconds: 300,
   types: { view: {} },
+  ingestShards: 1,
   capacity: CAPACITY,
   hotHalfLifeSeconds: 21_600,
 };
