@@ -7,6 +7,7 @@
 import { worstCaseBytes } from "../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
+import { mergeCost, type MergeCase, type MergeResult } from "./lib/core-merge";
 import { refreshAtScale } from "./lib/core-refresh";
 import { steadyCatalogue, worstAcceptedConfig, type MemoryResult } from "./lib/core-memory";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
@@ -27,7 +28,8 @@ if (argv.includes("--refresh")) {
   console.log(`  core refresh benchmark done in ${seconds} s`);
   nodeProcess.exit(0);
 }
-/** `--only memory` runs measurement 9 alone (the memory scenarios of issue #10); `--only scale`, 6 alone. */
+/** `--only memory` runs measurement 9 alone (the memory scenarios of issue #10); `--only scale`, 6 alone;
+ * `--only merge`, the merge cost of sharded ingest (issue 11) alone. */
 const onlyAt = argv.indexOf("--only");
 const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
 const jsonAt = argv.indexOf("--json");
@@ -53,6 +55,19 @@ const ACCURACY = quick
   ? { items: 100_000, events: 1_000_000, skews: [1.0] }
   : { items: 1_000_000, events: 3_000_000, skews: [0.8, 1.0, 1.2] };
 
+/** Sharded ingest (issue 11): one shard's delta over a refresh period, events x distinct items. */
+const MERGE: MergeCase[] = quick
+  ? [
+      { events: 10_000, items: 1_000 },
+      { events: 10_000, items: 100_000 },
+    ]
+  : [
+      { events: 10_000, items: 1_000 },
+      { events: 10_000, items: 100_000 },
+      { events: 100_000, items: 1_000 },
+      { events: 100_000, items: 100_000 },
+    ];
+
 /** Measurement 9: steady catalogues of N items in every kept bucket, and the worst accepted configs. */
 const CATALOGUE = quick ? [1_000, 4_900] : [1_000, 4_900, 20_000];
 const WORST_TYPES = quick ? [32] : [32, 1];
@@ -63,6 +78,11 @@ const scaleResults: ScaleResult[] = [];
 if (!only || only === "scale") for (const c of SCALE) scaleResults.push(scale(c, RUNS, log));
 const accuracyResults: AccuracyResult[] = [];
 if (!only) for (const skew of ACCURACY.skews) accuracyResults.push(accuracy(ACCURACY.items, ACCURACY.events, skew, log));
+const mergeResults: MergeResult[] = [];
+if (!only || only === "merge") {
+  log(`sharded ingest: merge cost against ingest, per event`);
+  for (const c of MERGE) mergeResults.push(mergeCost(c, RUNS, log, quick ? 20_000 : 50_000));
+}
 const memoryResults: MemoryResult[] = [];
 if (!only || only === "memory") {
   for (const n of CATALOGUE) for (const types of [0, 2] as const) memoryResults.push(steadyCatalogue(n, types, log));
@@ -77,6 +97,7 @@ const result = {
   batch: 1000,
   scale: scaleResults,
   accuracy: accuracyResults,
+  merge: mergeResults,
   memory: memoryResults,
   refused,
   seconds: Math.round((performance.now() - started) / 100) / 10,
