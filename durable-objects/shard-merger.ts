@@ -21,6 +21,7 @@ import { settle } from "../src/worker/rpc";
 import { fanOut } from "./fan-out";
 import { shardOf, type PulledBatchId, type ShardPull } from "./ingest-shard";
 import { messageOf } from "./outcome";
+import { storageFaults } from "./storage-faults";
 import type { NamespaceStore } from "./store";
 
 /** The most shards a namespace may have (CONFIG_BOUNDS.ingestShards). */
@@ -98,10 +99,15 @@ export class ShardMerger {
     this.save();
   }
 
-  /** Shard `index` is about to log a batch: it is pulled from now on. */
+  /**
+   * Shard `index` is about to log a batch: it is pulled from now on. A retired shard that wakes
+   * restarts the grace period, so that a merge running now, which may have found it empty a
+   * moment ago, does not retire it with the batch in it (`drain` reads `changedAt` after the pulls).
+   */
   widen(index: number, now: number): void {
-    if (index < this.span) return;
-    this.span = index + 1;
+    const inUse = this.shards > 1 ? this.shards : 0;
+    if (index < this.span && index < inUse) return;
+    this.span = Math.max(this.span, index + 1);
     this.changedAt = now;
     this.save();
   }
@@ -148,11 +154,14 @@ export class ShardMerger {
       let exclude: string[] = [];
       let upTo: number | undefined;
       let pull: ShardPull;
+      let more = false;
       // Pull, and pull the same rows again without any batch counted meanwhile, until a pull's
       // ids are all new in the turn that merges it.
       for (;;) {
         // RPC's types widen a tuple to an array (DeltaEntry); the value is the shard's ShardPull.
         pull = (await settle(shard.pull({ after, ack: this.durable[i]!, exclude, upTo }))) as ShardPull;
+        // A repeated pull stops at `upTo` and cannot see what lies beyond it: the first one says.
+        if (upTo === undefined) more = pull.more;
         const since = Date.now() - BATCH_ID_TTL_MS;
         const again = pull.batchIds.filter((b) => this.counted(b.batchId, since)).map((b) => b.batchId);
         if (again.length === 0) break;
@@ -161,13 +170,14 @@ export class ShardMerger {
       }
       if (this.merged[i] !== after) throw new Error(`shard ${i} was merged concurrently`); // the chain forbids it
       if (pull.through > after) {
+        storageFaults.check("merge");
         apply(pull.delta);
         for (const b of pull.batchIds) this.ids.set(b.batchId, b);
         this.merged[i] = pull.through;
         this.mergedEvents += pull.delta.events;
       }
       this.lastMergeAt.set(i, Date.now());
-      if (!pull.more || round + 1 >= MAX_PULLS_PER_MERGE) return pull.held;
+      if (!more || round + 1 >= MAX_PULLS_PER_MERGE) return pull.held;
     }
   }
 
@@ -218,9 +228,14 @@ export class ShardMerger {
     });
   }
 
-  /** Erases every shard that may hold events (a deleted namespace). */
+  /**
+   * Erases every shard that may hold events (a deleted namespace), and every shard ever merged
+   * from: one drained and dropped from the span still holds the batch ids of the last 24 hours,
+   * which would answer a new namespace's batch of the same id as a duplicate and never count it.
+   */
   async eraseAll(): Promise<void> {
-    const indices = Array.from({ length: Math.max(this.span, this.shards > 1 ? this.shards : 0) }, (_, i) => i);
+    const reach = Math.max(this.span, this.shards > 1 ? this.shards : 0);
+    const indices = Array.from({ length: MAX_SHARDS }, (_, i) => i).filter((i) => i < reach || this.merged[i]! > 0);
     await fanOut(indices, (i) => settle(shardOf(this.env, this.namespace, i).erase()));
   }
 
