@@ -239,14 +239,30 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
   }
 
-  /** Merges what the ingest shards hold into the state (shard-merger.ts). */
-  private mergeShards(): Promise<void> {
-    return this.shards.merge((delta) => {
+  /**
+   * Merges what the ingest shards hold into the state (shard-merger.ts). A merge that throws
+   * part-way may have counted part of a delta whose rows will be pulled again, so memory can no
+   * longer be trusted: the caller (a refresh) stops before its checkpoint, and the next call
+   * starts the object again from its last checkpoint and cursors, which nothing touched.
+   */
+  private async mergeShards(): Promise<void> {
+    let failure: unknown;
+    await this.shards.merge((delta) => {
+      if (failure !== undefined) throw failure;
       const now = Date.now();
-      this.aggregator.mergeDelta(delta, now);
+      try {
+        this.aggregator.mergeDelta(delta, now);
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
       this.batchesCounted += 1;
       if (delta.events > 0) this.lastActivity = now;
     });
+    if (failure === undefined) return;
+    this.status = "zero";
+    this.startup = undefined;
+    throw failure;
   }
 
   // ---- reads -------------------------------------------------------------------------------

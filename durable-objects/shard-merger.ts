@@ -31,8 +31,10 @@ const MAX_SHARDS = 16;
 const MAX_PULLS_PER_MERGE = 64;
 /**
  * A retired shard (above `ingestShards`) is pulled until it is empty and at least this long has
- * passed since the change: Workers route with a descriptor they may hold for a refresh period
- * (Descriptors), so a batch may still reach a retired shard shortly after the change.
+ * passed since the change: a Worker routes by a descriptor it may hold for up to a refresh period
+ * (Descriptors), so batches may still reach a retired shard after the change. The grace only spares
+ * churn, never a batch: a shard outside the span calls `shardAwake` before it logs anything, which
+ * puts it back (`widen`).
  */
 export const DRAIN_GRACE_MS = 10 * 60_000;
 

@@ -13,6 +13,7 @@ import { abortAllDurableObjects, env, evictDurableObject, runDurableObjectAlarm,
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WINDOWS, type CacheReport, type ShardLag, type StatsSnapshot, type TallyEvent, type TrendingSnapshot } from "../src/shared/contract";
 import { shardObjectName } from "../src/shared/keys";
+import type { ShardDelta } from "../src/core/shard-delta";
 import { DRAIN_GRACE_MS } from "../durable-objects/shard-merger";
 import { storageFaults } from "../durable-objects/storage-faults";
 import { TOKENS, admin, bearer, call, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
@@ -332,6 +333,27 @@ describe("kills", () => {
     await evictDurableObject(stubOf(ns));
     expect(await counted(ns)).toEqual(total(...batches));
     await abortAllDurableObjects();
+    expect(await counted(ns)).toEqual(total(...batches));
+  });
+
+  it("of a merge that fails part-way through a delta double nothing: the object starts again from its checkpoint", async () => {
+    const ns = freshNamespace("half-merge");
+    await configure(ns, 4);
+    const batches = Array.from({ length: 6 }, (_, b) => batch(`h${b}`, 8 + b));
+    for (const [b, events] of batches.entries()) await accepted(ns, events, `h-${b}`);
+    await runInDurableObject(stubOf(ns), (object) => {
+      // Counts the first half of each delta's groups, then fails, as a bug or a reset mid-merge would.
+      const core = (object as unknown as { aggregator: { mergeDelta(delta: ShardDelta, now: number): void } }).aggregator;
+      const merge = core.mergeDelta.bind(core);
+      core.mergeDelta = (delta, now) => {
+        merge({ ...delta, buckets: delta.buckets.map((b) => ({ ...b, entries: b.entries.slice(0, Math.ceil(b.entries.length / 2)) })), future: [] }, now);
+        throw new Error("injected failure mid-merge");
+      };
+    });
+    const failed = await admin("POST", ns, "refresh");
+    expect(failed.status).toBe(500);
+    expect(await counted(ns)).toEqual(total(...batches));
+    await evictDurableObject(stubOf(ns));
     expect(await counted(ns)).toEqual(total(...batches));
   });
 
