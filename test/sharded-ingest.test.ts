@@ -94,6 +94,13 @@ const batch = (prefix: string, n: number): EventInput[] =>
     ...(i % 3 === 0 ? {} : { weight: i % 3 }),
   }));
 
+/** `count` batches of growing sizes from `first`, with ids `<prefix>-0`, `<prefix>-1`…, each accepted. */
+async function acceptedBatches(ns: string, prefix: string, count: number, first: number): Promise<EventInput[][]> {
+  const batches = Array.from({ length: count }, (_, b) => batch(`${prefix}${b}`, first + b));
+  for (const [b, events] of batches.entries()) await accepted(ns, events, `${prefix}-${b}`);
+  return batches;
+}
+
 /** Events and weight `events` add to a namespace of `config`: like weighs 2 unless the event says otherwise. */
 const total = (...batches: EventInput[][]) => ({
   events: sum(batches.map((b) => b.length)),
@@ -271,8 +278,7 @@ describe("kills", () => {
   it("of a shard, evicted before it was pulled, lose nothing: its log and its batch ids are durable", async () => {
     const ns = freshNamespace("evict-shard");
     await configure(ns, 4);
-    const batches = Array.from({ length: 8 }, (_, b) => batch(`e${b}`, 4 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `e-${b}`);
+    const batches = await acceptedBatches(ns, "e", 8, 4);
     for (const i of SHARDS) if ((await shardRows(ns, i)) > 0) await evictDurableObject(shard(ns, i));
     const retry = await ingest(ns, batches[0]!, { batchId: "e-0" });
     expect(await json(retry)).toEqual({ accepted: batches[0]!.length, duplicate: true });
@@ -282,8 +288,7 @@ describe("kills", () => {
   it("of every object, aborted before the shards were pulled, lose nothing", async () => {
     const ns = freshNamespace("abort-shard");
     await configure(ns, 4);
-    const batches = Array.from({ length: 8 }, (_, b) => batch(`x${b}`, 3 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `x-${b}`);
+    const batches = await acceptedBatches(ns, "x", 8, 3);
     await abortAllDurableObjects();
     const retry = await ingest(ns, batches[5]!, { batchId: "x-5" });
     expect(await json(retry)).toEqual({ accepted: batches[5]!.length, duplicate: true });
@@ -320,8 +325,7 @@ describe("kills", () => {
   it("of the namespace's object mid-merge (one shard's pull answered, its merge not done) lose and double nothing", async () => {
     const ns = freshNamespace("mid-merge");
     await configure(ns, 4);
-    const batches = Array.from({ length: 8 }, (_, b) => batch(`m${b}`, 5 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `m-${b}`);
+    const batches = await acceptedBatches(ns, "m", 8, 5);
     const holding = (await allShardRows(ns)).filter((r) => r > 0).length;
     expect(holding).toBeGreaterThan(1);
     storageFaults.arm("merge");
@@ -339,8 +343,7 @@ describe("kills", () => {
   it("of a merge that fails part-way through a delta double nothing: the object starts again from its checkpoint", async () => {
     const ns = freshNamespace("half-merge");
     await configure(ns, 4);
-    const batches = Array.from({ length: 6 }, (_, b) => batch(`h${b}`, 8 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `h-${b}`);
+    const batches = await acceptedBatches(ns, "h", 6, 8);
     await runInDurableObject(stubOf(ns), (object) => {
       // Counts the first half of each delta's groups, then fails, as a bug or a reset mid-merge would.
       const core = (object as unknown as { aggregator: { mergeDelta(delta: ShardDelta, now: number): void } }).aggregator;
@@ -360,8 +363,7 @@ describe("kills", () => {
   it("a checkpoint failing then succeeding doubles nothing, and the shards drop their rows after the following pull", async () => {
     const ns = freshNamespace("fail-then-ok");
     await configure(ns, 4);
-    const batches = Array.from({ length: 6 }, (_, b) => batch(`f${b}`, 6 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `f-${b}`);
+    const batches = await acceptedBatches(ns, "f", 6, 6);
     const held = sum(await allShardRows(ns));
     expect(held).toBe(batches.length);
     storageFaults.arm("checkpoint");
@@ -539,8 +541,7 @@ describe("GET .../cache", () => {
   it("reports each shard's lag until the merge, then none and the time of the merge", async () => {
     const ns = freshNamespace("lag");
     await configure(ns, 4);
-    const batches = Array.from({ length: 10 }, (_, b) => batch(`l${b}`, 2 + b));
-    for (const [b, events] of batches.entries()) await accepted(ns, events, `l-${b}`);
+    const batches = await acceptedBatches(ns, "l", 10, 2);
     const events = total(...batches).events;
 
     const res = await admin("GET", ns, "cache");

@@ -62,9 +62,14 @@ export async function measure(label, options, plan, log = console.log) {
         `, p50 ${r.p50} ms, p99 ${r.p99} ms${bad ? `, ${bad} failed` : ""}`,
     );
   }
+  return summariseRuns(label, options.connections, runs);
+}
+
+/** Runs of one case, with the median and spread of their rates and latencies, and the requests that failed. */
+export function summariseRuns(label, connections, runs) {
   return {
     label,
-    connections: options.connections,
+    connections,
     runs,
     rps: summarise(runs.map((r) => r.rps)),
     p50: summarise(runs.map((r) => r.p50)),

@@ -1,5 +1,5 @@
 /** The machine a run happened on, recorded with its results: figures mean little without it. */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 
 export function machine() {
@@ -22,4 +22,29 @@ export function machine() {
     os: osName,
     date: new Date().toISOString(),
   };
+}
+
+/**
+ * Every process of the machine, by pid: its parent, whether it is a workerd, and the CPU seconds
+ * (user + system) it has spent so far. Linux only (/proc): undefined elsewhere. The benchmarks
+ * read workerd's own CPU time, which the load of other processes on a shared machine does not change.
+ */
+export function processes() {
+  try {
+    const table = new Map();
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        continue; // ended meanwhile
+      }
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      table.set(Number(pid), { ppid: Number(fields[1]), workerd: stat.includes("(workerd)"), cpuSeconds: ticks / 100 }); // USER_HZ is 100 on Linux
+    }
+    return table;
+  } catch {
+    return undefined;
+  }
 }

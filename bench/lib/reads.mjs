@@ -4,8 +4,8 @@
  * ratio to the floor at the same concurrency, measured minutes apart in the same run, because the
  * wrangler dev proxy caps local throughput and absorbs most of the absolute numbers.
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { fire, measure, median, ratio, summarise } from "./load.mjs";
+import { fire, measure, median, ratio, summariseRuns } from "./load.mjs";
+import { processes } from "./machine.mjs";
 
 /**
  * CPU seconds (user + system) spent so far by this process's workerd children: the runtime's own
@@ -13,23 +13,11 @@ import { fire, measure, median, ratio, summarise } from "./load.mjs";
  * (/proc); undefined elsewhere.
  */
 function workerdCpuSeconds() {
-  try {
-    let ticks = 0;
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) !== process.pid || !stat.includes("(workerd)")) continue;
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
+  const table = processes();
+  if (!table) return undefined;
+  let seconds = 0;
+  for (const p of table.values()) if (p.workerd && p.ppid === process.pid) seconds += p.cpuSeconds;
+  return seconds;
 }
 
 /** One run, with the workerd CPU time it cost per answered request (µs), where measurable. */
@@ -112,15 +100,7 @@ export async function floorAndEdgePaired(base, plan, log, probeBase) {
       const cpu = (r) => (r.cpuMicrosPerRequest === undefined ? "" : ` (${Math.round(r.cpuMicrosPerRequest)} µs CPU)`);
       log(`  round ${i}/${plan.runs}: ` + targets.map(([n]) => `${n} ${Math.round(runs[n].at(-1).rps)}${cpu(runs[n].at(-1))}`).join(", ") + " req/s");
     }
-    const summary = (n) => ({
-      label: `${n} c=${c}`,
-      connections: c,
-      runs: runs[n],
-      rps: summarise(runs[n].map((r) => r.rps)),
-      p50: summarise(runs[n].map((r) => r.p50)),
-      p99: summarise(runs[n].map((r) => r.p99)),
-      failed: runs[n].reduce((k, r) => k + r.non2xx + r.errors + r.timeouts, 0),
-    });
+    const summary = (n) => summariseRuns(`${n} c=${c}`, c, runs[n]);
     floor[c] = summary("floor");
     for (const n of names) {
       const m = summary(n);

@@ -20,8 +20,9 @@
  * on one thread) and the dev proxy's spent per answered request: unlike requests/s, the runtime's
  * CPU per request does not depend on what else the shared machine runs.
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { fire, median, summarise } from "./load.mjs";
+import { readFileSync } from "node:fs";
+import { fire, median, summarise, summariseRuns } from "./load.mjs";
+import { processes } from "./machine.mjs";
 import { config, stream, HOUR } from "./tally.mjs";
 
 /**
@@ -31,37 +32,24 @@ import { config, stream, HOUR } from "./tally.mjs";
  * thread. Linux only (/proc); undefined elsewhere.
  */
 function workerdCpuSeconds(port) {
-  try {
-    const procs = new Map();
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      procs.set(Number(pid), { ppid: Number(fields[1]), workerd: stat.includes("(workerd)"), ticks: Number(fields[11]) + Number(fields[12]) });
+  const table = processes();
+  if (!table) return undefined;
+  const out = { runtime: 0, proxy: 0, found: 0 };
+  for (const [pid, p] of table) {
+    if (!p.workerd) continue;
+    let ours = false;
+    for (let up = p.ppid, hops = 0; up > 1 && hops < 32 && !ours; up = table.get(up)?.ppid ?? 0, hops++) ours = up === process.pid;
+    if (!ours) continue;
+    let args = "";
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
     }
-    const out = { runtime: 0, proxy: 0, found: 0 };
-    for (const [pid, p] of procs) {
-      if (!p.workerd) continue;
-      let ours = false;
-      for (let up = p.ppid, hops = 0; up > 1 && hops < 32 && !ours; up = procs.get(up)?.ppid ?? 0, hops++) ours = up === process.pid;
-      if (!ours) continue;
-      let args = "";
-      try {
-        args = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      } catch {
-        continue;
-      }
-      out[args.includes(`entry=127.0.0.1:${port}\0`) || args.includes(`entry=127.0.0.1:${port} `) ? "proxy" : "runtime"] += p.ticks / 100; // USER_HZ is 100 on Linux
-      out.found += 1;
-    }
-    return out.found === 2 ? out : undefined;
-  } catch {
-    return undefined;
+    out[args.includes(`entry=127.0.0.1:${port}\0`) || args.includes(`entry=127.0.0.1:${port} `) ? "proxy" : "runtime"] += p.cpuSeconds;
+    out.found += 1;
   }
+  return out.found === 2 ? out : undefined;
 }
 
 /** One run, with the workerd CPU time it cost per answered request (µs), runtime and proxy, where measurable. */
@@ -121,13 +109,7 @@ export async function shardedIngest(base, api, plan, log) {
     const after = Object.fromEntries(await Promise.all(cases.map(async (x) => [x.name, await report(api, x.ns)])));
 
     const summary = (name) => ({
-      label: name,
-      connections: c,
-      runs: runs[name],
-      rps: summarise(runs[name].map((r) => r.rps)),
-      p50: summarise(runs[name].map((r) => r.p50)),
-      p99: summarise(runs[name].map((r) => r.p99)),
-      failed: runs[name].reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+      ...summariseRuns(name, c, runs[name]),
       ...(runs[name].every((r) => r.cpuMicrosPerRequest !== undefined)
         ? { cpuMicrosPerRequest: summarise(runs[name].map((r) => r.cpuMicrosPerRequest)), proxyCpuMicrosPerRequest: summarise(runs[name].map((r) => r.proxyCpuMicrosPerRequest)) }
         : {}),
