@@ -13,9 +13,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { BATCH_ID_TTL_MS, type IngestResult, type TallyEvent } from "../src/shared/contract";
 import { DeltaBuilder, type ShardDelta } from "../src/core/shard-delta";
-import { parseShardObjectName, shardObjectName } from "../src/shared/keys";
+import { parseShardObjectName } from "../src/shared/keys";
 import type { Outcome } from "../src/shared/errors";
-import { settle } from "../src/worker/rpc";
+import { aggregatorOf, settle } from "../src/worker/rpc";
 import initShard from "../migrations/shard/0001_ingest_shard.sql";
 import { GuardedSql } from "./guarded-sql";
 import { migrate } from "./migrations";
@@ -78,11 +78,6 @@ export interface ShardStatus {
   oldestWaitingSince: number | null;
 }
 
-/** The shard `index` of `namespace`. */
-export function shardOf(env: Env, namespace: string, index: number) {
-  return env.INGEST_SHARDS.get(env.INGEST_SHARDS.idFromName(shardObjectName(namespace, index)));
-}
-
 export class IngestShard extends DurableObject<Env> {
   private readonly name = parseShardObjectName(this.ctx.id.name ?? "");
   private readonly sql = new GuardedSql(this.ctx.storage);
@@ -120,7 +115,7 @@ export class IngestShard extends DurableObject<Env> {
     return this.run("ingest", async () => {
       const { namespace, index } = this.place;
       if (!this.announced) {
-        await settle(this.env.AGGREGATOR.get(this.env.AGGREGATOR.idFromName(namespace)).shardAwake(index));
+        await settle(aggregatorOf(this.env, namespace).shardAwake(index));
         this.announced = true;
       }
       this.schema(true);

@@ -17,9 +17,9 @@
  */
 import { BATCH_ID_TTL_MS, type ShardLag } from "../src/shared/contract";
 import type { ShardDelta } from "../src/core/shard-delta";
-import { settle } from "../src/worker/rpc";
+import { settle, shardOf } from "../src/worker/rpc";
 import { fanOut } from "./fan-out";
-import { shardOf, type PulledBatchId, type ShardPull } from "./ingest-shard";
+import type { PulledBatchId, ShardPull } from "./ingest-shard";
 import { messageOf } from "./outcome";
 import { storageFaults } from "./storage-faults";
 import type { NamespaceStore } from "./store";

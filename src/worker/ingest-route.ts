@@ -3,10 +3,9 @@
  * namespace spreads its ingest (API.md v1.1, `ingestShards`; ARCHITECTURE.md, "Sharded ingest").
  */
 import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
-import { shardObjectName } from "../shared/keys";
 import type { IncomingBatch } from "../shared/validate";
 import { hash53 } from "../core/hash";
-import { aggregatorOf, settle } from "./rpc";
+import { aggregatorOf, settle, shardOf } from "./rpc";
 
 /**
  * The shard a batch goes to out of `shards`: a batch with an id always goes to the same one, so
@@ -27,6 +26,5 @@ export function ingest(env: Env, namespace: string, descriptor: NamespaceDescrip
   // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
   const shards = descriptor.ingestShards ?? 1;
   if (shards <= 1) return settle(aggregatorOf(env, namespace).ingest(batch));
-  const shard = env.INGEST_SHARDS.get(env.INGEST_SHARDS.idFromName(shardObjectName(namespace, shardFor(batch, shards))));
-  return settle(shard.ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
+  return settle(shardOf(env, namespace, shardFor(batch, shards)).ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
 }

@@ -1,6 +1,6 @@
 /** The Worker's side of the RPC boundary: which object serves a namespace, and its outcomes. */
 import { fromWire, internal, unavailable, type Outcome } from "../shared/errors";
-import { REGISTRY_OBJECT } from "../shared/keys";
+import { REGISTRY_OBJECT, shardObjectName } from "../shared/keys";
 
 /** How long a caller should wait before retrying a platform condition that clears by itself. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -8,6 +8,11 @@ export const RETRY_AFTER_SECONDS = 1;
 /** The namespace's object. idFromName maps one name to one object worldwide. */
 export function aggregatorOf(env: Env, namespace: string) {
   return env.AGGREGATOR.get(env.AGGREGATOR.idFromName(namespace));
+}
+
+/** Ingest shard `index` of a namespace (API.md v1.1, `ingestShards`), addressed by its own name. */
+export function shardOf(env: Env, namespace: string, index: number) {
+  return env.INGEST_SHARDS.get(env.INGEST_SHARDS.idFromName(shardObjectName(namespace, index)));
 }
 
 /** The one registry of namespaces that hold data (GET /v1/namespaces). */
