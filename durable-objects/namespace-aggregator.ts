@@ -52,6 +52,8 @@ const REFRESH_JITTER = 0.1;
 /** A namespace with no events, no reads and nothing pending for this long stops its loop; the
  * next event or read starts it again. One event no longer keeps an object busy for 30 days. */
 export const IDLE_STOP_MS = 60 * 60_000;
+/** The next refresh after a merge that left events in a shard (`ShardMerger.behind`). */
+export const CATCH_UP_MS = 1000;
 
 function namespaceOf(id: DurableObjectId): string {
   if (id.name === undefined) throw new Error("NamespaceAggregator: the object must be addressed with idFromName(namespace).");
@@ -334,6 +336,17 @@ export class NamespaceAggregator extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
   }
 
+  /**
+   * After a merge that left events in a shard (shard-merger.ts, `behind`), sets the next refresh a
+   * second away rather than a refresh period, so that a shard's backlog cannot grow faster than
+   * it is merged. True if it did.
+   */
+  private async catchUp(now: number): Promise<boolean> {
+    if (!this.shards.behind) return false;
+    await this.ctx.storage.setAlarm(now + CATCH_UP_MS);
+    return true;
+  }
+
   /** Records activity; restarts a loop that stopped for idleness. */
   private async wake(now: number): Promise<void> {
     this.lastActivity = now;
@@ -356,6 +369,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       console.error(`NamespaceAggregator "${this.namespace}": refresh failed`, error);
     }
     const now = Date.now();
+    if (await this.catchUp(now)) return;
     if (now - this.lastActivity > IDLE_STOP_MS && this.aggregator.pendingEvents.length === 0) {
       this.loopStopped = true; // no alarm: the next event or read sets one
       return;
@@ -498,7 +512,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.requireExisting();
       const computedAt = await this.refresh();
       this.markFresh(computedAt);
-      await this.schedule(Date.now());
+      const now = Date.now();
+      if (!(await this.catchUp(now))) await this.schedule(now);
       return { computedAt, generation: this.generation };
     });
   }

@@ -26,9 +26,12 @@ import type { NamespaceStore } from "./store";
 
 /** The most shards a namespace may have (CONFIG_BOUNDS.ingestShards). */
 const MAX_SHARDS = 16;
-/** A refresh pulls at most this many times from one shard (each about 1 MB of events); what is
- * left waits for the next refresh, and shows as lag in `GET .../cache`. */
-const MAX_PULLS_PER_MERGE = 64;
+/**
+ * A merge pulls at most this many times from one shard (each about 1 MB of events, some 10,000),
+ * so that one refresh stays far within an alarm's CPU limit however far a shard is ahead. A shard
+ * with more is merged again by a catch-up refresh a second later (`behind`), until it is not.
+ */
+export const MAX_PULLS_PER_MERGE = 64;
 /**
  * A retired shard (above `ingestShards`) is pulled until it is empty and at least this long has
  * passed since the change: a Worker routes by a descriptor it may hold for up to a refresh period
@@ -68,6 +71,10 @@ export class ShardMerger {
   private chain: Promise<unknown> = Promise.resolve();
   /** Events merged since the object started (the benchmark's merge cost). */
   mergedEvents = 0;
+  /** True when the last merge left events in a shard because it reached `maxPulls`. */
+  behind = false;
+  /** MAX_PULLS_PER_MERGE; a test lowers it to reach `behind` with little data. */
+  maxPulls = MAX_PULLS_PER_MERGE;
 
   constructor(
     private readonly env: Env,
@@ -137,19 +144,21 @@ export class ShardMerger {
   private async mergeAll(apply: (delta: ShardDelta) => void): Promise<void> {
     if (this.span === 0) return;
     const indices = Array.from({ length: this.span }, (_, i) => i);
-    const held = await fanOut(indices, async (i) => {
+    const merged = await fanOut(indices, async (i) => {
       try {
         return await this.mergeShard(i, apply);
       } catch (error) {
         console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "merge", shard: i, cause: messageOf(error) }));
-        return Number.POSITIVE_INFINITY; // unknown: not drained
+        return { held: Number.POSITIVE_INFINITY, more: false }; // unknown: not drained; retried next period
       }
     });
-    this.drain(held);
+    this.behind = merged.some((m) => m.more);
+    this.drain(merged.map((m) => m.held));
   }
 
-  /** Merges one shard until it has nothing more (or MAX_PULLS_PER_MERGE); resolves to the rows it still holds. */
-  private async mergeShard(i: number, apply: (delta: ShardDelta) => void): Promise<number> {
+  /** Merges one shard until it has nothing more (or `maxPulls`); resolves to the rows it still
+   * holds, and whether it has more than this merge took. */
+  private async mergeShard(i: number, apply: (delta: ShardDelta) => void): Promise<{ held: number; more: boolean }> {
     const shard = shardOf(this.env, this.namespace, i);
     for (let round = 0; ; round++) {
       const after = this.merged[i]!;
@@ -179,7 +188,7 @@ export class ShardMerger {
         this.mergedEvents += pull.delta.events;
       }
       this.lastMergeAt.set(i, Date.now());
-      if (!more || round + 1 >= MAX_PULLS_PER_MERGE) return pull.held;
+      if (!more || round + 1 >= this.maxPulls) return { held: pull.held, more };
     }
   }
 

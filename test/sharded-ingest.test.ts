@@ -537,6 +537,34 @@ describe("DELETE of a sharded namespace", () => {
   });
 });
 
+describe("a shard holding more than one merge takes", () => {
+  it("is merged again a second later, not a refresh period later, until nothing waits", async () => {
+    const ns = freshNamespace("catch-up");
+    await configure(ns, 4); // refreshSeconds 3600
+    const stub = stubOf(ns);
+    // One pull carries about 1 MB of whole batches: let a merge take one pull, and send three
+    // batches of about 600 KB, so that the first merge leaves the third behind.
+    await runInDurableObject(stub, (object) => {
+      (object as unknown as { shards: { maxPulls: number } }).shards.maxPulls = 1;
+    });
+    const heavy = (b: number): EventInput[] =>
+      Array.from({ length: 2000 }, (_, i) => ({ item: `${"x".repeat(200)}-${b}-${i % 50}`, type: "view", weight: 1 }));
+    const batches = [0, 1, 2].map(heavy);
+    for (const events of batches) await sendToShard(ns, 0, resolved(events));
+    const alarmIn = () => runInDurableObject(stub, async (_, state) => ((await state.storage.getAlarm()) ?? Infinity) - Date.now());
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const lag = (await cacheOf(ns)).ingest.perShard.find((p) => p.shard === 0)!;
+    expect(lag.lagEvents).toBe(2000);
+    expect(await alarmIn()).toBeLessThanOrEqual(1000);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await cacheOf(ns)).ingest.perShard.find((p) => p.shard === 0)!.lagEvents).toBe(0);
+    expect(await alarmIn()).toBeGreaterThan(60_000); // caught up: back to the refresh period
+    expect(await counted(ns)).toEqual(total(...batches));
+  });
+});
+
 describe("GET .../cache", () => {
   it("reports each shard's lag until the merge, then none and the time of the merge", async () => {
     const ns = freshNamespace("lag");
