@@ -224,18 +224,22 @@ export class ShardMerger {
   /** What each shard that may hold events holds unmerged (`GET .../cache`). */
   async status(now: number): Promise<ShardLag[]> {
     const indices = Array.from({ length: this.span }, (_, i) => i);
-    return fanOut(indices, async (i) => {
-      const s = await settle(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
+    return fanOut(indices, async (i): Promise<ShardLag> => {
       const last = this.lastMergeAt.get(i);
-      return {
+      const merged = {
         shard: i,
         retired: i >= this.shards || this.shards === 1,
-        lagEvents: s.lagEvents,
-        lagBatches: s.lagBatches,
-        oldestWaitingSince: s.oldestWaitingSince === null ? null : new Date(s.oldestWaitingSince).toISOString(),
         lastMergeAt: last === undefined ? null : new Date(last).toISOString(),
         sinceLastMergeMs: last === undefined ? null : Math.max(0, now - last),
       };
+      try {
+        const s = await settle(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
+        const oldestWaitingSince = s.oldestWaitingSince === null ? null : new Date(s.oldestWaitingSince).toISOString();
+        return { ...merged, lagEvents: s.lagEvents, lagBatches: s.lagBatches, oldestWaitingSince };
+      } catch (error) {
+        // The report is most needed when a shard is in trouble: it says so rather than fail whole.
+        return { ...merged, lagEvents: null, lagBatches: null, oldestWaitingSince: null, error: messageOf(error) };
+      }
     });
   }
 

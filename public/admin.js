@@ -26,11 +26,13 @@ function refusal(error) {
 /** Where ingest goes, and what the ingest shards hold that is not merged yet (API.md v1.1). */
 function ingestSummary({ shards, perShard }) {
   if (perShard.length === 0) return "the namespace's object";
-  const waiting = perShard.reduce((sum, s) => sum + s.lagEvents, 0);
+  const unreachable = perShard.filter((s) => s.error !== undefined).length;
+  const waiting = perShard.reduce((sum, s) => sum + (s.lagEvents ?? 0), 0);
   const merged = perShard.map((s) => s.sinceLastMergeMs).filter((ms) => ms !== null);
   const last = merged.length === perShard.length ? ` · every shard merged in the last ${number(Math.ceil(Math.max(...merged) / 1000))} s` : "";
   const retired = perShard.filter((s) => s.retired).length;
-  return `${shards} shard${shards === 1 ? "" : "s"}${retired ? ` (+${retired} draining)` : ""} · ${number(waiting)} events waiting${last}`;
+  const trouble = unreachable ? ` · ${unreachable} not reached` : "";
+  return `${shards} shard${shards === 1 ? "" : "s"}${retired ? ` (+${retired} draining)` : ""} · ${number(waiting)} events waiting${last}${trouble}`;
 }
 
 /** The admin panel of one namespace. `afterChange` re-reads the board after a refresh or invalidate. */

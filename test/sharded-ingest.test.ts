@@ -51,6 +51,15 @@ function shardRows(ns: string, index: number): Promise<number> {
   });
 }
 
+/** Events a shard holds in its log. */
+function shardRowsEvents(ns: string, index: number): Promise<number> {
+  return runInDurableObject(shard(ns, index), (_, state) => {
+    const sql = state.storage.sql;
+    if (sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'shard_log'").one().n === 0) return 0;
+    return sql.exec<{ n: number | null }>("SELECT sum(events) AS n FROM shard_log").one().n ?? 0;
+  });
+}
+
 const allShardRows = (ns: string) => Promise.all(SHARDS.map((i) => shardRows(ns, i)));
 const sum = (values: readonly number[]) => values.reduce((s, v) => s + v, 0);
 
@@ -93,6 +102,14 @@ const batch = (prefix: string, n: number): EventInput[] =>
     type: i % 2 ? "view" : "like",
     ...(i % 3 === 0 ? {} : { weight: i % 3 }),
   }));
+
+/** Each shard's events waiting in a cache report; every shard must have been reached. */
+function lags(ingest: CacheReport["ingest"]): number[] {
+  return ingest.perShard.map((p) => {
+    expect(p.error, `shard ${p.shard}`).toBeUndefined();
+    return p.lagEvents ?? Number.NaN;
+  });
+}
 
 /** `count` batches of growing sizes from `first`, with ids `<prefix>-0`, `<prefix>-1`…, each accepted. */
 async function acceptedBatches(ns: string, prefix: string, count: number, first: number): Promise<EventInput[][]> {
@@ -333,7 +350,7 @@ describe("kills", () => {
     const partial = (await json<StatsSnapshot>(await get(ns, "stats", { window: "30d" }))).events;
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(total(...batches).events);
-    expect((await cacheOf(ns)).ingest.perShard.reduce((s, p) => s + p.lagEvents, 0)).toBe(total(...batches).events - partial);
+    expect(sum(lags((await cacheOf(ns)).ingest))).toBe(total(...batches).events - partial);
     await evictDurableObject(stubOf(ns));
     expect(await counted(ns)).toEqual(total(...batches));
     await abortAllDurableObjects();
@@ -400,7 +417,7 @@ describe("lowering ingestShards", () => {
     const waiting = (await cacheOf(ns)).ingest;
     expect(waiting.shards).toBe(1);
     expect(waiting.perShard.map((p) => p.retired)).toEqual([true, true, true, true]);
-    expect(sum(waiting.perShard.map((p) => p.lagEvents))).toBe(total(...sharded, late).events);
+    expect(sum(lags(waiting))).toBe(total(...sharded, late).events);
     expect(await counted(ns)).toEqual(total(...sharded, direct, late));
 
     const report = await cacheOf(ns);
@@ -578,8 +595,8 @@ describe("GET .../cache", () => {
     expect(waiting.shards).toBe(4);
     expect(waiting.perShard.map((p) => p.shard)).toEqual(SHARDS);
     expect(waiting.perShard.every((p) => !p.retired && p.lastMergeAt === null && p.sinceLastMergeMs === null)).toBe(true);
-    expect(sum(waiting.perShard.map((p) => p.lagEvents))).toBe(events);
-    expect(sum(waiting.perShard.map((p) => p.lagBatches))).toBe(batches.length);
+    expect(sum(lags(waiting))).toBe(events);
+    expect(sum(waiting.perShard.map((p) => p.lagBatches ?? Number.NaN))).toBe(batches.length);
     const rows = await allShardRows(ns);
     waiting.perShard.forEach((p: ShardLag) => {
       expect(p.lagBatches, `shard ${p.shard}`).toBe(rows[p.shard]);
@@ -595,6 +612,39 @@ describe("GET .../cache", () => {
       expect(Date.parse(p.lastMergeAt!)).toBeGreaterThanOrEqual(before);
       expect(p.sinceLastMergeMs).toBeGreaterThanOrEqual(0);
     }
+  });
+});
+
+describe("GET .../cache with a shard that cannot be reached", () => {
+  it("still answers, and says which shard it could not ask and why", async () => {
+    const ns = freshNamespace("cache-unreachable");
+    await configure(ns, 4);
+    for (let b = 0; b < 8; b++) await accepted(ns, batch(`u${b}`, 3), `u-${b}`);
+    const second = env.INGEST_SHARDS.idFromName(shardObjectName(ns, 1)).toString();
+    const report = await runInDurableObject(stubOf(ns), async (instance) => {
+      const merger = (instance as unknown as { shards: { env: Env } }).shards;
+      const real = merger.env;
+      const failing = {
+        idFromName: (name: string) => real.INGEST_SHARDS.idFromName(name),
+        get: (id: DurableObjectId) =>
+          id.toString() === second
+            ? { status: async () => Promise.reject(new Error("injected: shard unreachable")) }
+            : real.INGEST_SHARDS.get(id),
+      };
+      merger.env = { ...real, INGEST_SHARDS: failing as unknown as Env["INGEST_SHARDS"] };
+      try {
+        return await instance.cacheStats();
+      } finally {
+        merger.env = real;
+      }
+    });
+    if (!report.ok) throw new Error(JSON.stringify(report.error));
+    const byShard = new Map(report.value.ingest.perShard.map((p) => [p.shard, p]));
+    expect(byShard.get(1)).toMatchObject({ lagEvents: null, lagBatches: null, oldestWaitingSince: null });
+    expect(byShard.get(1)!.error).toMatch(/could not be reached|unreachable/);
+    const others = [0, 2, 3].map((i) => byShard.get(i)!);
+    for (const p of others) expect(p.error).toBeUndefined();
+    expect(sum(others.map((p) => p.lagEvents ?? 0))).toBe(24 - (await shardRowsEvents(ns, 1)));
   });
 });
 

@@ -259,11 +259,14 @@ export interface CacheReport {
 export interface ShardLag {
   shard: number;
   retired: boolean;
-  /** Events (and batches) accepted by the shard and not yet merged by the namespace's object. */
-  lagEvents: number;
-  lagBatches: number;
-  /** When the oldest of them was accepted; null when none waits. */
+  /** Events (and batches) accepted by the shard and not yet merged by the namespace's object;
+   * null when the shard could not be asked (see `error`). */
+  lagEvents: number | null;
+  lagBatches: number | null;
+  /** When the oldest of them was accepted; null when none waits (or the shard was not reached). */
   oldestWaitingSince: string | null;
+  /** Why the shard could not be asked, when it could not: its events wait, durable, for a merge. */
+  error?: string;
   /** When the namespace's object last merged from this shard since it started; null if never. */
   lastMergeAt: string | null;
   sinceLastMergeMs: number | null;

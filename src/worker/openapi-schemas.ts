@@ -176,15 +176,19 @@ export const SCHEMAS: Record<string, Schema> = {
       perShard: {
         type: "array",
         description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
-        items: object({
-          shard: count,
-          retired: { type: "boolean" },
-          lagEvents: count,
-          lagBatches: count,
-          oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
-          lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
-          sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
-        }),
+        items: object(
+          {
+            shard: count,
+            retired: { type: "boolean" },
+            lagEvents: { type: ["integer", "null"], minimum: 0 },
+            lagBatches: { type: ["integer", "null"], minimum: 0 },
+            oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
+            lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
+            sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
+            error: { type: "string", description: "Why the shard could not be asked; its lag is then null." },
+          },
+          ["shard", "retired", "lagEvents", "lagBatches", "oldestWaitingSince", "lastMergeAt", "sinceLastMergeMs"],
+        ),
       },
     }),
   }),
