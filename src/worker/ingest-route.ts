@@ -11,9 +11,22 @@ import { aggregatorOf, settle, shardOf } from "./rpc";
  * The shard a batch goes to out of `shards`: a batch with an id always goes to the same one, so
  * that a retry meets the shard that holds the first attempt and is answered as a duplicate; a
  * batch without one goes anywhere, which spreads the load.
+ *
+ * By rendezvous hashing (the shard whose hash with the id is highest) rather than `hash % k`, so
+ * that a change of `ingestShards` moves as few ids as it can: raising k moves only the ids the new
+ * shards win, lowering it only the ids of the retired shards. A retry across a change then still
+ * meets its first attempt's shard, and is answered as a duplicate, for most ids.
  */
 export function shardFor(batch: IncomingBatch, shards: number, random: () => number = Math.random): number {
-  return batch.batchId === undefined ? Math.floor(random() * shards) : hash53(batch.batchId) % shards;
+  const id = batch.batchId;
+  if (id === undefined) return Math.floor(random() * shards);
+  let best = 0;
+  let highest = -1;
+  for (let shard = 0; shard < shards; shard++) {
+    const score = hash53(`${shard}\n${id}`);
+    if (score > highest) [best, highest] = [shard, score];
+  }
+  return best;
 }
 
 /** The events with the weights the namespace's object would give them (its types' defaults). */
