@@ -554,6 +554,63 @@ describe("DELETE of a sharded namespace", () => {
   });
 });
 
+describe("the widest accepted shard count", () => {
+  it("16 shards take the largest accepted batches in rows under 2 MB, and are merged with at most 6 pulls open at once", async () => {
+    const ns = freshNamespace("k16");
+    await configure(ns, 16);
+    // The door's largest: 1000 events, each with a 256-byte item (multi-byte UTF-8) and a 256-byte actor.
+    const largest = (b: number): EventInput[] =>
+      Array.from({ length: 1000 }, (_, i) => ({ item: `${"€".repeat(82)}-${b}-${String(i % 40).padStart(3, "0")}`, actor: `${"a".repeat(250)}${String(i).padStart(6, "0")}`, type: "view" }));
+    const batches = [...[0, 1, 2, 3].map(largest), ...Array.from({ length: 60 }, (_, b) => batch(`w${b}`, 1 + (b % 10)))];
+    for (const [b, events] of batches.entries()) await accepted(ns, events, `w-${b}`);
+    const shards = Array.from({ length: 16 }, (_, i) => i);
+    const widest = await Promise.all(
+      shards.map((i) =>
+        runInDurableObject(shard(ns, i), (_, state) => {
+          const sql = state.storage.sql;
+          if (sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'shard_log'").one().n === 0) return 0;
+          return sql.exec<{ n: number | null }>("SELECT max(length(CAST(data AS BLOB))) AS n FROM shard_log").one().n ?? 0;
+        }),
+      ),
+    );
+    expect(widest.filter((bytes) => bytes > 0).length).toBeGreaterThan(8); // the ids spread over the shards
+    expect(Math.max(...widest)).toBeGreaterThan(400_000); // the largest batches were logged whole or in halves...
+    expect(Math.max(...widest)).toBeLessThan(2_000_000); // ...never in a row the platform would refuse
+
+    let open = 0;
+    let most = 0;
+    await runInDurableObject(stubOf(ns), async (instance) => {
+      const merger = (instance as unknown as { shards: { env: Env } }).shards;
+      const real = merger.env;
+      const counting = {
+        idFromName: (name: string) => real.INGEST_SHARDS.idFromName(name),
+        get: (id: DurableObjectId) => {
+          const stub = real.INGEST_SHARDS.get(id);
+          return {
+            pull: async (request: Parameters<typeof stub.pull>[0]) => {
+              most = Math.max(most, ++open);
+              try {
+                return await stub.pull(request);
+              } finally {
+                open -= 1;
+              }
+            },
+          };
+        },
+      };
+      merger.env = { ...real, INGEST_SHARDS: counting as unknown as Env["INGEST_SHARDS"] };
+      try {
+        expect((await instance.refreshNow()).ok).toBe(true);
+      } finally {
+        merger.env = real;
+      }
+    });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(6);
+    expect(await counted(ns)).toEqual(total(...batches));
+  });
+});
+
 describe("a shard holding more than one merge takes", () => {
   it("is merged again a second later, not a refresh period later, until nothing waits", async () => {
     const ns = freshNamespace("catch-up");
