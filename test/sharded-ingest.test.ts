@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { WINDOWS, type CacheReport, type ShardLag, type StatsSnapshot, type TallyEvent, type TrendingSnapshot } from "../src/shared/contract";
 import { shardObjectName } from "../src/shared/keys";
 import type { ShardDelta } from "../src/core/shard-delta";
+import type { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 import { DRAIN_GRACE_MS } from "../durable-objects/shard-merger";
 import { storageFaults } from "../durable-objects/storage-faults";
 import { TOKENS, admin, bearer, call, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
@@ -103,6 +104,31 @@ const batch = (prefix: string, n: number): EventInput[] =>
     ...(i % 3 === 0 ? {} : { weight: i % 3 }),
   }));
 
+type ShardStub = ReturnType<Env["INGEST_SHARDS"]["get"]>;
+
+/**
+ * Runs `body` in the namespace's object while its merger reaches each shard through `stand(index,
+ * real)`: a stand-in that races, counts or fails where a test needs it. The Worker's routes are
+ * untouched, so batches still reach the real shards.
+ */
+async function throughShards<T>(ns: string, stand: (index: number, real: ShardStub) => unknown, body: (object: NamespaceAggregator) => Promise<T>): Promise<T> {
+  const indexOf = new Map(Array.from({ length: 16 }, (_, i) => [env.INGEST_SHARDS.idFromName(shardObjectName(ns, i)).toString(), i]));
+  return runInDurableObject(stubOf(ns), async (object) => {
+    const merger = (object as unknown as { shards: { env: Env } }).shards;
+    const real = merger.env;
+    const binding = {
+      idFromName: (name: string) => real.INGEST_SHARDS.idFromName(name),
+      get: (id: DurableObjectId) => stand(indexOf.get(id.toString()) ?? -1, real.INGEST_SHARDS.get(id)),
+    };
+    merger.env = { ...real, INGEST_SHARDS: binding as unknown as Env["INGEST_SHARDS"] };
+    try {
+      return await body(object);
+    } finally {
+      merger.env = real;
+    }
+  });
+}
+
 /** Each shard's events waiting in a cache report; every shard must have been reached. */
 function lags(ingest: CacheReport["ingest"]): number[] {
   return ingest.perShard.map((p) => {
@@ -111,9 +137,9 @@ function lags(ingest: CacheReport["ingest"]): number[] {
   });
 }
 
-/** `count` batches of growing sizes from `first`, with ids `<prefix>-0`, `<prefix>-1`…, each accepted. */
-async function acceptedBatches(ns: string, prefix: string, count: number, first: number): Promise<EventInput[][]> {
-  const batches = Array.from({ length: count }, (_, b) => batch(`${prefix}${b}`, first + b));
+/** `count` batches of sizes `first`, `first + step`…, with ids `<prefix>-0`, `<prefix>-1`…, each accepted. */
+async function acceptedBatches(ns: string, prefix: string, count: number, first: number, step = 1): Promise<EventInput[][]> {
+  const batches = Array.from({ length: count }, (_, b) => batch(`${prefix}${b}`, first + step * b));
   for (const [b, events] of batches.entries()) await accepted(ns, events, `${prefix}-${b}`);
   return batches;
 }
@@ -403,8 +429,7 @@ describe("lowering ingestShards", () => {
     const start = Date.now();
     const ns = freshNamespace("lower");
     await configure(ns, 4);
-    const sharded = Array.from({ length: 12 }, (_, b) => batch(`s${b}`, 3 + b));
-    for (const [b, events] of sharded.entries()) await accepted(ns, events, `s-${b}`);
+    const sharded = await acceptedBatches(ns, "s", 12, 3);
     expect((await allShardRows(ns)).every((r) => r > 0)).toBe(true);
 
     await configure(ns, 1);
@@ -449,8 +474,7 @@ describe("lowering ingestShards", () => {
     const start = Date.now();
     const ns = freshNamespace("retire-race");
     await configure(ns, 4);
-    const sharded = Array.from({ length: 12 }, (_, b) => batch(`s${b}`, 3));
-    for (const [b, events] of sharded.entries()) await accepted(ns, events, `s-${b}`);
+    const sharded = await acceptedBatches(ns, "s", 12, 3, 0);
     expect((await allShardRows(ns)).every((r) => r > 0)).toBe(true);
     await configure(ns, 1);
     await counted(ns);
@@ -460,31 +484,18 @@ describe("lowering ingestShards", () => {
     // The refresh that finds every shard drained and the grace period over. Right after shard 3
     // answered its pull (empty), a Worker holding an old descriptor sends it a batch.
     const stray = resolved(batch("stray", 5));
-    const third = env.INGEST_SHARDS.idFromName(shardObjectName(ns, 3)).toString();
-    const racing = {
-      idFromName: (name: string) => env.INGEST_SHARDS.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const real = env.INGEST_SHARDS.get(id);
-        if (id.toString() !== third) return real;
-        return {
-          pull: async (request: unknown) => {
-            const answer = await real.pull(request as Parameters<typeof real.pull>[0]);
-            await sendToShard(ns, 3, stray, "stray");
-            return answer;
-          },
-        };
-      },
-    };
-    await runInDurableObject(stubOf(ns), async (instance) => {
-      const merger = (instance as unknown as { shards: { env: Env } }).shards;
-      const real = merger.env;
-      merger.env = { ...real, INGEST_SHARDS: racing as unknown as Env["INGEST_SHARDS"] };
-      try {
-        const refreshed = await instance.refreshNow();
-        expect(refreshed.ok).toBe(true);
-      } finally {
-        merger.env = real;
-      }
+    const racing = (index: number, real: ShardStub) =>
+      index !== 3
+        ? real
+        : {
+            pull: async (request: Parameters<ShardStub["pull"]>[0]) => {
+              const answer = await real.pull(request);
+              await sendToShard(ns, 3, stray, "stray");
+              return answer;
+            },
+          };
+    await throughShards(ns, racing, async (object) => {
+      expect((await object.refreshNow()).ok).toBe(true);
     });
     expect(await shardRows(ns, 3)).toBe(1);
     expect(await counted(ns)).toEqual(total(...sharded, stray));
@@ -495,11 +506,9 @@ describe("DELETE of a sharded namespace", () => {
   it("leaves no shard data, retired shards included, and a namespace of the same name starts at zero", async () => {
     const ns = freshNamespace("delete");
     await configure(ns, 4);
-    const merged = Array.from({ length: 6 }, (_, b) => batch(`old${b}`, 5));
-    for (const [b, events] of merged.entries()) await accepted(ns, events, `old-${b}`);
+    const merged = await acceptedBatches(ns, "old", 6, 5, 0);
     await refresh(ns);
-    const waiting = Array.from({ length: 6 }, (_, b) => batch(`wait${b}`, 5));
-    for (const [b, events] of waiting.entries()) await accepted(ns, events, `wait-${b}`);
+    const waiting = await acceptedBatches(ns, "wait", 6, 5, 0);
     await configure(ns, 2); // shards 2 and 3 retired, maybe still holding rows
     expect(sum(await allShardRows(ns))).toBeGreaterThan(0);
 
@@ -531,8 +540,7 @@ describe("DELETE of a sharded namespace", () => {
     const start = Date.now();
     const ns = freshNamespace("delete-drained");
     await configure(ns, 4);
-    const old = Array.from({ length: 8 }, (_, b) => batch(`old${b}`, 4));
-    for (const [b, events] of old.entries()) await accepted(ns, events, `old-${b}`);
+    const old = await acceptedBatches(ns, "old", 8, 4, 0);
     await configure(ns, 1);
     await counted(ns);
     vi.setSystemTime(start + DRAIN_GRACE_MS + MINUTE);
@@ -579,31 +587,18 @@ describe("the widest accepted shard count", () => {
 
     let open = 0;
     let most = 0;
-    await runInDurableObject(stubOf(ns), async (instance) => {
-      const merger = (instance as unknown as { shards: { env: Env } }).shards;
-      const real = merger.env;
-      const counting = {
-        idFromName: (name: string) => real.INGEST_SHARDS.idFromName(name),
-        get: (id: DurableObjectId) => {
-          const stub = real.INGEST_SHARDS.get(id);
-          return {
-            pull: async (request: Parameters<typeof stub.pull>[0]) => {
-              most = Math.max(most, ++open);
-              try {
-                return await stub.pull(request);
-              } finally {
-                open -= 1;
-              }
-            },
-          };
-        },
-      };
-      merger.env = { ...real, INGEST_SHARDS: counting as unknown as Env["INGEST_SHARDS"] };
-      try {
-        expect((await instance.refreshNow()).ok).toBe(true);
-      } finally {
-        merger.env = real;
-      }
+    const counting = (_: number, real: ShardStub) => ({
+      pull: async (request: Parameters<ShardStub["pull"]>[0]) => {
+        most = Math.max(most, ++open);
+        try {
+          return await real.pull(request);
+        } finally {
+          open -= 1;
+        }
+      },
+    });
+    await throughShards(ns, counting, async (object) => {
+      expect((await object.refreshNow()).ok).toBe(true);
     });
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(6);
@@ -677,24 +672,9 @@ describe("GET .../cache with a shard that cannot be reached", () => {
     const ns = freshNamespace("cache-unreachable");
     await configure(ns, 4);
     for (let b = 0; b < 8; b++) await accepted(ns, batch(`u${b}`, 3), `u-${b}`);
-    const second = env.INGEST_SHARDS.idFromName(shardObjectName(ns, 1)).toString();
-    const report = await runInDurableObject(stubOf(ns), async (instance) => {
-      const merger = (instance as unknown as { shards: { env: Env } }).shards;
-      const real = merger.env;
-      const failing = {
-        idFromName: (name: string) => real.INGEST_SHARDS.idFromName(name),
-        get: (id: DurableObjectId) =>
-          id.toString() === second
-            ? { status: async () => Promise.reject(new Error("injected: shard unreachable")) }
-            : real.INGEST_SHARDS.get(id),
-      };
-      merger.env = { ...real, INGEST_SHARDS: failing as unknown as Env["INGEST_SHARDS"] };
-      try {
-        return await instance.cacheStats();
-      } finally {
-        merger.env = real;
-      }
-    });
+    const failing = (index: number, real: ShardStub) =>
+      index === 1 ? { status: async () => Promise.reject(new Error("injected: shard unreachable")) } : real;
+    const report = await throughShards(ns, failing, (object) => object.cacheStats());
     if (!report.ok) throw new Error(JSON.stringify(report.error));
     const byShard = new Map(report.value.ingest.perShard.map((p) => [p.shard, p]));
     expect(byShard.get(1)).toMatchObject({ lagEvents: null, lagBatches: null, oldestWaitingSince: null });
