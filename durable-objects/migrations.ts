@@ -5,11 +5,13 @@
 import init from "../migrations/0001_init.sql";
 import safeCheckpoints from "../migrations/0002_safe_checkpoints.sql";
 import suppressions from "../migrations/0003_suppressions.sql";
+import pendingInStorage from "../migrations/0004_pending_in_storage.sql";
 
 export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "0001_init", sql: init },
   { name: "0002_safe_checkpoints", sql: safeCheckpoints },
   { name: "0003_suppressions", sql: suppressions },
+  { name: "0004_pending_in_storage", sql: pendingInStorage },
 ];
 
 /**

@@ -38,6 +38,8 @@ import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
+import { StoredPending } from "./pending-events";
+import { MAX_PENDING_EVENTS, splitDue } from "../src/core/pending";
 import { registryOf } from "./namespace-registry";
 import { ShardMerger } from "./shard-merger";
 
@@ -70,6 +72,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private readonly store = new NamespaceStore(this.ctx.storage);
   private readonly mirror = new SnapshotMirror(this.env.SNAPSHOTS);
   private readonly suppressions = new SuppressionList(this.store.sql);
+  /** Future-stamped events, held in SQLite only (pending-events.ts). */
+  private readonly pending = new StoredPending(this.store.sql);
   /** The ingest shards' side of this namespace (API.md v1.1, `ingestShards`). */
   private readonly shards = new ShardMerger(this.env, this.namespace, this.store);
   /** False while the object was never written to: reads of an unknown name create no database. */
@@ -141,6 +145,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.refreshedInputs = undefined;
     this.lastActivity = Date.now(); // a wake is activity
     this.loopStopped = false;
+    this.pending.clear();
     this.aggregator = this.newAggregator();
     this.shards.load(DEFAULT_CONFIG.ingestShards, false);
     if (!this.hasSchema) return; // never written: nothing to load, and nothing is written now
@@ -154,8 +159,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.shards.load(this.config.ingestShards, true);
     this.aggregator = this.newAggregator();
     for (const record of this.store.buckets()) this.aggregator.restore(record);
-    this.aggregator.restorePending(this.store.pendingEvents());
-    for (const batch of this.store.loggedBatches()) this.aggregator.ingest(batch.events, batch.acceptedAt);
+    this.pending.load(); // two numbers, however many events wait
+    // The log holds only events due when they were accepted, but a log written by an earlier
+    // build also holds future ones: those are held provisionally until the checkpoint that
+    // truncates the log, so a second restart before it does not hold them twice.
+    this.pending.provisionally(() => {
+      for (const batch of this.store.loggedBatches()) this.aggregator.ingest(batch.events, batch.acceptedAt);
+    });
     const now = Date.now();
     this.aggregator.advance(now);
     if (this.exists) this.computeAll(now); // a restarted object answers at once, never cold
@@ -166,7 +176,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** An empty core for the current config, which ranks without the suppressed items (the list is
    * live: a suppression added later is seen at once). */
   private newAggregator(): Aggregator {
-    const aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types) });
+    const aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types), pending: this.pending });
     aggregator.hide(this.suppressions);
     return aggregator;
   }
@@ -207,17 +217,31 @@ export class NamespaceAggregator extends DurableObject<Env> {
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
       const events: TallyEvent[] = batch.events.map((e) => ({ ...e, weight: e.weight ?? defaultWeight(this.config, e.type) }));
+      const { due, ahead } = splitDue(events, this.pending, now);
+      if (ahead.length > 0 && this.pending.size + ahead.length > MAX_PENDING_EVENTS) throw this.tooManyPending(now);
       if (!this.exists) {
         this.store.setMeta("createdAt", now);
         this.exists = true;
       }
-      this.store.appendBatch({ acceptedAt: now, events }, batch.batchId);
-      this.aggregator.ingest(events, now);
+      this.store.appendBatch(now, { due, ahead }, batch.batchId, this.pending);
+      this.aggregator.ingest(due, now);
       this.batchesCounted += 1;
       await this.wake(now);
       await this.schedule(now); // a first event, or one after the windows emptied, starts the loop
       return { accepted: events.length, duplicate: false };
     });
+  }
+
+  /** A batch that would hold more than MAX_PENDING_EVENTS is refused whole until some are due. */
+  private tooManyPending(now: number): TallyError {
+    const retryAfterSeconds = Math.min(300, Math.max(1, Math.ceil((this.pending.nextDue - now) / 1000)));
+    return new TallyError(
+      429,
+      "too_many_pending",
+      `Namespace "${this.namespace}" holds ${this.pending.size} events stamped ahead of the clock, the most it holds is ${MAX_PENDING_EVENTS}; send this batch again once some are due, or check the senders' clocks.`,
+      { limit: MAX_PENDING_EVENTS, pending: this.pending.size, retryAfterSeconds },
+      { "Retry-After": String(retryAfterSeconds) },
+    );
   }
 
   /**
@@ -253,7 +277,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
       if (failure !== undefined) throw failure;
       const now = Date.now();
       try {
-        this.aggregator.mergeDelta(delta, now);
+        // Its future events are held provisionally: the shards' cursors become durable only
+        // with the next checkpoint (pending-events.ts).
+        this.pending.provisionally(() => this.aggregator.mergeDelta(delta, now));
       } catch (error) {
         failure = error;
         throw error;
@@ -370,7 +396,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     }
     const now = Date.now();
     if (await this.catchUp(now)) return;
-    if (now - this.lastActivity > IDLE_STOP_MS && this.aggregator.pendingEvents.length === 0) {
+    if (now - this.lastActivity > IDLE_STOP_MS && this.pending.size === 0) {
       this.loopStopped = true; // no alarm: the next event or read sets one
       return;
     }
@@ -405,14 +431,14 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /**
-   * What every answer at `at` is computed from, but for `at` itself: the batches counted, the
-   * pending events, and the ranges of every window and of the periods rank=rising compares with.
-   * When they are the same as at the last refresh, every answer is the same but for its `to` and
+   * What every answer at `at` is computed from, once advanced to it, but for `at` itself: the
+   * batches counted, the pending events (held, and counted up to when), and the ranges of every
+   * window and of the periods rank=rising compares with. When they are the same as at the last refresh, every answer is the same but for its `to` and
    * `computedAt`, and nothing needs writing.
    */
   private inputsAt(at: number): string {
     const ranges = WINDOWS.map((w) => `${windowRange(w, at).from}/${previousRange(w, at).from}`);
-    return `${this.batchesCounted}|${this.aggregator.pendingEvents.length}|${this.generation}|${ranges.join(",")}`;
+    return `${this.batchesCounted}|${this.pending.size}|${this.pending.countedBefore}|${this.generation}|${ranges.join(",")}`;
   }
 
   private async refreshOnce(): Promise<number> {
@@ -422,9 +448,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
       // Shards first, so that this refresh answers with every event they accepted before it.
       await this.mergeShards();
       const at = Date.now();
+      this.aggregator.advance(at); // once per refresh; the queries below only read
       const inputs = this.inputsAt(at);
       unchanged = inputs === this.refreshedInputs;
-      this.aggregator.advance(at); // once per refresh; the queries below only read
       // An isolate is reset above 128 MB, and local workerd never says so: the object holds its
       // own accounted budget (core/budget.ts), compacting and then cutting older buckets.
       this.aggregator.holdBudget();
@@ -462,8 +488,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const delta = this.aggregator.checkpoint();
       // The shards' cursors and batch ids go in the same transaction as the buckets they produced.
       const shards = this.shards.checkpoint();
-      const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && delta.pendingAdded.length === 0 && !shards.changed;
-      if (!unchanged) this.store.writeCheckpoint(delta, shards.write);
+      // Due pending events change buckets, and provisional pending rows come with shard cursors.
+      const unchanged = delta.changed.length === 0 && delta.expired.length === 0 && !shards.changed;
+      if (!unchanged) this.store.writeCheckpoint(delta, this.pending, shards.write);
       shards.commit();
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
       this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
@@ -640,7 +667,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         exportedAt: new Date(),
         config: this.config,
         buckets: this.aggregator.buckets(),
-        pending: [...this.aggregator.pendingEvents],
+        pending: this.pending.all(),
         suppressions: this.suppressions.all().map(({ item, suppressedAt }) => ({ item, suppressedAt: new Date(suppressedAt) })),
       } satisfies NamespaceExport;
       return encodeExport(doc);
@@ -663,8 +690,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.aggregator = this.newAggregator();
       for (const record of state.buckets) this.aggregator.restore(record);
       this.aggregator.markAllChanged();
-      // Through ingest, so that pending events are written as pending rows (or counted, if due).
-      this.aggregator.ingest(state.pending, now);
+      // Through ingest, so that pending events are held as pending rows (or counted, if due):
+      // provisionally, so that a failed checkpoint below leaves none behind.
+      this.pending.provisionally(() => this.aggregator.ingest(state.pending, now));
       this.aggregator.advance(now);
       if (!this.checkpoint(now)) {
         await this.start(); // back to what storage holds: the namespace stays empty

@@ -4,7 +4,7 @@
  * any answer until they are durable (Durable Objects' storage rules).
  *
  * Nothing is kept in one value that can grow: a bucket is stored in parts, pending events one a
- * row, a batch of events in as many log rows as its size needs. Every write goes through
+ * row (pending-events.ts), a batch of events in as many log rows as its size needs. Every write goes through
  * GuardedSql, which refuses any row above the platform's 2 MB.
  */
 import type { TallyEvent } from "../src/shared/contract";
@@ -14,6 +14,7 @@ import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
 import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
 import type { TierName } from "../src/core/tiers";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
+import type { StoredPending } from "./pending-events";
 import { storageFaults } from "./storage-faults";
 
 export interface LoggedBatch {
@@ -23,8 +24,6 @@ export interface LoggedBatch {
 
 /** Format of the values in `meta`, each stored as {"v": META_FORMAT, "value": ...}. */
 export const META_FORMAT = 1;
-/** Format of a row of `pending_events`: one TallyEvent as JSON. */
-export const PENDING_FORMAT = 1;
 
 /**
  * Longest part of a stored text, in UTF-16 code units. A code unit is at most 3 bytes of UTF-8
@@ -108,13 +107,16 @@ export class NamespaceStore {
   }
 
   /**
-   * Appends a batch to the log together with its id: all of it is written, or none. A batch too
-   * large for one row is logged in halves, which replay exactly like the whole.
+   * Appends a batch to the log together with its id, and holds its future-stamped events as
+   * pending rows (pending-events.ts): all of it is written, or none. A batch too large for one
+   * row is logged in halves, which replay exactly like the whole.
    */
-  appendBatch(batch: LoggedBatch, batchId: string | undefined): void {
+  appendBatch(acceptedAt: number, batch: { due: TallyEvent[]; ahead: TallyEvent[] }, batchId: string | undefined, pending: StoredPending): void {
     this.sql.transaction(() => {
-      this.logEvents(batch.acceptedAt, batch.events);
-      if (batchId !== undefined) this.recordBatchIds([{ batchId, accepted: batch.events.length, acceptedAt: batch.acceptedAt }]);
+      if (batch.due.length > 0) this.logEvents(acceptedAt, batch.due);
+      if (batch.ahead.length > 0) pending.hold(batch.ahead);
+      const accepted = batch.due.length + batch.ahead.length;
+      if (batchId !== undefined) this.recordBatchIds([{ batchId, accepted, acceptedAt }]);
     });
   }
 
@@ -132,22 +134,19 @@ export class NamespaceStore {
 
   /**
    * Writes a checkpoint in one transaction: expired buckets go, changed buckets are rewritten in
-   * parts, pending events are added and those now counted are dropped, and only then is the log
-   * truncated. Everything the log holds is counted in memory (a batch is logged and counted in
+   * parts, the pending events now counted are dropped (and provisional ones confirmed), and only
+   * then is the log truncated. Everything the log holds is counted in memory (a batch is logged and counted in
    * the same turn, and this runs in one turn), and all of memory that is not yet durable is in
    * `delta` (it is only marked durable by `delta.commit()`, after the commit). So the log is
    * dropped only once what it held is in the checkpoint, and a failed write rolls back whole.
    */
-  writeCheckpoint(delta: CheckpointDelta, alongside?: () => void): void {
+  writeCheckpoint(delta: CheckpointDelta, pending: StoredPending, alongside?: () => void): void {
     this.sql.transaction(() => {
       alongside?.(); // what else the buckets imply (shard-merger.ts: the shards' cursors)
       // Deletions first: a bucket that expired and was counted into again is written after.
       for (const { tier, start } of delta.expired) this.deleteBucket(tier, start);
       for (const record of delta.changed) this.writeBucket(record);
-      for (const event of delta.pendingAdded) {
-        this.sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", event.ts, PENDING_FORMAT, JSON.stringify(event));
-      }
-      this.sql.exec("DELETE FROM pending_events WHERE ts < ?", delta.countedBefore);
+      pending.checkpoint(); // the pending rows these buckets count go (pending-events.ts)
       storageFaults.check("checkpoint");
       this.sql.exec("DELETE FROM batch_log");
     });
@@ -196,17 +195,6 @@ export class NamespaceStore {
     }
     finish();
     return records;
-  }
-
-  /** The pending (future-stamped) events, each checked for its format. */
-  pendingEvents(): TallyEvent[] {
-    return this.sql
-      .exec<{ format: number; event: string }>("SELECT format, event FROM pending_events ORDER BY seq")
-      .toArray()
-      .map((r) => {
-        if (r.format !== PENDING_FORMAT) throw new UnknownFormatError("pending event", r.format, PENDING_FORMAT);
-        return JSON.parse(r.event) as TallyEvent;
-      });
   }
 
   /** Records batch ids counted through ingest shards, as ingest records its own. */

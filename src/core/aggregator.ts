@@ -7,9 +7,12 @@ import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
+import { CONFIG_BOUNDS } from "./config";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
+import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
 import { merge, rankRising, rankTop, type Hidden } from "./ranking";
+import { MAX_UNDECLARED_TYPES, OTHER_TYPES, TypeNames } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
   TIERS,
@@ -30,6 +33,8 @@ export interface AggregatorOptions {
   types: Iterable<string>;
   /** Bytes the aggregator may hold (memory.ts); MEMORY_BUDGET_BYTES unless a test sets less. */
   budgetBytes?: number;
+  /** Where future-stamped events wait (pending.ts): the object's SQLite, or memory in tests. */
+  pending?: PendingEvents;
 }
 
 export interface RankingAnswer extends Range {
@@ -60,8 +65,6 @@ export interface CheckpointDelta {
   changed: BucketRecord[];
   /** Buckets that expired since the last committed checkpoint. */
   expired: { tier: TierName; start: number }[];
-  /** Future-stamped events accepted since the last committed checkpoint and still pending. */
-  pendingAdded: TallyEvent[];
   /** Every pending event stamped before this time is counted in `changed` buckets: its stored
    * row may go in the same write. */
   countedBefore: number;
@@ -69,8 +72,6 @@ export interface CheckpointDelta {
   commit(): void;
 }
 
-/** A pending event: the object, its strings and the array slot (they are bounded by a 5 min lead). */
-const PENDING_EVENT_BYTES = 200;
 /** A ring's Map entry for one bucket. */
 const RING_ENTRY_BYTES = 40;
 /** What a live counter costs over a compact one: slot table, heap, wider arrays. */
@@ -94,14 +95,15 @@ export class Aggregator {
   private readonly ringList = TIERS.map((t) => this.rings.get(t.name)!);
   private expired: { tier: TierName; start: number }[] = [];
   /** Events stamped at or after the time they were accepted: counted once time reaches them, so
-   * that a window ending at `to` never includes an event with `ts >= to` (API.md, "Windows"). */
-  private pending: TallyEvent[] = [];
-  /** The pending events not yet in a committed checkpoint, oldest first. */
-  private pendingUnsaved: TallyEvent[] = [];
+   * that a window ending at `to` never includes an event with `ts >= to` (docs/api.md, "Windows").
+   * Held outside the aggregator, at no memory cost per event (pending.ts). */
+  readonly pending: PendingEvents;
   /** The time of the last advance(): queries answer only up to it. */
   private advancedTo = 0;
   private capacity: number;
   private declared: Set<string>;
+  /** The type names counted by name; the others fold into OTHER_TYPES (type-names.ts). */
+  private readonly typeNames: TypeNames;
   /** Suppressed items: counted like any other, listed by no ranking (see `hide`). */
   private hidden: Hidden = new Set<string>();
   /** Every item held by any bucket, once (dictionary.ts). */
@@ -115,35 +117,47 @@ export class Aggregator {
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
+    this.typeNames = new TypeNames(this.declared);
     this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
+    this.pending = options.pending ?? new HeldInMemory();
   }
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
   configure(options: AggregatorOptions): void {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
+    this.typeNames.configure(this.declared);
   }
 
+  /** Counts the events stamped before `now` and holds the others pending (pending.ts). */
   ingest(events: readonly TallyEvent[], now: number): void {
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
+    const from = holdFrom(this.pending, now);
+    let ahead: TallyEvent[] | undefined;
     let counted = 0;
     for (const event of events) {
-      if (event.ts >= now) {
-        this.pending.push(event);
-        this.pendingUnsaved.push(event);
-      } else {
-        this.count(event, oldest, current);
+      if (event.ts >= from) {
+        (ahead ??= []).push(event);
+        continue;
       }
+      this.count(event, oldest, current);
       // Within a large call too: an event adds at most a few KB (budget.ts, `INGEST_RESERVE_BYTES`).
       if ((++counted & 1023) === 0) this.keepWithinBudget();
     }
+    if (ahead) this.pending.hold(ahead);
     this.keepWithinBudget();
   }
 
-  /** Estimated bytes held: buckets, the item dictionary and pending events (memory.ts). */
+  /** The time of the last advance(): time never moves back for the aggregator. */
+  get advancedTime(): number {
+    return this.advancedTo;
+  }
+
+  /** Estimated bytes held: buckets and the item dictionary (memory.ts). Pending events are held
+   * outside (pending.ts). */
   memoryBytes(): number {
-    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.pending.length * PENDING_EVENT_BYTES;
+    let bytes = OBJECT_BYTES + this.dictionary.bytes();
     for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
     return bytes;
   }
@@ -181,11 +195,6 @@ export class Aggregator {
     if (this.memoryBytes() > heldBytes(this.budgetBytes)) this.holdBudget();
   }
 
-  /** Events accepted but not yet counted because their `ts` is still ahead. */
-  get pendingEvents(): readonly TallyEvent[] {
-    return this.pending;
-  }
-
   /**
    * Merges what an ingest shard accepted (shard-delta.ts) as if its events were ingested now:
    * each group is one weighted update of the buckets its minute belongs to, and the events still
@@ -220,11 +229,12 @@ export class Aggregator {
     // item's last other counter between two tiers, which would free the id mid-event.
     const itemId = this.dictionary.intern(event.item);
     this.dictionary.retain(itemId);
+    const type = this.typeNames.nameOf(event.type);
     for (let i = 0; i < TIERS.length; i++) {
       const start = bucketStart(event.ts, TIERS[i]!);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
       const bucket = this.bucketAt(i, start);
-      bucket.add(event, itemHash, actorHash, this.declared, itemId, events);
+      bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
@@ -255,14 +265,13 @@ export class Aggregator {
   advance(now: number): void {
     if (now < this.advancedTo) return; // time never moves back; a late caller changes nothing
     this.advancedTo = now;
-    if (this.pending.length > 0) {
-      const due = this.pending.filter((e) => e.ts < now);
-      if (due.length > 0) {
-        this.pending = this.pending.filter((e) => e.ts >= now);
-        const oldest = TIERS.map((tier) => oldestKept(now, tier));
-        const current = TIERS.map((tier) => bucketStart(now, tier));
+    if (this.pending.nextDue < now) {
+      const oldest = TIERS.map((tier) => oldestKept(now, tier));
+      const current = TIERS.map((tier) => bucketStart(now, tier));
+      this.pending.takeDue(now, (due) => {
         for (const event of due) this.count(event, oldest, current);
-      }
+        this.keepWithinBudget(); // a chunk is at most DUE_CHUNK events (pending.ts)
+      });
     }
     for (const tier of TIERS) {
       const ring = this.rings.get(tier.name)!;
@@ -279,11 +288,16 @@ export class Aggregator {
       }
     }
     this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
+    this.typeNames.retain(this.allBuckets());
+  }
+
+  private *allBuckets(): Iterable<Bucket> {
+    for (const ring of this.ringList) yield* ring.values();
   }
 
   /** True while the longest window holds data or events are still due: the refresh loop runs then. */
   hasData(now: number): boolean {
-    if (this.pending.length > 0) return true;
+    if (this.pending.size > 0) return true;
     const { from } = windowRange("30d", now);
     for (const start of this.rings.get(tierOf("30d").name)!.keys()) if (start >= from) return true;
     return false;
@@ -302,7 +316,7 @@ export class Aggregator {
    * refused loudly. (Sealing and expiry only tighten memory; the bounds hold either way.) */
   private requireAdvanced(at: number): void {
     if (at <= this.advancedTo) return;
-    if (this.pending.some((e) => e.ts < at)) throw new RangeError(`advance(${at}) before asking about that time`);
+    if (this.pending.nextDue < at) throw new RangeError(`advance(${at}) before asking about that time`);
   }
 
   private merged(window: Window, type: string | null, range: Range) {
@@ -390,7 +404,7 @@ export class Aggregator {
       weight,
       uniqueItems: items.estimate(),
       uniqueActors: actors.estimate(),
-      byType: recordOf(byType),
+      byType: recordOf(foldTypes(byType, this.declared)),
       series,
     };
   }
@@ -411,17 +425,13 @@ export class Aggregator {
       }
     }
     const expiredCount = this.expired.length;
-    const pendingCount = this.pendingUnsaved.length;
-    const countedBefore = this.advancedTo;
     return {
       changed,
       expired: this.expired.slice(),
-      pendingAdded: this.pendingUnsaved.filter((e) => e.ts >= countedBefore),
-      countedBefore,
+      countedBefore: this.pending.countedBefore,
       commit: () => {
         for (const [bucket, revision] of revisions) bucket.saved(revision);
         this.expired.splice(0, expiredCount);
-        this.pendingUnsaved.splice(0, pendingCount);
       },
     };
   }
@@ -432,12 +442,9 @@ export class Aggregator {
     if (!ring) return;
     this.forgetLastBuckets();
     ring.get(record.state.start)?.release();
-    ring.set(record.state.start, Bucket.fromJSON(record.state, this.dictionary));
-  }
-
-  /** Loads the checkpointed pending events (start-up). */
-  restorePending(events: readonly TallyEvent[]): void {
-    this.pending.push(...events);
+    const bucket = Bucket.fromJSON(record.state, this.dictionary);
+    ring.set(record.state.start, bucket);
+    this.typeNames.restore(bucket);
   }
 
   /** Marks every bucket changed, so that the next checkpoint writes them all (an import). */
@@ -450,6 +457,29 @@ export class Aggregator {
   buckets(): BucketRecord[] {
     return TIERS.flatMap((tier) => [...this.rings.get(tier.name)!.values()].map((b) => ({ tier: tier.name, state: b.toJSON() })));
   }
+}
+
+/** Named entries a breakdown lists at most: the declared types and the tracked others. */
+const MAX_NAMED_TYPES = CONFIG_BOUNDS.types.max + MAX_UNDECLARED_TYPES;
+
+/**
+ * Bounds a window's breakdown: buckets restored from before a config change can name more types
+ * than are tracked now, so past MAX_NAMED_TYPES the lightest undeclared entries join OTHER_TYPES.
+ */
+function foldTypes(byType: Map<string, TypeTotals>, declared: ReadonlySet<string>): Map<string, TypeTotals> {
+  const named = [...byType].filter(([type]) => type !== OTHER_TYPES);
+  if (named.length <= MAX_NAMED_TYPES) return byType;
+  const rank = ([a, x]: [string, TypeTotals], [b, y]: [string, TypeTotals]) =>
+    Number(declared.has(b)) - Number(declared.has(a)) || y.weight - x.weight || (a < b ? -1 : 1);
+  named.sort(rank);
+  const folded = new Map(named.slice(0, MAX_NAMED_TYPES));
+  const other = { ...(byType.get(OTHER_TYPES) ?? { events: 0, weight: 0 }) };
+  for (const [, t] of named.slice(MAX_NAMED_TYPES)) {
+    other.events += t.events;
+    other.weight += t.weight;
+  }
+  folded.set(OTHER_TYPES, other);
+  return folded;
 }
 
 /** A Map of type names as an object whose keys are all own properties (Object.fromEntries

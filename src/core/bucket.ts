@@ -99,7 +99,7 @@ export class Bucket {
    * Counts one event, or `events` events of one type and item whose weights sum to
    * `event.weight` (an ingest shard's group, shard-delta.ts). `itemHash` and `actorHash` are
    * computed once per event, not per tier, and so is `itemId`, the item's id in the summaries'
-   * dictionary.
+   * dictionary. `type` is the name the event counts under (type-names.ts).
    */
   add(
     event: TallyEvent,
@@ -108,33 +108,34 @@ export class Bucket {
     declared: ReadonlySet<string>,
     itemId: number = this.all.dictionary.intern(event.item),
     events = 1,
+    type: string = event.type,
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
     const summary = this.all as SpaceSaving;
-    if (this.sole !== event.type) {
-      if (this.sole === undefined) this.sole = event.type;
+    if (this.sole !== type) {
+      if (this.sole === undefined) this.sole = type;
       else if (this.sole !== null) this.split(declared);
     }
     const seen = summary.addId(itemId, event.weight);
-    if (this.sole === null && declared.has(event.type)) {
-      let typed = this.typed.get(event.type) as SpaceSaving | undefined;
+    if (this.sole === null && declared.has(type)) {
+      let typed = this.typed.get(type) as SpaceSaving | undefined;
       if (!typed) {
         // A bucket that already counted this type before it was declared cannot answer exactly
         // for it; the per-type ranking then bounds it by the type's total (see `partFor`).
         typed = new SpaceSaving(summary.capacity, summary.dictionary);
-        this.typed.set(event.type, typed);
-        const before = this.totals.get(event.type)?.weight ?? 0;
-        if (before > 0) this.untracked.set(event.type, before);
+        this.typed.set(type, typed);
+        const before = this.totals.get(type)?.weight ?? 0;
+        if (before > 0) this.untracked.set(type, before);
       }
       typed.addId(itemId, event.weight);
     }
-    const totals = this.totals.get(event.type);
+    const totals = this.totals.get(type);
     if (totals) {
       totals.events += events;
       totals.weight += event.weight;
     } else {
-      this.totals.set(event.type, { events, weight: event.weight });
+      this.totals.set(type, { events, weight: event.weight });
     }
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);

@@ -121,13 +121,13 @@ describe("a shard's delta merged by the aggregator", () => {
     const direct = fresh();
     direct.ingest([...past, ...ahead], at);
     // Held, not counted, before their time: no answer's range reaches them yet.
-    expect(merged.pendingEvents).toEqual(ahead);
+    expect(merged.pending.all()).toEqual(ahead);
     const before = answers(merged, at);
     expect(before).toEqual(answers(direct, at));
     expect(before[0]!.rankings[0]!.top.items.map((i) => i.item)).not.toContain("soon");
     // Counted once each, as they come due.
     for (const t of [at + 1, at + 90_001, at + 4 * MINUTE + 1]) expect(answers(merged, t)).toEqual(answers(direct, t));
-    expect(merged.pendingEvents).toEqual([]);
+    expect(merged.pending.all()).toEqual([]);
     const stats = merged.stats("5m", at + 4 * MINUTE + 1);
     expect(stats.events).toBe(past.filter((e) => e.ts >= stats.from).length + 3);
     expect(merged.top("5m", null, at + 4 * MINUTE + 1, 100).items.find((i) => i.item === "soon")?.score).toBe(3);
