@@ -13,23 +13,17 @@ export class SnapshotMirror {
 
   constructor(private readonly kv: KVNamespace) {}
 
-  /** Mirrors the snapshots; a key written less than a second ago is skipped until the next refresh. */
-  async write(
-    namespace: string,
-    generation: number,
-    snapshots: readonly [string, SerialisedAnswer][],
-    expirationTtl: number,
-  ): Promise<void> {
+  /**
+   * Mirrors one snapshot; a key written less than a second ago is skipped until the next refresh.
+   * The refresh calls it as it computes each answer, so that it never holds every body at once.
+   */
+  put(namespace: string, generation: number, key: string, { body, computedAt }: SerialisedAnswer, expirationTtl: number): Promise<void> {
     const now = Date.now();
-    const writes: Promise<void>[] = [];
-    for (const [key, { body, computedAt }] of snapshots) {
-      const kvKey = mirrorKey(namespace, generation, key);
-      if (now - (this.writtenAt.get(kvKey) ?? 0) < KV_MIN_WRITE_INTERVAL_MS) continue;
-      this.writtenAt.set(kvKey, now);
-      const metadata: MirrorMetadata = { computedAt, generation };
-      writes.push(this.kv.put(kvKey, body, { expirationTtl, metadata }));
-    }
-    await Promise.all(writes);
+    const kvKey = mirrorKey(namespace, generation, key);
+    if (now - (this.writtenAt.get(kvKey) ?? 0) < KV_MIN_WRITE_INTERVAL_MS) return Promise.resolve();
+    this.writtenAt.set(kvKey, now);
+    const metadata: MirrorMetadata = { computedAt, generation };
+    return this.kv.put(kvKey, body, { expirationTtl, metadata });
   }
 
   /** Deletes every mirrored key of the namespace whose generation is below `generation`. */

@@ -28,12 +28,13 @@ import { Aggregator } from "../src/core/aggregator";
 import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
 import { TallyError, internal, notFound, type Outcome } from "../src/shared/errors";
 import { messageOf, outcomeOf } from "./outcome";
-import { buildSnapshot, plan } from "../src/core/snapshots";
+import { MAX_DEMANDED, buildSnapshot, plan } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
 import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
 import { KV_MIN_EXPIRATION_TTL_SECONDS, snapshotKey } from "../src/shared/keys";
 import type { IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
+import { HeldAnswers } from "./held-answers";
 import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
@@ -43,11 +44,9 @@ import { MAX_PENDING_EVENTS, splitDue } from "../src/core/pending";
 import { registryOf } from "./namespace-registry";
 import { ShardMerger } from "./shard-merger";
 
-/** Answers asked for outside the plan (another window or type) stay warm this long after a read. */
+/** Answers asked for outside the plan (another window or type) stay warm this long after a read
+ * (at most MAX_DEMANDED of them, core/snapshots.ts). */
 const DEMAND_TTL_MS = 60 * 60_000;
-/** At most this many such answers are kept warm per namespace, the least recently read dropped
- * first, so that readers cannot widen every refresh without bound. */
-export const MAX_DEMANDED = 64;
 /** Each refresh comes 0–10% early, so that the refreshes of many namespaces spread out; never
  * late, so an answer is at most refreshSeconds old while alarms are on time. */
 const REFRESH_JITTER = 0.1;
@@ -86,7 +85,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private freshSince = 0;
   private counters: Counters = emptyCounters();
   private aggregator = new Aggregator({ capacity: DEFAULT_CONFIG.capacity, types: [] });
-  private readonly snapshots = new Map<string, SerialisedAnswer>();
+  private readonly snapshots = new HeldAnswers();
   /** Queries outside the plan, by key, with the time they were last read. */
   private readonly demanded = new Map<string, { query: ReadQuery; readAt: number }>();
   private running: Promise<number> | undefined;
@@ -168,7 +167,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     });
     const now = Date.now();
     this.aggregator.advance(now);
-    if (this.exists) this.computeAll(now); // a restarted object answers at once, never cold
+    if (this.exists) void this.computeAll(now, false); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
     await this.schedule(now);
   }
@@ -176,7 +175,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** An empty core for the current config, which ranks without the suppressed items (the list is
    * live: a suppression added later is seen at once). */
   private newAggregator(): Aggregator {
-    const aggregator = new Aggregator({ capacity: this.config.capacity, types: Object.keys(this.config.types), pending: this.pending });
+    const aggregator = new Aggregator({
+      capacity: this.config.capacity,
+      types: Object.keys(this.config.types),
+      pending: this.pending,
+      heldBeside: () => this.snapshots.bytes + this.suppressions.bytes,
+    });
     aggregator.hide(this.suppressions);
     return aggregator;
   }
@@ -331,7 +335,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       this.aggregator.advance(now);
       const body = JSON.stringify(buildSnapshot(this.aggregator, query, this.context(now)));
       if (!options.compute) {
-        this.snapshots.set(key, { body, computedAt: now });
+        this.snapshots.hold(key, { body, computedAt: now });
         this.counters.syncComputes += 1;
       }
       return { body, computedAt: now, generation: this.generation, source: "MISS" as const };
@@ -457,8 +461,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       // An unchanged refresh writes nothing to SQLite or KV: the answers are recomputed in memory
       // only, so the object's own copies stay fresh, and KV keeps the copies it has.
       const durable = unchanged || this.checkpoint(at);
-      const computed = this.computeAll(at);
-      if (!unchanged) await this.mirror.write(this.namespace, this.generation, computed, this.mirrorTtl());
+      await this.computeAll(at, !unchanged);
       // After a failed checkpoint the next refresh is never "unchanged": it must retry the write.
       this.refreshedInputs = durable ? inputs : undefined;
       this.counters.refreshes += 1;
@@ -512,8 +515,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
     }
   }
 
-  /** Computes every planned answer and every answer read recently outside the plan. */
-  private computeAll(at: number): [string, SerialisedAnswer][] {
+  /**
+   * Computes every planned answer and every answer read recently outside the plan, holds those
+   * that fit (held-answers.ts), and with `mirror` writes each to KV as it is computed. The answers
+   * are computed in one turn, so that all of them describe one state of the aggregator.
+   */
+  private computeAll(at: number, mirror: boolean): Promise<unknown> {
     const queries = new Map(this.planned);
     for (const [key, d] of this.demanded) {
       if (at - d.readAt > DEMAND_TTL_MS) this.demanded.delete(key);
@@ -521,10 +528,14 @@ export class NamespaceAggregator extends DurableObject<Env> {
     }
     const ctx = this.context(at);
     this.snapshots.clear();
+    const writes: Promise<void>[] = [];
+    const ttl = this.mirrorTtl();
     for (const [key, query] of queries) {
-      this.snapshots.set(key, { body: JSON.stringify(buildSnapshot(this.aggregator, query, ctx)), computedAt: at });
+      const answer = { body: JSON.stringify(buildSnapshot(this.aggregator, query, ctx)), computedAt: at };
+      this.snapshots.hold(key, answer);
+      if (mirror) writes.push(this.mirror.put(this.namespace, this.generation, key, answer, ttl));
     }
-    return [...this.snapshots];
+    return Promise.all(writes);
   }
 
   /** KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum. */

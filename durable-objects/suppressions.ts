@@ -6,19 +6,24 @@
  */
 import { MAX_SUPPRESSIONS, type Suppression } from "../src/shared/contract";
 import { TallyError } from "../src/shared/errors";
+import { MAP_ENTRY_BYTES, stringBytes } from "../src/core/memory";
 import type { GuardedSql } from "./guarded-sql";
 
 export class SuppressionList {
   /** item -> when it was suppressed (epoch ms). */
   private readonly items = new Map<string, number>();
+  /** Estimated bytes the list holds (memory.ts); at most budget.ts `SUPPRESSION_BYTES` an item. */
+  bytes = 0;
 
   constructor(private readonly sql: GuardedSql) {}
 
   /** Reads every row into memory (start-up, after migrations), and returns the list. */
   load(): this {
     this.items.clear();
+    this.bytes = 0;
     for (const row of this.sql.exec<{ item: string; suppressed_at: number }>("SELECT item, suppressed_at FROM suppressions")) {
       this.items.set(row.item, row.suppressed_at);
+      this.bytes += entryBytes(row.item);
     }
     return this;
   }
@@ -53,6 +58,7 @@ export class SuppressionList {
     }
     this.sql.exec("INSERT INTO suppressions (item, suppressed_at) VALUES (?, ?)", item, at);
     this.items.set(item, at);
+    this.bytes += entryBytes(item);
     return { created: true, suppressedAt: at };
   }
 
@@ -61,6 +67,7 @@ export class SuppressionList {
     if (!this.items.has(item)) return false;
     this.sql.exec("DELETE FROM suppressions WHERE item = ?", item);
     this.items.delete(item);
+    this.bytes -= entryBytes(item);
     return true;
   }
 
@@ -84,4 +91,9 @@ export class SuppressionList {
       cursor: more ? shown[shown.length - 1]!.item : null,
     };
   }
+}
+
+/** An item's entry in the list (SUPPRESSION_BYTES at the longest). */
+function entryBytes(item: string): number {
+  return MAP_ENTRY_BYTES + 8 + stringBytes(item);
 }

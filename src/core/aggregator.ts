@@ -35,6 +35,9 @@ export interface AggregatorOptions {
   budgetBytes?: number;
   /** Where future-stamped events wait (pending.ts): the object's SQLite, or memory in tests. */
   pending?: PendingEvents;
+  /** Bytes held beside the aggregator that count against the same budget (the object's answers
+   * and suppressions, budget.ts `BESIDE_BYTES`); read often, so it must be cheap. */
+  heldBeside?: () => number;
 }
 
 export interface RankingAnswer extends Range {
@@ -109,6 +112,7 @@ export class Aggregator {
   /** Every item held by any bucket, once (dictionary.ts). */
   private readonly dictionary = new ItemDictionary();
   readonly budgetBytes: number;
+  private readonly heldBeside: () => number;
   private cuts = 0;
   /** The bucket each tier counted the last event in, and its start (see `count`). */
   private readonly lastStart: number[] = TIERS.map(() => NaN);
@@ -120,6 +124,7 @@ export class Aggregator {
     this.typeNames = new TypeNames(this.declared);
     this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
     this.pending = options.pending ?? new HeldInMemory();
+    this.heldBeside = options.heldBeside ?? (() => 0);
   }
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
@@ -154,10 +159,10 @@ export class Aggregator {
     return this.advancedTo;
   }
 
-  /** Estimated bytes held: buckets and the item dictionary (memory.ts). Pending events are held
-   * outside (pending.ts). */
+  /** Estimated bytes held: buckets, the item dictionary, and what is held beside (memory.ts).
+   * Pending events cost nothing here: they are held outside (pending.ts). */
   memoryBytes(): number {
-    let bytes = OBJECT_BYTES + this.dictionary.bytes();
+    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.heldBeside();
     for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
     return bytes;
   }

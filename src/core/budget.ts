@@ -8,9 +8,9 @@
  * cut to fewer counters. Cutting never hides a loss: the bucket's floor rises to the largest
  * dropped count, so windows that include it report that much more `error`, and `exact: false`.
  */
-import { MAX_ITEM_BYTES } from "../shared/contract";
+import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS } from "../shared/contract";
 import { SEALED_KEEP, type Bucket } from "./bucket";
-import { OBJECT_BYTES, TYPED_ARRAY_BYTES } from "./memory";
+import { MAP_ENTRY_BYTES, OBJECT_BYTES, SNAPSHOT_BUDGET_BYTES, TYPED_ARRAY_BYTES, stringBytes } from "./memory";
 import { TIERS } from "./tiers";
 
 /** A bucket as `holdBudget` sees it: the newest of its tier takes events and is cut last. */
@@ -86,8 +86,15 @@ export const INGEST_RESERVE_BYTES = 1024 * TIERS.length * 2 * (LIVE_COUNTER_BYTE
 
 const KEPT_BUCKETS = TIERS.reduce((n, t) => n + t.retain + 1, 0);
 
-/** What cutting cannot free: every bucket's sketches and fixed part, and the ingest reserve. */
-const FIXED_BYTES = KEPT_BUCKETS * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES) + INGEST_RESERVE_BYTES;
+/** A suppressed item at the longest, held in the object's list: entry, time and string. */
+export const SUPPRESSION_BYTES = MAP_ENTRY_BYTES + 8 + stringBytes("x".repeat(MAX_ITEM_BYTES));
+
+/** What the object holds beside the aggregator, at most: answers and the suppression list. */
+export const BESIDE_BYTES = SNAPSHOT_BUDGET_BYTES + MAX_SUPPRESSIONS * SUPPRESSION_BYTES;
+
+/** What cutting cannot free: every bucket's sketches and fixed part, the ingest reserve, and
+ * what the object holds beside the aggregator (which counts against the same budget). */
+const FIXED_BYTES = KEPT_BUCKETS * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES) + INGEST_RESERVE_BYTES + BESIDE_BYTES;
 
 /** Bytes of the live buckets at worst: every counter of every summary a distinct longest item. */
 export function liveBytesBound(capacity: number, declaredTypes: number): number {

@@ -10,6 +10,16 @@
 /** What one namespace's aggregator may hold (API.md, "Resource limits"): half an isolate. */
 export const MEMORY_BUDGET_BYTES = 64 * 2 ** 20;
 
+/**
+ * What the namespace's object may hold of precomputed answers (their JSON strings): the planned
+ * ones first, then those read outside the plan. An answer that does not fit is still mirrored to
+ * KV, and computed at the object if a read reaches it there.
+ */
+export const SNAPSHOT_BUDGET_BYTES = 8 * 2 ** 20;
+
+/** A held string in a Map: its entry (key slot, value slot, hash) besides the string itself. */
+export const MAP_ENTRY_BYTES = 40;
+
 /** A JS object with a handful of fields (header, hidden class pointer, in-object properties). */
 export const OBJECT_BYTES = 64;
 /** A typed array view and its ArrayBuffer, besides the bytes they hold. */

@@ -15,9 +15,15 @@ import {
 } from "../shared/contract";
 import { snapshotKey } from "../shared/keys";
 import type { Aggregator, StatsAnswer } from "./aggregator";
+import { fitDashboard, fitRanking } from "./answer-size";
 
-/** Top entries per window in the dashboard payload (API.md). */
+/** Top entries per window in the dashboard payload (docs/api.md). */
 export const DASHBOARD_TOP = 10;
+
+/** Answers asked for outside the plan (another window or type) are kept warm for at most this
+ * many queries per namespace, the least recently read dropped first, so that readers cannot
+ * widen every refresh without bound. */
+export const MAX_DEMANDED = 64;
 
 /** Every answer the refresh loop precomputes: each configured window × rank (top, rising, hot) ×
  * (all types and each declared type), each window's stats, and the dashboard. */
@@ -76,7 +82,7 @@ function ranking(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank,
 
 function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number): TrendingSnapshot {
   const answer = ranking(agg, ctx, window, rank, type, limit);
-  return {
+  return fitRanking({
     namespace: ctx.namespace,
     window,
     rank,
@@ -87,7 +93,7 @@ function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank
     generation: ctx.generation,
     exact: answer.exact,
     items: answer.items,
-  };
+  });
 }
 
 function stats(agg: Aggregator, ctx: BuildContext, window: Window): StatsSnapshot {
@@ -114,7 +120,9 @@ function dashboardRanking(agg: Aggregator, ctx: BuildContext, window: Window, ra
   const whole = memoOf(ctx).get(snapshotKey({ kind: "trending", window, rank, type: null })) as TrendingSnapshot | undefined;
   if (!whole || ctx.config.maxLimit < DASHBOARD_TOP) return trending(agg, ctx, window, rank, null, DASHBOARD_TOP);
   const items = whole.items.slice(0, DASHBOARD_TOP);
-  return { ...whole, items, exact: items.every((i) => i.error === 0) };
+  const { truncated, ...rest } = whole;
+  const cut = truncated && items.length === whole.items.length ? { truncated } : {};
+  return { ...rest, ...cut, items, exact: items.every((i) => i.error === 0) };
 }
 
 function dashboard(agg: Aggregator, ctx: BuildContext): DashboardSnapshot {
@@ -127,7 +135,7 @@ function dashboard(agg: Aggregator, ctx: BuildContext): DashboardSnapshot {
       hot: dashboardRanking(agg, ctx, window, "hot"),
     };
   }
-  return { namespace: ctx.namespace, computedAt: iso(ctx.at), generation: ctx.generation, windows };
+  return fitDashboard({ namespace: ctx.namespace, computedAt: iso(ctx.at), generation: ctx.generation, windows });
 }
 
 /** Computes the answer to `query` at `ctx.at`. Rankings keep `maxLimit` items. */
@@ -143,6 +151,8 @@ export function buildSnapshot(agg: Aggregator, query: ReadQuery, ctx: BuildConte
     case "dashboard":
       return dashboard(agg, ctx);
   }
-  memoOf(ctx).set(snapshotKey(query), snapshot);
+  // Only what the dashboard reuses is kept: a refresh builds hundreds of answers at the widest
+  // config, and keeping every one until the refresh ends would hold them all in memory at once.
+  if (query.kind === "stats" || (query.type === null && query.rank !== "rising")) memoOf(ctx).set(snapshotKey(query), snapshot);
   return snapshot;
 }

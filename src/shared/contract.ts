@@ -123,6 +123,9 @@ export interface TrendingSnapshot extends SnapshotHeader {
   exact: boolean;
   /** Up to maxLimit items; a read slices `limit` off the front. */
   items: RankedItem[];
+  /** Present and true when items were left out to keep the answer within its size bound
+   * (core/answer-size.ts): the list is a prefix of the ranking, shorter than asked. */
+  truncated?: true;
 }
 
 export interface TypeTotals {

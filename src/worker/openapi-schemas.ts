@@ -113,13 +113,17 @@ export const SCHEMAS: Record<string, Schema> = {
   },
   IngestResult: object({ accepted: count, duplicate: { type: "boolean" } }),
   RankedItem: rankedItem,
-  Trending: object({
-    ...header,
-    rank: ref("Rank"),
-    type: { type: ["string", "null"] },
-    exact: { type: "boolean" },
-    items: { type: "array", items: ref("RankedItem") },
-  }),
+  Trending: object(
+    {
+      ...header,
+      rank: ref("Rank"),
+      type: { type: ["string", "null"] },
+      exact: { type: "boolean" },
+      items: { type: "array", items: ref("RankedItem") },
+      truncated: { const: true, description: "Items were left out to keep the answer within 256 KiB." },
+    },
+    [...Object.keys(header), "rank", "type", "exact", "items"],
+  ),
   TypeTotals: typeTotals,
   Stats: object({
     ...header,

@@ -212,7 +212,9 @@ function sliced(body: string, { limit, minScore = 0 }: Read): string {
     if (below >= 0) keep = Math.min(keep, below);
   }
   if (keep === snapshot.items.length) return body;
-  return JSON.stringify({ ...snapshot, items: snapshot.items.slice(0, keep) });
+  // A prefix cut by `limit` or `minScore` is what was asked for: no longer truncated.
+  const { truncated: _, ...whole } = snapshot;
+  return JSON.stringify({ ...whole, items: whole.items.slice(0, keep) });
 }
 
 /** The ETag of an answer: generation, computedAt, limit and minScore identify its bytes, so no
