@@ -15,7 +15,7 @@ import { BATCH_ID_TTL_MS, type IngestResult, type TallyEvent } from "../src/shar
 import { DeltaBuilder, type ShardDelta } from "../src/core/shard-delta";
 import { parseShardObjectName } from "../src/shared/keys";
 import type { Outcome } from "../src/shared/errors";
-import { aggregatorOf, settle } from "../src/worker/rpc";
+import { aggregatorOf, valueOrThrow } from "../src/shared/rpc";
 import initShard from "../migrations/shard/0001_ingest_shard.sql";
 import { GuardedSql } from "./guarded-sql";
 import { migrate } from "./migrations";
@@ -115,7 +115,7 @@ export class IngestShard extends DurableObject<Env> {
     return this.run("ingest", async () => {
       const { namespace, index } = this.place;
       if (!this.announced) {
-        await settle(aggregatorOf(this.env, namespace).shardAwake(index));
+        await valueOrThrow(aggregatorOf(this.env, namespace).shardAwake(index));
         this.announced = true;
       }
       this.schema(true);

@@ -38,7 +38,7 @@ import { SnapshotMirror } from "./mirror";
 import { migrate } from "./migrations";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
-import { registryOf } from "./namespace-registry";
+import { registryOf } from "../src/shared/rpc";
 import { ShardMerger } from "./shard-merger";
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read. */

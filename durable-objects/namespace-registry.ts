@@ -11,12 +11,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { NamespaceEntry, NamespacePage } from "../src/shared/contract";
 import type { Outcome } from "../src/shared/errors";
-import { REGISTRY_OBJECT } from "../src/shared/keys";
-
-/** The registry, as the namespace objects address it: one object, by a fixed name. */
-export function registryOf(env: Env) {
-  return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_OBJECT));
-}
 
 /** Which rows a page of the listing holds. */
 export interface ListQuery {

@@ -17,7 +17,7 @@
  */
 import { BATCH_ID_TTL_MS, type ShardLag } from "../src/shared/contract";
 import type { ShardDelta } from "../src/core/shard-delta";
-import { settle, shardOf } from "../src/worker/rpc";
+import { shardOf, valueOrThrow } from "../src/shared/rpc";
 import { fanOut } from "./fan-out";
 import type { PulledBatchId, ShardPull } from "./ingest-shard";
 import { messageOf } from "./outcome";
@@ -170,7 +170,7 @@ export class ShardMerger {
       // ids are all new in the turn that merges it.
       for (;;) {
         // RPC's types widen a tuple to an array (DeltaEntry); the value is the shard's ShardPull.
-        pull = (await settle(shard.pull({ after, ack: this.durable[i]!, exclude, upTo }))) as ShardPull;
+        pull = (await valueOrThrow(shard.pull({ after, ack: this.durable[i]!, exclude, upTo }))) as ShardPull;
         // A repeated pull stops at `upTo` and cannot see what lies beyond it: the first one says.
         if (upTo === undefined) more = pull.more;
         const since = Date.now() - BATCH_ID_TTL_MS;
@@ -233,7 +233,7 @@ export class ShardMerger {
         sinceLastMergeMs: last === undefined ? null : Math.max(0, now - last),
       };
       try {
-        const s = await settle(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
+        const s = await valueOrThrow(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
         const oldestWaitingSince = s.oldestWaitingSince === null ? null : new Date(s.oldestWaitingSince).toISOString();
         return { ...merged, lagEvents: s.lagEvents, lagBatches: s.lagBatches, oldestWaitingSince };
       } catch (error) {
@@ -251,7 +251,7 @@ export class ShardMerger {
   async eraseAll(): Promise<void> {
     const reach = Math.max(this.span, this.shards > 1 ? this.shards : 0);
     const indices = Array.from({ length: MAX_SHARDS }, (_, i) => i).filter((i) => i < reach || this.merged[i]! > 0);
-    await fanOut(indices, (i) => settle(shardOf(this.env, this.namespace, i).erase()));
+    await fanOut(indices, (i) => valueOrThrow(shardOf(this.env, this.namespace, i).erase()));
   }
 
   private state(cursors: number[]): ShardsState {

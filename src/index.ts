@@ -24,7 +24,7 @@ import {
 import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
 import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
-import { aggregatorOf, settle } from "./worker/rpc";
+import { aggregatorOf, valueOrThrow } from "./shared/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { ingest } from "./worker/ingest-route";
 import { parseConfig } from "./core/config";
@@ -240,13 +240,13 @@ app.get("/v1/namespaces", requireScope("admin"), async (c) => {
 
 app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  return c.json(await settle(aggregatorOf(c.env, ns).getConfig()));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).getConfig()));
 });
 
 app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   // Validated here, like every input, so that a malformed config never wakes an object.
-  const config = await settle(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
+  const config = await valueOrThrow(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
   await isolateOf(c).descriptors.forgetNamespace(ns); // the next read learns the new limits and types
   return c.json(config);
 });
@@ -254,18 +254,18 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const { computedAt, generation } = await settle(stub.refreshNow());
+  const { computedAt, generation } = await valueOrThrow(stub.refreshNow());
   // The next read through this isolate and data centre skips copies older than this refresh.
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
 app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const { generation } = await settle(stub.invalidate());
+  const { generation } = await valueOrThrow(stub.invalidate());
   // This isolate and data centre learn the new generation now; old edge keys become unreachable.
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
   return c.json({ namespace: ns, generation });
 });
 
@@ -289,7 +289,7 @@ app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const limit = pageLimitOf(c);
   const cursor = c.req.query("cursor") || null;
-  return c.json(await settle(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
 });
 
 // Hiding or showing an item regenerates the namespace's answers as invalidate does, and this
@@ -298,16 +298,16 @@ app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
 app.put("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const change = await settle(stub.suppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  const change = await valueOrThrow(stub.suppress(itemOf(c)));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
   return c.json(change, change.created ? 201 : 200);
 });
 
 app.delete("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
-  const change = await settle(stub.unsuppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  const change = await valueOrThrow(stub.unsuppress(itemOf(c)));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
   return c.json(change);
 });
 
@@ -320,12 +320,12 @@ app.on(["PUT", "DELETE"], "/v1/namespaces/:ns/suppressions/", requireScope("admi
 app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   await isolateOf(c).readCounts.flush(c.env, ns).catch(() => {}); // this isolate's unreported reads count too
-  return c.json(await settle(aggregatorOf(c.env, ns).cacheStats()));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).cacheStats()));
 });
 
 app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const { generation } = await settle(aggregatorOf(c.env, ns).erase());
+  const { generation } = await valueOrThrow(aggregatorOf(c.env, ns).erase());
   const { readCounts, descriptors } = isolateOf(c);
   readCounts.discard(ns);
   await descriptors.forgetNamespace(ns);
@@ -336,7 +336,7 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
 
 app.get("/v1/namespaces/:ns/export", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const document = await settle(aggregatorOf(c.env, ns).exportState());
+  const document = await valueOrThrow(aggregatorOf(c.env, ns).exportState());
   return c.body(document, 200, { "Content-Type": "application/json; charset=utf-8" });
 });
 
@@ -353,7 +353,7 @@ app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async 
   requireJson(c);
   // The whole document is validated here, before the object is asked to write anything.
   const state = parseExport(await c.req.text());
-  const imported = await settle(aggregatorOf(c.env, ns).importState(state));
+  const imported = await valueOrThrow(aggregatorOf(c.env, ns).importState(state));
   await isolateOf(c).descriptors.forgetNamespace(ns); // a 404 this isolate remembered for the name no longer holds
   return c.json({ namespace: ns, imported: true, ...imported });
 });

@@ -4,8 +4,9 @@
  * sent them, so that an app can branch with `instanceof` and still read the exact code.
  */
 
-/** What API.md's error body carries besides `code` and `message`. */
-export type ErrorDetails = Record<string, unknown>;
+import type { ErrorDetails } from "../shared/contract.js";
+
+export type { ErrorDetails };
 
 /** Any refusal or failure of a call to Tally. */
 export class TallyApiError extends Error {

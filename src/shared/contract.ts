@@ -196,11 +196,18 @@ export interface SerialisedAnswer {
   computedAt: number;
 }
 
+/** What a read's `X-Cache` header says: the layer that answered it (docs/api.md, "Read responses
+ * and caching"). */
+export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
+
+/** What an error body carries besides `code` and `message` (`field`, `index`, `allowed`, ...). */
+export type ErrorDetails = Record<string, unknown>;
+
 /** A snapshot as the object serves it: the answer, its generation, and whether it had to be
  * computed now. */
 export interface SnapshotRead extends SerialisedAnswer {
   generation: number;
-  source: "HIT-DO" | "MISS";
+  source: Extract<CacheLabel, "HIT-DO" | "MISS">;
 }
 
 export const LAYERS = ["edge", "kv", "do"] as const;

@@ -6,7 +6,7 @@
  * one refresh period (ARCHITECTURE.md, "Consistency").
  */
 import type { Background, NamespaceDescriptor } from "../shared/contract";
-import { aggregatorOf, settle } from "./rpc";
+import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 
 /** Isolate memory answers for this long: short, because other isolates may change the namespace. */
 export const DESCRIPTOR_MEMO_MS = 1000;
@@ -42,7 +42,7 @@ export class Descriptors {
     }
     let descriptor: NamespaceDescriptor;
     try {
-      descriptor = await settle(aggregatorOf(env, namespace).describe());
+      descriptor = await valueOrThrow(aggregatorOf(env, namespace).describe());
     } catch (error) {
       // While the object cannot be reached, the last descriptor known here still lets stale
       // answers be served (API.md: stale answers also when the object cannot be reached).

@@ -9,14 +9,12 @@
  *   revalidates it from the object (which keeps answering even while the object is down);
  * - older: not served; the next layer is asked.
  */
-import type { Background, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
+import type { Background, CacheLabel, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
 import type { ReadCounter } from "./read-counts";
-import { aggregatorOf, settle } from "./rpc";
+import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
 import { TallyError } from "../shared/errors";
 import type { EdgeEntry, HotAnswers } from "./hot-answers";
-
-export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 
 /** Local-only: read through one layer alone (benchmarks). See `layerSwitch` in index.ts. */
 export type LayerSwitch = "kv" | "do" | "compute";
@@ -184,7 +182,7 @@ async function readKv(env: Env, read: Read): Promise<LayerAnswer | undefined> {
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<LayerAnswer> {
   const stub = aggregatorOf(env, read.namespace);
-  const r = await settle(stub.read(read.query, compute ? { compute } : {}));
+  const r = await valueOrThrow(stub.read(read.query, compute ? { compute } : {}));
   return { body: sliced(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
