@@ -73,8 +73,8 @@ const browserFacing = cors({
   maxAge: CORS_MAX_AGE_SECONDS,
 });
 // Only a request with an Origin header can come from a browser (the Fetch standard sends it on every
-// cross-origin request and preflight), so only such a request pays for the CORS middleware: an edge
-// hit from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
+// cross-origin request and preflight), so only such a request pays for the CORS middleware: a read
+// from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
 const whenFromBrowser: MiddlewareHandler<App> = (c, next) => (c.req.header("Origin") === undefined ? next() : browserFacing(c, next));
 for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
 
@@ -199,7 +199,8 @@ async function read(
 ) {
   const ns = namespaceOf(c);
   const { descriptors, reads } = isolateOf(c);
-  // An edge hit finds its descriptor in isolate memory: no I/O and no promise on that path.
+  // A read answered from isolate answers finds its descriptor in isolate memory: no I/O and no
+  // promise on that path.
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
   const { query, limit, minScore = 0 } = build(descriptor);
@@ -264,7 +265,7 @@ app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const stub = aggregatorOf(c.env, ns);
   const { generation } = await valueOrThrow(stub.invalidate());
-  // This isolate and data centre learn the new generation now; old edge keys become unreachable.
+  // This isolate and data centre learn the new generation now; old cache keys become unreachable.
   await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
   return c.json({ namespace: ns, generation });
 });

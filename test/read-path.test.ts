@@ -86,7 +86,7 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await worker.isolate.reads.dropFromEdge(answerKeyOf(read))).toBe(true);
+    expect(await worker.isolate.reads.dropNearby(answerKeyOf(read))).toBe(true);
     const afterDelete = await worker.fetch(path);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);

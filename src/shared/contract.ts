@@ -189,7 +189,7 @@ export interface NamespaceDescriptor {
 /**
  * An answer as every layer holds it: its JSON text, served as is, and the time it was computed
  * (epoch ms), from which each layer judges its freshness. The one name for this shape: the
- * object's snapshots, the KV mirror's values, the edge's entries.
+ * object's snapshots, the KV mirror's values, the edge's entries (isolate answers keep it as bytes).
  */
 export interface SerialisedAnswer {
   body: string;
@@ -240,7 +240,8 @@ export interface CheckpointRecord {
 export interface CacheReport {
   namespace: string;
   generation: number;
-  /** Reads counted by the Worker: every counted read asks the edge layer first. */
+  /** Reads counted by the Worker: every counted read asks the `edge` layer first (isolate answers,
+   * then the data centre's cache). */
   reads: number;
   /** Share of reads answered without computing while the client waited. */
   hitRatio: number | null;

@@ -23,8 +23,8 @@ export class Descriptors {
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
-  /** The descriptor held in this isolate's memory while it is fresh: the edge hit's path, which
-   * needs no I/O and no promise. */
+  /** The descriptor held in this isolate's memory while it is fresh: the path of a read answered
+   * from isolate answers, which needs no I/O and no promise. */
   held(namespace: string): NamespaceDescriptor | undefined {
     const held = this.memo.get(namespace);
     return held && held.until > this.now() ? held.descriptor : undefined;

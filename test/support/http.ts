@@ -100,7 +100,7 @@ export async function fetchWith(
 }
 
 /**
- * The Worker with memories of its own (descriptors, hot answers, read counts, misses in flight),
+ * The Worker with memories of its own (descriptors, isolate answers, read counts, misses in flight),
  * as a fresh isolate would have them; `now` is the clock of those memories.
  */
 export function isolatedWorker(options: { now?: () => number } = {}) {
