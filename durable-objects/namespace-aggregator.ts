@@ -25,7 +25,7 @@ import {
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { Aggregator } from "../src/core/aggregator";
-import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
+import { addReadCounts, cacheReport, emptyMetrics as emptyCounters, type ServiceMetrics as Counters } from "../src/core/metrics";
 import { TallyError, internal, notFound, type Outcome } from "../src/shared/errors";
 import { messageOf, outcomeOf } from "./outcome";
 import { buildSnapshot, plan } from "../src/core/snapshots";

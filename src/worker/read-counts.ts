@@ -6,7 +6,7 @@
  * FLUSH_MS worth.
  */
 import type { Background, Layer, ReadCounts } from "../shared/contract";
-import { addReadCounts, emptyReadCounts, isEmpty } from "../core/counters";
+import { addReadCounts, emptyReadCounts, isEmpty } from "../core/metrics";
 import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 
 export const FLUSH_MS = 5000;

@@ -1,5 +1,5 @@
 /**
- * Hit and miss counters: the Worker counts per layer in the isolate and reports in batches; the
+ * Hit and miss counts (service metrics): the Worker counts per layer in the isolate and reports in batches; the
  * object keeps them, and GET .../cache reports what was read.
  */
 import { evictDurableObject } from "cloudflare:test";
