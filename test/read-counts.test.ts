@@ -1,6 +1,6 @@
 /**
- * Hit and miss counts (service metrics): the Worker counts per layer in the isolate and reports in batches; the
- * object keeps them, and GET .../cache reports what was read.
+ * Hit and miss counts (service metrics): the Worker counts per layer in the isolate and reports
+ * in batches; the object keeps them, and GET .../cache reports what was read.
  */
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
