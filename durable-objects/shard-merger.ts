@@ -21,7 +21,6 @@ import { shardOf, valueOrThrow } from "../src/shared/rpc";
 import { fanOut } from "./fan-out";
 import type { PulledBatchId, ShardPull } from "./ingest-shard";
 import { messageOf } from "./outcome";
-import { storageFaults } from "./storage-faults";
 import type { NamespaceStore } from "./store";
 
 /** The most shards a namespace may have (CONFIG_BOUNDS.ingestShards). */
@@ -69,12 +68,8 @@ export class ShardMerger {
   private readonly ids = new Map<string, PulledBatchId>();
   /** Merges run one after another: two concurrent pulls of one shard would merge its rows twice. */
   private chain: Promise<unknown> = Promise.resolve();
-  /** Events merged since the object started (the benchmark's merge cost). */
-  mergedEvents = 0;
-  /** True when the last merge left events in a shard because it reached `maxPulls`. */
+  /** True when the last merge left events in a shard because it reached MAX_PULLS_PER_MERGE. */
   behind = false;
-  /** MAX_PULLS_PER_MERGE; a test lowers it to reach `behind` with little data. */
-  maxPulls = MAX_PULLS_PER_MERGE;
 
   constructor(
     private readonly env: Env,
@@ -156,7 +151,7 @@ export class ShardMerger {
     this.drain(merged.map((m) => m.held));
   }
 
-  /** Merges one shard until it has nothing more (or `maxPulls`); resolves to the rows it still
+  /** Merges one shard until it has nothing more (or MAX_PULLS_PER_MERGE pulls); resolves to the rows it still
    * holds, and whether it has more than this merge took. */
   private async mergeShard(i: number, apply: (delta: ShardDelta) => void): Promise<{ held: number; more: boolean }> {
     const shard = shardOf(this.env, this.namespace, i);
@@ -181,14 +176,12 @@ export class ShardMerger {
       }
       if (this.merged[i] !== after) throw new Error(`shard ${i} was merged concurrently`); // the chain forbids it
       if (pull.through > after) {
-        storageFaults.check("merge");
         apply(pull.delta);
         for (const b of pull.batchIds) this.ids.set(b.batchId, b);
         this.merged[i] = pull.through;
-        this.mergedEvents += pull.delta.events;
       }
       this.lastMergeAt.set(i, Date.now());
-      if (!more || round + 1 >= this.maxPulls) return { held: pull.held, more };
+      if (!more || round + 1 >= MAX_PULLS_PER_MERGE) return { held: pull.held, more };
     }
   }
 

@@ -14,7 +14,6 @@ import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
 import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
 import type { TierName } from "../src/core/tiers";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
-import { storageFaults } from "./storage-faults";
 
 export interface LoggedBatch {
   acceptedAt: number;
@@ -148,7 +147,6 @@ export class NamespaceStore {
         this.sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", event.ts, PENDING_FORMAT, JSON.stringify(event));
       }
       this.sql.exec("DELETE FROM pending_events WHERE ts < ?", delta.countedBefore);
-      storageFaults.check("checkpoint");
       this.sql.exec("DELETE FROM batch_log");
     });
     delta.commit();
