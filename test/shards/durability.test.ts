@@ -3,7 +3,7 @@
  * namespace's object evicted or aborted after failed checkpoints or in the middle of a merge, a
  * merge failing part-way through a delta, and a checkpoint failing then succeeding.
  */
-import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { StatsSnapshot } from "../../src/shared/contract";
 import type { ShardDelta } from "../../src/core/shard-delta";
@@ -93,16 +93,19 @@ describe("kills", () => {
     const ns = freshNamespace("half-merge");
     await configure(ns, 4);
     const batches = await acceptedBatches(ns, "h", 6, 8);
-    await runInDurableObject(stubOf(ns), (object) => {
-      // Counts the first half of each delta's groups, then fails, as a bug or a reset mid-merge would.
-      const core = (object as unknown as { aggregator: { mergeDelta(delta: ShardDelta, now: number): void } }).aggregator;
-      const merge = core.mergeDelta.bind(core);
-      core.mergeDelta = (delta, now) => {
-        merge({ ...delta, buckets: delta.buckets.map((b) => ({ ...b, entries: b.entries.slice(0, Math.ceil(b.entries.length / 2)) })), future: [] }, now);
-        throw new Error("injected failure mid-merge");
-      };
+    // Each shard answers the first half of each of its delta's groups, then a minute whose actors
+    // cannot be read: the object counts the half, then fails, as a bug or a reset mid-merge would.
+    const failingPartWay = (_: number, real: ShardStub) => ({
+      pull: async (request: Parameters<ShardStub["pull"]>[0]) => {
+        const answer = await real.pull(request);
+        if (!answer.ok || answer.value.delta.buckets.length === 0) return answer;
+        const { delta } = answer.value;
+        const unreadable: ShardDelta["buckets"][number] = { start: delta.buckets[0]!.start, entries: [], actors: { length: 1 } as unknown as number[] };
+        const half = delta.buckets.map((b) => ({ ...b, entries: b.entries.slice(0, Math.ceil(b.entries.length / 2)) }));
+        return { ok: true, value: { ...answer.value, delta: { ...delta, buckets: [...half, unreadable], future: [] } } };
+      },
     });
-    const failed = await admin("POST", ns, "refresh");
+    const failed = await withShardStandIn(ns, failingPartWay, () => admin("POST", ns, "refresh"));
     expect(failed.status).toBe(500);
     expect(await counted(ns)).toEqual(total(...batches));
     await evictDurableObject(stubOf(ns));
