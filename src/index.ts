@@ -21,7 +21,7 @@ import {
   type ReadQuery,
   type Window,
 } from "./shared/contract";
-import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
+import { errorResponse, invalid, notFound, TallyError, type Outcome } from "./shared/errors";
 import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, valueOrThrow } from "./shared/rpc";
@@ -252,21 +252,29 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
   return c.json(config);
 });
 
+/**
+ * Asks the namespace's object for a change to its answers, then has this isolate and data centre
+ * learn its new descriptor (generation, freshSince) at once, so that the next read through this
+ * Worker reflects the change in every layer. Other data centres follow within refreshSeconds.
+ */
+async function changeAndRemember<T>(c: Context<App>, ns: string, change: (stub: ReturnType<typeof aggregatorOf>) => Promise<Outcome<T>>): Promise<T> {
+  const stub = aggregatorOf(c.env, ns);
+  const value = await valueOrThrow(change(stub));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
+  return value;
+}
+
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const { computedAt, generation } = await valueOrThrow(stub.refreshNow());
   // The next read through this isolate and data centre skips copies older than this refresh.
-  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
+  const { computedAt, generation } = await changeAndRemember(c, ns, (stub) => stub.refreshNow());
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
 app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const { generation } = await valueOrThrow(stub.invalidate());
-  // This isolate and data centre learn the new generation now; old cache keys become unreachable.
-  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
+  // Old cache keys become unreachable.
+  const { generation } = await changeAndRemember(c, ns, (stub) => stub.invalidate());
   return c.json({ namespace: ns, generation });
 });
 
@@ -293,23 +301,16 @@ app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
   return c.json(await valueOrThrow(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
 });
 
-// Hiding or showing an item regenerates the namespace's answers as invalidate does, and this
-// isolate and data centre learn the new generation at once: the next read through this Worker
-// reflects the change in every layer. Other data centres follow within refreshSeconds.
+// Hiding or showing an item regenerates the namespace's answers as invalidate does.
 app.put("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const change = await valueOrThrow(stub.suppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
+  const change = await changeAndRemember(c, ns, (stub) => stub.suppress(itemOf(c)));
   return c.json(change, change.created ? 201 : 200);
 });
 
 app.delete("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const change = await valueOrThrow(stub.unsuppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
-  return c.json(change);
+  return c.json(await changeAndRemember(c, ns, (stub) => stub.unsuppress(itemOf(c))));
 });
 
 // An empty item cannot name a route segment; say what is wrong rather than "no such route".
