@@ -1,5 +1,5 @@
 /**
- * IngestShard: one of a namespace's `ingestShards` ingest objects (API.md v1.1), for namespaces
+ * IngestShard: one of a namespace's `ingestShards` ingest objects (docs/api.md v1.1), for namespaces
  * that receive more requests than one object serves (about 1,000 a second, 200–500 when each
  * writes to storage: Durable Objects' limits).
  *
@@ -8,7 +8,7 @@
  * pre-aggregated (core/shard-delta.ts). It keeps a log row until the namespace's object says the
  * merge of that row is durable, so a crash of either side loses nothing; sequence numbers
  * (never reused: AUTOINCREMENT) let the object ask for "everything after n", so nothing is
- * merged twice (ARCHITECTURE.md, "Sharded ingest").
+ * merged twice.
  */
 import { DurableObject } from "cloudflare:workers";
 import { BATCH_ID_TTL_MS, type IngestResult, type TallyEvent } from "../src/shared/contract";

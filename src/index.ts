@@ -80,7 +80,7 @@ for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/na
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
-// The OpenAPI 3.1 description of API.md; public, like the contract it describes, and readable by
+// The OpenAPI 3.1 description of docs/api.md; public, like the contract it describes, and readable by
 // browser tools.
 app.use("/openapi.json", browserFacing);
 app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json; charset=utf-8" }));

@@ -28,14 +28,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** API.md: 503 with Retry-After, a whole number of seconds (RFC 9110 10.2.3). */
+/** docs/api.md: 503 with Retry-After, a whole number of seconds (RFC 9110 10.2.3). */
 function expectRetryAfter(res: Response): void {
   const retryAfter = res.headers.get("Retry-After");
   expect(retryAfter).toMatch(/^\d+$/);
   expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
 }
 
-/** API.md's config defaults. */
+/** docs/api.md's config defaults. */
 const DEFAULTS = { refreshSeconds: 10, staleSeconds: 300 };
 
 describe("after the first refresh", () => {

@@ -148,7 +148,7 @@ describe("the widest accepted config", () => {
     const report = await cacheOf(ns);
     expect(report.checkpointErrors).toBe(0);
     expect(report.storage.largestRowBytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
-    // The object accounts for what it holds, and holds it within its budget (API.md, "Resource limits").
+    // The object accounts for what it holds, and holds it within its budget (docs/api.md, "Resource limits").
     expect(report.memory.budgetBytes).toBe(MEMORY_BUDGET_BYTES);
     expect(report.memory.bytes).toBeGreaterThan(events.length * 256); // every item is held once at least
     expect(report.memory.bytes).toBeLessThanOrEqual(report.memory.budgetBytes);

@@ -1,5 +1,5 @@
 /**
- * `tally/client`: a typed client of Tally's HTTP contract (API.md) for browsers, Workers and
+ * `tally/client`: a typed client of Tally's HTTP contract (docs/api.md) for browsers, Workers and
  * Node 20+. It needs nothing but `fetch`, `crypto.randomUUID` and timers, and takes an injected
  * `fetch` for Workers service bindings.
  *
@@ -158,7 +158,7 @@ export function createClient(options: ClientOptions) {
     cacheReport: async (): Promise<CacheReport> => reviveCacheReport(await json<WireCacheReport>({ method: "GET", path: at("/cache"), retry: true })),
     deleteNamespace: () => json<{ namespace: string; deleted: true; generation: number }>({ method: "DELETE", path: at(), retry: true }),
 
-    // ---- v1.1 admin routes (API.md)
+    // ---- v1.1 admin routes (docs/api.md)
     listNamespaces: async (q: { cursor?: string; prefix?: string } = {}): Promise<NamespaceListing> => {
       return reviveNamespaceListing(await json<WireNamespaceListing>({ method: "GET", path: `/v1/namespaces${query(q)}`, retry: true }));
     },

@@ -1,5 +1,5 @@
 /**
- * One error type for everything the service refuses, mapped to the JSON error of API.md in one
+ * One error type for everything the service refuses, mapped to the JSON error of docs/api.md in one
  * place (`errorResponse`). Anything else becomes a generic 500 with no stack trace.
  */
 import type { ErrorDetails } from "./contract";

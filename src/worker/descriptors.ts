@@ -3,7 +3,7 @@
  * cache key) and the config that bounds `limit` and `type`. Looked up in isolate memory, then the
  * data centre's cache, then the object. Invalidate, config and delete update the first two at once,
  * so the next read through this Worker sees the new generation; other data centres see it within
- * one refresh period (ARCHITECTURE.md, "Consistency").
+ * one refresh period, since their descriptors are cached for that long.
  */
 import type { Background, NamespaceDescriptor } from "../shared/contract";
 import { aggregatorOf, valueOrThrow } from "../shared/rpc";
@@ -45,7 +45,7 @@ export class Descriptors {
       descriptor = await valueOrThrow(aggregatorOf(env, namespace).describe());
     } catch (error) {
       // While the object cannot be reached, the last descriptor known here still lets stale
-      // answers be served (API.md: stale answers also when the object cannot be reached).
+      // answers be served (docs/api.md: stale answers also when the object cannot be reached).
       const last = this.memo.get(namespace);
       if (last) return last.descriptor;
       throw error;

@@ -1,6 +1,6 @@
 /**
  * Where an accepted batch goes: the namespace's object, or one of its ingest shards when the
- * namespace spreads its ingest (API.md v1.1, `ingestShards`; ARCHITECTURE.md, "Sharded ingest").
+ * namespace spreads its ingest (docs/api.md v1.1, `ingestShards`).
  */
 import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
 import type { IncomingBatch } from "../shared/validate";
