@@ -18,9 +18,9 @@ function expectedFrom(labels: string[]) {
   };
 }
 
-describe("the cache counters", () => {
+describe("the cache layers' read counts", () => {
   it("match the reads that were made, layer by layer", async () => {
-    const ns = freshNamespace("counters");
+    const ns = freshNamespace("read-counts");
     await ingest(ns, [{ item: "a" }, { item: "b", weight: 3 }]);
     const labels: string[] = [];
     const read = async (path: string, query: Record<string, string | number>) => {
