@@ -52,8 +52,8 @@ describe("a shard holding more than one merge takes", () => {
     await configure(ns, 4); // refreshSeconds 3600
     const stub = stubOf(ns);
     // A merge takes at most MAX_PULLS_PER_MERGE pulls from a shard, each of about 1 MB of whole
-    // batches: 64 MB to fill one. Shard 0 here answers one batch a pull, the rows after it said
-    // honestly by its own status, and holds one batch more than a merge takes: the first merge
+    // batches, so 64 MB would fill one. Here shard 0 answers one batch a pull (whether more rows
+    // follow, its own status says) and holds one batch more than a merge takes: the first merge
     // leaves the last, of 2000 events, behind.
     const batchPerPull = (index: number, real: ShardStub) =>
       index !== 0
