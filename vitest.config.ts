@@ -2,10 +2,11 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 // Two projects, one `npm test`:
-// - "workerd": every test/*.test.ts runs inside workerd with the bindings of wrangler.toml. Storage
-//   is isolated per file, not per test, so every test uses its own namespace name.
-// - "core": test/core/** is the pure aggregation core, run in plain Node as DESIGN.md intends: it
-//   uses no runtime API, and Node proves that it does not.
+// - "workerd": every test/*.test.ts and test/shards/*.test.ts runs inside workerd with the
+//   bindings of wrangler.toml. Storage is isolated per file, not per test, so every test uses its
+//   own namespace name.
+// - "core": test/core/** is the pure aggregation core, run in plain Node: it uses no runtime API,
+//   and Node proves that it does not.
 export default defineConfig({
   test: {
     // workerd logs an exception thrown out of an object's RPC method as uncaught, and the plugin
@@ -21,11 +22,15 @@ export default defineConfig({
             main: "./test/support/test-worker.ts",
             miniflare: {
               durableObjects: {
-                AGGREGATOR: { className: "NamespaceAggregator", useSQLite: true },
+                // The real NamespaceAggregator, its shard binding passed through a test's stand-in
+                // when a test sets one for its namespace (and the real binding otherwise): the
+                // Worker and the shards reach it as in production, and a test can still race, count
+                // or fail the object's calls to its shards.
+                AGGREGATOR: { className: "ShardStandInAggregator", useSQLite: true },
                 FLAKY_START: { className: "FlakyStartAggregator", useSQLite: true },
                 KV_DOWN: { className: "KvDownAggregator", useSQLite: true },
               },
-              // Tokens for tests; production tokens are secrets (README, "Operating Tally"). Every
+              // Tokens for tests; production tokens are secrets (`wrangler secret put`). Every
               // token is set here, so that a developer's own .dev.vars cannot change what tests see:
               // READ_TOKEN "" means unset (reads are public).
               bindings: {
@@ -39,7 +44,7 @@ export default defineConfig({
         ],
         test: {
           name: "workerd",
-          include: ["test/*.test.ts"],
+          include: ["test/*.test.ts", "test/shards/*.test.ts"],
           testTimeout: 60_000,
         },
       },

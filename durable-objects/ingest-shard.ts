@@ -1,5 +1,5 @@
 /**
- * IngestShard: one of a namespace's `ingestShards` ingest objects (API.md v1.1), for namespaces
+ * IngestShard: one of a namespace's `ingestShards` ingest objects (docs/api.md v1.1), for namespaces
  * that receive more requests than one object serves (about 1,000 a second, 200–500 when each
  * writes to storage: Durable Objects' limits).
  *
@@ -8,14 +8,14 @@
  * pre-aggregated (core/shard-delta.ts). It keeps a log row until the namespace's object says the
  * merge of that row is durable, so a crash of either side loses nothing; sequence numbers
  * (never reused: AUTOINCREMENT) let the object ask for "everything after n", so nothing is
- * merged twice (ARCHITECTURE.md, "Sharded ingest").
+ * merged twice.
  */
 import { DurableObject } from "cloudflare:workers";
 import { BATCH_ID_TTL_MS, type IngestResult, type TallyEvent } from "../src/shared/contract";
 import { DeltaBuilder, type ShardDelta } from "../src/core/shard-delta";
 import { parseShardObjectName } from "../src/shared/keys";
 import type { Outcome } from "../src/shared/errors";
-import { aggregatorOf, settle } from "../src/worker/rpc";
+import { aggregatorOf, valueOrThrow } from "../src/shared/rpc";
 import initShard from "../migrations/shard/0001_ingest_shard.sql";
 import { GuardedSql } from "./guarded-sql";
 import { migrate } from "./migrations";
@@ -115,7 +115,7 @@ export class IngestShard extends DurableObject<Env> {
     return this.run("ingest", async () => {
       const { namespace, index } = this.place;
       if (!this.announced) {
-        await settle(aggregatorOf(this.env, namespace).shardAwake(index));
+        await valueOrThrow(aggregatorOf(this.env, namespace).shardAwake(index));
         this.announced = true;
       }
       this.schema(true);

@@ -25,7 +25,7 @@ import {
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { Aggregator } from "../src/core/aggregator";
-import { addReadCounts, cacheReport, emptyCounters, type Counters } from "../src/core/counters";
+import { addReadCounts, cacheReport, emptyMetrics, type ServiceMetrics } from "../src/core/metrics";
 import { TallyError, internal, notFound, type Outcome } from "../src/shared/errors";
 import { messageOf, outcomeOf } from "./outcome";
 import { MAX_DEMANDED, buildSnapshot, plan } from "../src/core/snapshots";
@@ -41,7 +41,7 @@ import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
 import { StoredPending } from "./pending-events";
 import { MAX_PENDING_EVENTS, splitDue } from "../src/core/pending";
-import { registryOf } from "./namespace-registry";
+import { registryOf } from "../src/shared/rpc";
 import { ShardMerger } from "./shard-merger";
 
 /** Answers asked for outside the plan (another window or type) stay warm this long after a read
@@ -83,7 +83,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private planned = new Map<string, ReadQuery>();
   private generation = 0;
   private freshSince = 0;
-  private counters: Counters = emptyCounters();
+  private metrics: ServiceMetrics = emptyMetrics();
   private aggregator = new Aggregator({ capacity: DEFAULT_CONFIG.capacity, types: [] });
   private readonly snapshots = new HeldAnswers();
   /** Queries outside the plan, by key, with the time they were last read. */
@@ -138,7 +138,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.exists = false;
     this.generation = 0;
     this.freshSince = 0;
-    this.counters = emptyCounters();
+    this.metrics = emptyMetrics();
     this.useConfig(DEFAULT_CONFIG);
     this.snapshots.clear();
     this.refreshedInputs = undefined;
@@ -153,7 +153,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.useConfig(this.store.getMeta<NamespaceConfig>("config") ?? DEFAULT_CONFIG);
     this.generation = this.store.getMeta<number>("generation") ?? 0;
     this.freshSince = this.store.getMeta<number>("freshSince") ?? 0;
-    this.counters = { ...emptyCounters(), ...this.store.getMeta<Counters>("counters") };
+    this.metrics = { ...emptyMetrics(), ...this.store.getMeta<ServiceMetrics>("counters") };
     this.suppressions.load();
     this.shards.load(this.config.ingestShards, true);
     this.aggregator = this.newAggregator();
@@ -336,7 +336,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const body = JSON.stringify(buildSnapshot(this.aggregator, query, this.context(now)));
       if (!options.compute) {
         this.snapshots.hold(key, { body, computedAt: now });
-        this.counters.syncComputes += 1;
+        this.metrics.syncComputes += 1;
       }
       return { body, computedAt: now, generation: this.generation, source: "MISS" as const };
     });
@@ -464,12 +464,12 @@ export class NamespaceAggregator extends DurableObject<Env> {
       await this.computeAll(at, !unchanged);
       // After a failed checkpoint the next refresh is never "unchanged": it must retry the write.
       this.refreshedInputs = durable ? inputs : undefined;
-      this.counters.refreshes += 1;
-      this.counters.lastRefresh = { at: new Date(at).toISOString(), durationMs: Date.now() - started, outcome: "ok" };
+      this.metrics.refreshes += 1;
+      this.metrics.lastRefresh = { at: new Date(at).toISOString(), durationMs: Date.now() - started, outcome: "ok" };
       return at;
     } catch (error) {
-      this.counters.refreshErrors += 1;
-      this.counters.lastRefresh = {
+      this.metrics.refreshErrors += 1;
+      this.metrics.lastRefresh = {
         at: new Date(started).toISOString(),
         durationMs: Date.now() - started,
         outcome: "error",
@@ -477,7 +477,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       };
       throw error;
     } finally {
-      if (!unchanged) this.saveCounters();
+      if (!unchanged) this.saveMetrics();
     }
   }
 
@@ -496,20 +496,20 @@ export class NamespaceAggregator extends DurableObject<Env> {
       if (!unchanged) this.store.writeCheckpoint(delta, this.pending, shards.write);
       shards.commit();
       this.store.pruneBatchIds(at - BATCH_ID_TTL_MS);
-      this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
+      this.metrics.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "ok" };
       return true;
     } catch (error) {
       console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "checkpoint", cause: messageOf(error) }));
-      this.counters.checkpointErrors += 1;
-      this.counters.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "error", error: messageOf(error) };
+      this.metrics.checkpointErrors += 1;
+      this.metrics.lastCheckpoint = { at: new Date(at).toISOString(), outcome: "error", error: messageOf(error) };
       return false;
     }
   }
 
-  private saveCounters(): void {
-    this.counters.largestRowBytes = Math.max(this.counters.largestRowBytes, this.store.sql.largestRowBytes);
+  private saveMetrics(): void {
+    this.metrics.largestRowBytes = Math.max(this.metrics.largestRowBytes, this.store.sql.largestRowBytes);
     try {
-      this.store.setMeta("counters", this.counters);
+      this.store.setMeta("counters", this.metrics);
     } catch (error) {
       console.error(`NamespaceAggregator "${this.namespace}": counters not saved`, error);
     }
@@ -645,8 +645,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   recordReads(counts: Partial<ReadCounts>): Promise<Outcome<null>> {
     return this.run("recordReads", async () => {
       if (!this.exists) return null; // reads of unknown namespaces leave no trace
-      addReadCounts(this.counters.reads, counts);
-      this.saveCounters();
+      addReadCounts(this.metrics.reads, counts);
+      this.saveMetrics();
       await this.wake(Date.now()); // reads served by the edge or KV are activity too
       return null;
     });
@@ -655,11 +655,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
   cacheStats(): Promise<Outcome<CacheReport>> {
     return this.run("cacheStats", async () => {
       this.requireExisting();
-      const largestRowBytes = Math.max(this.counters.largestRowBytes, this.store.sql.largestRowBytes);
+      const largestRowBytes = Math.max(this.metrics.largestRowBytes, this.store.sql.largestRowBytes);
       const storage = { largestRowBytes, maxRowBytes: MAX_ROW_BYTES };
       const memory = { bytes: this.aggregator.memoryBytes(), budgetBytes: this.aggregator.budgetBytes, cuts: this.aggregator.budgetCuts };
       const ingest = { shards: this.config.ingestShards, perShard: await this.shards.status(Date.now()) };
-      return cacheReport(this.namespace, this.generation, this.counters, { storage, memory, ingest });
+      return cacheReport(this.namespace, this.generation, this.metrics, { storage, memory, ingest });
     });
   }
 

@@ -2,8 +2,8 @@
  * NamespaceRegistry: one Durable Object for the whole service, holding the list of namespaces that
  * hold data (`GET /v1/namespaces`). Objects cannot be enumerated, so the list must be kept: each
  * NamespaceAggregator records itself here before its first event is counted and drops itself
- * before it erases its data (ARCHITECTURE.md, "The namespace registry", for why an object and not
- * a KV listing).
+ * before it erases its data. An object rather than a KV listing, because KV's list is eventually
+ * consistent: it could leave out a namespace just created, or list one just deleted.
  *
  * It sees only creates and deletes, never events or reads, so one object carries the load of any
  * realistic service; in exchange, a listing reflects every create and delete that has answered.
@@ -11,12 +11,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { NamespaceEntry, NamespacePage } from "../src/shared/contract";
 import type { Outcome } from "../src/shared/errors";
-import { REGISTRY_OBJECT } from "../src/shared/keys";
-
-/** The registry, as the namespace objects address it: one object, by a fixed name. */
-export function registryOf(env: Env) {
-  return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_OBJECT));
-}
 
 /** Which rows a page of the listing holds. */
 export interface ListQuery {

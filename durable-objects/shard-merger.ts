@@ -17,11 +17,10 @@
  */
 import { BATCH_ID_TTL_MS, type ShardLag } from "../src/shared/contract";
 import type { ShardDelta } from "../src/core/shard-delta";
-import { settle, shardOf } from "../src/worker/rpc";
+import { shardOf, valueOrThrow } from "../src/shared/rpc";
 import { fanOut } from "./fan-out";
 import type { PulledBatchId, ShardPull } from "./ingest-shard";
 import { messageOf } from "./outcome";
-import { storageFaults } from "./storage-faults";
 import type { NamespaceStore } from "./store";
 
 /** The most shards a namespace may have (CONFIG_BOUNDS.ingestShards). */
@@ -69,12 +68,8 @@ export class ShardMerger {
   private readonly ids = new Map<string, PulledBatchId>();
   /** Merges run one after another: two concurrent pulls of one shard would merge its rows twice. */
   private chain: Promise<unknown> = Promise.resolve();
-  /** Events merged since the object started (the benchmark's merge cost). */
-  mergedEvents = 0;
-  /** True when the last merge left events in a shard because it reached `maxPulls`. */
+  /** True when the last merge left events in a shard because it reached MAX_PULLS_PER_MERGE. */
   behind = false;
-  /** MAX_PULLS_PER_MERGE; a test lowers it to reach `behind` with little data. */
-  maxPulls = MAX_PULLS_PER_MERGE;
 
   constructor(
     private readonly env: Env,
@@ -156,7 +151,7 @@ export class ShardMerger {
     this.drain(merged.map((m) => m.held));
   }
 
-  /** Merges one shard until it has nothing more (or `maxPulls`); resolves to the rows it still
+  /** Merges one shard until it has nothing more (or MAX_PULLS_PER_MERGE pulls); resolves to the rows it still
    * holds, and whether it has more than this merge took. */
   private async mergeShard(i: number, apply: (delta: ShardDelta) => void): Promise<{ held: number; more: boolean }> {
     const shard = shardOf(this.env, this.namespace, i);
@@ -170,7 +165,7 @@ export class ShardMerger {
       // ids are all new in the turn that merges it.
       for (;;) {
         // RPC's types widen a tuple to an array (DeltaEntry); the value is the shard's ShardPull.
-        pull = (await settle(shard.pull({ after, ack: this.durable[i]!, exclude, upTo }))) as ShardPull;
+        pull = (await valueOrThrow(shard.pull({ after, ack: this.durable[i]!, exclude, upTo }))) as ShardPull;
         // A repeated pull stops at `upTo` and cannot see what lies beyond it: the first one says.
         if (upTo === undefined) more = pull.more;
         const since = Date.now() - BATCH_ID_TTL_MS;
@@ -181,14 +176,12 @@ export class ShardMerger {
       }
       if (this.merged[i] !== after) throw new Error(`shard ${i} was merged concurrently`); // the chain forbids it
       if (pull.through > after) {
-        storageFaults.check("merge");
         apply(pull.delta);
         for (const b of pull.batchIds) this.ids.set(b.batchId, b);
         this.merged[i] = pull.through;
-        this.mergedEvents += pull.delta.events;
       }
       this.lastMergeAt.set(i, Date.now());
-      if (!more || round + 1 >= this.maxPulls) return { held: pull.held, more };
+      if (!more || round + 1 >= MAX_PULLS_PER_MERGE) return { held: pull.held, more };
     }
   }
 
@@ -233,7 +226,7 @@ export class ShardMerger {
         sinceLastMergeMs: last === undefined ? null : Math.max(0, now - last),
       };
       try {
-        const s = await settle(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
+        const s = await valueOrThrow(shardOf(this.env, this.namespace, i).status(this.merged[i]!));
         const oldestWaitingSince = s.oldestWaitingSince === null ? null : new Date(s.oldestWaitingSince).toISOString();
         return { ...merged, lagEvents: s.lagEvents, lagBatches: s.lagBatches, oldestWaitingSince };
       } catch (error) {
@@ -251,7 +244,7 @@ export class ShardMerger {
   async eraseAll(): Promise<void> {
     const reach = Math.max(this.span, this.shards > 1 ? this.shards : 0);
     const indices = Array.from({ length: MAX_SHARDS }, (_, i) => i).filter((i) => i < reach || this.merged[i]! > 0);
-    await fanOut(indices, (i) => settle(shardOf(this.env, this.namespace, i).erase()));
+    await fanOut(indices, (i) => valueOrThrow(shardOf(this.env, this.namespace, i).erase()));
   }
 
   private state(cursors: number[]): ShardsState {

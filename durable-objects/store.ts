@@ -15,7 +15,6 @@ import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
 import type { TierName } from "../src/core/tiers";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
 import type { StoredPending } from "./pending-events";
-import { storageFaults } from "./storage-faults";
 
 export interface LoggedBatch {
   acceptedAt: number;
@@ -147,7 +146,6 @@ export class NamespaceStore {
       for (const { tier, start } of delta.expired) this.deleteBucket(tier, start);
       for (const record of delta.changed) this.writeBucket(record);
       pending.checkpoint(); // the pending rows these buckets count go (pending-events.ts)
-      storageFaults.check("checkpoint");
       this.sql.exec("DELETE FROM batch_log");
     });
     delta.commit();

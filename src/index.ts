@@ -21,10 +21,10 @@ import {
   type ReadQuery,
   type Window,
 } from "./shared/contract";
-import { errorResponse, invalid, notFound, TallyError } from "./shared/errors";
+import { errorResponse, invalid, notFound, TallyError, type Outcome } from "./shared/errors";
 import { createIsolate, type Isolate } from "./worker/isolate";
 import type { LayerSwitch } from "./worker/read-path";
-import { aggregatorOf, settle } from "./worker/rpc";
+import { aggregatorOf, valueOrThrow } from "./shared/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { ingest } from "./worker/ingest-route";
 import { parseConfig } from "./core/config";
@@ -73,14 +73,14 @@ const browserFacing = cors({
   maxAge: CORS_MAX_AGE_SECONDS,
 });
 // Only a request with an Origin header can come from a browser (the Fetch standard sends it on every
-// cross-origin request and preflight), so only such a request pays for the CORS middleware: an edge
-// hit from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
+// cross-origin request and preflight), so only such a request pays for the CORS middleware: a read
+// from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
 const whenFromBrowser: MiddlewareHandler<App> = (c, next) => (c.req.header("Origin") === undefined ? next() : browserFacing(c, next));
 for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
-// The OpenAPI 3.1 description of API.md; public, like the contract it describes, and readable by
+// The OpenAPI 3.1 description of docs/api.md; public, like the contract it describes, and readable by
 // browser tools.
 app.use("/openapi.json", browserFacing);
 app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json; charset=utf-8" }));
@@ -199,7 +199,8 @@ async function read(
 ) {
   const ns = namespaceOf(c);
   const { descriptors, reads } = isolateOf(c);
-  // An edge hit finds its descriptor in isolate memory: no I/O and no promise on that path.
+  // A read answered from isolate answers finds its descriptor in isolate memory: no I/O and no
+  // promise on that path.
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
   const { query, limit, minScore = 0 } = build(descriptor);
@@ -240,32 +241,40 @@ app.get("/v1/namespaces", requireScope("admin"), async (c) => {
 
 app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  return c.json(await settle(aggregatorOf(c.env, ns).getConfig()));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).getConfig()));
 });
 
 app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   // Validated here, like every input, so that a malformed config never wakes an object.
-  const config = await settle(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
+  const config = await valueOrThrow(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
   await isolateOf(c).descriptors.forgetNamespace(ns); // the next read learns the new limits and types
   return c.json(config);
 });
 
+/**
+ * Asks the namespace's object for a change to its answers, then has this isolate and data centre
+ * learn its new descriptor (generation, freshSince) at once, so that the next read through this
+ * Worker reflects the change in every layer. Other data centres follow within refreshSeconds.
+ */
+async function changeAndRemember<T>(c: Context<App>, ns: string, change: (stub: ReturnType<typeof aggregatorOf>) => Promise<Outcome<T>>): Promise<T> {
+  const stub = aggregatorOf(c.env, ns);
+  const value = await valueOrThrow(change(stub));
+  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
+  return value;
+}
+
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const { computedAt, generation } = await settle(stub.refreshNow());
   // The next read through this isolate and data centre skips copies older than this refresh.
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  const { computedAt, generation } = await changeAndRemember(c, ns, (stub) => stub.refreshNow());
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
 app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const { generation } = await settle(stub.invalidate());
-  // This isolate and data centre learn the new generation now; old edge keys become unreachable.
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  // Old cache keys become unreachable.
+  const { generation } = await changeAndRemember(c, ns, (stub) => stub.invalidate());
   return c.json({ namespace: ns, generation });
 });
 
@@ -289,26 +298,19 @@ app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   const limit = pageLimitOf(c);
   const cursor = c.req.query("cursor") || null;
-  return c.json(await settle(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).listSuppressions(cursor, limit)));
 });
 
-// Hiding or showing an item regenerates the namespace's answers as invalidate does, and this
-// isolate and data centre learn the new generation at once: the next read through this Worker
-// reflects the change in every layer. Other data centres follow within refreshSeconds.
+// Hiding or showing an item regenerates the namespace's answers as invalidate does.
 app.put("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const change = await settle(stub.suppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
+  const change = await changeAndRemember(c, ns, (stub) => stub.suppress(itemOf(c)));
   return c.json(change, change.created ? 201 : 200);
 });
 
 app.delete("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const stub = aggregatorOf(c.env, ns);
-  const change = await settle(stub.unsuppress(itemOf(c)));
-  await isolateOf(c).descriptors.remember(ns, await settle(stub.describe()));
-  return c.json(change);
+  return c.json(await changeAndRemember(c, ns, (stub) => stub.unsuppress(itemOf(c))));
 });
 
 // An empty item cannot name a route segment; say what is wrong rather than "no such route".
@@ -320,12 +322,12 @@ app.on(["PUT", "DELETE"], "/v1/namespaces/:ns/suppressions/", requireScope("admi
 app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   await isolateOf(c).readCounts.flush(c.env, ns).catch(() => {}); // this isolate's unreported reads count too
-  return c.json(await settle(aggregatorOf(c.env, ns).cacheStats()));
+  return c.json(await valueOrThrow(aggregatorOf(c.env, ns).cacheStats()));
 });
 
 app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const { generation } = await settle(aggregatorOf(c.env, ns).erase());
+  const { generation } = await valueOrThrow(aggregatorOf(c.env, ns).erase());
   const { readCounts, descriptors } = isolateOf(c);
   readCounts.discard(ns);
   await descriptors.forgetNamespace(ns);
@@ -336,7 +338,7 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
 
 app.get("/v1/namespaces/:ns/export", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const document = await settle(aggregatorOf(c.env, ns).exportState());
+  const document = await valueOrThrow(aggregatorOf(c.env, ns).exportState());
   return c.body(document, 200, { "Content-Type": "application/json; charset=utf-8" });
 });
 
@@ -353,7 +355,7 @@ app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async 
   requireJson(c);
   // The whole document is validated here, before the object is asked to write anything.
   const state = parseExport(await c.req.text());
-  const imported = await settle(aggregatorOf(c.env, ns).importState(state));
+  const imported = await valueOrThrow(aggregatorOf(c.env, ns).importState(state));
   await isolateOf(c).descriptors.forgetNamespace(ns); // a 404 this isolate remembered for the name no longer holds
   return c.json({ namespace: ns, imported: true, ...imported });
 });

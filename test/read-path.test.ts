@@ -28,14 +28,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** API.md: 503 with Retry-After, a whole number of seconds (RFC 9110 10.2.3). */
+/** docs/api.md: 503 with Retry-After, a whole number of seconds (RFC 9110 10.2.3). */
 function expectRetryAfter(res: Response): void {
   const retryAfter = res.headers.get("Retry-After");
   expect(retryAfter).toMatch(/^\d+$/);
   expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
 }
 
-/** API.md's config defaults. */
+/** docs/api.md's config defaults. */
 const DEFAULTS = { refreshSeconds: 10, staleSeconds: 300 };
 
 describe("after the first refresh", () => {
@@ -86,7 +86,7 @@ describe("the layers", () => {
       limit: 5,
       descriptor: { generation: Number(first.headers.get("X-Generation")) } as NamespaceDescriptor,
     };
-    expect(await worker.isolate.reads.dropFromEdge(answerKeyOf(read))).toBe(true);
+    expect(await worker.isolate.reads.dropNearby(answerKeyOf(read))).toBe(true);
     const afterDelete = await worker.fetch(path);
     expect(afterDelete.headers.get("X-Cache")).toBe("HIT-KV");
     expect(await json(afterDelete)).toEqual(body);

@@ -10,7 +10,7 @@ import type { CacheReport, StatsSnapshot, TrendingSnapshot } from "../src/shared
 import { maxCapacityWithin } from "../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { MAX_ROW_BYTES } from "../durable-objects/guarded-sql";
-import { storageFaults } from "../durable-objects/storage-faults";
+import { failCheckpoints } from "./support/faulty-objects";
 import { env } from "cloudflare:test";
 import {
   TOKENS,
@@ -30,7 +30,6 @@ import {
 const MINUTE = 60_000;
 
 afterEach(() => {
-  storageFaults.disarm();
   vi.useRealTimers();
 });
 
@@ -57,7 +56,7 @@ describe("a checkpoint that fails", () => {
     // checkpoint that kept them unsaved after its failure writes them.
     const first = plain("a", 3000).map((e) => ({ ...e, ts: Date.now() - 3 * 86_400_000 }));
     await ingestAll(ns, first);
-    storageFaults.arm("checkpoint");
+    await failCheckpoints(stubOf(ns));
     expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
     const failed = await cacheOf(ns);
     expect(failed.checkpointErrors).toBe(1);
@@ -79,7 +78,7 @@ describe("a checkpoint that fails", () => {
     const ns = freshNamespace("fails-then-dies");
     const events = plain("a", 2000);
     await ingestAll(ns, events);
-    storageFaults.arm("checkpoint", 3);
+    await failCheckpoints(stubOf(ns), 3);
     for (let i = 0; i < 3; i++) await runDurableObjectAlarm(stubOf(ns));
     expect((await cacheOf(ns)).checkpointErrors).toBe(3);
     expect(await countedAfterRestart(ns)).toMatchObject({ events: 2000, weight: weightOf(events) });
@@ -149,7 +148,7 @@ describe("the widest accepted config", () => {
     const report = await cacheOf(ns);
     expect(report.checkpointErrors).toBe(0);
     expect(report.storage.largestRowBytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
-    // The object accounts for what it holds, and holds it within its budget (API.md, "Resource limits").
+    // The object accounts for what it holds, and holds it within its budget (docs/api.md, "Resource limits").
     expect(report.memory.budgetBytes).toBe(MEMORY_BUDGET_BYTES);
     expect(report.memory.bytes).toBeGreaterThan(events.length * 256); // every item is held once at least
     expect(report.memory.bytes).toBeLessThanOrEqual(report.memory.budgetBytes);

@@ -4,13 +4,18 @@
  * its own in the type, so an app cannot mistake "not modified" for an empty answer.
  */
 import type {
+  CacheLabel,
   CacheReport as WireCacheReport,
   DashboardSnapshot,
+  NamespaceEntry,
+  NamespaceListing as WireNamespaceListing,
   SeriesPoint,
   StatsSnapshot,
   TrendingSnapshot,
   Window,
 } from "../shared/contract.js";
+
+export type { CacheLabel };
 
 type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
 
@@ -23,6 +28,9 @@ export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> 
 };
 export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
   lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
+};
+export type NamespaceListing = Omit<WireNamespaceListing, "namespaces"> & {
+  namespaces: Dated<NamespaceEntry, "createdAt">[];
 };
 
 /** A namespace's export document (superjson: `json` and `meta`). Opaque to apps: keep it as it
@@ -39,9 +47,6 @@ export interface ImportResult {
   buckets: number;
   pending: number;
 }
-
-/** The layer that answered a read (API.md, "Read responses and caching"). */
-export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
 
 /** What the read headers say, on a 200 and on a 304 alike. */
 export interface ReadHeaders {
@@ -79,6 +84,10 @@ export function reviveDashboard(d: DashboardSnapshot): Dashboard {
     windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top), hot: reviveTrending(entry.hot) };
   }
   return { ...d, computedAt: date(d.computedAt), windows };
+}
+
+export function reviveNamespaceListing(l: WireNamespaceListing): NamespaceListing {
+  return { ...l, namespaces: l.namespaces.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })) };
 }
 
 export function reviveCacheReport(r: WireCacheReport): CacheReport {

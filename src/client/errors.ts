@@ -1,17 +1,18 @@
 /**
- * The client's errors: one class per family of API.md's error codes, each carrying the `code`,
+ * The client's errors: one class per family of docs/api.md's error codes, each carrying the `code`,
  * the HTTP `status` and the error's details (`field`, `index`, `allowed`, ...) as the service
  * sent them, so that an app can branch with `instanceof` and still read the exact code.
  */
 
-/** What API.md's error body carries besides `code` and `message`. */
-export type ErrorDetails = Record<string, unknown>;
+import type { ErrorDetails } from "../shared/contract.js";
+
+export type { ErrorDetails };
 
 /** Any refusal or failure of a call to Tally. */
 export class TallyApiError extends Error {
   constructor(
     message: string,
-    /** API.md's snake_case code, e.g. `invalid_event`; `network_error` when no answer came. */
+    /** docs/api.md's snake_case code, e.g. `invalid_event`; `network_error` when no answer came. */
     readonly code: string,
     /** The HTTP status; 0 when no answer came. */
     readonly status: number,
@@ -78,7 +79,7 @@ export function retryAfterOf(res: Response, now = Date.now()): number | undefine
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
-/** The typed error of a refusal. Reads the body; an answer that is not API.md's error JSON (a proxy's
+/** The typed error of a refusal. Reads the body; an answer that is not docs/api.md's error JSON (a proxy's
  * page, say) still becomes an error of the status's family, with code `unexpected_response`. */
 export async function errorFrom(res: Response): Promise<TallyApiError> {
   const Class = classOf(res.status);

@@ -1,5 +1,5 @@
 /**
- * `tally/client`: a typed client of Tally's HTTP contract (API.md) for browsers, Workers and
+ * `tally/client`: a typed client of Tally's HTTP contract (docs/api.md) for browsers, Workers and
  * Node 20+. It needs nothing but `fetch`, `crypto.randomUUID` and timers, and takes an injected
  * `fetch` for Workers service bindings.
  *
@@ -18,6 +18,7 @@ import {
   type EventInput,
   type IngestResult,
   type NamespaceConfig,
+  type NamespaceListing as WireNamespaceListing,
   type Rank,
   type StatsSnapshot,
   type TrendingSnapshot,
@@ -26,6 +27,7 @@ import {
 import {
   reviveCacheReport,
   reviveDashboard,
+  reviveNamespaceListing,
   reviveStats,
   reviveTrending,
   readResult,
@@ -33,6 +35,7 @@ import {
   type Dashboard,
   type ExportDocument,
   type ImportResult,
+  type NamespaceListing,
   type ReadResult,
   type Stats,
   type Trending,
@@ -42,7 +45,7 @@ import { DEFAULT_RETRY, realScheduler, send, type Call, type Fetch, type RetryPo
 import { watchPage } from "./page.js";
 
 export * from "./errors.js";
-export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
+export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, NamespaceListing, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
 export type { EventInput, IngestResult, NamespaceConfig, Rank, Window } from "../shared/contract.js";
@@ -76,11 +79,6 @@ export interface TrendingQuery {
   limit?: number;
   /** The ETag of an answer held: an unchanged answer comes back as `notModified`. */
   etag?: string | null;
-}
-
-export interface NamespaceListing {
-  namespaces: { namespace: string; createdAt: Date }[];
-  cursor: string | null;
 }
 
 export type TallyClient = ReturnType<typeof createClient>;
@@ -160,10 +158,9 @@ export function createClient(options: ClientOptions) {
     cacheReport: async (): Promise<CacheReport> => reviveCacheReport(await json<WireCacheReport>({ method: "GET", path: at("/cache"), retry: true })),
     deleteNamespace: () => json<{ namespace: string; deleted: true; generation: number }>({ method: "DELETE", path: at(), retry: true }),
 
-    // ---- v1.1 admin routes (API.md)
+    // ---- v1.1 admin routes (docs/api.md)
     listNamespaces: async (q: { cursor?: string; prefix?: string } = {}): Promise<NamespaceListing> => {
-      const r = await json<{ namespaces: { namespace: string; createdAt: string }[]; cursor: string | null }>({ method: "GET", path: `/v1/namespaces${query(q)}`, retry: true });
-      return { ...r, namespaces: r.namespaces.map((n) => ({ ...n, createdAt: new Date(n.createdAt) })) };
+      return reviveNamespaceListing(await json<WireNamespaceListing>({ method: "GET", path: `/v1/namespaces${query(q)}`, retry: true }));
     },
     suppress: (item: string) => call({ method: "PUT", path: at(`/suppressions/${encodeURIComponent(item)}`), retry: true }).then(() => undefined),
     unsuppress: (item: string) => call({ method: "DELETE", path: at(`/suppressions/${encodeURIComponent(item)}`), retry: true }).then(() => undefined),

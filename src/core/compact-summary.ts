@@ -141,15 +141,18 @@ export class CompactSummary {
   /** The live summary again, for a late event; this one is left empty. */
   thaw(): SpaceSaving {
     const live = SpaceSaving.adopt(this.arrays(), this.dictionary);
-    this.ids = new Uint16Array(0);
-    this.counts = new Uint8Array(0);
-    this.errors = null;
+    this.empty();
     return live;
   }
 
   /** Releases every counter's dictionary reference (the bucket expired). */
   release(): void {
     for (const id of this.ids) this.dictionary.release(id);
+    this.empty();
+  }
+
+  /** Holds no counter any more (their references were handed on or released). */
+  private empty(): void {
     this.ids = new Uint16Array(0);
     this.counts = new Uint8Array(0);
     this.errors = null;

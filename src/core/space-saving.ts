@@ -57,12 +57,13 @@ export class SpaceSaving {
   readonly capacity: number;
   /** Where item names live; shared by every summary of a namespace. */
   readonly dictionary: ItemDictionary;
-  private ids: Uint32Array;
-  private counts: Float64Array;
-  private errors: Float64Array;
+  // The slot arrays and their table, all sized together by `allocate` (which the constructor calls).
+  private ids!: Uint32Array;
+  private counts!: Float64Array;
+  private errors!: Float64Array;
   /** Open addressing, linear probing: slot + 1 per entry, 0 = empty; at most half full. */
-  private table: Int32Array;
-  private shift: number;
+  private table!: Int32Array;
+  private shift!: number;
   /** heap[i] = slot and position[slot] = i; maintained only while full (used === capacity). */
   private heap = new Int32Array(0);
   private position = new Int32Array(0);
@@ -81,7 +82,11 @@ export class SpaceSaving {
     }
     this.capacity = capacity;
     this.dictionary = dictionary;
-    const slots = Math.min(capacity, INITIAL_SLOTS);
+    this.allocate(Math.min(capacity, INITIAL_SLOTS));
+  }
+
+  /** Empty slot arrays of `slots` counters, and their slot table. */
+  private allocate(slots: number): void {
     this.ids = new Uint32Array(slots);
     this.counts = new Float64Array(slots);
     this.errors = new Float64Array(slots);
@@ -299,12 +304,7 @@ export class SpaceSaving {
   /** Replaces all counters (references already held by the caller), rebuilding the heap if full. */
   private load(arrays: CounterArrays): void {
     const n = arrays.size;
-    const slots = Math.min(this.capacity, Math.max(INITIAL_SLOTS, n));
-    this.ids = new Uint32Array(slots);
-    this.counts = new Float64Array(slots);
-    this.errors = new Float64Array(slots);
-    this.shift = 32 - tableBits(slots);
-    this.table = new Int32Array(1 << (32 - this.shift));
+    this.allocate(Math.min(this.capacity, Math.max(INITIAL_SLOTS, n)));
     this.used = n;
     for (let slot = 0; slot < n; slot++) {
       this.ids[slot] = arrays.ids[slot]!;

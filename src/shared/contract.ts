@@ -1,13 +1,13 @@
 /**
  * The contract shared by the Worker, the Durable Object and clients: windows, events,
- * snapshots, config and the RPC shapes. API.md is the source of truth for every field here.
+ * snapshots, config and the RPC shapes. docs/api.md is the source of truth for every field here.
  */
 
 /** The sliding windows a read may ask for, shortest first. */
 export const WINDOWS = ["5m", "1h", "24h", "7d", "30d"] as const;
 export type Window = (typeof WINDOWS)[number];
 
-/** A trending read without `window` reads this one; a stats read, DEFAULT_STATS_WINDOW (README). */
+/** A trending read without `window` reads this one; a stats read, DEFAULT_STATS_WINDOW. */
 export const DEFAULT_TRENDING_WINDOW: Window = "1h";
 export const DEFAULT_STATS_WINDOW: Window = "24h";
 
@@ -45,7 +45,7 @@ export const MAX_BATCH = 1000;
 /** Items of a ranking read without `limit` (or maxLimit, if that is smaller). */
 export const DEFAULT_LIMIT = 10;
 
-/** An event as a client sends it (API.md, "Event"): defaults are applied by the service. */
+/** An event as a client sends it (docs/api.md, "Event"): defaults are applied by the service. */
 export interface EventInput {
   item: string;
   type?: string;
@@ -68,7 +68,7 @@ export interface TypeConfig {
   weight?: number;
 }
 
-/** Per-namespace configuration (API.md, "Config fields and defaults"). */
+/** Per-namespace configuration (docs/api.md, "Config fields and defaults"). */
 export interface NamespaceConfig {
   windows: Window[];
   maxLimit: number;
@@ -76,9 +76,9 @@ export interface NamespaceConfig {
   staleSeconds: number;
   types: Record<string, TypeConfig>;
   capacity: number;
-  /** The half-life of rank=hot: a bucket this old counts half (API.md v1.1). */
+  /** The half-life of rank=hot: a bucket this old counts half (docs/api.md v1.1). */
   hotHalfLifeSeconds: number;
-  /** How many ingest objects share the namespace's ingest, 1 to 16 (API.md v1.1): 1 means the
+  /** How many ingest objects share the namespace's ingest, 1 to 16 (docs/api.md v1.1): 1 means the
    * namespace's own object takes every batch. */
   ingestShards: number;
 }
@@ -103,7 +103,7 @@ export interface RankedItem {
   /** rank=rising only: the score in the preceding period of equal length. */
   previous?: number;
   /** rank=rising only: true when the item provably had no events in the preceding period (its
-   * upper bound there is 0); false when it had some, or may have had some (README, "rank=rising"). */
+   * upper bound there is 0); false when it had some, or may have had some. */
   new?: boolean;
 }
 
@@ -192,18 +192,25 @@ export interface NamespaceDescriptor {
 /**
  * An answer as every layer holds it: its JSON text, served as is, and the time it was computed
  * (epoch ms), from which each layer judges its freshness. The one name for this shape: the
- * object's snapshots, the KV mirror's values, the edge's entries.
+ * object's snapshots, the KV mirror's values, the edge's entries (isolate answers keep it as bytes).
  */
 export interface SerialisedAnswer {
   body: string;
   computedAt: number;
 }
 
+/** What a read's `X-Cache` header says: the layer that answered it (docs/api.md, "Read responses
+ * and caching"). */
+export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
+
+/** What an error body carries besides `code` and `message` (`field`, `index`, `allowed`, ...). */
+export type ErrorDetails = Record<string, unknown>;
+
 /** A snapshot as the object serves it: the answer, its generation, and whether it had to be
  * computed now. */
 export interface SnapshotRead extends SerialisedAnswer {
   generation: number;
-  source: "HIT-DO" | "MISS";
+  source: Extract<CacheLabel, "HIT-DO" | "MISS">;
 }
 
 export const LAYERS = ["edge", "kv", "do"] as const;
@@ -236,7 +243,8 @@ export interface CheckpointRecord {
 export interface CacheReport {
   namespace: string;
   generation: number;
-  /** Reads counted by the Worker: every counted read asks the edge layer first. */
+  /** Reads counted by the Worker: every counted read asks the `edge` layer first (isolate answers,
+   * then the data centre's cache). */
   reads: number;
   /** Share of reads answered without computing while the client waited. */
   hitRatio: number | null;
@@ -250,10 +258,10 @@ export interface CacheReport {
   /** The largest row ever written to the namespace's SQLite, against the platform's limit. */
   storage: { largestRowBytes: number; maxRowBytes: number };
   /** The bytes the namespace's state holds, by the object's own accounting, against its budget;
-   * `cuts` counts buckets cut below what sealing keeps to hold it (API.md, "Resource limits"). */
+   * `cuts` counts buckets cut below what sealing keeps to hold it (docs/api.md, "Resource limits"). */
   memory: { bytes: number; budgetBytes: number; cuts: number };
   /** Where ingest goes, and what each ingest shard holds that the namespace's object has not
-   * merged yet (API.md v1.1, `ingestShards`). */
+   * merged yet (docs/api.md v1.1, `ingestShards`). */
   ingest: { shards: number; perShard: ShardLag[] };
 }
 

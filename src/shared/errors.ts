@@ -1,8 +1,8 @@
 /**
- * One error type for everything the service refuses, mapped to the JSON error of API.md in one
+ * One error type for everything the service refuses, mapped to the JSON error of docs/api.md in one
  * place (`errorResponse`). Anything else becomes a generic 500 with no stack trace.
  */
-export type ErrorDetails = Record<string, unknown>;
+import type { ErrorDetails } from "./contract";
 
 export class TallyError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 /**
  * Every key format shared by the Worker and the object, each built and parsed here and nowhere
- * else: the snapshot key of an answer, its KV-mirror key, and its edge-cache key.
+ * else: the snapshot key of an answer, its KV-mirror key, and its cache key (in isolate answers and at the edge alike).
  */
 import type { ReadQuery, SnapshotRead } from "./contract";
 

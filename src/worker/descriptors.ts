@@ -3,10 +3,10 @@
  * cache key) and the config that bounds `limit` and `type`. Looked up in isolate memory, then the
  * data centre's cache, then the object. Invalidate, config and delete update the first two at once,
  * so the next read through this Worker sees the new generation; other data centres see it within
- * one refresh period (ARCHITECTURE.md, "Consistency").
+ * one refresh period, since their descriptors are cached for that long.
  */
 import type { Background, NamespaceDescriptor } from "../shared/contract";
-import { aggregatorOf, settle } from "./rpc";
+import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 
 /** Isolate memory answers for this long: short, because other isolates may change the namespace. */
 export const DESCRIPTOR_MEMO_MS = 1000;
@@ -23,8 +23,8 @@ export class Descriptors {
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
-  /** The descriptor held in this isolate's memory while it is fresh: the edge hit's path, which
-   * needs no I/O and no promise. */
+  /** The descriptor held in this isolate's memory while it is fresh: the path of a read answered
+   * from isolate answers, which needs no I/O and no promise. */
   held(namespace: string): NamespaceDescriptor | undefined {
     const held = this.memo.get(namespace);
     return held && held.until > this.now() ? held.descriptor : undefined;
@@ -42,10 +42,10 @@ export class Descriptors {
     }
     let descriptor: NamespaceDescriptor;
     try {
-      descriptor = await settle(aggregatorOf(env, namespace).describe());
+      descriptor = await valueOrThrow(aggregatorOf(env, namespace).describe());
     } catch (error) {
       // While the object cannot be reached, the last descriptor known here still lets stale
-      // answers be served (API.md: stale answers also when the object cannot be reached).
+      // answers be served (docs/api.md: stale answers also when the object cannot be reached).
       const last = this.memo.get(namespace);
       if (last) return last.descriptor;
       throw error;

@@ -1,11 +1,11 @@
 /**
  * Where an accepted batch goes: the namespace's object, or one of its ingest shards when the
- * namespace spreads its ingest (API.md v1.1, `ingestShards`; ARCHITECTURE.md, "Sharded ingest").
+ * namespace spreads its ingest (docs/api.md v1.1, `ingestShards`).
  */
 import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
 import type { IncomingBatch } from "../shared/validate";
 import { hash53 } from "../core/hash";
-import { aggregatorOf, settle, shardOf } from "./rpc";
+import { aggregatorOf, shardOf, valueOrThrow } from "../shared/rpc";
 
 /**
  * The shard a batch goes to out of `shards`: a batch with an id always goes to the same one, so
@@ -38,6 +38,6 @@ function weighted(batch: IncomingBatch, weights: Readonly<Record<string, number>
 export function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
   // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
   const shards = descriptor.ingestShards ?? 1;
-  if (shards <= 1) return settle(aggregatorOf(env, namespace).ingest(batch));
-  return settle(shardOf(env, namespace, shardFor(batch, shards)).ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
+  if (shards <= 1) return valueOrThrow(aggregatorOf(env, namespace).ingest(batch));
+  return valueOrThrow(shardOf(env, namespace, shardFor(batch, shards)).ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
 }

@@ -5,7 +5,7 @@
 import { NAMESPACE_PATTERN, type NamespaceListing } from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimit } from "../shared/validate";
-import { registryOf, settle } from "./rpc";
+import { registryOf, valueOrThrow } from "../shared/rpc";
 
 /** Names per page unless `limit` says otherwise, and the most a page may hold. */
 export const LIST_DEFAULT_LIMIT = 100;
@@ -56,7 +56,7 @@ export async function listNamespaces(env: Env, params: ListParams): Promise<Name
   const prefix = prefixOf(params.prefix);
   const limit = parseLimit(params.limit, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT);
   const after = params.cursor === undefined || params.cursor === "" ? null : decodeCursor(params.cursor);
-  const page = await settle(registryOf(env).list({ prefix, after, limit }));
+  const page = await valueOrThrow(registryOf(env).list({ prefix, after, limit }));
   const last = page.entries.at(-1);
   return { namespaces: page.entries, cursor: page.more && last ? encodeCursor(last.namespace) : null };
 }

@@ -6,8 +6,8 @@
  * FLUSH_MS worth.
  */
 import type { Background, Layer, ReadCounts } from "../shared/contract";
-import { addReadCounts, emptyReadCounts, isEmpty } from "../core/counters";
-import { aggregatorOf, settle } from "./rpc";
+import { addReadCounts, emptyReadCounts, isEmpty } from "../core/metrics";
+import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 
 export const FLUSH_MS = 5000;
 
@@ -39,7 +39,7 @@ export class ReadCounter {
     if (!entry || isEmpty(entry.counts)) return;
     this.pending.delete(namespace);
     try {
-      await settle(aggregatorOf(env, namespace).recordReads(entry.counts));
+      await valueOrThrow(aggregatorOf(env, namespace).recordReads(entry.counts));
     } catch (error) {
       const again = this.pending.get(namespace);
       if (again) addReadCounts(again.counts, entry.counts);

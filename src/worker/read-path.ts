@@ -1,6 +1,7 @@
 /**
- * The layered read path: the edge (this isolate's memory of hot answers, then the data centre's
- * cache, caches.default), then the KV mirror, then the namespace's object. Every layer's copy
+ * The layered read path: this isolate's memory (isolate answers), then the edge (the data centre's
+ * cache, caches.default), then the KV mirror, then the namespace's object. The contract counts the
+ * first two as one layer, `edge`, and labels their answers `HIT-EDGE`. Every layer's copy
  * carries its snapshot's `computedAt`, and freshness is judged from it: the Cache API ignores
  * stale-while-revalidate, so it is built here by hand.
  *
@@ -9,14 +10,12 @@
  *   revalidates it from the object (which keeps answering even while the object is down);
  * - older: not served; the next layer is asked.
  */
-import type { Background, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
+import type { Background, CacheLabel, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
 import type { ReadCounter } from "./read-counts";
-import { aggregatorOf, settle } from "./rpc";
+import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
 import { TallyError } from "../shared/errors";
-import type { EdgeEntry, HotAnswers } from "./hot-answers";
-
-export type CacheLabel = "HIT-EDGE" | "HIT-KV" | "HIT-DO" | "MISS";
+import type { IsolateEntry, IsolateAnswers } from "./isolate-answers";
 
 /** Local-only: read through one layer alone (benchmarks). See `layerSwitch` in index.ts. */
 export type LayerSwitch = "kv" | "do" | "compute";
@@ -39,7 +38,7 @@ interface LayerAnswer extends SerialisedAnswer {
   label: CacheLabel;
 }
 
-/** What a response is made of: the body as text, or as the bytes the edge keeps, and the ETag
+/** What a response is made of: the body as text, or as the bytes the isolate keeps, and the ETag
  * if already made. */
 type Served = Omit<LayerAnswer, "body"> & { body: string | Uint8Array; etag?: string };
 
@@ -52,7 +51,7 @@ export function answerKeyOf(read: Read): string {
   return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore);
 }
 
-/** One isolate's read path: its hot answers, its read counts, and its misses in flight.
+/** One isolate's read path: its isolate answers, its read counts, and its misses in flight.
  * index.ts makes one per isolate, a test its own. */
 export class ReadPath {
   /** Concurrent misses for one answer in one isolate share one upstream call. */
@@ -61,7 +60,7 @@ export class ReadPath {
   private readonly revalidating = new Set<string>();
 
   constructor(
-    private readonly hot: HotAnswers,
+    private readonly isolateAnswers: IsolateAnswers,
     private readonly counts: ReadCounter,
   ) {}
 
@@ -69,31 +68,31 @@ export class ReadPath {
     const { namespace, descriptor } = read;
     const now = Date.now();
     const key = answerKeyOf(read);
-    const atEdge = this.fromHotAnswers(key, descriptor, now) ?? (await this.fromEdgeCache(key, read, now));
-    if (atEdge) {
+    const nearby = this.fromIsolateAnswers(key, descriptor, now) ?? (await this.fromEdge(key, read, now));
+    if (nearby) {
       this.counts.count(namespace, "edge", true);
       this.counts.flushIfDue(env, ctx, namespace);
-      if (isStale(atEdge, descriptor, now)) ctx.waitUntil(this.revalidate(env, read, key));
-      return respond(atEdge, read, now);
+      if (isStale(nearby, descriptor, now)) ctx.waitUntil(this.revalidate(env, read, key));
+      return respond(nearby, read, now);
     }
     this.counts.count(namespace, "edge", false);
     const answer = await this.coalesce(key, () => this.fromUpstream(env, ctx, read, key));
     this.countUpstream(namespace, answer.label);
     this.counts.flushIfDue(env, ctx, namespace);
-    await this.keepAtEdge(key, answer, read, now);
+    await this.keepNearby(key, answer, read, now);
     return respond(answer, read, now);
   }
 
-  /** Local-only: one layer alone, never counted and never stored at the edge. */
+  /** Local-only: one layer alone, never counted and never stored in the isolate or at the edge. */
   async serveThroughLayer(env: Env, read: Read, layer: LayerSwitch): Promise<Response> {
     const answer = layer === "kv" ? await readKv(env, read) : await readObject(env, read, layer === "compute");
     if (!answer) throw new TallyError(404, "not_in_layer", `The ${layer} layer holds no copy of this answer yet.`);
     return respond(answer, read, Date.now());
   }
 
-  /** Drops an answer from both tiers of the edge in this isolate and data centre. */
-  async dropFromEdge(key: string): Promise<boolean> {
-    this.hot.drop(key);
+  /** Drops an answer from this isolate's memory and from the edge of this data centre. */
+  async dropNearby(key: string): Promise<boolean> {
+    this.isolateAnswers.drop(key);
     return caches.default.delete(key);
   }
 
@@ -106,16 +105,16 @@ export class ReadPath {
     return promise;
   }
 
-  /** The edge's first tier: this isolate's hot answers, without I/O. */
-  private fromHotAnswers(key: string, descriptor: NamespaceDescriptor, now: number): Served | undefined {
-    const hot = this.hot.recall(key);
-    if (!hot || !usable(hot, descriptor, now)) return undefined;
-    return { body: hot.bytes, computedAt: hot.computedAt, etag: hot.etag, generation: descriptor.generation, label: "HIT-EDGE" };
+  /** This isolate's answers, without I/O. */
+  private fromIsolateAnswers(key: string, descriptor: NamespaceDescriptor, now: number): Served | undefined {
+    const kept = this.isolateAnswers.recall(key);
+    if (!kept || !usable(kept, descriptor, now)) return undefined;
+    return { body: kept.bytes, computedAt: kept.computedAt, etag: kept.etag, generation: descriptor.generation, label: "HIT-EDGE" };
   }
 
-  /** The edge's second tier, the data centre's cache: the same bytes (already cut to `limit`),
-   * judged by the same freshness rules. */
-  private async fromEdgeCache(key: string, read: Read, now: number): Promise<LayerAnswer | undefined> {
+  /** The edge, the data centre's cache: the same bytes (already cut to `limit`), judged by the
+   * same freshness rules; a usable answer is kept in the isolate too. */
+  private async fromEdge(key: string, read: Read, now: number): Promise<LayerAnswer | undefined> {
     const { descriptor } = read;
     const cached = await caches.default.match(key);
     if (!cached) return undefined;
@@ -126,7 +125,7 @@ export class ReadPath {
       label: "HIT-EDGE",
     };
     if (!usable(answer, descriptor, now)) return undefined;
-    this.hot.keep(key, edgeEntry(answer, read));
+    this.isolateAnswers.keep(key, isolateEntry(answer, read));
     return answer;
   }
 
@@ -147,13 +146,13 @@ export class ReadPath {
     return readObject(env, read, false);
   }
 
-  /** Fetches the object's newest snapshot into the edge entry behind a stale answer, once at a
-   * time per answer in this isolate. */
+  /** Fetches the object's newest snapshot into the isolate's and the edge's entries behind a stale
+   * answer, once at a time per answer in this isolate. */
   private async revalidate(env: Env, read: Read, key: string): Promise<void> {
     if (this.revalidating.has(key)) return;
     this.revalidating.add(key);
     try {
-      await this.keepAtEdge(key, await readObject(env, read, false), read, Date.now());
+      await this.keepNearby(key, await readObject(env, read, false), read, Date.now());
     } catch (error) {
       console.error(`revalidation of ${key} failed; the stale copy stays in use`, error);
     } finally {
@@ -161,13 +160,13 @@ export class ReadPath {
     }
   }
 
-  /** Stores the answer at the edge, in memory and in the data centre's cache, for as long as it
-   * stays usable. */
-  private async keepAtEdge(key: string, answer: LayerAnswer, read: Read, now: number): Promise<void> {
+  /** Keeps the answer in this isolate's memory and at the edge (the data centre's cache), for as
+   * long as it stays usable. */
+  private async keepNearby(key: string, answer: LayerAnswer, read: Read, now: number): Promise<void> {
     const { refreshSeconds, staleSeconds } = read.descriptor;
     const ttl = Math.floor(refreshSeconds + staleSeconds - (now - answer.computedAt) / 1000);
     if (ttl <= 0) return;
-    this.hot.keep(key, edgeEntry(answer, read));
+    this.isolateAnswers.keep(key, isolateEntry(answer, read));
     const headers = { "Content-Type": JSON_TYPE, "Cache-Control": `public, max-age=${ttl}`, [COMPUTED_AT]: String(answer.computedAt) };
     await caches.default.put(key, new Response(answer.body, { headers }));
   }
@@ -184,7 +183,7 @@ async function readKv(env: Env, read: Read): Promise<LayerAnswer | undefined> {
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<LayerAnswer> {
   const stub = aggregatorOf(env, read.namespace);
-  const r = await settle(stub.read(read.query, compute ? { compute } : {}));
+  const r = await valueOrThrow(stub.read(read.query, compute ? { compute } : {}));
   return { body: sliced(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
@@ -229,9 +228,9 @@ function matches(ifNoneMatch: string, etag: string): boolean {
   return ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag);
 }
 
-/** What the edge keeps of an answer: its bytes, and its ETag made once rather than on every hit.
- * Edge answers are served under the descriptor's generation, which is part of their key. */
-function edgeEntry(answer: SerialisedAnswer, read: Read): EdgeEntry {
+/** What the isolate keeps of an answer: its bytes, and its ETag made once rather than on every
+ * hit. Isolate answers are served under the descriptor's generation, which is part of their key. */
+function isolateEntry(answer: SerialisedAnswer, read: Read): IsolateEntry {
   const etag = etagOf(read.descriptor.generation, answer.computedAt, read);
   return { bytes: utf8.encode(answer.body), computedAt: answer.computedAt, etag };
 }

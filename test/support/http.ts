@@ -100,7 +100,7 @@ export async function fetchWith(
 }
 
 /**
- * The Worker with memories of its own (descriptors, hot answers, read counts, misses in flight),
+ * The Worker with memories of its own (descriptors, isolate answers, read counts, misses in flight),
  * as a fresh isolate would have them; `now` is the clock of those memories.
  */
 export function isolatedWorker(options: { now?: () => number } = {}) {
@@ -130,7 +130,7 @@ export interface ErrorBody {
   [detail: string]: unknown;
 }
 
-/** Expects the JSON error of API.md with `status` and `code`, and returns its details. */
+/** Expects the JSON error of docs/api.md with `status` and `code`, and returns its details. */
 export async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
   const text = await res.text();
   expect(res.status, text).toBe(status);

@@ -1,8 +1,12 @@
-/** Hit and miss counters of the cache layers, kept by each namespace's object. Pure. */
+/**
+ * The service metrics each namespace's object keeps: reads per cache layer, refreshes,
+ * checkpoints, syncComputes, the largest row written; and the cache report made of them. Pure.
+ * (Counters, in this code, are the Space-Saving sketch's.)
+ */
 import { LAYERS, type CacheReport, type ReadCounts } from "../shared/contract";
 
-/** What the object counts: the reads per layer, and the fields of the report it keeps as they are. */
-export type Counters = {
+/** What the object measures: the reads per layer, and the fields of the report it keeps as they are. */
+export type ServiceMetrics = {
   reads: ReadCounts;
   /** The largest SQLite row ever written for the namespace (kept across restarts). */
   largestRowBytes: number;
@@ -15,7 +19,7 @@ export function emptyReadCounts(): ReadCounts {
   return { edge: { hits: 0, misses: 0 }, kv: { hits: 0, misses: 0 }, do: { hits: 0, misses: 0 } };
 }
 
-export function emptyCounters(): Counters {
+export function emptyMetrics(): ServiceMetrics {
   return {
     reads: emptyReadCounts(),
     largestRowBytes: 0,
@@ -50,7 +54,7 @@ const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whol
 export function cacheReport(
   namespace: string,
   generation: number,
-  c: Counters,
+  c: ServiceMetrics,
   { storage, memory, ingest }: Pick<CacheReport, "storage" | "memory" | "ingest">,
 ): CacheReport {
   const reads = c.reads.edge.hits + c.reads.edge.misses;

@@ -1,41 +1,42 @@
 /**
- * The first tier of the edge layer: answers this isolate served recently, in memory. An isolate
- * serves many requests, so a hot answer is found here without the I/O of a `caches.default` lookup.
- * Keys are the edge keys (namespace, generation, snapshot, limit) and freshness is judged exactly
- * as for `caches.default`, so invalidation and staleness behave the same. Bounded in entries and
- * bytes; the least recently used entry goes first (a Map keeps insertion order).
+ * Isolate answers: the answers this isolate served recently, in its memory, asked before the edge
+ * (`caches.default`). An isolate serves many requests, so a hot answer is found here without the
+ * I/O of a cache lookup. Keys are the edge's keys (namespace, generation, snapshot, limit) and
+ * freshness is judged exactly as for the edge, so invalidation and staleness behave the same.
+ * Bounded in entries and bytes; the least recently used entry goes first (a Map keeps insertion
+ * order).
  */
 import type { SerialisedAnswer } from "../shared/contract";
 
 /** Entries kept per isolate by default. */
-export const HOT_ANSWERS_MAX_ENTRIES = 512;
+export const ISOLATE_ANSWERS_MAX_ENTRIES = 512;
 /** Bytes of bodies kept per isolate by default. An isolate has 128 MB in all (Workers memory
  * limit). */
-export const HOT_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
+export const ISOLATE_ANSWERS_MAX_BYTES = 16 * 1024 * 1024;
 
-/** An answer as the edge keeps it in memory: its body already encoded as the UTF-8 bytes served
+/** An answer as the isolate keeps it in memory: its body already encoded as the UTF-8 bytes served
  * (a hit then copies bytes rather than encoding text), its computedAt, and the ETag it is served
  * with, made once rather than on every hit. */
-export interface EdgeEntry {
+export interface IsolateEntry {
   bytes: Uint8Array;
   computedAt: SerialisedAnswer["computedAt"];
   etag: string;
 }
 
-const bytesOf = (entry: EdgeEntry) => entry.bytes.byteLength;
+const bytesOf = (entry: IsolateEntry) => entry.bytes.byteLength;
 
-/** One isolate's memory of hot answers; index.ts makes one per isolate, a test its own. */
-export class HotAnswers {
-  private readonly entries = new Map<string, EdgeEntry>();
+/** One isolate's memory of answers; index.ts makes one per isolate, a test its own. */
+export class IsolateAnswers {
+  private readonly entries = new Map<string, IsolateEntry>();
   private bytes = 0;
 
   constructor(
-    readonly maxEntries = HOT_ANSWERS_MAX_ENTRIES,
-    readonly maxBytes = HOT_ANSWERS_MAX_BYTES,
+    readonly maxEntries = ISOLATE_ANSWERS_MAX_ENTRIES,
+    readonly maxBytes = ISOLATE_ANSWERS_MAX_BYTES,
   ) {}
 
   /** The answer kept under `key`, which becomes the most recently used. */
-  recall(key: string): EdgeEntry | undefined {
+  recall(key: string): IsolateEntry | undefined {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key); // most recently used moves to the end
@@ -45,7 +46,7 @@ export class HotAnswers {
   }
 
   /** Keeps `answer` under `key`, dropping the least recently used beyond either bound. */
-  keep(key: string, answer: EdgeEntry): void {
+  keep(key: string, answer: IsolateEntry): void {
     this.drop(key);
     this.entries.set(key, answer);
     this.bytes += bytesOf(answer);

@@ -1,6 +1,6 @@
 /**
- * Hit and miss counters: the Worker counts per layer in the isolate and reports in batches; the
- * object keeps them, and GET .../cache reports what was read.
+ * Hit and miss counts (service metrics): the Worker counts per layer in the isolate and reports
+ * in batches; the object keeps them, and GET .../cache reports what was read.
  */
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -18,9 +18,9 @@ function expectedFrom(labels: string[]) {
   };
 }
 
-describe("the cache counters", () => {
+describe("the cache layers' read counts", () => {
   it("match the reads that were made, layer by layer", async () => {
-    const ns = freshNamespace("counters");
+    const ns = freshNamespace("read-counts");
     await ingest(ns, [{ item: "a" }, { item: "b", weight: 3 }]);
     const labels: string[] = [];
     const read = async (path: string, query: Record<string, string | number>) => {
