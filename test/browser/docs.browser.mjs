@@ -81,6 +81,20 @@ describe("the API reference page", () => {
     expectClean(problems);
   });
 
+  it("sends a test request to this origin, not through a proxy, and shows the answer", async () => {
+    const { page, problems, elsewhere } = await openDocs();
+    const health = description.paths["/healthz"].get;
+    await page.getByText(health.summary, { exact: true }).first().click();
+    await page.getByRole("heading", { name: health.summary, exact: true }).waitFor();
+    await page.getByRole("button", { name: /Test Request/ }).first().click();
+    const answered = page.waitForResponse((r) => r.url() === `${service.base}/healthz`);
+    await page.getByRole("button", { name: /^Send/ }).first().click();
+    expect((await answered).status()).toBe(200);
+    await expect.poll(() => page.getByText("200 OK").first().isVisible()).toBe(true);
+    expect(elsewhere).toEqual([]);
+    expectClean(problems);
+  });
+
   it("allows inline styles on this page alone, and scripts from this origin only", async () => {
     const { res } = await openDocs();
     const policy = (header) => Object.fromEntries(header.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
