@@ -1,25 +1,53 @@
 /**
- * GET /openapi.json (API.md v1.1): "Every answer the service gives validates against it." Every
+ * GET /openapi.json (docs/api.md): "Every answer the service gives validates against it." Every
  * route's successes and refusals are sent through the Worker, and each answer (status, body and
  * headers) is checked against the description the Worker serves.
  *
- * CASES lists the routes the Worker serves. `GET /`, the dashboard page, is served by the static
- * assets before the Worker (wrangler.toml, [assets]), which the test pool does not run: it is in
- * NOT_SERVED_BY_THE_WORKER, and a test proves the Worker itself answers it 404. The page is
- * tested in a browser against wrangler dev (test/browser).
+ * CASES lists the routes the Worker serves. `GET /` and `GET /docs`, the dashboard and the API
+ * reference pages, are served by the static assets before the Worker (wrangler.toml, [assets]),
+ * which the test pool does not run: they are in NOT_SERVED_BY_THE_WORKER, and a test proves the
+ * Worker itself answers them 404. The pages are tested in a browser against wrangler dev
+ * (test/browser).
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { WireError } from "../src/shared/errors";
+import { MAX_PENDING_EVENTS } from "../src/worker/openapi-schemas";
 import { DESCRIBED_OPERATIONS, DESCRIPTION, departures, describedResponses, requestBodyErrors } from "./support/openapi";
 import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, json, refresh, seed } from "./support/http";
 
-const NOT_SERVED_YET = ["GET /"];
+const NOT_SERVED_BY_THE_WORKER = ["GET /", "GET /docs"];
 
 /** An AGGREGATOR binding whose every object is unreachable. */
 const unreachable = {
   idFromName: (name: string) => env.AGGREGATOR.idFromName(name),
   get: () => new Proxy({}, { get: () => () => Promise.reject(new Error("injected fault: object unreachable")) }),
 } as unknown as Env["AGGREGATOR"];
+
+/**
+ * An AGGREGATOR binding whose objects are the real ones, except that `ingest` answers `refusal`
+ * the way an object's refusal crosses the RPC boundary (an Outcome with a WireError). It stands in
+ * for a namespace holding 500,000 pending events, which no object of this branch refuses yet; what
+ * it tests is the Worker's half: the refusal reaches the client, Retry-After included, as described.
+ */
+const refusingIngest = (refusal: WireError) =>
+  ({
+    idFromName: (name: string) => env.AGGREGATOR.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const real = env.AGGREGATOR.get(id);
+      return new Proxy(real, {
+        get: (target, key) => (key === "ingest" ? () => Promise.resolve({ ok: false, error: refusal }) : Reflect.get(target, key)),
+      });
+    },
+  }) as unknown as Env["AGGREGATOR"];
+
+/** The refusal docs/api.md describes for a batch that would take a namespace over the cap. */
+const TOO_MANY_PENDING: WireError = {
+  status: 429,
+  code: "too_many_pending",
+  message: "The namespace holds too many pending events.",
+  details: { limit: MAX_PENDING_EVENTS, pending: MAX_PENDING_EVENTS - 10, retryAfterSeconds: 42 },
+};
 
 const jsonHeaders = (token: string) => ({ ...bearer(token), "Content-Type": "application/json" });
 const path = (ns: string, rest = "") => `/v1/namespaces/${ns}${rest}`;
@@ -96,6 +124,13 @@ const CASES: Case[] = [
   {
     operation: "POST /v1/namespaces/{ns}/events", name: "text/plain", status: 415,
     send: () => call("POST", path("x", "/events"), { headers: { ...bearer(TOKENS.ingest), "Content-Type": "text/plain" }, body: "{}" }),
+  },
+  {
+    operation: "POST /v1/namespaces/{ns}/events", name: "too many pending events (a stand-in object)", status: 429,
+    send: () =>
+      fetchWith({ AGGREGATOR: refusingIngest(TOO_MANY_PENDING) }, path(freshNamespace("oa"), "/events"), {
+        method: "POST", headers: jsonHeaders(TOKENS.ingest), body: '{"events":[{"item":"a","ts":' + (Date.now() + 60_000) + "}]}",
+      }),
   },
   {
     operation: "POST /v1/namespaces/{ns}/events", name: "an unreachable object", status: 503,
@@ -196,9 +231,53 @@ describe("every answer of the Worker validates against GET /openapi.json", () =>
   });
 });
 
+/** `res` again, its JSON body changed by `change` and its headers by `headers`. */
+async function altered(res: Response, change: (body: any) => void, headers: Record<string, string | null> = {}): Promise<Response> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const body = await res.json();
+  change(body);
+  const kept = new Headers(res.headers);
+  for (const [name, value] of Object.entries(headers)) value === null ? kept.delete(name) : kept.set(name, value);
+  return new Response(JSON.stringify(body), { status: res.status, headers: kept });
+}
+
+describe("the check finds answers that depart from the description", () => {
+  // Each starts from a real answer of the Worker that validates, and changes one thing about it.
+  it("a read answer missing a field, or with a header out of its schema", async () => {
+    const ns = await seeded("oa-depart");
+    const res = await get(ns, "trending");
+    expect(await departures("GET /v1/namespaces/{ns}/trending", res.clone())).toEqual([]);
+    expect(await departures("GET /v1/namespaces/{ns}/trending", await altered(res.clone(), (b) => delete b.generation))).not.toEqual([]);
+    expect(await departures("GET /v1/namespaces/{ns}/trending", await altered(res.clone(), () => {}, { "X-Cache": "HIT-SOMEWHERE" }))).not.toEqual([]);
+    expect(await departures("GET /v1/namespaces/{ns}/trending", await altered(res.clone(), () => {}, { "X-Generation": null }))).not.toEqual([]);
+  });
+
+  it("a status the operation does not describe", async () => {
+    const res = await call("GET", "/healthz");
+    const relabelled = new Response(await res.text(), { status: 429, headers: res.headers });
+    expect(await departures("GET /healthz", relabelled)).toEqual(["GET /healthz answered 429, which is not described"]);
+  });
+
+  it("a 429 too_many_pending without its details, or whose Retry-After is not 1 to 300 seconds", async () => {
+    const send = () =>
+      fetchWith({ AGGREGATOR: refusingIngest(TOO_MANY_PENDING) }, path(freshNamespace("oa-depart"), "/events"), {
+        method: "POST", headers: jsonHeaders(TOKENS.ingest), body: '{"events":[{"item":"a"}]}',
+      });
+    const operation = "POST /v1/namespaces/{ns}/events";
+    const res = await send();
+    expect(res.headers.get("Retry-After")).toBe("42");
+    expect(await departures(operation, res.clone())).toEqual([]);
+    expect(await departures(operation, await altered(res.clone(), (b) => delete b.error.pending))).not.toEqual([]);
+    expect(await departures(operation, await altered(res.clone(), (b) => (b.error.limit = 1000)))).not.toEqual([]);
+    expect(await departures(operation, await altered(res.clone(), (b) => (b.error.code = "unavailable")))).not.toEqual([]);
+    for (const value of [null, "soon", "1.5", "0", "301", "Wed, 21 Oct 2026 07:28:00 GMT"]) {
+      expect(await departures(operation, await altered(res.clone(), () => {}, { "Retry-After": value })), `Retry-After ${value}`).not.toEqual([]);
+    }
+  });
+});
+
 describe("the description covers the contract", () => {
   it("every served route has a success case and, where it describes one, a refusal case above", () => {
-    for (const operation of DESCRIBED_OPERATIONS.filter((o) => !NOT_SERVED_YET.includes(o) && o !== "GET /openapi.json")) {
+    for (const operation of DESCRIBED_OPERATIONS.filter((o) => !NOT_SERVED_BY_THE_WORKER.includes(o) && o !== "GET /openapi.json")) {
       const statuses = CASES.filter((c) => c.operation === operation).map((c) => c.status);
       expect(statuses.some((s) => s < 300), `${operation} has no success case`).toBe(true);
       const refusable = Object.keys(describedResponses(operation)).some((s) => s.startsWith("4"));
@@ -206,18 +285,19 @@ describe("the description covers the contract", () => {
     }
   });
 
-  for (const operation of NOT_SERVED_YET) {
-    it(`${operation} is not served in this branch yet (once it is, move it to CASES)`, async () => {
+  for (const operation of NOT_SERVED_BY_THE_WORKER) {
+    it(`${operation} is served by the static assets, not by the Worker`, async () => {
       const [method, template] = operation.split(" ") as [string, string];
-      const res = await call(method, template.replace("{ns}", "x").replace("{item}", "i"), { headers: bearer(TOKENS.admin) });
-      // "/" is served by no route yet, so it is the unknown-route 404 like the others.
+      const res = await call(method, template, { headers: bearer(TOKENS.admin) });
+      // No route of the Worker serves it, so it is the unknown-route 404: a route added for it
+      // would shadow the page only where assets are not served first.
       await expectError(res, 404, "not_found");
     });
   }
 
-  it("lists every route of API.md v1.1", () => {
+  it("lists every route of docs/api.md", () => {
     const API_MD_ROUTES = [
-      "GET /healthz", "GET /", "GET /openapi.json", "POST /v1/namespaces/{ns}/events", "GET /v1/namespaces/{ns}/trending",
+      "GET /healthz", "GET /", "GET /docs", "GET /openapi.json", "POST /v1/namespaces/{ns}/events", "GET /v1/namespaces/{ns}/trending",
       "GET /v1/namespaces/{ns}/stats", "GET /v1/namespaces/{ns}/dashboard", "GET /v1/namespaces/{ns}/config",
       "PUT /v1/namespaces/{ns}/config", "POST /v1/namespaces/{ns}/refresh", "POST /v1/namespaces/{ns}/invalidate",
       "GET /v1/namespaces/{ns}/cache", "DELETE /v1/namespaces/{ns}", "GET /v1/namespaces",

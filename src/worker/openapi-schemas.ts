@@ -21,11 +21,14 @@ export type Schema = Record<string, unknown>;
 
 export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
-/** `rank=hot` is v1.1 (API.md) and lands with its own branch; once RANKS holds it this union
- * changes nothing. */
-export const DESCRIBED_RANKS = [...new Set<string>([...RANKS, "hot"])];
+/**
+ * The most pending (future-stamped) events a namespace holds (docs/api.md, "Future-stamped
+ * events"); a batch that would take it over is `429 too_many_pending`. Stated here until the code
+ * that enforces it exports its own constant, which this should then be.
+ */
+export const MAX_PENDING_EVENTS = 500_000;
 
-/** API.md: times in answers are ISO-8601 UTC with milliseconds. */
+/** docs/api.md: times in answers are ISO-8601 UTC with milliseconds. */
 const ISO_MS = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";
 const count = { type: "integer", minimum: 0 };
 const nonNegative = { type: "number", minimum: 0 };
@@ -70,7 +73,7 @@ const configBounds = {
     additionalProperties: object({ weight: { type: "number", exclusiveMinimum: 0, maximum: MAX_WEIGHT } }, []),
   },
   capacity: { type: "integer", minimum: CONFIG_BOUNDS.capacity.min, maximum: CONFIG_BOUNDS.capacity.max },
-  // v1.1 (API.md, "Config fields").
+  // v1.1 (docs/api.md, "Config fields").
   hotHalfLifeSeconds: { type: "integer", minimum: CONFIG_BOUNDS.hotHalfLifeSeconds.min, maximum: CONFIG_BOUNDS.hotHalfLifeSeconds.max },
   ingestShards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
 };
@@ -81,7 +84,7 @@ const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["num
 export const SCHEMAS: Record<string, Schema> = {
   Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
   Window: { type: "string", enum: [...WINDOWS] },
-  Rank: { type: "string", enum: DESCRIBED_RANKS },
+  Rank: { type: "string", enum: [...RANKS] },
   Time: { type: "string", format: "date-time", pattern: ISO_MS },
   Event: {
     type: "object",
@@ -197,7 +200,7 @@ export const SCHEMAS: Record<string, Schema> = {
     }),
   }),
   DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
-  // ---- v1.1 (API.md); their routes land with other branches.
+  // ---- v1.1 (docs/api.md).
   NamespaceList: object({
     namespaces: { type: "array", items: object({ namespace: ref("Namespace"), createdAt: ref("Time") }) },
     cursor: { type: ["string", "null"] },
@@ -259,9 +262,8 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
 };
 
-/** An error answer whose `code` is one of `codes`. */
-export function errorSchema(codes: readonly string[]): Schema {
-  return {
-    allOf: [ref("Error"), { type: "object", properties: { error: { type: "object", properties: { code: { enum: [...codes] } } } } }],
-  };
+/** An error answer whose `code` is one of `codes`, with `details` (all required) beside it. */
+export function errorSchema(codes: readonly string[], details: Record<string, Schema> = {}): Schema {
+  const error = { type: "object", properties: { code: { enum: [...codes] }, ...details }, required: ["code", ...Object.keys(details)] };
+  return { allOf: [ref("Error"), { type: "object", properties: { error } }] };
 }

@@ -9,6 +9,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 export const DESCRIPTION = describeApi() as Json;
 const components = DESCRIPTION.components as Json;
+const unrouted = DESCRIPTION["x-tally-unrouted-responses"] as Json;
 
 /** "METHOD /path/{template}" of every described operation. */
 export const DESCRIBED_OPERATIONS: string[] = Object.entries(DESCRIPTION.paths as Json).flatMap(([path, ops]) =>
@@ -22,10 +23,10 @@ export function schemaErrors(schema: Json, value: unknown): string[] {
   return result.valid ? [] : result.errors.map((e) => `${e.instanceLocation}: ${e.error}`);
 }
 
-/** The described response for `operation` ("GET /v1/...") and `status`, or a shared response by
- * name (components.responses). */
+/** The described response for `operation` ("GET /v1/...") and `status`, or an answer to a request
+ * that matches no operation, by name (`x-tally-unrouted-responses`). */
 export function describedResponse(operation: string, status: number): Json | undefined {
-  if (!operation.includes(" ")) return components.responses[operation] as Json | undefined;
+  if (!operation.includes(" ")) return unrouted[operation] as Json | undefined;
   return describedResponses(operation)[String(status)];
 }
 
@@ -47,7 +48,7 @@ export async function departures(operation: string, res: Response): Promise<stri
       if (spec.required) problems.push(`header ${name} is missing`);
       continue;
     }
-    problems.push(...schemaErrors(spec.schema, value).map((e) => `header ${name} ${e}`));
+    problems.push(...schemaErrors(spec.schema, headerValue(spec.schema, value)).map((e) => `header ${name} ${e}`));
   }
   const text = await res.text();
   const content = described.content as Json | undefined;
@@ -65,6 +66,14 @@ export async function departures(operation: string, res: Response): Promise<stri
     return [...problems, `the body is not JSON: ${text.slice(0, 80)}`];
   }
   return [...problems, ...schemaErrors(media.schema, body).map((e) => `body ${e}`)];
+}
+
+/** A header's text as the value its schema describes: a header described as a number (Retry-After)
+ * is checked as one when its text is a plain decimal number, and as the text otherwise, so that
+ * anything else ("soon", an HTTP date) fails the schema's type. */
+function headerValue(schema: Json, text: string): unknown {
+  const numeric = schema.type === "integer" || schema.type === "number";
+  return numeric && /^-?(0|[1-9]\d*)(\.\d+)?$/.test(text) ? Number(text) : text;
 }
 
 /** Whether a request body is valid by the description of `operation`'s request body. */
