@@ -12,7 +12,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { WireError } from "../src/shared/errors";
-import { MAX_PENDING_EVENTS } from "../src/worker/openapi-schemas";
+import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { DESCRIBED_OPERATIONS, DESCRIPTION, departures, describedResponses, requestBodyErrors } from "./support/openapi";
 import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, json, refresh, seed } from "./support/http";
 

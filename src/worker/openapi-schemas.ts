@@ -21,12 +21,6 @@ export type Schema = Record<string, unknown>;
 
 export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
-/**
- * The most pending (future-stamped) events a namespace holds (docs/api.md, "Future-stamped
- * events"); a batch that would take it over is `429 too_many_pending`. Stated here until the code
- * that enforces it exports its own constant, which this should then be.
- */
-export const MAX_PENDING_EVENTS = 500_000;
 
 /** docs/api.md: times in answers are ISO-8601 UTC with milliseconds. */
 const ISO_MS = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$";

@@ -9,7 +9,8 @@
  * .spectral.yaml), so that generators and reference pages (GET /docs) read it without surprises.
  */
 import { LAYERS, MAX_BODY_BYTES, RANKS, WINDOWS } from "../shared/contract";
-import { MAX_PENDING_EVENTS, SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
+import { MAX_PENDING_EVENTS } from "../core/pending";
+import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
 
 type Scope = "public" | "read" | "ingest" | "admin";
 
