@@ -1,11 +1,11 @@
 /**
  * Future-stamped events through shards are not counted before their time, and counted once after
- * it, across restarts of the namespace's object.
+ * it, across restarts of the namespace's object, including one between a merge and its checkpoint.
  */
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StatsSnapshot } from "../../src/shared/contract";
-import { freshNamespace, get, json, refresh, stubOf } from "../support/http";
+import { admin, freshNamespace, get, json, refresh, stubOf } from "../support/http";
 import { MINUTE, configure, allShardRows, accepted, counted, batch } from "../support/shards";
 
 afterEach(() => {
@@ -52,5 +52,36 @@ describe("future-stamped events through shards", () => {
     expect(due.events).toBe(past.length + ahead.length);
     await evictDurableObject(stubOf(ns));
     expect((await fiveMinutes()).events).toBe(past.length + ahead.length);
+  });
+});
+
+describe("future-stamped events merged from shards but not yet checkpointed", () => {
+  it("are held provisionally: a restart before the checkpoint drops them, the shards bring them again, and each counts once", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const now = Math.ceil(Date.now() / MINUTE) * MINUTE + 10_000;
+    vi.setSystemTime(now);
+    const ns = freshNamespace("provisional");
+    await configure(ns, 4);
+    const ahead = Array.from({ length: 12 }, (_, i) => ({ item: `p-${i}`, type: "view", weight: 1, ts: now + 2 * MINUTE }));
+    for (let b = 0; b < 4; b++) await accepted(ns, ahead.slice(b * 3, b * 3 + 3), `p-${b}`);
+    // An export merges the shards without a checkpoint: their cursors stay where they were.
+    expect((await admin("GET", ns, "export")).status).toBe(200);
+    const pendingRows = () =>
+      runInDurableObject(stubOf(ns), (_, state) =>
+        state.storage.sql.exec<{ n: number; provisional: number }>("SELECT count(*) AS n, coalesce(sum(provisional), 0) AS provisional FROM pending_events").one(),
+      );
+    expect(await pendingRows()).toEqual({ n: ahead.length, provisional: ahead.length });
+    await evictDurableObject(stubOf(ns)); // as if the object were reset before its checkpoint
+    await refresh(ns); // start-up drops them; the refresh pulls them again and checkpoints
+    expect(await pendingRows()).toEqual({ n: ahead.length, provisional: 0 });
+    vi.setSystemTime(now + 1000);
+    await refresh(ns); // its pulls acknowledge what the last one merged: the shards drop it
+    expect(await allShardRows(ns)).toEqual([0, 0, 0, 0]);
+    expect(await pendingRows()).toEqual({ n: ahead.length, provisional: 0 }); // held once each
+
+    vi.setSystemTime(now + 3 * MINUTE);
+    expect((await counted(ns)).events).toBe(ahead.length);
+    await evictDurableObject(stubOf(ns));
+    expect((await counted(ns)).events).toBe(ahead.length);
   });
 });
