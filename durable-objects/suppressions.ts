@@ -6,13 +6,13 @@
  */
 import { MAX_SUPPRESSIONS, type Suppression } from "../src/shared/contract";
 import { TallyError } from "../src/shared/errors";
-import { MAP_ENTRY_BYTES, stringBytes } from "../src/core/memory";
+import { suppressionBytes } from "../src/core/budget";
 import type { GuardedSql } from "./guarded-sql";
 
 export class SuppressionList {
   /** item -> when it was suppressed (epoch ms). */
   private readonly items = new Map<string, number>();
-  /** Estimated bytes the list holds (memory.ts); at most budget.ts `SUPPRESSION_BYTES` an item. */
+  /** Estimated bytes the list holds (budget.ts `suppressionBytes`). */
   bytes = 0;
 
   constructor(private readonly sql: GuardedSql) {}
@@ -23,7 +23,7 @@ export class SuppressionList {
     this.bytes = 0;
     for (const row of this.sql.exec<{ item: string; suppressed_at: number }>("SELECT item, suppressed_at FROM suppressions")) {
       this.items.set(row.item, row.suppressed_at);
-      this.bytes += entryBytes(row.item);
+      this.bytes += suppressionBytes(row.item);
     }
     return this;
   }
@@ -58,7 +58,7 @@ export class SuppressionList {
     }
     this.sql.exec("INSERT INTO suppressions (item, suppressed_at) VALUES (?, ?)", item, at);
     this.items.set(item, at);
-    this.bytes += entryBytes(item);
+    this.bytes += suppressionBytes(item);
     return { created: true, suppressedAt: at };
   }
 
@@ -67,7 +67,7 @@ export class SuppressionList {
     if (!this.items.has(item)) return false;
     this.sql.exec("DELETE FROM suppressions WHERE item = ?", item);
     this.items.delete(item);
-    this.bytes -= entryBytes(item);
+    this.bytes -= suppressionBytes(item);
     return true;
   }
 
@@ -91,9 +91,4 @@ export class SuppressionList {
       cursor: more ? shown[shown.length - 1]!.item : null,
     };
   }
-}
-
-/** An item's entry in the list (SUPPRESSION_BYTES at the longest). */
-function entryBytes(item: string): number {
-  return MAP_ENTRY_BYTES + 8 + stringBytes(item);
 }

@@ -86,8 +86,13 @@ export const INGEST_RESERVE_BYTES = 1024 * TIERS.length * 2 * (LIVE_COUNTER_BYTE
 
 const KEPT_BUCKETS = TIERS.reduce((n, t) => n + t.retain + 1, 0);
 
-/** A suppressed item at the longest, held in the object's list: entry, time and string. */
-export const SUPPRESSION_BYTES = MAP_ENTRY_BYTES + 8 + stringBytes("x".repeat(MAX_ITEM_BYTES));
+/** A suppressed item held in the object's list: its Map entry, its time and its string. */
+export function suppressionBytes(item: string): number {
+  return MAP_ENTRY_BYTES + 8 + stringBytes(item);
+}
+
+/** A suppressed item at the longest. */
+export const SUPPRESSION_BYTES = suppressionBytes("x".repeat(MAX_ITEM_BYTES));
 
 /** What the object holds beside the aggregator, at most: answers and the suppression list. */
 export const BESIDE_BYTES = SNAPSHOT_BUDGET_BYTES + MAX_SUPPRESSIONS * SUPPRESSION_BYTES;

@@ -29,11 +29,13 @@ export function freePort() {
 
 /**
  * Starts `wrangler dev` in `root`. `vars` become `--var KEY:VALUE` (they override .dev.vars).
+ * `persistTo` keeps the data in that folder across a stop and a new start.
  * @returns {Promise<{base: string, port: number, stop: () => Promise<void>, output: () => string}>}
  */
-export async function startWranglerDev(root, { vars = {}, storagePrefix = "tally-", readyTimeoutMs = 120_000 } = {}) {
+export async function startWranglerDev(root, { vars = {}, storagePrefix = "tally-", readyTimeoutMs = 120_000, persistTo } = {}) {
   const [port, inspector] = [await freePort(), await freePort()];
-  const persist = mkdtempSync(join(tmpdir(), storagePrefix));
+  // A caller's own storage outlives this service (a restart keeps the data); a temporary one goes.
+  const persist = persistTo ?? mkdtempSync(join(tmpdir(), storagePrefix));
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)];
   args.push("--persist-to", persist, "--show-interactive-dev-session=false");
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
@@ -70,7 +72,7 @@ export async function startWranglerDev(root, { vars = {}, storagePrefix = "tally
     await exited; // bounded: SIGKILL ends the group after the grace period
     clearTimeout(force);
     killGroup("SIGKILL"); // stragglers of the group (workerd)
-    rmSync(persist, { recursive: true, force: true });
+    if (persistTo === undefined) rmSync(persist, { recursive: true, force: true });
   };
 
   try {

@@ -1,0 +1,209 @@
+/**
+ * Hostile input tried as an attacker would, through the public API of Tally under `wrangler dev`
+ * on 127.0.0.1 (`npm run bench:hostile`, and part of `npm run bench`): the default config, the
+ * tokens of .dev.vars.example.
+ *
+ * 1. A flood of future-stamped events: CONNECTIONS connections send 1000-event batches for
+ *    FLOOD_SECONDS, each event stamped AHEAD_MS ahead with a distinct 200-byte item. Then a
+ *    refresh, a restart of the service on the same storage while events are still ahead, and,
+ *    once every one is due, a count.
+ * 2. 200,000 undeclared type names, in 1000-event batches, then a refresh, the answers' sizes,
+ *    and a restart.
+ *
+ * Recorded for each: every status answered, `/cache`'s memory against the budget, workerd's
+ * resident memory, the largest answer, and the events counted against those acknowledged.
+ * Bounded in time (about 6 minutes at the default sizes, most of it waiting for the events to
+ * come due; 1 minute with --quick), it stops by itself.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
+
+const ADMIN = "dev-admin-token";
+const INGEST = "dev-ingest-token";
+const CONNECTIONS = 4;
+const BATCH = 1000;
+
+/** Resident memory of every workerd process, MB (Linux /proc; null elsewhere). */
+function workerdRssMB() {
+  try {
+    let kb = 0;
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let status;
+      try {
+        status = readFileSync(`/proc/${pid}/status`, "utf8");
+      } catch {
+        continue; // ended meanwhile
+      }
+      if (/^Name:\s+workerd/m.test(status)) kb += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+    }
+    return kb / 1024;
+  } catch {
+    return null;
+  }
+}
+
+class Statuses {
+  counts = {};
+  add(status) {
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
+  }
+  get serverErrors() {
+    return Object.entries(this.counts).reduce((n, [s, c]) => n + (Number(s) >= 500 ? c : 0), 0);
+  }
+}
+
+function client(base) {
+  const call = (method, path, token, body) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return {
+    ingest: (ns, events, batchId) => call("POST", `/v1/namespaces/${ns}/events`, INGEST, { batchId, events }),
+    admin: (method, ns, path) => call(method, `/v1/namespaces/${ns}/${path}`, ADMIN),
+    get: (ns, path) => call("GET", `/v1/namespaces/${ns}/${path}`, ADMIN),
+  };
+}
+
+async function sized(res) {
+  const bytes = (await res.arrayBuffer()).byteLength;
+  return { status: res.status, bytes };
+}
+
+/** The figures every scenario reports after a phase. */
+async function observe(api, ns, statuses) {
+  const refresh = await api.admin("POST", ns, "refresh");
+  statuses.add(refresh.status);
+  await refresh.arrayBuffer();
+  const cache = await api.admin("GET", ns, "cache");
+  statuses.add(cache.status);
+  const report = cache.status === 200 ? await cache.json() : null;
+  const answers = {};
+  for (const path of ["stats?window=1h", "stats?window=24h", "trending?window=1h&limit=100", "dashboard"]) {
+    const res = await sized(await api.get(ns, path));
+    statuses.add(res.status);
+    answers[path] = res.bytes;
+  }
+  const stats = await api.get(ns, "stats?window=1h");
+  statuses.add(stats.status);
+  const counted = stats.status === 200 ? (await stats.json()).events : null;
+  return {
+    refresh: refresh.status,
+    memoryMB: report ? report.memory.bytes / 2 ** 20 : null,
+    budgetMB: report ? report.memory.budgetBytes / 2 ** 20 : null,
+    workerdRssMB: workerdRssMB(),
+    largestAnswerBytes: Math.max(...Object.values(answers)),
+    counted,
+  };
+}
+
+async function floodScenario(root, { seconds, aheadMs, log }) {
+  const persist = mkdtempSync(join(tmpdir(), "tally-hostile-"));
+  let service = await startWranglerDev(root, { persistTo: persist });
+  const statuses = new Statuses();
+  const ns = `hostile-flood-${Date.now()}`;
+  try {
+    let api = client(service.base);
+    const rssBefore = workerdRssMB();
+    let accepted = 0;
+    let sent = 0;
+    const until = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async (_, c) => {
+        for (let b = 0; Date.now() < until; b++) {
+          const ts = Date.now() + aheadMs;
+          const events = Array.from({ length: BATCH }, (_, i) => ({ item: `${c}-${b}-${i}-`.padEnd(200, "x"), ts }));
+          const res = await api.ingest(ns, events, `flood-${c}-${b}`);
+          statuses.add(res.status);
+          sent += BATCH;
+          if (res.status === 202) accepted += (await res.json()).accepted;
+          else await res.arrayBuffer();
+        }
+      }),
+    );
+    const lastDue = Date.now() + aheadMs;
+    log(`hostile: flood sent ${sent} events, ${accepted} acknowledged`);
+    const afterFlood = await observe(api, ns, statuses);
+    await service.stop();
+    service = await startWranglerDev(root, { persistTo: persist });
+    api = client(service.base);
+    const afterRestart = await observe(api, ns, statuses);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDue - Date.now()) + 2000)); // until every event is due
+    const due = await observe(api, ns, statuses);
+    log(`hostile: flood due: ${due.counted} of ${accepted} counted`);
+    return {
+      scenario: `flood of future-stamped events (${seconds} s, ${CONNECTIONS} connections, ${aheadMs / 1000} s ahead, 200-byte distinct items)`,
+      sent,
+      accepted,
+      statuses: statuses.counts,
+      serverErrors: statuses.serverErrors,
+      rssBeforeMB: rssBefore,
+      afterFlood,
+      afterRestart,
+      due,
+    };
+  } finally {
+    await service.stop();
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+async function typesScenario(root, { types, log }) {
+  const persist = mkdtempSync(join(tmpdir(), "tally-hostile-"));
+  let service = await startWranglerDev(root, { persistTo: persist });
+  const statuses = new Statuses();
+  const ns = `hostile-types-${Date.now()}`;
+  try {
+    let api = client(service.base);
+    let accepted = 0;
+    const batches = types / BATCH;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        for (let b = next++; b < batches; b = next++) {
+          const events = Array.from({ length: BATCH }, (_, i) => ({ item: `item-${i % 100}`, type: `t-${b * BATCH + i}` }));
+          const res = await api.ingest(ns, events, `types-${b}`);
+          statuses.add(res.status);
+          if (res.status === 202) accepted += (await res.json()).accepted;
+          else await res.arrayBuffer();
+        }
+      }),
+    );
+    const afterIngest = await observe(api, ns, statuses);
+    const stats = await (await api.get(ns, "stats?window=24h")).json();
+    await service.stop();
+    service = await startWranglerDev(root, { persistTo: persist });
+    api = client(service.base);
+    const afterRestart = await observe(api, ns, statuses);
+    log(`hostile: ${types} type names: ${afterRestart.counted} of ${accepted} counted, ${Object.keys(stats.byType).length} named in byType`);
+    return {
+      scenario: `${types.toLocaleString("en")} undeclared type names`,
+      sent: types,
+      accepted,
+      statuses: statuses.counts,
+      serverErrors: statuses.serverErrors,
+      namedTypes: Object.keys(stats.byType).length,
+      afterIngest,
+      afterRestart,
+    };
+  } finally {
+    await service.stop();
+    rmSync(persist, { recursive: true, force: true });
+  }
+}
+
+/** Both scenarios; `quick` shortens the flood and the type names. */
+export async function hostile(root, { quick = false, log = console.log } = {}) {
+  const flood = await floodScenario(root, { seconds: quick ? 10 : 60, aheadMs: quick ? 20_000 : 240_000, log });
+  const types = await typesScenario(root, { types: quick ? 20_000 : 200_000, log });
+  return [flood, types];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const root = join(import.meta.dirname, "..");
+  const results = await hostile(root, { quick: process.argv.includes("--quick") });
+  console.log(JSON.stringify(results, null, 2));
+}
