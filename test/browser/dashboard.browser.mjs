@@ -402,7 +402,7 @@ describe("made for people", () => {
     const raw = bodies.reduce((n, [, b]) => n + b.length, 0);
     const gzip = bodies.reduce((n, [, b]) => n + gzipSync(b).length, 0);
     console.log(`page transfer: ${bodies.length} files, ${raw} bytes (${gzip} bytes gzipped): ${bodies.map(([p, b]) => `${p} ${b.length}`).join(", ")}`);
-    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/favicon.svg", "/style.css"]);
+    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/dom.js", "/favicon.svg", "/style.css"]);
     expect(raw).toBeLessThan(64 * 1024);
     expectClean(problems);
     await page.close();
