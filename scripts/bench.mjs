@@ -23,6 +23,7 @@ import { storage } from "../bench/lib/storage.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
+const directOnly = args.has("--direct-only");
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const log = (line) => console.log(line.startsWith("\n") ? `\n[${elapsed()}] ${line.slice(1)}` : line);
@@ -32,7 +33,7 @@ const log = (line) => console.log(line.startsWith("\n") ? `\n[${elapsed()}] ${li
  * figures, in under 2 minutes: one concurrency, 1-second runs, fewer cases and rounds, and the
  * slowest scenarios left to the full run (listed in QUICK_SKIPS and printed at the start).
  */
-const PLAN = quick
+const SIZES = quick
   ? {
       warmup: 1, runs: 3, seconds: 1,
       connections: [16],
@@ -62,6 +63,21 @@ const PLAN = quick
       mixNamespaces: 8, mixEvents: 20_000, mixConnections: 16, mixSeconds: 5,
       direct: { connections: [16], layerCases: [{ endpoint: "trending", connections: 16 }], runs: 7, sizedProbe: true, bareProbe: true },
     };
+
+/**
+ * `--quick --direct-only` (working on the edge hit) keeps the plan BENCHMARKS.md describes for it:
+ * the three edge hits with the size-matched and bare-Worker probes in 9 paired rounds, over a read
+ * namespace of 50,000 events. Only the quick run as a whole is trimmed.
+ */
+const PLAN =
+  quick && directOnly
+    ? {
+        ...SIZES,
+        endpoints: undefined,
+        readEvents: 50_000,
+        direct: { connections: [16], layerCases: [], runs: 9, sizedProbe: true, bareProbe: true },
+      }
+    : SIZES;
 
 /** What the quick run leaves out, against the full run (bench/core.ts prints its own). */
 const QUICK_SKIPS = [
@@ -184,11 +200,10 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const results = { mode: quick ? "quick" : "full", plan: PLAN, machine: machine() };
   log(`tally bench (${results.mode}) on ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}, load average ${results.machine.loadAverage?.map((n) => n.toFixed(2)).join(" ") ?? "unknown"}`);
-  if (quick) {
+  if (quick && !directOnly) {
     results.skipped = QUICK_SKIPS;
     log(`quick run, under 2 minutes: rough figures, BENCHMARKS.md is not rewritten. Left to the full run (\`npm run bench\`):\n${QUICK_SKIPS.map((s) => `  - ${s}`).join("\n")}`);
   }
-  const directOnly = args.has("--direct-only");
   if (!args.has("--skip-http") && !directOnly) await http(results);
   if (directOnly || (!args.has("--skip-http") && !args.has("--skip-direct"))) await direct(results);
   if (!args.has("--skip-core") && !directOnly) {
@@ -203,7 +218,7 @@ async function main() {
   // Only a full run rewrites BENCHMARKS.md: its tables must always be a full run's.
   if (!quick && !directOnly) writeReport(root, results, log);
   log(`done in ${elapsed()} (load average at the end ${results.machine.loadAverageAtEnd.join(" ")})`);
-  if (quick && results.durationSeconds > QUICK_SECONDS) {
+  if (quick && !directOnly && results.durationSeconds > QUICK_SECONDS) {
     log(`the quick run took ${results.durationSeconds} s, over its ${QUICK_SECONDS} s: see what grew (each phase prints the time it started at)`);
   }
 }
