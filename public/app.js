@@ -8,7 +8,7 @@
 import { ApiError, nsPath, read, token } from "./api.js";
 import { RANKS, renderBoard } from "./board.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
-import { $, button } from "./dom.js";
+import { $, button, whenChanged } from "./dom.js";
 
 /** Supported windows in order; the tabs show the namespace's own. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
@@ -79,17 +79,14 @@ function renderTokenForm({ open, message }) {
   if (opening) $("token-input").focus();
 }
 
-let drawnNotice;
-function renderNotice(notice) {
-  if (notice === drawnNotice) return;
-  drawnNotice = notice;
+const renderNotice = whenChanged((notice) => {
   const box = $("notice");
   box.className = notice ? `notice ${notice.kind}` : "";
   box.replaceChildren();
   if (!notice) return;
   box.append(notice.message);
   if (notice.action) box.append(" ", button(notice.action.label, { data: { action: "notice" } }));
-}
+});
 
 function notice(message, kind = "info", action) {
   state.notice = message ? { message, kind, action } : null;
