@@ -1,17 +1,35 @@
-// What an admin token adds to the page: the namespace's /cache report with refresh and invalidate,
-// and the list of namespaces (GET /v1/namespaces). Both go through the public admin endpoints; a
-// token without the admin scope is told so once, and not asked again until the token changes.
-import { ApiError, call, nsPath, token } from "./api.js";
-import { number, setItemActions, time } from "./board.js";
+// What an admin token adds to the page: the namespace's /cache report with refresh, invalidate and
+// the hidden items, and the list of namespaces (GET /v1/namespaces). Both go through the public
+// admin endpoints; a token without the admin scope is told so once, and not asked again until the
+// token changes. The reads and actions here change the page's one state (app.js) and render it;
+// renderAdmin and renderList draw their parts of that state.
+import { ApiError, call, nsPath } from "./api.js";
+import { $, button, el, headedRow, headings, number, time, whenChanged } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
+/** Hidden items listed on the panel; the rest are counted. */
+const HIDDEN_SHOWN = 50;
 
-function el(name, className, text) {
-  const node = document.createElement(name);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+/** The admin part of the page's state, as it is before any admin answer (and after a token change). */
+export const initialAdmin = () => ({
+  /** The last /cache report, or null. */
+  report: null,
+  /** Why the report could not be read, or "". */
+  message: "",
+  actions: false,
+  /** The outcome of the last action, kept beside the buttons until the next one. */
+  outcome: "",
+  /** The action under way ("refresh", "invalidate", "hide:<item>", "show:<item>"), or null. */
+  pending: null,
+  /** The page of hidden items, or null until read. */
+  hidden: null,
+  /** Whether ranked rows offer Hide (the token was accepted for the suppressions). */
+  hiding: false,
+  /** The token that was refused, so it is not asked again on every update. */
+  refusedFor: null,
+});
+
+/** The namespace list's part of the state. */
+export const initialList = () => ({ entries: [], cursor: null, prefix: "", message: "" });
 
 const ratio = (r) => (r === null ? "–" : `${(r * 100).toFixed(1)}%`);
 
@@ -23,7 +41,7 @@ function refusal(error) {
   return error.message;
 }
 
-/** Where ingest goes, and what the ingest shards hold that is not merged yet (API.md v1.1). */
+/** Where ingest goes, and what the ingest shards hold that is not merged yet. */
 function ingestSummary({ shards, perShard }) {
   if (perShard.length === 0) return "the namespace's object";
   const unreachable = perShard.filter((s) => s.error !== undefined).length;
@@ -35,205 +53,190 @@ function ingestSummary({ shards, perShard }) {
   return `${shards} shard${shards === 1 ? "" : "s"}${retired ? ` (+${retired} draining)` : ""} · ${number(waiting)} events waiting${last}${trouble}`;
 }
 
-/** The admin panel of one namespace. `afterChange` re-reads the board after a refresh or invalidate. */
-export function adminPanel(ns, afterChange) {
-  const panel = $("admin");
-  let refusedFor = null; // the token that was refused, so it is not asked again on every update
+/**
+ * The admin reads and actions of the page. `state` is the page's state, `render` draws it, and
+ * `afterChange` re-reads the board after an action.
+ */
+export function adminActions(state, render, afterChange) {
+  const set = (change) => {
+    Object.assign(state.admin, change);
+    render();
+  };
 
-  function report(cache) {
-    const table = el("table", "cache-report");
-    table.append(el("caption", "", "Reads by layer"));
-    const head = el("tr");
-    for (const h of ["Layer", "Hits", "Misses", "Hit ratio"]) {
-      const th = el("th", "", h);
-      th.scope = "col";
-      head.append(th);
-    }
-    const thead = el("thead");
-    thead.append(head);
-    table.append(thead);
-    const body = el("tbody");
-    for (const [layer, counts] of Object.entries(cache.layers)) {
-      const row = el("tr");
-      row.dataset.layer = layer;
-      const name = el("th", "", layer);
-      name.scope = "row";
-      row.append(name, el("td", "", number(counts.hits)), el("td", "", number(counts.misses)), el("td", "", ratio(counts.hitRatio)));
-      body.append(row);
-    }
-    table.append(body);
-    const last = cache.lastRefresh;
-    const facts = el("dl", "facts");
-    const fact = (label, value, key) => {
-      const dd = el("dd", "", value);
-      dd.dataset.fact = key;
-      facts.append(el("dt", "", label), dd);
-    };
-    fact("Hit ratio", ratio(cache.hitRatio), "hit-ratio");
-    fact("Reads", number(cache.reads), "reads");
-    fact("Computed while a client waited", number(cache.syncComputes), "sync-computes");
-    fact("Last refresh", last ? `${time(last.at)} · ${number(last.durationMs)} ms · ${last.outcome}` : "none yet", "last-refresh");
-    fact("Refreshes (errors)", `${number(cache.refreshes)} (${number(cache.refreshErrors)})`, "refreshes");
-    fact("Generation", String(cache.generation), "generation");
-    fact("Ingest", ingestSummary(cache.ingest), "ingest");
-    $("admin-report").replaceChildren(table, facts);
-  }
-
+  /** Reads the namespace's report and hidden items again (after every read of the board). */
   async function update() {
-    const held = token.get();
-    panel.hidden = !held;
-    if (!held || held === refusedFor) return;
+    const held = state.token;
+    if (!held || held === state.admin.refusedFor) return;
     try {
-      report(await call("GET", nsPath(ns, "cache")));
-      $("admin-state").textContent = "";
-      $("admin-actions").hidden = false;
-      await suppressions();
+      const report = await call("GET", nsPath(state.ns, "cache"));
+      if (held !== state.token) return; // the token changed meanwhile: this answer is not its
+      set({ report, message: "", actions: true });
+      const hidden = await call("GET", nsPath(state.ns, `suppressions?limit=${HIDDEN_SHOWN}`));
+      if (held !== state.token) return;
+      set({ hidden, hiding: true });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      if (error.status === 401 || error.status === 403) {
-        refusedFor = held;
-        offerHiding(false);
-      }
-      $("admin-state").textContent = refusal(error);
-      $("admin-actions").hidden = error.status === 401 || error.status === 403;
-      if (!error.unreachable) $("admin-report").replaceChildren();
+      if (held !== state.token) return;
+      const refused = error.status === 401 || error.status === 403;
+      set({
+        message: refusal(error),
+        actions: !refused,
+        ...(refused ? { refusedFor: held, hiding: false, hidden: null } : {}),
+        ...(error.unreachable ? {} : { report: null }),
+      });
     }
-  }
-
-  /** The hidden items (content moderation), each with a button to show it again. */
-  async function suppressions() {
-    const page = await call("GET", nsPath(ns, `suppressions?limit=${HIDDEN_SHOWN}`));
-    const rows = page.suppressions.map(({ item, suppressedAt }) => {
-      const row = el("li");
-      row.dataset.item = item;
-      const show = el("button", "", "Show again");
-      show.type = "button";
-      show.setAttribute("aria-label", `Show ${item} again`);
-      show.addEventListener("click", () =>
-        act(show, "Showing", async () => {
-          await call("DELETE", nsPath(ns, `suppressions/${encodeURIComponent(item)}`));
-          return `Shown again: ${item}.`;
-        }),
-      );
-      row.append(el("span", "item", item), el("span", "hint", ` hidden at ${time(suppressedAt)} `), show);
-      return row;
-    });
-    if (page.cursor !== null) rows.push(el("li", "hint", `… and ${number(page.total - page.suppressions.length)} more`));
-    if (rows.length === 0) rows.push(el("li", "hint", "No item is hidden."));
-    $("suppressions-list").replaceChildren(...rows);
-    $("suppressions").hidden = false;
-    offerHiding(true);
-  }
-
-  /** Gives every ranked row a Hide button (or takes it away), and redraws the ranking once. */
-  function offerHiding(on) {
-    if (on === hiding) return;
-    hiding = on;
-    setItemActions(on ? hideButton : () => []);
-    if (!on) $("suppressions").hidden = true;
-    afterChange();
-  }
-  let hiding = false;
-
-  function hideButton(item) {
-    const hide = el("button", "hide", "Hide");
-    hide.type = "button";
-    hide.setAttribute("aria-label", `Hide ${item}`);
-    hide.addEventListener("click", () =>
-      act(hide, "Hiding", async () => {
-        await call("PUT", nsPath(ns, `suppressions/${encodeURIComponent(item)}`));
-        return `Hidden: ${item}.`;
-      }),
-    );
-    return [hide];
   }
 
   /** Runs an admin action; its outcome stays beside the buttons until the next action. */
-  async function act(button, label, work) {
-    const outcome = $("admin-outcome");
-    button.disabled = true;
-    outcome.textContent = `${label}…`;
+  async function act(pending, label, work) {
+    set({ pending, outcome: `${label}…` });
     try {
-      outcome.textContent = await work();
+      set({ outcome: await work() });
       await afterChange();
     } catch (error) {
-      outcome.textContent = error instanceof ApiError ? refusal(error) : String(error);
+      set({ outcome: error instanceof ApiError ? refusal(error) : String(error) });
     } finally {
-      button.disabled = false;
+      set({ pending: null });
     }
   }
 
-  $("refresh-now").addEventListener("click", (event) =>
-    act(event.currentTarget, "Refreshing", async () => {
-      const done = await call("POST", nsPath(ns, "refresh"));
-      return `Refreshed at ${time(done.computedAt)}.`;
-    }),
-  );
-
-  // Invalidating drops every cached answer: it asks first, in a modal dialog (keyboard-usable, and
-  // Cancel has the focus, so Enter does not invalidate by accident).
-  const dialog = $("confirm-invalidate");
-  $("invalidate").addEventListener("click", () => dialog.showModal());
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue !== "confirm") return;
-    act($("invalidate"), "Invalidating", async () => {
-      const done = await call("POST", nsPath(ns, "invalidate"));
-      return `Invalidated: generation ${done.generation}.`;
-    });
-  });
-
-  return { update };
+  const ns = () => state.ns;
+  return {
+    update,
+    refresh: () =>
+      act("refresh", "Refreshing", async () => {
+        const done = await call("POST", nsPath(ns(), "refresh"));
+        return `Refreshed at ${time(done.computedAt)}.`;
+      }),
+    invalidate: () =>
+      act("invalidate", "Invalidating", async () => {
+        const done = await call("POST", nsPath(ns(), "invalidate"));
+        return `Invalidated: generation ${done.generation}.`;
+      }),
+    hide: (item) =>
+      act(`hide:${item}`, "Hiding", async () => {
+        await call("PUT", nsPath(ns(), `suppressions/${encodeURIComponent(item)}`));
+        return `Hidden: ${item}.`;
+      }),
+    show: (item) =>
+      act(`show:${item}`, "Showing", async () => {
+        await call("DELETE", nsPath(ns(), `suppressions/${encodeURIComponent(item)}`));
+        return `Shown again: ${item}.`;
+      }),
+  };
 }
 
-/** Hidden items listed on the panel; the rest are counted. */
-const HIDDEN_SHOWN = 50;
-
 /** The namespace list of the start page (admin only), filtered by prefix, a page at a time. */
-export function namespaceList() {
-  let cursor = null;
-  let prefix = "";
-
+export function listActions(state, render) {
+  const set = (change) => {
+    Object.assign(state.list, change);
+    render();
+  };
   async function load(more) {
-    const state = $("list-state");
-    $("list-form").hidden = !token.get();
-    if (!token.get()) {
-      state.textContent = "Listing namespaces needs the admin token: use the Token button above. Any namespace can be opened by name.";
-      $("ns-list").replaceChildren();
-      $("list-more").hidden = true;
+    if (!state.token) {
+      set({ entries: [], cursor: null, message: "Listing namespaces needs the admin token: use the Token button above. Any namespace can be opened by name." });
       return;
     }
     const query = new URLSearchParams({ limit: "50" });
-    if (prefix) query.set("prefix", prefix);
-    if (more && cursor) query.set("cursor", cursor);
-    state.textContent = "Loading…";
+    if (state.list.prefix) query.set("prefix", state.list.prefix);
+    if (more && state.list.cursor) query.set("cursor", state.list.cursor);
+    set({ message: "Loading…" });
     try {
       const page = await call("GET", `/v1/namespaces?${query}`);
-      const items = page.namespaces.map((entry) => {
-        const link = el("a", "", entry.namespace);
-        link.href = `/?ns=${encodeURIComponent(entry.namespace)}`;
-        const since = el("span", "hint", ` since ${new Date(entry.createdAt).toLocaleString()}`);
-        const li = el("li");
-        li.append(link, since);
-        return li;
-      });
-      if (more) $("ns-list").append(...items);
-      else $("ns-list").replaceChildren(...items);
-      cursor = page.cursor;
-      $("list-more").hidden = cursor === null;
-      const shown = $("ns-list").children.length;
-      state.textContent = shown === 0 ? (prefix ? `No namespace starts with “${prefix}”.` : "No namespace holds data yet.") : "";
+      const entries = more ? [...state.list.entries, ...page.namespaces] : page.namespaces;
+      const { prefix } = state.list;
+      const message = entries.length === 0 ? (prefix ? `No namespace starts with “${prefix}”.` : "No namespace holds data yet.") : "";
+      set({ entries, cursor: page.cursor, message });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      state.textContent = refusal(error).replace("the cache report and its actions need", "listing namespaces needs");
-      $("list-more").hidden = true;
+      set({ cursor: null, message: refusal(error).replace("the cache report and its actions need", "listing namespaces needs") });
     }
   }
-
-  $("list-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    prefix = $("list-prefix").value.trim();
-    load(false);
-  });
-  $("list-more").addEventListener("click", () => load(true));
-  return { load: () => load(false) };
+  return {
+    load: () => load(false),
+    more: () => load(true),
+    filter: (prefix) => {
+      state.list.prefix = prefix;
+      return load(false);
+    },
+  };
 }
+
+/** The admin panel: shown while a token is held. */
+export function renderAdmin(admin, token) {
+  $("admin").hidden = !token;
+  $("admin-state").textContent = admin.message;
+  $("admin-actions").hidden = !admin.actions;
+  $("admin-outcome").textContent = admin.outcome;
+  $("refresh-now").disabled = admin.pending === "refresh";
+  $("invalidate").disabled = admin.pending === "invalidate";
+  renderReport(admin.report);
+  renderHidden(admin.hiding ? admin.hidden : null, admin.pending?.startsWith("show:") ? admin.pending : null);
+}
+
+const renderReport = whenChanged((cache) => {
+  if (!cache) {
+    $("admin-report").replaceChildren();
+    return;
+  }
+  const table = el("table", "cache-report");
+  table.append(el("caption", "", "Reads by layer"), headings(["Layer", "Hits", "Misses", "Hit ratio"]));
+  const body = el("tbody");
+  for (const [layer, counts] of Object.entries(cache.layers)) {
+    const row = headedRow(layer, [number(counts.hits), number(counts.misses), ratio(counts.hitRatio)]);
+    row.dataset.layer = layer;
+    body.append(row);
+  }
+  table.append(body);
+  const last = cache.lastRefresh;
+  const facts = el("dl", "facts");
+  const fact = (label, value, key) => {
+    const dd = el("dd", "", value);
+    dd.dataset.fact = key;
+    facts.append(el("dt", "", label), dd);
+  };
+  fact("Hit ratio", ratio(cache.hitRatio), "hit-ratio");
+  fact("Reads", number(cache.reads), "reads");
+  fact("Computed while a client waited", number(cache.syncComputes), "sync-computes");
+  fact("Last refresh", last ? `${time(last.at)} · ${number(last.durationMs)} ms · ${last.outcome}` : "none yet", "last-refresh");
+  fact("Refreshes (errors)", `${number(cache.refreshes)} (${number(cache.refreshErrors)})`, "refreshes");
+  fact("Generation", String(cache.generation), "generation");
+  fact("Ingest", ingestSummary(cache.ingest), "ingest");
+  $("admin-report").replaceChildren(table, facts);
+});
+
+/** The hidden items (content moderation), each with a button to show it again. */
+const renderHidden = whenChanged((page, pending) => {
+  $("suppressions").hidden = page === null;
+  if (page === null) return;
+  const rows = page.suppressions.map(({ item, suppressedAt }) => {
+    const row = el("li");
+    row.dataset.item = item;
+    const show = button("Show again", { ariaLabel: `Show ${item} again`, disabled: pending === `show:${item}`, data: { show: item } });
+    row.append(el("span", "item", item), el("span", "hint", ` hidden at ${time(suppressedAt)} `), show);
+    return row;
+  });
+  if (page.cursor !== null) rows.push(el("li", "hint", `… and ${number(page.total - page.suppressions.length)} more`));
+  if (rows.length === 0) rows.push(el("li", "hint", "No item is hidden."));
+  $("suppressions-list").replaceChildren(...rows);
+});
+
+/** The start page's list of namespaces. */
+export function renderList(list, token) {
+  $("list-form").hidden = !token;
+  $("list-state").textContent = list.message;
+  $("list-more").hidden = list.cursor === null;
+  renderEntries(list.entries);
+}
+
+const renderEntries = whenChanged((entries) => {
+  $("ns-list").replaceChildren(
+    ...entries.map((entry) => {
+      const link = el("a", "", entry.namespace);
+      link.href = `/?ns=${encodeURIComponent(entry.namespace)}`;
+      const li = el("li");
+      li.append(link, el("span", "hint", ` since ${new Date(entry.createdAt).toLocaleString()}`));
+      return li;
+    }),
+  );
+});

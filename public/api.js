@@ -1,6 +1,11 @@
-// The page's only way to the service: the same public HTTP API any client uses (API.md). It holds no
-// privilege of its own; a token typed in by the person is kept in sessionStorage (this tab, this
-// session) and sent as a Bearer header, never put in a URL.
+// The page's only way to the service: the same public HTTP API any client uses (docs/api.md). It
+// holds no privilege of its own; a token typed in by the person is kept in sessionStorage (this
+// tab, this session) and sent as a Bearer header, never put in a URL.
+//
+// Not `tally/client` (src/client): its read results carry the ETag, X-Cache, X-Generation and
+// X-Stale, but not the Cache-Control max-age, X-Computed-At and X-Declared-Types the page runs on
+// (when to ask again, how old an answer is, which types to offer), and it is built to dist/, which
+// the static assets of public/ do not include.
 
 const TOKEN_KEY = "tally.token";
 

@@ -1,290 +1,309 @@
-// The dashboard page (API.md v1.1, `GET /`): `/?ns=videos` shows a namespace, `/` offers the
-// namespace list. It reads the public API like any client, and keeps itself up to date by asking
-// again every refresh period with If-None-Match, so an unchanged answer costs a 304.
+// The dashboard page (`GET /`): `/?ns=videos` shows a namespace, `/` offers the namespace list. It
+// reads the public API like any client, and keeps itself up to date by asking again every refresh
+// period with If-None-Match, so an unchanged answer costs a 304.
+//
+// The page has one state object, `state`, and one function that draws it, `render`: every read,
+// click and timer changes `state` and calls `render`, which draws the whole page from it (the
+// parts whose inputs did not change are left as they are: see whenChanged in dom.js).
 import { ApiError, nsPath, read, token } from "./api.js";
-import { renderFreshness, renderRanking, renderStats } from "./board.js";
-import { adminPanel, namespaceList } from "./admin.js";
+import { RANKS, renderBoard } from "./board.js";
+import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
+import { $, button, whenChanged } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
-
-/** Supported windows in order (API.md, "Windows"); the tabs show the namespace's own. */
+/** Supported windows in order; the tabs show the namespace's own. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
-/** The ranks the page offers (API.md v1.1). */
-const RANKS = [
-  { id: "top", label: "Top" },
-  { id: "rising", label: "Rising" },
-  { id: "hot", label: "Hot" },
-];
-/** Until an answer says otherwise (Cache-Control max-age), the default refreshSeconds (API.md). */
+/** Until an answer says otherwise (Cache-Control max-age), the service's default refreshSeconds. */
 const DEFAULT_PERIOD = 10;
 const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const params = new URLSearchParams(location.search);
-const ns = params.get("ns");
-const view = {
-  window: params.get("window") ?? "",
-  rank: RANKS.some((r) => r.id === params.get("rank")) ? params.get("rank") : "top",
-  type: params.get("type") ?? "",
-};
-let windows = [];
-let declaredTypes = [];
-/** The namespace's refresh period (refreshSeconds), learned from a fresh answer: its max-age is
- * the period minus the answer's age. */
-let period = null;
-/** How many answers in a row were stale. The first read after an answer's period always gets the
- * stale copy while the service revalidates it behind, so the page asks again at once and marks the
- * answer stale only if it stays so. */
-let staleInARow = 0;
-let lastComputedAt = null;
-let timer;
-let reading = 0; // counts the board's reads, so an answer for an older selection is dropped
-let admin;
 
-function notice(message, { kind = "info", action } = {}) {
-  const box = $("notice");
-  box.replaceChildren();
-  box.className = message ? `notice ${kind}` : "";
-  if (!message) return;
-  box.append(message);
-  if (action) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = action.label;
-    button.addEventListener("click", action.run);
-    box.append(" ", button);
+const state = {
+  /** The namespace of the address, or null on the start page. */
+  ns: params.get("ns"),
+  /** The token typed in for this tab ("" for none); kept in sessionStorage by api.js. */
+  token: token.get(),
+  tokenForm: { open: false, message: "" },
+  /** The line above the board: null, or {message, kind, action: {label, run}}. */
+  notice: null,
+  /** What the person chose; kept in the address. */
+  view: {
+    window: params.get("window") ?? "",
+    rank: RANKS.some((r) => r.id === params.get("rank")) ? params.get("rank") : "top",
+    type: params.get("type") ?? "",
+  },
+  board: {
+    shown: false,
+    busy: false,
+    windows: [],
+    declaredTypes: [],
+    /** The answers shown (bodies as the service sent them), and the rank and type they were read for. */
+    trending: null,
+    stats: null,
+    read: { rank: "top", type: "" },
+    /** The namespace's refresh period (refreshSeconds), learned from a fresh answer: its max-age
+     * is the period minus the answer's age. */
+    period: DEFAULT_PERIOD,
+    /** How many answers in a row were stale. The first read after an answer's period always gets
+     * the stale copy while the service revalidates it behind, so the page asks again at once and
+     * marks the answer stale only if it stays so. */
+    staleInARow: 0,
+    unreachable: false,
+  },
+  admin: initialAdmin(),
+  list: initialList(),
+};
+
+/** Draws the whole page from `state`. */
+function render() {
+  const { ns } = state;
+  document.title = ns ? `${ns} · Tally` : "Tally";
+  $("title").textContent = ns ?? "Namespaces";
+  $("token-toggle").textContent = state.token ? "Token ✓" : "Token";
+  renderTokenForm(state.tokenForm);
+  renderNotice(state.notice);
+  $("picker").hidden = ns !== null;
+  if (ns === null) renderList(state.list, state.token);
+  else {
+    renderBoard(state);
+    renderAdmin(state.admin, state.token);
   }
 }
 
+function renderTokenForm({ open, message }) {
+  const form = $("token-form");
+  const opening = open && form.hidden;
+  form.hidden = !open;
+  $("token-toggle").setAttribute("aria-expanded", String(open));
+  $("token-state").textContent = message;
+  if (opening) $("token-input").focus();
+}
+
+const renderNotice = whenChanged((notice) => {
+  const box = $("notice");
+  box.className = notice ? `notice ${notice.kind}` : "";
+  box.replaceChildren();
+  if (!notice) return;
+  box.append(notice.message);
+  if (notice.action) box.append(" ", button(notice.action.label, { data: { action: "notice" } }));
+});
+
+function notice(message, kind = "info", action) {
+  state.notice = message ? { message, kind, action } : null;
+}
+
+const admin = adminActions(state, render, () => refreshBoard());
+const list = listActions(state, render);
+
 // ---- the token ----------------------------------------------------------------------------------
 
-function showTokenForm(open, state) {
-  $("token-form").hidden = !open;
-  $("token-toggle").setAttribute("aria-expanded", String(open));
-  if (state !== undefined) $("token-state").textContent = state;
-  if (open) $("token-input").focus();
+const describeToken = () => (state.token ? "A token is in use for this tab." : "No token: reads are anonymous.");
+
+function useToken(value) {
+  token.set(value);
+  state.token = token.get();
+  state.admin = initialAdmin(); // what was read with another token is not this one's
+  state.tokenForm = { open: false, message: describeToken() };
+  start();
 }
 
-function describeToken() {
-  return token.get() ? "A token is in use for this tab." : "No token: reads are anonymous.";
-}
-
-$("token-toggle").addEventListener("click", () => showTokenForm($("token-form").hidden, describeToken()));
+$("token-toggle").addEventListener("click", () => {
+  state.tokenForm = { open: $("token-form").hidden, message: describeToken() };
+  render();
+});
 $("token-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  token.set($("token-input").value.trim());
+  const value = $("token-input").value.trim();
   $("token-input").value = "";
-  showTokenForm(false, describeToken());
-  start();
+  useToken(value);
 });
-$("token-forget").addEventListener("click", () => {
-  token.set("");
-  showTokenForm(false, describeToken());
-  start();
-});
+$("token-forget").addEventListener("click", () => useToken(""));
 
 // ---- the namespace board ------------------------------------------------------------------------
 
 function trendingPath() {
+  const { view } = state;
   const query = new URLSearchParams({ window: view.window, rank: view.rank, limit: "10" });
   if (view.type) query.set("type", view.type);
-  return `${nsPath(ns, "trending")}?${query}`;
+  return `${nsPath(state.ns, "trending")}?${query}`;
 }
 
 function keepInUrl() {
   // The view (never the token) is kept in the address, so a link or a reload shows the same thing.
-  const query = new URLSearchParams({ ns, window: view.window });
+  const { view } = state;
+  const query = new URLSearchParams({ ns: state.ns, window: view.window });
   if (view.rank !== "top") query.set("rank", view.rank);
   if (view.type) query.set("type", view.type);
   history.replaceState(null, "", `/?${query}`);
 }
 
-/**
- * The window tabs, rank buttons and type filter. Elements are rebuilt only when the namespace's
- * windows or types change, and otherwise updated in place, so the focus of a keyboard user stays
- * where it was through every refresh.
- */
-function renderControls() {
-  const tabList = $("windows");
-  if (tabList.dataset.windows !== windows.join(",")) {
-    tabList.dataset.windows = windows.join(",");
-    tabList.replaceChildren(
-      ...windows.map((w) => {
-        const tab = document.createElement("button");
-        tab.type = "button";
-        tab.role = "tab";
-        tab.id = `tab-${w}`;
-        tab.textContent = w;
-        tab.setAttribute("aria-controls", "panel");
-        tab.addEventListener("click", () => choose({ window: w }));
-        return tab;
-      }),
-    );
-  }
-  for (const tab of tabList.children) {
-    const selected = tab.textContent === view.window;
-    tab.setAttribute("aria-selected", String(selected));
-    tab.tabIndex = selected ? 0 : -1;
-  }
-  $("panel").setAttribute("aria-labelledby", `tab-${view.window}`);
-
-  if ($("ranks").children.length === 0) {
-    $("ranks").replaceChildren(
-      ...RANKS.map((r) => {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.textContent = r.label;
-        button.dataset.rank = r.id;
-        button.addEventListener("click", () => choose({ rank: r.id }));
-        return button;
-      }),
-    );
-  }
-  for (const button of $("ranks").children) button.setAttribute("aria-pressed", String(button.dataset.rank === view.rank));
-
-  const select = $("type");
-  if (select.dataset.types !== declaredTypes.join(",")) {
-    select.dataset.types = declaredTypes.join(",");
-    select.replaceChildren(
-      ...[["", "All types"], ...declaredTypes.map((t) => [t, t])].map(([value, label]) => {
-        const option = document.createElement("option");
-        option.value = value;
-        option.textContent = label;
-        return option;
-      }),
-    );
-  }
-  select.value = view.type;
+function choose(change) {
+  Object.assign(state.view, change);
+  keepInUrl();
+  render();
+  return refreshBoard();
 }
 
+// Clicks and keys of the board, by delegation: the elements are drawn by render.
+$("windows").addEventListener("click", (event) => {
+  const tab = event.target.closest("[data-window]");
+  if (tab) choose({ window: tab.dataset.window });
+});
 // Tabs follow the WAI-ARIA pattern: arrow keys move between windows, Home and End jump.
 $("windows").addEventListener("keydown", (event) => {
-  const at = windows.indexOf(view.window);
+  const { windows } = state.board;
+  const at = windows.indexOf(state.view.window);
   const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: windows.length - 1 }[event.key];
   if (to === undefined || windows.length === 0) return;
   event.preventDefault();
   choose({ window: windows[(to + windows.length) % windows.length] });
-  $(`tab-${view.window}`)?.focus();
+  $(`tab-${state.view.window}`)?.focus();
+});
+$("ranks").addEventListener("click", (event) => {
+  const rank = event.target.closest("[data-rank]");
+  if (rank) choose({ rank: rank.dataset.rank });
 });
 $("type").addEventListener("change", (event) => choose({ type: event.target.value }));
+$("notice").addEventListener("click", (event) => {
+  if (event.target.closest("[data-action=notice]")) state.notice?.action?.run();
+});
 
-function choose(change) {
-  Object.assign(view, change);
-  keepInUrl();
-  renderControls();
-  return refreshBoard();
-}
+// The admin panel's buttons.
+$("ranking").addEventListener("click", (event) => {
+  const hide = event.target.closest("[data-hide]");
+  if (hide) admin.hide(hide.dataset.hide);
+});
+$("suppressions-list").addEventListener("click", (event) => {
+  const show = event.target.closest("[data-show]");
+  if (show) admin.show(show.dataset.show);
+});
+$("refresh-now").addEventListener("click", () => admin.refresh());
+// Invalidating drops every cached answer: it asks first, in a modal dialog (keyboard-usable, and
+// Cancel has the focus, so Enter does not invalidate by accident).
+const dialog = $("confirm-invalidate");
+$("invalidate").addEventListener("click", () => dialog.showModal());
+dialog.addEventListener("close", () => {
+  if (dialog.returnValue === "confirm") admin.invalidate();
+});
 
+let timer;
 /** Asks again when the shown answer's max-age runs out (then the service has a newer one), soon
  * after a stale answer (it was being revalidated), and at the period while unreachable. */
-function schedule(seconds = period ?? DEFAULT_PERIOD) {
+function schedule(seconds = state.board.period) {
   clearTimeout(timer);
   timer = setTimeout(refreshBoard, Math.max(1, seconds) * 1000);
 }
 
-function learnPeriod(meta) {
-  if (meta.stale || meta.maxAge === null || meta.age === null) return;
-  // The service sends max-age = floor(refreshSeconds - age), so refreshSeconds = ceil(max-age + age).
-  period = Math.min(3600, Math.max(1, Math.ceil(meta.maxAge + meta.age - 0.001)));
+/** The refresh period an answer tells, or null. The service sends max-age =
+ * floor(refreshSeconds - age), so refreshSeconds = ceil(max-age + age). */
+function periodOf(meta) {
+  if (meta.stale || meta.maxAge === null || meta.age === null) return null;
+  return Math.min(3600, Math.max(1, Math.ceil(meta.maxAge + meta.age - 0.001)));
 }
+
+let reading = 0; // counts the board's reads, so an answer for an older selection is dropped
 
 /** Reads the dashboard (windows, stats) and the selected ranking, and shows them. */
 async function refreshBoard() {
   clearTimeout(timer);
   const mine = ++reading;
+  const { board, view } = state;
   try {
-    const dashboard = await read(nsPath(ns, "dashboard"));
+    const dashboard = await read(nsPath(state.ns, "dashboard"));
     if (mine !== reading) return;
-    windows = WINDOWS.filter((w) => w in dashboard.body.windows);
-    if (!windows.includes(view.window)) view.window = windows.includes("1h") ? "1h" : windows[0];
+    board.windows = WINDOWS.filter((w) => w in dashboard.body.windows);
+    if (!board.windows.includes(view.window)) view.window = board.windows.includes("1h") ? "1h" : board.windows[0];
     const trending = await read(trendingPath());
     if (mine !== reading) return;
-    declaredTypes = trending.meta.declaredTypes;
-    learnPeriod(dashboard.meta);
-    learnPeriod(trending.meta);
-    renderControls();
-    const rankLabel = RANKS.find((r) => r.id === view.rank)?.label ?? view.rank;
-    renderRanking(trending.body, { rankLabel, typeLabel: view.type });
-    const stats = dashboard.body.windows[view.window].stats;
-    renderStats(stats);
-    lastComputedAt = trending.body.computedAt;
     const stale = trending.meta.stale || dashboard.meta.stale;
-    staleInARow = stale ? staleInARow + 1 : 0;
-    renderFreshness({ computedAt: lastComputedAt, stale: staleInARow > 1, unreachable: false, period: period ?? DEFAULT_PERIOD });
-    $("board").hidden = false;
-    $("board").setAttribute("aria-busy", "false");
+    Object.assign(board, {
+      shown: true,
+      busy: false,
+      declaredTypes: trending.meta.declaredTypes,
+      trending: trending.body,
+      stats: dashboard.body.windows[view.window].stats,
+      read: { rank: view.rank, type: view.type },
+      period: periodOf(trending.meta) ?? periodOf(dashboard.meta) ?? board.period,
+      staleInARow: stale ? board.staleInARow + 1 : 0,
+      unreachable: false,
+    });
     notice("");
-    const maxAge = Math.min(trending.meta.maxAge ?? DEFAULT_PERIOD, dashboard.meta.maxAge ?? DEFAULT_PERIOD);
-    schedule(stale ? 1 : maxAge + 1);
+    render();
+    schedule(stale ? 1 : Math.min(trending.meta.maxAge ?? DEFAULT_PERIOD, dashboard.meta.maxAge ?? DEFAULT_PERIOD) + 1);
   } catch (error) {
     if (mine !== reading) return;
     failed(error);
   }
-  await admin?.update();
+  await admin.update();
 }
 
 /** What the page shows when a read is refused or the service cannot be reached. */
 function failed(error) {
   if (!(error instanceof ApiError)) {
-    notice(`The page failed: ${error.message}`, { kind: "error" });
+    notice(`The page failed: ${error.message}`, "error");
+    render();
     throw error;
   }
+  const { board } = state;
   if (error.unreachable) {
     // Keep the last answers, marked stale, and keep trying at the refresh period.
-    if (lastComputedAt) renderFreshness({ computedAt: lastComputedAt, stale: true, unreachable: true, period: period ?? DEFAULT_PERIOD });
-    notice(lastComputedAt ? "The service cannot be reached; these are its last answers (stale)." : "The service cannot be reached; retrying.", { kind: "warn" });
+    board.unreachable = board.trending !== null;
+    notice(board.trending ? "The service cannot be reached; these are its last answers (stale)." : "The service cannot be reached; retrying.", "warn");
+    render();
     schedule();
     return;
   }
-  if (error.code === "invalid_type" && view.type) {
+  if (error.code === "invalid_type" && state.view.type) {
     // A type from an old link that is no longer declared: show all types instead.
     choose({ type: "" });
     return;
   }
-  $("board").hidden = true;
+  board.shown = false;
   if (error.status === 404 && error.code === "namespace_not_found") {
-    notice(`The namespace “${ns}” has no data: it has never received an event. Check the name, or send it events first.`, {
-      kind: "error",
-      action: { label: "Try again", run: () => refreshBoard() },
+    notice(`The namespace “${state.ns}” has no data: it has never received an event. Check the name, or send it events first.`, "error", {
+      label: "Try again",
+      run: () => refreshBoard(),
     });
   } else if (error.status === 401) {
-    const message = token.get() ? "That token is not valid here. Type a read token to see this namespace." : "This service needs a read token to show its data.";
-    notice(message, { kind: "error" });
-    showTokenForm(true, message);
+    const message = state.token ? "That token is not valid here. Type a read token to see this namespace." : "This service needs a read token to show its data.";
+    notice(message, "error");
+    state.tokenForm = { open: true, message };
   } else if (error.status === 403) {
-    notice("This token may not read this namespace; use a read token.", { kind: "error" });
-    showTokenForm(true, "This token may not read.");
+    notice("This token may not read this namespace; use a read token.", "error");
+    state.tokenForm = { open: true, message: "This token may not read." };
   } else {
-    notice(error.message, { kind: "error" });
+    notice(error.message, "error");
   }
+  render();
 }
 
 // ---- start --------------------------------------------------------------------------------------
 
 function start() {
-  $("token-toggle").textContent = token.get() ? "Token ✓" : "Token";
-  if (!ns) {
-    document.title = "Tally";
-    $("title").textContent = "Namespaces";
-    $("picker").hidden = false;
+  if (!state.ns) {
+    render();
     list.load();
     return;
   }
-  document.title = `${ns} · Tally`;
-  $("title").textContent = ns;
-  if (!NAMESPACE.test(ns)) {
-    notice("A namespace name is lowercase letters, digits, _ and -, starting with a letter or digit.", { kind: "error" });
+  if (!NAMESPACE.test(state.ns)) {
+    notice("A namespace name is lowercase letters, digits, _ and -, starting with a letter or digit.", "error");
+    render();
     return;
   }
-  if (!$("board").hidden) $("board").setAttribute("aria-busy", "true");
+  if (state.board.shown) state.board.busy = true;
   else notice("Loading…");
-  admin ??= adminPanel(ns, refreshBoard);
+  render();
   refreshBoard();
 }
 
-const list = namespaceList();
 $("open-form").addEventListener("submit", (event) => {
   event.preventDefault();
   location.assign(`/?ns=${encodeURIComponent($("open-ns").value.trim())}`);
 });
+$("list-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  list.filter($("list-prefix").value.trim());
+});
+$("list-more").addEventListener("click", () => list.more());
 
 start();

@@ -1,46 +1,85 @@
-// Renders one namespace's answers: the ranking, the stats with their chart, and how fresh they are.
-// Pure DOM building from answers already fetched; app.js decides what to fetch and when.
+// Draws one namespace's board from the page's state: the window tabs, rank buttons and type filter,
+// the ranking, the stats with their chart, and how fresh they are. Nothing here fetches or listens:
+// app.js decides what to read and when, and handles the clicks (by delegation on the containers).
 import { seriesChart } from "./chart.js";
+import { $, button, clock, dateTime, el, headedRow, number, time, whenChanged } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
-const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
-export const number = (n) => numberFormat.format(n);
-export const time = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const clock = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateTime = (iso) => new Date(iso).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+/** The ranks the page offers. */
+export const RANKS = [
+  { id: "top", label: "Top" },
+  { id: "rising", label: "Rising" },
+  { id: "hot", label: "Hot" },
+];
+
 /** Bucket starts of windows within the hour read as clock times; longer windows need the date. */
 const bucketTime = (window) => (window === "5m" || window === "1h" ? clock : dateTime);
 
 /** The bucket length of each window (ARCHITECTURE.md, tiers), to say what one bar of the chart is. */
 const BUCKET_OF = { "5m": "minute", "1h": "minute", "24h": "hour", "7d": "6 hours", "30d": "day" };
 
-function el(name, className, text) {
-  const node = document.createElement(name);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+/** The board of `state` (app.js): shown once a namespace answered, and hidden after a refusal. */
+export function renderBoard(state) {
+  const { board, view, admin } = state;
+  $("board").hidden = !board.shown;
+  $("board").setAttribute("aria-busy", String(board.busy));
+  if (!board.trending) return;
+  renderControls(view, board.windows, board.declaredTypes);
+  // The rank and type the shown answer was read for: the title changes with the answer, not the click.
+  const rankLabel = RANKS.find((r) => r.id === board.read.rank)?.label ?? board.read.rank;
+  // Each ranked row has a Hide button while the admin token is accepted (admin.js).
+  const hiding = admin.pending?.startsWith("hide:") ? admin.pending : null;
+  renderRanking(board.trending, rankLabel, board.read.type, admin.hiding, hiding);
+  renderStats(board.stats);
+  renderFreshness(board.trending.computedAt, board.staleInARow > 1 || board.unreachable, board.unreachable, board.period);
 }
 
 /**
- * Hook for per-item actions (API.md v1.1 suppressions: PUT/DELETE .../suppressions/{item}). The
- * endpoint exists: admin.js sets a "Hide" button for admins through setItemActions.
+ * The window tabs, rank buttons and type filter. Elements are rebuilt only when the namespace's
+ * windows or types change, and otherwise updated in place, so the focus of a keyboard user stays
+ * where it was through every refresh.
  */
-export function itemActions(item) {
-  return actionsFor(item);
-}
+function renderControls(view, windows, declaredTypes) {
+  const tabList = $("windows");
+  if (tabList.dataset.windows !== windows.join(",")) {
+    tabList.dataset.windows = windows.join(",");
+    tabList.replaceChildren(
+      ...windows.map((w) => {
+        const tab = button(w, { data: { window: w } });
+        tab.role = "tab";
+        tab.id = `tab-${w}`;
+        tab.setAttribute("aria-controls", "panel");
+        return tab;
+      }),
+    );
+  }
+  for (const tab of tabList.children) {
+    const selected = tab.dataset.window === view.window;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  }
+  $("panel").setAttribute("aria-labelledby", `tab-${view.window}`);
 
-/** What itemActions gives each row: nothing, until the admin panel offers actions (hiding). */
-let actionsFor = () => [];
+  const ranks = $("ranks");
+  if (ranks.children.length === 0) ranks.replaceChildren(...RANKS.map((r) => button(r.label, { data: { rank: r.id } })));
+  for (const b of ranks.children) b.setAttribute("aria-pressed", String(b.dataset.rank === view.rank));
 
-/** Sets the actions each ranked row offers (admin.js, once an admin token is accepted). */
-export function setItemActions(provider) {
-  actionsFor = provider;
+  const select = $("type");
+  if (select.dataset.types !== declaredTypes.join(",")) {
+    select.dataset.types = declaredTypes.join(",");
+    select.replaceChildren(
+      ...[["", "All types"], ...declaredTypes.map((t) => [t, t])].map(([value, label]) => {
+        const option = el("option", "", label);
+        option.value = value;
+        return option;
+      }),
+    );
+  }
+  select.value = view.type;
 }
 
 /** The ranked list of a trending answer. Inexact answers say so, and each bounded score shows ±. */
-export function renderRanking(trending, { rankLabel, typeLabel }) {
+const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pending) => {
   $("ranking-title").textContent = `${rankLabel} items${typeLabel ? ` · ${typeLabel}` : ""}`;
-  const list = $("ranking");
   const top = Math.max(0, ...trending.items.map((i) => i.score));
   const rows = trending.items.map((entry, i) => {
     const row = el("li", entry.error > 0 ? "inexact" : "");
@@ -51,7 +90,7 @@ export function renderRanking(trending, { rankLabel, typeLabel }) {
     name.title = entry.item;
     const score = el("span", "score", number(entry.score));
     if (entry.error > 0) {
-      // The true score lies in [score - error, score] (API.md): say it in words for screen readers.
+      // The true score lies in [score - error, score]: say it in words for screen readers.
       const bound = el("span", "error", ` ± ${number(entry.error)}`);
       bound.title = `true score between ${number(entry.score - entry.error)} and ${number(entry.score)}`;
       score.append(bound);
@@ -60,22 +99,21 @@ export function renderRanking(trending, { rankLabel, typeLabel }) {
     bar.style.width = `${top > 0 ? Math.max(1, (Math.max(0, entry.score) / top) * 100) : 0}%`;
     row.append(position, name, score, bar);
     if (entry.current !== undefined) row.append(el("span", "growth", `${number(entry.previous)} → ${number(entry.current)}`));
-    row.append(...itemActions(entry.item));
+    if (hiding) {
+      row.append(button("Hide", { className: "hide", ariaLabel: `Hide ${entry.item}`, disabled: pending === `hide:${entry.item}`, data: { hide: entry.item } }));
+    }
     return row;
   });
-  list.replaceChildren(...rows);
+  $("ranking").replaceChildren(...rows);
   const note = $("ranking-note");
   note.replaceChildren();
   if (trending.items.length === 0) note.textContent = "No items in this window yet.";
   else if (trending.exact) note.textContent = "Exact scores.";
-  else {
-    const mark = el("strong", "inexact-mark", "Bounded scores: ");
-    note.append(mark, "some scores may overcount; the true score of an item with ± e lies between score − e and score.");
-  }
-}
+  else note.append(el("strong", "inexact-mark", "Bounded scores: "), "some scores may overcount; the true score of an item with ± e lies between score − e and score.");
+});
 
 /** Totals, the chart of the series, and the per-type table of a stats answer. */
-export function renderStats(stats) {
+const renderStats = whenChanged((stats) => {
   const totals = [
     ["Events", stats.events, "events"],
     ["Weight", stats.weight, "weight"],
@@ -94,38 +132,34 @@ export function renderStats(stats) {
   const covers = $("stats-range");
   covers.textContent = `${stats.window} window: ${dateTime(stats.from)} to ${dateTime(stats.to)}`;
   covers.title = `[${stats.from}, ${stats.to})`;
-  $("chart").replaceChildren(seriesChart(stats.series, { time: bucketTime(stats.window), number, bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
+  $("chart").replaceChildren(seriesChart(stats.series, { time: bucketTime(stats.window), bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
   const types = Object.entries(stats.byType).sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1));
-  const body = $("by-type").tBodies[0];
-  body.replaceChildren(
+  $("by-type").tBodies[0].replaceChildren(
     ...types.map(([type, t]) => {
-      const row = el("tr");
+      const row = headedRow(type, [number(t.events), number(t.weight)]);
       row.dataset.type = type;
-      const name = el("th", "", type);
-      name.scope = "row";
-      row.append(name, el("td", "", number(t.events)), el("td", "", number(t.weight)));
       return row;
     }),
   );
   $("by-type").hidden = types.length === 0;
-}
+});
 
 /**
  * When the shown answers were computed, and whether they are stale: X-Stale from the service, or
  * the service out of reach (then the last answers stay, marked stale).
  */
-export function renderFreshness({ computedAt, stale, unreachable, period }) {
+const renderFreshness = whenChanged((computedAt, stale, unreachable, period) => {
   const line = $("freshness");
   line.replaceChildren();
   const at = el("span", "", `Computed at ${time(computedAt)}`);
   at.title = computedAt;
   line.append(at);
-  if (stale || unreachable) {
+  if (stale) {
     const badge = el("span", "badge stale", "stale");
     badge.title = unreachable ? "The service could not be reached; these are the last answers it gave." : "Older than the refresh period; the service is recomputing it.";
     line.append(" ", badge);
   }
   if (unreachable) line.append(" ", el("span", "warn", "Service unreachable; retrying."));
   line.append(" ", el("span", "hint", `· updates every ${period} s`));
-  document.getElementById("board").classList.toggle("is-stale", Boolean(stale || unreachable));
-}
+  $("board").classList.toggle("is-stale", stale);
+});

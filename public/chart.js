@@ -1,29 +1,16 @@
 // The `series` of a stats answer as an inline SVG bar chart: one bar per bucket, oldest first.
 // No library: a few rectangles. Labels are HTML beside the SVG, so they stay crisp and readable
 // however the chart is stretched to the width of the screen.
+import { el, number, svg } from "./dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
 const HEIGHT = 160;
 
-function svg(name, attributes = {}) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  return node;
-}
-
-function el(name, className, text) {
-  const node = document.createElement(name);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 /**
  * A figure with the chart of `series` ([{start, events, weight}]), its peak and its time span.
- * `time` formats a bucket start for people.
+ * `time` formats a bucket start for people; `bucketLabel` says what one bar is.
  */
-export function seriesChart(series, { time, number, bucketLabel }) {
+export function seriesChart(series, { time, bucketLabel }) {
   const figure = el("figure", "chart");
   const peak = Math.max(0, ...series.map((p) => p.events));
   const first = series[0];
@@ -57,10 +44,8 @@ export function seriesChart(series, { time, number, bucketLabel }) {
     chart.append(bar);
   });
 
-  const peakLabel = el("span", "chart-peak", `peak ${number(peak)}`);
   const axis = el("div", "chart-axis");
   axis.append(el("span", "", first ? time(first.start) : ""), el("span", "", last ? time(last.start) : ""));
-  const caption = el("figcaption", "", summary);
-  figure.append(peakLabel, chart, axis, caption);
+  figure.append(el("span", "chart-peak", `peak ${number(peak)}`), chart, axis, el("figcaption", "", summary));
   return figure;
 }

@@ -1,5 +1,5 @@
 /**
- * Measurement 9: memory against the per-namespace budget (issue #10). Two workloads, each fed
+ * Measurement 9: memory against the per-namespace budget. Two workloads, each fed
  * live: events stamped at increasing times, each ingest at its own `now`, followed by `advance`
  * and `holdBudget` as the refresh runs them. Memory is the JS heap plus ArrayBuffers after a
  * forced GC, over a baseline taken before the aggregator existed; item strings are built fresh for

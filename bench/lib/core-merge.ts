@@ -1,5 +1,5 @@
 /**
- * Sharded ingest (issue 11), the CPU side: what merging an ingest shard's delta costs the
+ * Sharded ingest, the CPU side: what merging an ingest shard's delta costs the
  * namespace's object per event merged, against ingesting the same events the way the object takes
  * them without shards (one small batch per request), and what building the delta costs the shard.
  *

@@ -1,19 +1,19 @@
 /**
- * Measurement 9 of BENCHMARKS.md (memory against the budget, issue #10) and its chart, from the
+ * Measurement 9 of BENCHMARKS.md (memory against the per-namespace budget) and its chart, from the
  * JSON `npm run bench:core` writes. Its own markers, so that it can be regenerated from a core run
  * alone, without the ~7-minute full `npm run bench`:
  *
  *   node bench/lib/memory-report.mjs [core.json] [--baseline core-baseline.json]
  *
- * `--baseline` adds the ingest rates of another run (the code before issue #10, measured on the
- * same machine in the same hour), since a shared machine makes absolute rates drift between hours.
+ * `--baseline` adds the ingest rates of another run (the code before the memory budget, measured
+ * on the same machine in the same hour), since a shared machine makes absolute rates drift between hours.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { int, num, spread, verdict } from "./format.mjs";
 
 const BEGIN = "<!-- memory:begin -->";
 const END = "<!-- memory:end -->";
-/** The issue's measurement before compaction: 4,900 items, 2 declared types, every kept bucket. */
+/** The measurement before compaction: 4,900 items, 2 declared types, every kept bucket. */
 const BEFORE = { items: 4_900, types: 2, heapMB: 161, arrayBuffersMB: 68 };
 const GOAL_MB = 48;
 const INGEST_GOAL = 1_000_000;
@@ -76,7 +76,7 @@ ${table(["scenario", "items", "declared types", "events", "peak MB", "settled MB
 | no scenario above the ${budget} MB budget | largest peak ${num(Math.max(...m.map((x) => x.peakMB)))} MB | ${verdict(allWithin)} |
 | accounting against measured (settled) | ${m.length ? `${num(Math.min(...ratios), 2)}× to ${num(Math.max(...ratios), 2)}×` : "–"} | |
 ${m.some((x) => x.scenario === "steady catalogue" && x.items > x.capacity) ? `\nAbove ${int(m[0].capacity)} items (the capacity), a bucket holds more items than it has counters: its summaries overflow
-and sealing cuts them to their largest 1000 counters, as it always has, so such a catalogue holds less than one just below capacity.\n` : ""}${r ? `\nThe config the issue names as the worst, capacity ${int(r.capacity)} with ${r.declaredTypes} declared types, is refused: its worst case is estimated at
+and sealing cuts them to their largest 1000 counters, as it always has, so such a catalogue holds less than one just below capacity.\n` : ""}${r ? `\nThe worst config asked about, capacity ${int(r.capacity)} with ${r.declaredTypes} declared types, is refused: its worst case is estimated at
 ${int(r.estimateMB)} MB against the ${r.budgetMB} MB budget (\`400 invalid_config\`, field \`capacity\`, with the largest capacity that fits).\n` : ""}
 What a user gets: a namespace that sees the same few thousand items all day keeps every bucket exact within ${target ? `${Math.round((100 * target.settledMB) / budget)}% of` : "a fraction of"}
 its budget${allWithin ? ", and no config the service accepts, under the heaviest traffic measured here, took its object over the budget" : ", but **a scenario went over the budget**: see the table"}; where holding it
@@ -85,7 +85,7 @@ ${ingestRows.length ? `
 ### Core ingest at 1k–1M distinct items (measurement 6's workload)
 One Node thread, capacity 5000, one type, Zipf(1.0) over 7 days, each batch of 1000 ingested at its own time then
 \`advance()\`. The machine was shared with other engineers' test runs during this run, so rates are noisy: medians of 3
-runs with min–max.${baseline ? " *Before* is the code before issue #10 (commit 6ba8901) with the same benchmark, run on the same machine right after." : ""}
+runs with min–max.${baseline ? " *Before* is the code before the memory budget (commit 6ba8901) with the same benchmark, run on the same machine right after." : ""}
 
 ${table(["distinct items", "mode", "events", "events per CPU second", "before", "events/s (wall)", "before", "MB after ingest", "before: MB"], ingestRows)}
 
@@ -141,7 +141,7 @@ export function memoryChart(core) {
     if (s.key === "settledMB") svg += `<text x="${X(last.items) + 6}" y="${Y(last[s.key]) + 4}" font-size="11" fill="${s.color}">${num(last[s.key])} MB</text>\n`;
     svg += `<text x="${pad.left + w + 6}" y="${pad.top + 120 + i * 16}" font-size="11" fill="${s.color}">${s.label}</text>\n`;
   });
-  svg += `<text x="${pad.left + w + 6}" y="${pad.top + 200}" font-size="11" fill="#555">before (issue #10): ${BEFORE.heapMB + BEFORE.arrayBuffersMB} MB</text>\n`;
+  svg += `<text x="${pad.left + w + 6}" y="${pad.top + 200}" font-size="11" fill="#555">before the budget: ${BEFORE.heapMB + BEFORE.arrayBuffersMB} MB</text>\n`;
   svg += `<text x="${pad.left + w + 6}" y="${pad.top + 216}" font-size="11" fill="#555">at 4,900 × 2 types</text>\n`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>

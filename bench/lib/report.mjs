@@ -198,7 +198,7 @@ function shardsSection(r) {
   const s = r.shards;
   const merge = r.core?.merge ?? [];
   if (!s && merge.length === 0) return "";
-  const parts = [`## Sharded ingest (issue 11)`];
+  const parts = [`## Sharded ingest`];
   const byKey = (k, b) => s?.cases.find((m) => m.k === k && m.batch === b);
   if (s) {
     const f = s.floor;

@@ -1,5 +1,5 @@
 /**
- * Sharded ingest (issue 11), through HTTP: small batches (1 and 10 events) at `ingestShards` 1 and
+ * Sharded ingest, through HTTP: small batches (1 and 10 events) at `ingestShards` 1 and
  * 4, each case in its own namespace, with `GET /healthz` in the same rounds.
  *
  * Like measurement 5, autocannon re-sends one fixed body per batch size without a `batchId`, so

@@ -340,6 +340,44 @@ describe("the start page", () => {
   });
 });
 
+describe("a token forgotten, and a long namespace list", () => {
+  it("takes the admin panel and every Hide button away when the token is forgotten", async () => {
+    const ns = freshNamespace("page-forget");
+    await seedSongs(ns);
+    const { page, problems } = await openNamespace(ns);
+    await useToken(page, TOKENS.admin);
+    await page.getByRole("button", { name: "Hide song-a" }).waitFor();
+    expect(await page.getByRole("button", { name: "Token ✓" }).isVisible()).toBe(true);
+
+    await page.getByRole("button", { name: /^Token/ }).click();
+    await page.getByRole("button", { name: "Forget token" }).click();
+    await page.locator("#admin").waitFor({ state: "hidden" });
+    expect(await page.getByRole("button", { name: /^Hide / }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Token/ }).textContent()).toBe("Token");
+    expect(await page.evaluate(() => sessionStorage.getItem("tally.token"))).toBe(null);
+    expect((await ranking(page)).map((r) => r.item)).toEqual(["song-a", "song-b", "song-c"]);
+    expectClean(problems);
+    await page.close();
+  });
+
+  it("lists 50 namespaces at a time and shows the rest on asking", async () => {
+    const prefix = freshNamespace("page-many");
+    const names = Array.from({ length: 51 }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
+    for (const name of names) await api.ingest(name, [{ item: "x" }]);
+    const { page, problems } = await openTab(browser.context);
+    await page.goto(`${service.base}/`);
+    await useToken(page, TOKENS.admin);
+    await page.getByLabel("Names starting with").fill(prefix);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.locator("#ns-list a").count()).toBe(50);
+    await page.getByRole("button", { name: "Show more" }).click();
+    await expect.poll(() => page.$$eval("#ns-list a", (a) => a.map((x) => x.textContent))).toEqual(names);
+    expect(await page.getByRole("button", { name: "Show more" }).isHidden()).toBe(true);
+    expectClean(problems);
+    await page.close();
+  });
+});
+
 describe("served as static files in front of the Worker", () => {
   it("serves the page and its files with a strict Content Security Policy, and leaves every other path to the Worker", async () => {
     for (const path of ["/", "/?ns=videos", "/app.js", "/style.css", "/favicon.svg"]) {
@@ -402,7 +440,7 @@ describe("made for people", () => {
     const raw = bodies.reduce((n, [, b]) => n + b.length, 0);
     const gzip = bodies.reduce((n, [, b]) => n + gzipSync(b).length, 0);
     console.log(`page transfer: ${bodies.length} files, ${raw} bytes (${gzip} bytes gzipped): ${bodies.map(([p, b]) => `${p} ${b.length}`).join(", ")}`);
-    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/favicon.svg", "/style.css"]);
+    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/dom.js", "/favicon.svg", "/style.css"]);
     expect(raw).toBeLessThan(64 * 1024);
     expectClean(problems);
     await page.close();
