@@ -16,6 +16,7 @@ import {
   NAMESPACE_PATTERN,
   RANKS,
   WINDOWS,
+  type Described,
   type NamespaceDescriptor,
   type Rank,
   type ReadQuery,
@@ -257,11 +258,15 @@ app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c)
  * learn its new descriptor (generation, freshSince) at once, so that the next read through this
  * Worker reflects the change in every layer. Other data centres follow within refreshSeconds.
  */
-async function changeAndRemember<T>(c: Context<App>, ns: string, change: (stub: ReturnType<typeof aggregatorOf>) => Promise<Outcome<T>>): Promise<T> {
+async function changeAndRemember<T>(
+  c: Context<App>,
+  ns: string,
+  change: (stub: ReturnType<typeof aggregatorOf>) => Promise<Outcome<Described<T>>>,
+): Promise<T> {
   const stub = aggregatorOf(c.env, ns);
-  const value = await valueOrThrow(change(stub));
-  await isolateOf(c).descriptors.remember(ns, await valueOrThrow(stub.describe()));
-  return value;
+  const { descriptor, ...value } = await valueOrThrow(change(stub));
+  await isolateOf(c).descriptors.remember(ns, descriptor ?? (await valueOrThrow(stub.describe())));
+  return value as T;
 }
 
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONFIG, type CacheReport, type ReadQuery, type StatsSnapshot, type TrendingSnapshot } from "../src/shared/contract";
 import { plan } from "../src/core/snapshots";
 import { mirrorKey, mirrorPrefix, snapshotKey } from "../src/shared/keys";
-import { IDLE_STOP_MS } from "../durable-objects/namespace-aggregator";
+import { IDLE_STOP_MS } from "../durable-objects/refresh-loop";
 import { MAX_DEMANDED } from "../src/core/snapshots";
 import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
 

@@ -189,6 +189,11 @@ export interface NamespaceDescriptor {
   weights: Record<string, number>;
 }
 
+/** A change's answer (refresh, invalidate, suppress, unsuppress) with the descriptor it leaves,
+ * so that the Worker learns the new generation without a second call. An object of an older
+ * build answers without `descriptor`; the Worker then asks for it. */
+export type Described<T> = T & { descriptor?: NamespaceDescriptor };
+
 /**
  * An answer as every layer holds it: its JSON text, served as is, and the time it was computed
  * (epoch ms), from which each layer judges its freshness. The one name for this shape: the
