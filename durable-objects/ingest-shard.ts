@@ -18,7 +18,8 @@ import type { Outcome } from "../src/shared/errors";
 import { aggregatorOf, valueOrThrow } from "../src/shared/rpc";
 import initShard from "../migrations/shard/0001_ingest_shard.sql";
 import { GuardedSql } from "./guarded-sql";
-import { migrate } from "./migrations";
+import { migrate, schemaExists } from "./migrations";
+import { Startup } from "./startup";
 import { outcomeOf } from "./outcome";
 import { UnknownFormatError, logRows } from "./store";
 
@@ -81,7 +82,11 @@ export interface ShardStatus {
 export class IngestShard extends DurableObject<Env> {
   private readonly name = parseShardObjectName(this.ctx.id.name ?? "");
   private readonly sql = new GuardedSql(this.ctx.storage);
-  private hasSchema: boolean | undefined;
+  /** Every entry point awaits it first (startup.ts): it reads whether a schema exists. */
+  private readonly startup = new Startup(this.ctx, () => {
+    this.hasSchema = schemaExists(this.ctx.storage);
+  });
+  private hasSchema = false;
   /** True once the namespace's object knows this shard holds data; false again after a pull
    * found nothing, since the object's loop may then stop for idleness (IDLE_STOP_MS). */
   private announced = false;
@@ -93,12 +98,14 @@ export class IngestShard extends DurableObject<Env> {
   }
 
   private run<T>(method: string, body: () => Promise<T> | T): Promise<Outcome<T>> {
-    return outcomeOf({ object: "IngestShard", namespace: this.name?.namespace ?? "?", method }, body);
+    return outcomeOf({ object: "IngestShard", namespace: this.name?.namespace ?? "?", method }, async () => {
+      await this.startup.ready();
+      return body();
+    });
   }
 
   /** An object never written to has no schema, and gets none from a pull or a status. */
   private schema(create: boolean): boolean {
-    this.hasSchema ??= this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = '_migrations'").one().n > 0;
     if (!this.hasSchema && create) {
       migrate(this.ctx.storage, SHARD_MIGRATIONS);
       this.hasSchema = true;

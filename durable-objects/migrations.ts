@@ -14,6 +14,11 @@ export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "0004_pending_in_storage", sql: pendingInStorage },
 ];
 
+/** True once any schema exists: an object that was only ever read has none, and stays so. */
+export function schemaExists(storage: DurableObjectStorage): boolean {
+  return storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = '_migrations'").one().n > 0;
+}
+
 /**
  * Applies every migration not yet recorded, each with its record in one transaction, so that a
  * migration runs once however often the object starts.

@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { NamespaceEntry, NamespacePage } from "../src/shared/contract";
 import type { Outcome } from "../src/shared/errors";
+import { Startup } from "./startup";
 
 /** Which rows a page of the listing holds. */
 export interface ListQuery {
@@ -26,29 +27,29 @@ export interface ListQuery {
 const PAST = "~";
 
 export class NamespaceRegistry extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    // The schema is one table, created if missing: safe to run on every start. A schema change
-    // would be a second, versioned statement here.
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID",
-    );
-  }
+  /** Every entry point awaits it first (startup.ts). The schema is one table, created if missing:
+   * safe to run on every start. A schema change would be a second, versioned statement here. */
+  private readonly startup = new Startup(this.ctx, () => {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID");
+  });
 
   /** Lists `namespace`; idempotent, so concurrent first batches and retries record it once, and
    * the first `createdAt` stays. It refuses nothing: a caller sees a throw only when the registry
    * cannot be reached. */
-  record(namespace: string, createdAt: number): void {
+  async record(namespace: string, createdAt: number): Promise<void> {
+    await this.startup.ready();
     this.ctx.storage.sql.exec("INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", namespace, createdAt);
   }
 
   /** Stops listing `namespace`; idempotent, so a retried delete is harmless. */
-  drop(namespace: string): void {
+  async drop(namespace: string): Promise<void> {
+    await this.startup.ready();
     this.ctx.storage.sql.exec("DELETE FROM namespaces WHERE name = ?", namespace);
   }
 
   /** One page of names in ascending order; `more` says whether a next page exists. */
-  list(query: ListQuery): Outcome<NamespacePage> {
+  async list(query: ListQuery): Promise<Outcome<NamespacePage>> {
+    await this.startup.ready();
     const low = query.after !== null && query.after >= query.prefix ? query.after : query.prefix;
     const lowOp = query.after !== null && query.after >= query.prefix ? ">" : ">=";
     // One row more than the page, to know without a second query whether another page follows.

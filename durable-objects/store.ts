@@ -14,6 +14,7 @@ import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
 import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
 import type { TierName } from "../src/core/tiers";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
+import { schemaExists } from "./migrations";
 import type { StoredPending } from "./pending-events";
 
 export interface LoggedBatch {
@@ -77,9 +78,7 @@ export class NamespaceStore {
 
   /** True once any schema exists: an object that was only ever read has none, and stays so. */
   hasSchema(): boolean {
-    return (
-      this.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = '_migrations'").one().n > 0
-    );
+    return schemaExists(this.storage);
   }
 
   getMeta<T>(key: string): T | undefined {
