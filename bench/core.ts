@@ -10,6 +10,7 @@ import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
 import { mergeCost, type MergeCase, type MergeResult } from "./lib/core-merge";
 import { refreshAtScale } from "./lib/core-refresh";
 import { steadyCatalogue, worstAcceptedConfig, type MemoryResult } from "./lib/core-memory";
+import { memoryKinds, type KindResult } from "./lib/memory-kinds";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
 
@@ -101,6 +102,8 @@ if (!only || only === "memory") {
   for (const [n, types] of CATALOGUE) memoryResults.push(steadyCatalogue(n, types, log));
   for (const types of WORST_TYPES) memoryResults.push(worstAcceptedConfig(types, log));
 }
+// The estimate kind by kind (type names, a pending flood, held answers, suppressions): seconds.
+const kindResults: KindResult[] = !only || only === "memory" ? memoryKinds(quick, log) : [];
 /** The config the worst-case scenario would have been without the check: refused, with its estimate. */
 const refused = { capacity: 50_000, declaredTypes: 32, estimateMB: worstCaseBytes(50_000, 32) / 2 ** 20, budgetMB: MEMORY_BUDGET_BYTES / 2 ** 20 };
 
@@ -112,6 +115,7 @@ const result = {
   accuracy: accuracyResults,
   merge: mergeResults,
   memory: memoryResults,
+  memoryKinds: kindResults,
   refused,
   seconds: Math.round((performance.now() - started) / 100) / 10,
 };

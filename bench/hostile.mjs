@@ -15,33 +15,15 @@
  * Bounded in time (about 6 minutes at the default sizes, most of it waiting for the events to
  * come due; 1 minute with --quick), it stops by itself.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWranglerDev } from "../test/support/wrangler-dev.mjs";
+import { workerdRssMB } from "./lib/machine.mjs";
 import { localVars } from "./lib/server.mjs";
 
 const CONNECTIONS = 4;
 const BATCH = 1000;
-
-/** Resident memory of every workerd process, MB (Linux /proc; null elsewhere). */
-function workerdRssMB() {
-  try {
-    let kb = 0;
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      let status;
-      try {
-        status = readFileSync(`/proc/${pid}/status`, "utf8");
-      } catch {
-        continue; // ended meanwhile
-      }
-      if (/^Name:\s+workerd/m.test(status)) kb += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
-    }
-    return kb / 1024;
-  } catch {
-    return null;
-  }
-}
 
 class Statuses {
   counts = {};
@@ -99,103 +81,110 @@ async function observe(api, ns, statuses) {
   };
 }
 
-async function floodScenario(root, { seconds, aheadMs, log }) {
+/**
+ * Runs `body` against a service of its own, on storage that survives `restart()`: the service is
+ * stopped and started again on the same data, as a deploy or an eviction would. Always stopped.
+ */
+async function withRestartableService(root, body) {
   const vars = localVars(root);
   const persist = mkdtempSync(join(tmpdir(), "tally-hostile-"));
   let service = await startWranglerDev(root, { persistTo: persist });
-  const statuses = new Statuses();
-  const ns = `hostile-flood-${Date.now()}`;
+  const session = {
+    api: client(service.base, vars),
+    statuses: new Statuses(),
+    restart: async () => {
+      await service.stop();
+      service = await startWranglerDev(root, { persistTo: persist });
+      session.api = client(service.base, vars);
+    },
+  };
   try {
-    let api = client(service.base, vars);
-    const rssBefore = workerdRssMB();
-    let accepted = 0;
-    let sent = 0;
-    const until = Date.now() + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let b = 0; Date.now() < until; b++) {
-          const ts = Date.now() + aheadMs;
-          const events = Array.from({ length: BATCH }, (_, i) => ({ item: `${c}-${b}-${i}-`.padEnd(200, "x"), ts }));
-          const res = await api.ingest(ns, events, `flood-${c}-${b}`);
-          statuses.add(res.status);
-          sent += BATCH;
-          // Read first: `accepted += await ...` would add to the value read before the await.
-          const answered = res.status === 202 ? (await res.json()).accepted : (await res.arrayBuffer(), 0);
-          accepted += answered;
-        }
-      }),
-    );
-    const lastDue = Date.now() + aheadMs;
-    log(`hostile: flood sent ${sent} events, ${accepted} acknowledged`);
-    const afterFlood = await observe(api, ns, statuses);
-    await service.stop();
-    service = await startWranglerDev(root, { persistTo: persist });
-    api = client(service.base, vars);
-    const afterRestart = await observe(api, ns, statuses);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDue - Date.now()) + 2000)); // until every event is due
-    const due = await observe(api, ns, statuses);
-    log(`hostile: flood due: ${due.counted} of ${accepted} counted`);
-    return {
-      scenario: `flood of future-stamped events (${seconds} s, ${CONNECTIONS} connections, ${aheadMs / 1000} s ahead, 200-byte distinct items)`,
-      sent,
-      accepted,
-      statuses: statuses.counts,
-      serverErrors: statuses.serverErrors,
-      rssBeforeMB: rssBefore,
-      afterFlood,
-      afterRestart,
-      due,
-    };
+    return await body(session);
   } finally {
     await service.stop();
     rmSync(persist, { recursive: true, force: true });
   }
 }
 
-async function typesScenario(root, { types, log }) {
-  const vars = localVars(root);
-  const persist = mkdtempSync(join(tmpdir(), "tally-hostile-"));
-  let service = await startWranglerDev(root, { persistTo: persist });
-  const statuses = new Statuses();
-  const ns = `hostile-types-${Date.now()}`;
-  try {
-    let api = client(service.base, vars);
-    let accepted = 0;
-    const batches = types / BATCH;
+/** Sends batches from CONNECTIONS connections while `nextBatch()` gives one; resolves to the
+ * events acknowledged. */
+async function send(session, ns, nextBatch) {
+  let accepted = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, connection) => {
+      for (let batch = nextBatch(connection); batch; batch = nextBatch(connection)) {
+        const res = await session.api.ingest(ns, batch.events, batch.id);
+        session.statuses.add(res.status);
+        // Read first: `accepted += await ...` would add to the value read before the await.
+        const answered = res.status === 202 ? (await res.json()).accepted : (await res.arrayBuffer(), 0);
+        accepted += answered;
+      }
+    }),
+  );
+  return accepted;
+}
+
+function floodScenario(root, { seconds, aheadMs, log }) {
+  return withRestartableService(root, async (session) => {
+    const ns = `hostile-flood-${Date.now()}`;
+    const rssBefore = workerdRssMB();
+    const until = Date.now() + seconds * 1000;
+    const made = Array(CONNECTIONS).fill(0);
+    let sent = 0;
+    const accepted = await send(session, ns, (c) => {
+      if (Date.now() >= until) return undefined;
+      const b = made[c]++;
+      const ts = Date.now() + aheadMs;
+      sent += BATCH;
+      return { id: `flood-${c}-${b}`, events: Array.from({ length: BATCH }, (_, i) => ({ item: `${c}-${b}-${i}-`.padEnd(200, "x"), ts })) };
+    });
+    const lastDue = Date.now() + aheadMs;
+    log(`hostile: flood sent ${sent} events, ${accepted} acknowledged`);
+    const afterFlood = await observe(session.api, ns, session.statuses);
+    await session.restart();
+    const afterRestart = await observe(session.api, ns, session.statuses);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDue - Date.now()) + 2000)); // until every event is due
+    const due = await observe(session.api, ns, session.statuses);
+    log(`hostile: flood due: ${due.counted} of ${accepted} counted`);
+    return {
+      scenario: `flood of future-stamped events (${seconds} s, ${CONNECTIONS} connections, ${aheadMs / 1000} s ahead, 200-byte distinct items)`,
+      sent,
+      accepted,
+      statuses: session.statuses.counts,
+      serverErrors: session.statuses.serverErrors,
+      rssBeforeMB: rssBefore,
+      afterFlood,
+      afterRestart,
+      due,
+    };
+  });
+}
+
+function typesScenario(root, { types, log }) {
+  return withRestartableService(root, async (session) => {
+    const ns = `hostile-types-${Date.now()}`;
     let next = 0;
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        for (let b = next++; b < batches; b = next++) {
-          const events = Array.from({ length: BATCH }, (_, i) => ({ item: `item-${i % 100}`, type: `t-${b * BATCH + i}` }));
-          const res = await api.ingest(ns, events, `types-${b}`);
-          statuses.add(res.status);
-          // Read first: `accepted += await ...` would add to the value read before the await.
-          const answered = res.status === 202 ? (await res.json()).accepted : (await res.arrayBuffer(), 0);
-          accepted += answered;
-        }
-      }),
-    );
-    const afterIngest = await observe(api, ns, statuses);
-    const stats = await (await api.get(ns, "stats?window=24h")).json();
-    await service.stop();
-    service = await startWranglerDev(root, { persistTo: persist });
-    api = client(service.base, vars);
-    const afterRestart = await observe(api, ns, statuses);
+    const accepted = await send(session, ns, () => {
+      const b = next++;
+      if (b >= types / BATCH) return undefined;
+      return { id: `types-${b}`, events: Array.from({ length: BATCH }, (_, i) => ({ item: `item-${i % 100}`, type: `t-${b * BATCH + i}` })) };
+    });
+    const afterIngest = await observe(session.api, ns, session.statuses);
+    const stats = await (await session.api.get(ns, "stats?window=24h")).json();
+    await session.restart();
+    const afterRestart = await observe(session.api, ns, session.statuses);
     log(`hostile: ${types} type names: ${afterRestart.counted} of ${accepted} counted, ${Object.keys(stats.byType).length} named in byType`);
     return {
       scenario: `${types.toLocaleString("en")} undeclared type names`,
       sent: types,
       accepted,
-      statuses: statuses.counts,
-      serverErrors: statuses.serverErrors,
+      statuses: session.statuses.counts,
+      serverErrors: session.statuses.serverErrors,
       namedTypes: Object.keys(stats.byType).length,
       afterIngest,
       afterRestart,
     };
-  } finally {
-    await service.stop();
-    rmSync(persist, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Both scenarios; `quick` shortens the flood and the type names. */

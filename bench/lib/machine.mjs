@@ -32,13 +32,7 @@ export function machine() {
 export function processes() {
   try {
     const table = new Map();
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      let stat;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      } catch {
-        continue; // ended meanwhile
-      }
+    for (const [pid, stat] of procFiles("stat")) {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ticks = Number(fields[11]) + Number(fields[12]);
       table.set(Number(pid), { ppid: Number(fields[1]), workerd: stat.includes("(workerd)"), cpuSeconds: ticks / 100 }); // USER_HZ is 100 on Linux
@@ -46,5 +40,31 @@ export function processes() {
     return table;
   } catch {
     return undefined;
+  }
+}
+
+/** Each process's /proc/<pid>/<file>, as [pid, text]; a process that ended meanwhile is skipped. */
+function* procFiles(file) {
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let text;
+    try {
+      text = readFileSync(`/proc/${pid}/${file}`, "utf8");
+    } catch {
+      continue; // ended meanwhile
+    }
+    yield [pid, text];
+  }
+}
+
+/** The resident memory of every workerd process together, MB (Linux /proc; null elsewhere). */
+export function workerdRssMB() {
+  try {
+    let kb = 0;
+    for (const [, status] of procFiles("status")) {
+      if (/^Name:\s+workerd/m.test(status)) kb += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+    }
+    return kb / 1024;
+  } catch {
+    return null;
   }
 }

@@ -21,6 +21,25 @@ const INGEST_GOAL = 1_000_000;
 const table = (head, rows) =>
   [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
+/** The estimate against real heap for each kind of state besides buckets (memory-kinds.ts). */
+function kindsSection(kinds) {
+  if (!kinds?.length) return "";
+  const rows = kinds.map((k) => {
+    const ratio = k.measuredMB > 0.05 ? k.estimateMB / k.measuredMB : null;
+    const ok = ratio === null ? k.estimateMB >= k.measuredMB - 0.05 : ratio >= 0.75;
+    return [k.kind, num(k.estimateMB), num(k.measuredMB), ratio === null ? "– (both near 0)" : `${num(ratio, 2)}×`, verdict(ok)];
+  });
+  return `
+### The estimate, kind by kind (\`bench/lib/memory-kinds.ts\`)
+Each kind of state the object holds beside the buckets, built alone in Node after a warm-up run, with its live heap and
+ArrayBuffers after a forced GC over a baseline taken just before, beside what the accounting (\`/cache\` \`memory.bytes\`)
+says of it. Pending events are held as the object holds them, in SQLite: memory keeps their count and earliest time. The
+estimate should be within ±25% of the measurement, or above it.
+
+${table(["kind", "estimate MB", "measured MB", "estimate / measured", "within −25%"], rows)}
+`;
+}
+
 export function memorySection(core, baseline) {
   const m = core.memory ?? [];
   const budget = m[0]?.budgetMB ?? 64;
@@ -81,7 +100,7 @@ ${int(r.estimateMB)} MB against the ${r.budgetMB} MB budget (\`400 invalid_confi
 What a user gets: a namespace that sees the same few thousand items all day keeps every bucket exact within ${target ? `${Math.round((100 * target.settledMB) / budget)}% of` : "a fraction of"}
 its budget${allWithin ? ", and no config the service accepts, under the heaviest traffic measured here, took its object over the budget" : ", but **a scenario went over the budget**: see the table"}; where holding it
 costs counters (the worst configs above), the answers say so in \`error\` and \`exact\`.
-${ingestRows.length ? `
+${kindsSection(core.memoryKinds)}${ingestRows.length ? `
 ### Core ingest at 1k–1M distinct items (measurement 6's workload)
 One Node thread, capacity 5000, one type, Zipf(1.0) over 7 days, each batch of 1000 ingested at its own time then
 \`advance()\`. The machine was shared with other engineers' test runs during this run, so rates are noisy: medians of 3

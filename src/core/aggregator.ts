@@ -7,12 +7,11 @@ import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
-import { CONFIG_BOUNDS } from "./config";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
-import { merge, rankRising, rankTop, type Hidden } from "./ranking";
-import { MAX_UNDECLARED_TYPES, OTHER_TYPES, TypeNames } from "./type-names";
+import { isExact, merge, rankRising, rankTop, type Hidden } from "./ranking";
+import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
   TIERS,
@@ -82,14 +81,6 @@ const THAW_BYTES_PER_COUNTER = 40;
 
 function thawBytes(bucket: Bucket): number {
   return bucket.counters * THAW_BYTES_PER_COUNTER;
-}
-
-/**
- * True when every listed score is exact. A list shorter than `limit` also claims that nothing else
- * scored, which a positive floor denies: an item cut from every bucket (budget.ts) is listed nowhere.
- */
-function isExact(items: readonly RankedItem[], limit: number, floor: number): boolean {
-  return items.every((i) => i.error === 0) && (items.length >= limit || floor === 0);
 }
 
 export class Aggregator {
@@ -462,29 +453,6 @@ export class Aggregator {
   buckets(): BucketRecord[] {
     return TIERS.flatMap((tier) => [...this.rings.get(tier.name)!.values()].map((b) => ({ tier: tier.name, state: b.toJSON() })));
   }
-}
-
-/** Named entries a breakdown lists at most: the declared types and the tracked others. */
-const MAX_NAMED_TYPES = CONFIG_BOUNDS.types.max + MAX_UNDECLARED_TYPES;
-
-/**
- * Bounds a window's breakdown: buckets restored from before a config change can name more types
- * than are tracked now, so past MAX_NAMED_TYPES the lightest undeclared entries join OTHER_TYPES.
- */
-function foldTypes(byType: Map<string, TypeTotals>, declared: ReadonlySet<string>): Map<string, TypeTotals> {
-  const named = [...byType].filter(([type]) => type !== OTHER_TYPES);
-  if (named.length <= MAX_NAMED_TYPES) return byType;
-  const rank = ([a, x]: [string, TypeTotals], [b, y]: [string, TypeTotals]) =>
-    Number(declared.has(b)) - Number(declared.has(a)) || y.weight - x.weight || (a < b ? -1 : 1);
-  named.sort(rank);
-  const folded = new Map(named.slice(0, MAX_NAMED_TYPES));
-  const other = { ...(byType.get(OTHER_TYPES) ?? { events: 0, weight: 0 }) };
-  for (const [, t] of named.slice(MAX_NAMED_TYPES)) {
-    other.events += t.events;
-    other.weight += t.weight;
-  }
-  folded.set(OTHER_TYPES, other);
-  return folded;
 }
 
 /** A Map of type names as an object whose keys are all own properties (Object.fromEntries

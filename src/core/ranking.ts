@@ -157,3 +157,11 @@ export function rankRising(current: Merged, previous: Merged, limit: number, hid
   }
   return selection.best;
 }
+
+/**
+ * True when every listed score is exact. A list shorter than `limit` also claims that nothing else
+ * scored, which a positive floor denies: an item cut from every bucket (budget.ts) is listed nowhere.
+ */
+export function isExact(items: readonly RankedItem[], limit: number, floor: number): boolean {
+  return items.every((i) => i.error === 0) && (items.length >= limit || floor === 0);
+}

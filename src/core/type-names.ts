@@ -6,7 +6,9 @@
  * while any held bucket still counts them); events of any further type count under OTHER_TYPES.
  * Totals stay exact whatever the names: only the per-type breakdown folds.
  */
+import type { TypeTotals } from "../shared/contract";
 import type { Bucket } from "./bucket";
+import { CONFIG_BOUNDS } from "./config";
 
 /** The breakdown entry of the types not tracked by name. Type names match
  * `^[a-z0-9][a-z0-9_.:-]{0,63}$`, so no valid name can collide with it. */
@@ -52,4 +54,27 @@ export class TypeNames {
   get undeclaredCount(): number {
     return this.undeclared.size;
   }
+}
+
+/** Named entries a breakdown lists at most: the declared types and the tracked others. */
+const MAX_NAMED_TYPES = CONFIG_BOUNDS.types.max + MAX_UNDECLARED_TYPES;
+
+/**
+ * Bounds a window's breakdown: buckets restored from before a config change can name more types
+ * than are tracked now, so past MAX_NAMED_TYPES the lightest undeclared entries join OTHER_TYPES.
+ */
+export function foldTypes(byType: Map<string, TypeTotals>, declared: ReadonlySet<string>): Map<string, TypeTotals> {
+  const named = [...byType].filter(([type]) => type !== OTHER_TYPES);
+  if (named.length <= MAX_NAMED_TYPES) return byType;
+  const rank = ([a, x]: [string, TypeTotals], [b, y]: [string, TypeTotals]) =>
+    Number(declared.has(b)) - Number(declared.has(a)) || y.weight - x.weight || (a < b ? -1 : 1);
+  named.sort(rank);
+  const folded = new Map(named.slice(0, MAX_NAMED_TYPES));
+  const other = { ...(byType.get(OTHER_TYPES) ?? { events: 0, weight: 0 }) };
+  for (const [, t] of named.slice(MAX_NAMED_TYPES)) {
+    other.events += t.events;
+    other.weight += t.weight;
+  }
+  folded.set(OTHER_TYPES, other);
+  return folded;
 }
