@@ -1,7 +1,7 @@
 /**
- * The answers a namespace's object holds in memory, by snapshot key, within SNAPSHOT_BUDGET_BYTES
- * (memory.ts): they count against the namespace's memory budget, beside the aggregator. The
- * refresh offers the planned answers first. One that does not fit is not held: it is mirrored to
+ * The answers a namespace's object holds in memory, by snapshot key, within the room the refresh
+ * gives them (budget.ts `answerRoom`): they count against the namespace's memory budget, beside
+ * the aggregator. The refresh offers the planned answers first. One that does not fit is not held: it is mirrored to
  * KV all the same, and a read that reaches the object computes it.
  */
 import type { SerialisedAnswer } from "../src/shared/contract";
@@ -14,7 +14,7 @@ export class HeldAnswers {
   /** Estimated bytes held. */
   bytes = 0;
 
-  constructor(private readonly budgetBytes = SNAPSHOT_BUDGET_BYTES) {}
+  constructor(private budgetBytes = SNAPSHOT_BUDGET_BYTES) {}
 
   get(key: string): SerialisedAnswer | undefined {
     return this.answers.get(key)?.answer;
@@ -37,9 +37,11 @@ export class HeldAnswers {
     this.bytes -= held.bytes;
   }
 
-  clear(): void {
+  /** Drops every answer; with `budgetBytes`, those held from now on fit within that. */
+  clear(budgetBytes = this.budgetBytes): void {
     this.answers.clear();
     this.bytes = 0;
+    this.budgetBytes = budgetBytes;
   }
 
   get size(): number {

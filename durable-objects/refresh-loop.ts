@@ -5,6 +5,7 @@
  * alarm, and scheduling is idempotent, so it is safe on every wake.
  */
 import { BATCH_ID_TTL_MS, WINDOWS, type SerialisedAnswer } from "../src/shared/contract";
+import { answerRoom } from "../src/core/budget";
 import { buildSnapshot } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
 import { KV_MIN_EXPIRATION_TTL_SECONDS } from "../src/shared/keys";
@@ -217,7 +218,9 @@ export class RefreshLoop {
       else queries.set(key, d.query);
     }
     const ctx = state.context(at);
-    state.answers.clear();
+    // The answers get what the budget leaves beside the buckets and suppressions (budget.ts).
+    const others = state.aggregator.memoryBytes() - state.answers.bytes;
+    state.answers.clear(answerRoom(state.aggregator.budgetBytes, others));
     const writes: Promise<void>[] = [];
     // KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum.
     const ttl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, state.config.staleSeconds + 2 * state.config.refreshSeconds);

@@ -366,7 +366,7 @@ app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async 
 });
 
 app.notFound(() =>
-  errorResponse(new TallyError(404, "not_found", "No such route; see API.md for the routes Tally serves.")),
+  errorResponse(new TallyError(404, "not_found", "No such route; see /docs for the routes Tally serves.")),
 );
 app.onError((error) => errorResponse(error));
 

@@ -1,5 +1,5 @@
 /**
- * The admin plane (API.md, "Admin"): invalidate, delete and config, each proved through what a
+ * The admin plane (docs/api.md, "Admin"): invalidate, delete and config, each proved through what a
  * client sees afterwards. Reads are public here (READ_TOKEN is unset in vitest.config.ts).
  */
 import { env, evictDurableObject } from "cloudflare:test";
@@ -8,9 +8,9 @@ import { CONFIG_BOUNDS } from "../src/core/config";
 import { mirrorPrefix } from "../src/shared/keys";
 import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refresh, seed, stubOf, type EventInput } from "./support/http";
 
-/** Supported windows, from API.md ("Windows"). */
+/** Supported windows, from docs/api.md ("Windows"). */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
-/** The config fields and defaults of API.md. */
+/** The config fields and defaults of docs/api.md. */
 const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1 };
 const FIELDS = Object.keys(DEFAULTS);
 

@@ -1,5 +1,5 @@
 /**
- * The auth matrix (API.md, "Conventions", auth): every route, each with no token, an unknown
+ * The auth matrix (docs/api.md, "Conventions", auth): every route, each with no token, an unknown
  * token, a token of the wrong scope, the right token, and its own token not configured at all.
  * Every call goes to the Worker directly (`fetchWith`) so that each case states its bindings.
  */
@@ -19,9 +19,9 @@ interface Route {
   body?: unknown;
   /** The route answers 404 for a namespace that never received an event. */
   needsData: boolean;
-  /** The status of success (API.md). */
+  /** The status of success (docs/api.md). */
   ok: number;
-  /** A field every successful answer of the route carries (API.md, README). */
+  /** A field every successful answer of the route carries (docs/api.md, README). */
   field: string;
 }
 

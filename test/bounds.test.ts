@@ -1,7 +1,7 @@
 /**
  * Beyond capacity: answers stay within their stated error, the true top 10 is found, and
  * unique counts stay within 2% at 100k distinct values; the same whether the namespace's object
- * takes every batch or four ingest shards take them and it merges their deltas (API.md v1.1,
+ * takes every batch or four ingest shards take them and it merges their deltas (docs/api.md,
  * `ingestShards`).
  */
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { admin, freshNamespace, get, ingestAll, json, refresh } from "./support/
 import { hotScores, inRange, ranked, scores, type Counted } from "./support/exact";
 
 const MINUTE = 60_000;
-/** Bucket sizes of the windows read below (DESIGN.md's table). */
+/** Bucket sizes of the windows read below (docs/api.md, "Windows"). */
 const BUCKET_MS: Record<string, number> = { "1h": MINUTE, "24h": 60 * MINUTE, "7d": 360 * MINUTE };
 /** Ten minutes: the minute buckets of the last hour get visibly different factors. */
 const HALF_LIFE_SECONDS = 600;

@@ -52,7 +52,7 @@ describe("track", () => {
     await tally.flush();
     expect(batchesOf(sent).map((b) => b.events)).toEqual([40, 40, 20]);
     expect(tally.queued).toBe(0);
-    // Counted at once after flush(): the 202s came after the batches were durable (API.md).
+    // Counted at once after flush(): the 202s came after the batches were durable (docs/api.md).
     expect(await countedEvents(ns)).toBe(100);
   });
 

@@ -7,7 +7,7 @@ import { TOKENS, bearer, call, fetchWith, freshNamespace, get, refresh, seed } f
 
 const APP = "https://app.example";
 const OTHER = "https://other.example";
-/** Headers a browser client sends (API.md: Authorization, JSON bodies, Idempotency-Key). */
+/** Headers a browser client sends (docs/api.md: Authorization, JSON bodies, Idempotency-Key). */
 const CLIENT_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"];
 
 const listOf = (header: string | null) => (header ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);

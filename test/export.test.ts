@@ -1,5 +1,5 @@
 /**
- * Export and import of a namespace (API.md v1.1): "after an import, the namespace answers as the
+ * Export and import of a namespace (docs/api.md): "after an import, the namespace answers as the
  * exported one would: the same events in the same buckets, so the same scores, errors and stats
  * over the same [from, to)". A damaged or foreign document is refused and nothing is written.
  * The clock is frozen (fake Date) so that both namespaces answer at the same instant.

@@ -1,5 +1,5 @@
 /**
- * Where a batch goes when a namespace shards its ingest (API.md v1.1, `ingestShards`): a batch id
+ * Where a batch goes when a namespace shards its ingest (docs/api.md, `ingestShards`): a batch id
  * always to the same shard, ids spread evenly, and a change of the shard count moves as few ids
  * as it can, so that a retry across the change still meets its first attempt's shard.
  */

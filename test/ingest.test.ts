@@ -1,5 +1,5 @@
 /**
- * Ingest, as API.md states it: every validation rule with its error code, all-or-nothing
+ * Ingest, as docs/api.md states it: every validation rule with its error code, all-or-nothing
  * batches, size limits, and idempotent retries by batchId and by Idempotency-Key.
  */
 import { SELF } from "cloudflare:test";
@@ -206,7 +206,7 @@ describe("optional fields", () => {
     expect(await json(res)).toEqual({ accepted: 1, duplicate: false });
     await refresh(ns);
     const stats = await json<{ events: number; uniqueActors: number; byType: Record<string, unknown> }>(await get(ns, "stats", { window: "1h" }));
-    // API.md: type defaults to "event", weight to the type's configured weight else 1, ts to now.
+    // docs/api.md: type defaults to "event", weight to the type's configured weight else 1, ts to now.
     expect(stats.byType).toEqual({ event: { events: 1, weight: 1 } });
     expect(stats.uniqueActors).toBe(0);
   });
@@ -250,7 +250,7 @@ describe("an event stamped in the future", () => {
     const events = [{ item: "now", ts: t }, { item: "soon", ts: t + 20_000 }, { item: "later", ts: t + 60_000 }];
     expect((await ingest(ns, events)).status).toBe(202);
 
-    // API.md: a window [from, to) counts the events whose ts lies in it, and no other.
+    // docs/api.md: a window [from, to) counts the events whose ts lies in it, and no other.
     for (const at of [t + 1, t + 20_001, t + 60_001]) {
       vi.setSystemTime(at);
       await refresh(ns);

@@ -1,5 +1,5 @@
 /**
- * Content moderation (API.md, "Admin", suppressions): a suppressed item is listed by no ranking of
+ * Content moderation (docs/api.md, "Admin", suppressions): a suppressed item is listed by no ranking of
  * any rank, type or window, nor by the dashboard, from the very next read through this Worker and
  * in every layer; its events are still counted; lists stay full; suppressions are durable, bounded
  * and erased with the namespace.

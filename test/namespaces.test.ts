@@ -1,5 +1,5 @@
 /**
- * GET /v1/namespaces (API.md v1.1, "Admin"): the namespaces that hold data, paginated, kept by the
+ * GET /v1/namespaces (docs/api.md, "Admin"): the namespaces that hold data, paginated, kept by the
  * NamespaceRegistry object as namespaces are created (first accepted event) and deleted. The
  * registry is one object for the whole service, shared by the tests of this file, so each test
  * lists under its own prefix.

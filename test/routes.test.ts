@@ -1,14 +1,14 @@
 /**
- * Routing and request validation (API.md, "Conventions" and "Endpoints"): every route answers
- * a bad request with the JSON error of API.md, never an HTML page or an empty body.
+ * Routing and request validation (docs/api.md, "Conventions" and "Endpoints"): every route answers
+ * a bad request with the JSON error of docs/api.md, never an HTML page or an empty body.
  */
 import { describe, expect, it } from "vitest";
 import { TOKENS, admin, bearer, call, expectError, freshNamespace, get, json, refresh, seed } from "./support/http";
 
-/** Supported windows and ranks, from API.md. */
+/** Supported windows and ranks, from docs/api.md. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
 const RANKS = ["top", "rising", "hot"];
-/** The default config of API.md: maxLimit 100, one declared type "view". */
+/** The default config of docs/api.md: maxLimit 100, one declared type "view". */
 const DEFAULT_MAX_LIMIT = 100;
 const DEFAULT_TYPES = ["view"];
 

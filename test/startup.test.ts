@@ -1,5 +1,5 @@
 /**
- * Start-up (STYLE.md, partyserver): every entry point awaits one start-up, run inside
+ * Start-up (as partyserver does it): every entry point awaits one start-up, run inside
  * blockConcurrencyWhile; a failed start is re-thrown outside the gate, so the object is not reset
  * and the next call tries again. The failed call answers `500 internal`. Proved with an object whose first start-up fails.
  */

@@ -11,7 +11,7 @@ import { rng } from "./support/random";
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** Bucket sizes of DESIGN.md's table, to compute the period rank=rising compares against. */
+/** Bucket sizes of docs/api.md's table, to compute the period rank=rising compares against. */
 const BUCKET: Record<Window, number> = { "5m": MINUTE, "1h": MINUTE, "24h": HOUR, "7d": 6 * HOUR, "30d": DAY };
 const TYPES = ["view", "like", "play"];
 /** Short enough that rank=hot orders differently from rank=top in the long windows. */
@@ -40,7 +40,7 @@ function stream(now: number): Counted[] {
 const ms = (iso: string) => Date.parse(iso);
 
 // The same answers whether the namespace's object takes every batch or four ingest shards take
-// them and the object merges their deltas (API.md v1.1, `ingestShards`).
+// them and the object merges their deltas (docs/api.md, `ingestShards`).
 describe.each([1, 4])("with ingestShards: %i", (ingestShards) => {
   const ns = freshNamespace(`windows-k${ingestShards}`);
   let events: Counted[];

@@ -2,7 +2,7 @@
  * The client's event queue: `track()` is cheap and synchronous; events go out in batches of up to
  * `batchSize` (and under the service's 1 MiB body limit), after at most `flushDelayMs`. Each
  * batch gets its own `batchId` once, when it is formed, and keeps it through every retry, so a
- * retry after a lost answer is counted once (API.md: "Retries are safe"). Batches go out one at
+ * retry after a lost answer is counted once (docs/api.md: "Retries are safe"). Batches go out one at
  * a time, in order. A batch finally refused is handed to `onError` with its events: never dropped
  * in silence.
  */
@@ -30,7 +30,7 @@ export interface QueueSettings {
   newBatchId: () => string;
 }
 
-/** Under API.md's 1 MiB body limit, with room for the envelope and the batchId. */
+/** Under docs/api.md's 1 MiB body limit, with room for the envelope and the batchId. */
 const MAX_BATCH_BYTES = 1024 * 1024 - 1024;
 /** Browsers hold all in-flight keepalive bodies of a page to 64 KiB together (Fetch standard). */
 const KEEPALIVE_BYTES = 60 * 1024;

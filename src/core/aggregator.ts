@@ -340,7 +340,7 @@ export class Aggregator {
 
   /**
    * rank=hot: like top, with each bucket's summary scaled by 2^(-(to - bucketStart) / halfLife)
-   * before merging (API.md v1.1), so recent events count more. Errors and floors are scaled by the
+   * before merging (docs/api.md), so recent events count more. Errors and floors are scaled by the
    * same factors, so the true decayed score stays within [score - error, score].
    */
   hot(window: Window, type: string | null, at: number, limit: number, halfLifeSeconds: number): RankingAnswer {

@@ -15,7 +15,7 @@ import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
- * of precision at 1000, and it bounds the memory of the many sealed buckets (DESIGN.md). */
+ * of precision at 1000, and it bounds the memory of the many sealed buckets (ARCHITECTURE.md, "The aggregation core"). */
 export const SEALED_KEEP = 1000;
 
 /** The serial version of {@link BucketState} (its summaries and sketches carry their own). A

@@ -1,5 +1,5 @@
 /**
- * Holding a namespace's memory budget (API.md, "Resource limits").
+ * Holding a namespace's memory budget (docs/api.md, "Resource limits").
  *
  * Two halves. A config is refused when even its uncuttable worst case would not fit: each tier's
  * newest (live) bucket at capacity in every summary, with every counter a distinct item of the
@@ -10,7 +10,7 @@
  */
 import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS } from "../shared/contract";
 import { SEALED_KEEP, type Bucket } from "./bucket";
-import { MAP_ENTRY_BYTES, OBJECT_BYTES, SNAPSHOT_BUDGET_BYTES, TYPED_ARRAY_BYTES, stringBytes } from "./memory";
+import { ANSWER_RESERVE_BYTES, MAP_ENTRY_BYTES, OBJECT_BYTES, SNAPSHOT_BUDGET_BYTES, TYPED_ARRAY_BYTES, stringBytes } from "./memory";
 import { TIERS } from "./tiers";
 
 /** A bucket as `holdBudget` sees it: the newest of its tier takes events and is cut last. */
@@ -94,8 +94,17 @@ export function suppressionBytes(item: string): number {
 /** A suppressed item at the longest. */
 export const SUPPRESSION_BYTES = suppressionBytes("x".repeat(MAX_ITEM_BYTES));
 
-/** What the object holds beside the aggregator, at most: answers and the suppression list. */
-export const BESIDE_BYTES = SNAPSHOT_BUDGET_BYTES + MAX_SUPPRESSIONS * SUPPRESSION_BYTES;
+/** What the object always holds beside the aggregator, at most: the answers' reserve and the
+ * suppression list. Answers beyond the reserve are held only while the budget has room. */
+export const BESIDE_BYTES = ANSWER_RESERVE_BYTES + MAX_SUPPRESSIONS * SUPPRESSION_BYTES;
+
+/**
+ * The room for answers at a refresh: SNAPSHOT_BUDGET_BYTES, or what the budget leaves beside
+ * everything else the object holds (`otherBytes`), but never less than the reserve.
+ */
+export function answerRoom(budgetBytes: number, otherBytes: number): number {
+  return Math.min(SNAPSHOT_BUDGET_BYTES, Math.max(ANSWER_RESERVE_BYTES, heldBytes(budgetBytes) - otherBytes));
+}
 
 /** What cutting cannot free: every bucket's sketches and fixed part, the ingest reserve, and
  * what the object holds beside the aggregator (which counts against the same budget). */

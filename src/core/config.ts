@@ -16,7 +16,7 @@ export const CONFIG_BOUNDS = {
   /** Each declared type adds a summary per bucket. */
   types: { max: 32 },
   capacity: { min: 10, max: 50_000 },
-  /** One minute to 30 days, the longest window (API.md v1.1). */
+  /** One minute to 30 days, the longest window (docs/api.md). */
   hotHalfLifeSeconds: { min: 60, max: 30 * 86400 },
   /** A namespace's object merges every shard on each refresh, at most 6 at a time (the
    * platform's limit on a request's open connections): 16 shards is three rounds. */

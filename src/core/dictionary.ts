@@ -1,6 +1,6 @@
 /**
  * The items of one namespace, each held once: summaries keep a 32-bit id per counter instead of
- * their own copy of the item's string and a Map entry keyed by it. DESIGN.md measured that copy at
+ * their own copy of the item's string and a Map entry keyed by it. The first design measured that copy at
  * ~100 bytes per counter per bucket; an id costs 2 to 4.
  *
  * Ids are reference counted: every summary counter that holds an id retains it and releases it

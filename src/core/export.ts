@@ -1,12 +1,12 @@
 /**
- * The namespace export document (API.md v1.1, "export/import"): a complete, versioned copy of a
+ * The namespace export document (docs/api.md, "export/import"): a complete, versioned copy of a
  * namespace's state (its config, every bucket as `BucketState`, the events still pending) and
  * never its generation, which belongs to the name's cache keys, not to the data.
  *
  * The document is superjson text, so typed values (the export time as a Date, typed arrays in a
  * bucket's state) come back as what they were. superjson runs only here, on export and import,
- * never on the read path. Like every serialised form that is checked on load (STYLE.md,
- * datasketches), it carries a family id (`format`) and a serial version, and a document is
+ * never on the read path. Like every serialised form that is checked on load (as DataSketches
+ * does), it carries a family id (`format`) and a serial version, and a document is
  * validated whole before anything of it is written.
  */
 import SuperJSON from "superjson";

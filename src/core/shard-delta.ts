@@ -8,7 +8,7 @@
  * add, and the HyperLogLog sketches take the same hashes. Space-Saving takes a group as one
  * weighted update, which keeps its bounds (and is exact wherever the events were exact). Events
  * stamped at or after the time the delta is built are shipped as they are: the object holds them
- * pending, as it holds a future event sent to it directly (API.md, "Windows").
+ * pending, as it holds a future event sent to it directly (docs/api.md, "Windows").
  */
 import type { TallyEvent } from "../shared/contract";
 import { hash53 } from "./hash";

@@ -1,7 +1,7 @@
 /**
  * The slot table of a live Space-Saving summary: item id -> counter slot, by open addressing with
  * linear probing over an Int32Array (slot + 1 per entry, 0 = empty), kept at most half full.
- * A typed array of 4 bytes per entry replaces a Map keyed by item strings (DESIGN.md measured
+ * A typed array of 4 bytes per entry replaces a Map keyed by item strings (the first design measured
  * ~100 bytes per counter with the Map, the heap slot and the string copy).
  *
  * `ids` is the summary's slot -> id array: entries hold slots, so a probe compares ids[slot].

@@ -1,6 +1,6 @@
 /**
  * Validation of ingest batches, at the door: the Worker refuses a bad batch before any Durable
- * Object is touched, and one bad event refuses the whole batch (API.md, "ingest").
+ * Object is touched, and one bad event refuses the whole batch (docs/api.md, "ingest").
  */
 import {
   DAY,

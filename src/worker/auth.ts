@@ -1,5 +1,5 @@
 /**
- * Bearer-token auth with three scopes (API.md, "Auth"). ADMIN_TOKEN may do everything,
+ * Bearer-token auth with three scopes (docs/api.md, "Auth"). ADMIN_TOKEN may do everything,
  * INGEST_TOKEN may ingest and read, READ_TOKEN may read; with READ_TOKEN unset, reads are public.
  * An operation whose own token is not configured is closed, never open.
  */

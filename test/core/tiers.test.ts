@@ -1,6 +1,6 @@
 /**
  * Time tiers at their edges: bucket alignment, what a tier keeps, the range a window states and the
- * period rank=rising compares it with. Expected values come from API.md ("Windows") and DESIGN.md's
+ * period rank=rising compares it with. Expected values come from docs/api.md ("Windows") and its
  * bucket table, not from the code.
  */
 import { describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { TIERS, bucketStart, oldestKept, previousRange, tierOf, windowRange } fr
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** DESIGN.md: the bucket of each window. */
+/** docs/api.md: the bucket of each window. */
 const BUCKET: Record<Window, number> = { "5m": MINUTE, "1h": MINUTE, "24h": HOUR, "7d": 6 * HOUR, "30d": DAY };
 const LENGTH: Record<Window, number> = { "5m": 5 * MINUTE, "1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY };
 /** A day boundary (UTC), so every tier's buckets start here. */

@@ -20,7 +20,7 @@ export function scores(events: readonly Counted[]): Map<string, number> {
   return out;
 }
 
-/** The ranking API.md specifies: score descending, then item ascending. */
+/** The ranking docs/api.md specifies: score descending, then item ascending. */
 export function ranked(scoreMap: Map<string, number>): { item: string; score: number }[] {
   return [...scoreMap]
     .map(([item, score]) => ({ item, score }))
@@ -29,7 +29,7 @@ export function ranked(scoreMap: Map<string, number>): { item: string; score: nu
 
 
 /**
- * rank=hot computed from its definition in API.md: each bucket's total for an item, multiplied by
+ * rank=hot computed from its definition in docs/api.md: each bucket's total for an item, multiplied by
  * 2^(-(to - bucketStart) / halfLife), summed over the buckets of [from, to), oldest first.
  * `bucketMs` is the window's bucket size; every event in [from, to) belongs to one such bucket.
  */
