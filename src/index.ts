@@ -130,9 +130,13 @@ const limitBody = bodyLimit({
 app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   const batch = parseBatch(await jsonBody(c), Date.now(), c.req.header("Idempotency-Key"));
-  const { descriptors } = isolateOf(c);
+  const { descriptors, pendingRefusals } = isolateOf(c);
+  pendingRefusals.check(ns, batch);
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
-  const result = await ingest(c.env, ns, descriptor, batch);
+  const result = await ingest(c.env, ns, descriptor, batch).catch((error: unknown) => {
+    pendingRefusals.note(ns, error);
+    throw error;
+  });
   descriptors.noteIngested(ns);
   return c.json(result, result.duplicate ? 200 : 202);
 });

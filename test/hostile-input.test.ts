@@ -12,6 +12,8 @@ import { maxCapacityWithin } from "../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { MAX_UNDECLARED_TYPES, OTHER_TYPES } from "../src/core/type-names";
+import { TallyError } from "../src/shared/errors";
+import { PendingRefusals } from "../src/worker/pending-refusals";
 import { admin, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
 
 const MINUTE = 60_000;
@@ -206,5 +208,37 @@ describe("the widest answers", () => {
     expect(Object.keys((JSON.parse(text) as DashboardSnapshot).windows)).toHaveLength(5);
     const report = await cacheOf(ns);
     expect(report.memory.bytes).toBeLessThanOrEqual(report.memory.budgetBytes);
+  });
+});
+
+describe("an isolate that was refused for too many pending events", () => {
+  const refusal = new TallyError(429, "too_many_pending", "too many", { limit: MAX_PENDING_EVENTS, pending: MAX_PENDING_EVENTS, retryAfterSeconds: 30 });
+  const batch = (ts: number) => ({ events: [{ item: "x", type: "event", ts }] });
+
+  it("refuses future-stamped batches at its door until the Retry-After it was given, with the seconds left", () => {
+    let now = 1_000_000;
+    const door = new PendingRefusals(() => now);
+    door.note("ns", refusal);
+    now += 10_000;
+    let thrown: unknown;
+    try {
+      door.check("ns", batch(now + 60_000));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TallyError);
+    expect((thrown as TallyError).status).toBe(429);
+    expect((thrown as TallyError).headers["Retry-After"]).toBe("20");
+    expect(() => door.check("ns", batch(now - 1000))).not.toThrow(); // events already due pass
+    expect(() => door.check("other", batch(now + 60_000))).not.toThrow(); // one namespace only
+    now += 20_000;
+    expect(() => door.check("ns", batch(now + 60_000))).not.toThrow(); // the object is asked again
+  });
+
+  it("remembers nothing of any other refusal", () => {
+    const door = new PendingRefusals(() => 0);
+    door.note("ns", new TallyError(400, "invalid_event", "bad"));
+    door.note("ns", new Error("down"));
+    expect(() => door.check("ns", batch(60_000))).not.toThrow();
   });
 });

@@ -7,12 +7,15 @@
  */
 import { Descriptors } from "./descriptors";
 import { IsolateAnswers } from "./isolate-answers";
+import { PendingRefusals } from "./pending-refusals";
 import { ReadCounter } from "./read-counts";
 import { ReadPath } from "./read-path";
 
 export interface Isolate {
   descriptors: Descriptors;
   isolateAnswers: IsolateAnswers;
+  /** Namespaces that refused future-stamped events lately (pending-refusals.ts). */
+  pendingRefusals: PendingRefusals;
   readCounts: ReadCounter;
   reads: ReadPath;
 }
@@ -20,5 +23,11 @@ export interface Isolate {
 export function createIsolate(options: { now?: () => number; isolateAnswers?: IsolateAnswers } = {}): Isolate {
   const isolateAnswers = options.isolateAnswers ?? new IsolateAnswers();
   const readCounts = new ReadCounter(options.now);
-  return { descriptors: new Descriptors(options.now), isolateAnswers, readCounts, reads: new ReadPath(isolateAnswers, readCounts) };
+  return {
+    descriptors: new Descriptors(options.now),
+    isolateAnswers,
+    pendingRefusals: new PendingRefusals(options.now),
+    readCounts,
+    reads: new ReadPath(isolateAnswers, readCounts),
+  };
 }
