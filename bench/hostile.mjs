@@ -55,7 +55,8 @@ async function sized(res) {
 }
 
 /** The figures every scenario reports after a phase. */
-async function observe(api, ns, statuses) {
+async function observe(session, ns) {
+  const { api, statuses } = session;
   const refresh = await api.admin("POST", ns, "refresh");
   statuses.add(refresh.status);
   await refresh.arrayBuffer();
@@ -75,7 +76,7 @@ async function observe(api, ns, statuses) {
     refresh: refresh.status,
     memoryMB: report ? report.memory.bytes / 2 ** 20 : null,
     budgetMB: report ? report.memory.budgetBytes / 2 ** 20 : null,
-    workerdRssMB: workerdRssMB(),
+    workerdRssMB: workerdRssMB(session.pid()),
     largestAnswerBytes: Math.max(...Object.values(answers)),
     counted,
   };
@@ -92,6 +93,7 @@ async function withRestartableService(root, body) {
   const session = {
     api: client(service.base, vars),
     statuses: new Statuses(),
+    pid: () => service.pid,
     restart: async () => {
       await service.stop();
       service = await startWranglerDev(root, { persistTo: persist });
@@ -127,7 +129,7 @@ async function send(session, ns, nextBatch) {
 function floodScenario(root, { seconds, aheadMs, log }) {
   return withRestartableService(root, async (session) => {
     const ns = `hostile-flood-${Date.now()}`;
-    const rssBefore = workerdRssMB();
+    const rssBefore = workerdRssMB(session.pid());
     const until = Date.now() + seconds * 1000;
     const made = Array(CONNECTIONS).fill(0);
     let sent = 0;
@@ -140,11 +142,11 @@ function floodScenario(root, { seconds, aheadMs, log }) {
     });
     const lastDue = Date.now() + aheadMs;
     log(`hostile: flood sent ${sent} events, ${accepted} acknowledged`);
-    const afterFlood = await observe(session.api, ns, session.statuses);
+    const afterFlood = await observe(session, ns);
     await session.restart();
-    const afterRestart = await observe(session.api, ns, session.statuses);
+    const afterRestart = await observe(session, ns);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastDue - Date.now()) + 2000)); // until every event is due
-    const due = await observe(session.api, ns, session.statuses);
+    const due = await observe(session, ns);
     log(`hostile: flood due: ${due.counted} of ${accepted} counted`);
     return {
       scenario: `flood of future-stamped events (${seconds} s, ${CONNECTIONS} connections, ${aheadMs / 1000} s ahead, 200-byte distinct items)`,
@@ -169,10 +171,10 @@ function typesScenario(root, { types, log }) {
       if (b >= types / BATCH) return undefined;
       return { id: `types-${b}`, events: Array.from({ length: BATCH }, (_, i) => ({ item: `item-${i % 100}`, type: `t-${b * BATCH + i}` })) };
     });
-    const afterIngest = await observe(session.api, ns, session.statuses);
+    const afterIngest = await observe(session, ns);
     const stats = await (await session.api.get(ns, "stats?window=24h")).json();
     await session.restart();
-    const afterRestart = await observe(session.api, ns, session.statuses);
+    const afterRestart = await observe(session, ns);
     log(`hostile: ${types} type names: ${afterRestart.counted} of ${accepted} counted, ${Object.keys(stats.byType).length} named in byType`);
     return {
       scenario: `${types.toLocaleString("en")} undeclared type names`,
@@ -189,9 +191,10 @@ function typesScenario(root, { types, log }) {
 
 /** Both scenarios; `quick` shortens the flood and the type names. */
 export async function hostile(root, { quick = false, log = console.log } = {}) {
+  const ranAt = new Date().toISOString();
   const flood = await floodScenario(root, { seconds: quick ? 10 : 60, aheadMs: quick ? 20_000 : 240_000, log });
   const types = await typesScenario(root, { types: quick ? 20_000 : 200_000, log });
-  return [flood, types];
+  return [flood, types].map((result) => ({ ...result, ranAt }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -56,13 +56,22 @@ function* procFiles(file) {
   }
 }
 
-/** The resident memory of every workerd process together, MB (Linux /proc; null elsewhere). */
-export function workerdRssMB() {
+/** The resident memory of the workerd processes below process `root` (a wrangler dev), together,
+ * MB: other engineers' services on a shared machine are not counted. Linux /proc; null elsewhere. */
+export function workerdRssMB(root) {
   try {
-    let kb = 0;
-    for (const [, status] of procFiles("status")) {
-      if (/^Name:\s+workerd/m.test(status)) kb += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+    const parents = new Map();
+    const rss = new Map();
+    for (const [pid, status] of procFiles("status")) {
+      parents.set(Number(pid), Number(status.match(/^PPid:\s+(\d+)/m)?.[1] ?? 0));
+      if (/^Name:\s+workerd/m.test(status)) rss.set(Number(pid), Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0));
     }
+    const below = (pid) => {
+      for (let p = pid; p > 1; p = parents.get(p) ?? 0) if (p === root) return true;
+      return false;
+    };
+    let kb = 0;
+    for (const [pid, value] of rss) if (below(pid)) kb += value;
     return kb / 1024;
   } catch {
     return null;

@@ -414,8 +414,10 @@ function hostileSection(r) {
   return `## Hostile input (\`npm run bench:hostile\`)
 Tried as an attacker would, through the public API of \`wrangler dev\` with the default config: four connections of
 1000-event batches. *Memory* is \`/cache\`'s \`memory.bytes\` against the budget; *workerd RSS* is the resident memory of
-every workerd process (it includes the runtime and the dev proxy: ${mb(r.hostile[0]?.rssBeforeMB)} MB before the flood). *Counted* is
+the service's workerd processes (the runtime and the dev proxy: ${mb(r.hostile[0]?.rssBeforeMB)} MB before the flood); local workerd
+enforces no isolate limit, and its RSS includes SQLite's page cache and the runtime's own buffers. *Counted* is
 \`stats?window=1h\`'s \`events\`. A restart stops the service and starts it again on the same storage.
+${r.hostile[0]?.ranAt ? `Run at ${r.hostile[0].ranAt}, on the machine above.` : ""}
 
 ${["| scenario | phase | refresh | memory MB / budget | workerd RSS MB | largest answer (bytes) | counted |", "| --- | --- | --- | --- | --- | --- | --- |", ...rows.map((x) => `| ${x.join(" | ")} |`)].join("\n")}
 
