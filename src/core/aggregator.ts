@@ -145,11 +145,6 @@ export class Aggregator {
     this.keepWithinBudget();
   }
 
-  /** The time of the last advance(): time never moves back for the aggregator. */
-  get advancedTime(): number {
-    return this.advancedTo;
-  }
-
   /** Estimated bytes held: buckets, the item dictionary, and what is held beside (memory.ts).
    * Pending events cost nothing here: they are held outside (pending.ts). */
   memoryBytes(): number {
