@@ -27,6 +27,8 @@ const BATCH = 1000;
 
 class Statuses {
   counts = {};
+  /** The first few answers of 5xx, whole: what a server error said is the first clue to its cause. */
+  serverErrorBodies = [];
   add(status) {
     this.counts[status] = (this.counts[status] ?? 0) + 1;
   }
@@ -94,6 +96,8 @@ async function withRestartableService(root, body) {
     api: client(service.base, vars),
     statuses: new Statuses(),
     pid: () => service.pid,
+    /** The service's last lines that name an error (wrangler dev prints the objects' logs). */
+    errorLines: () => service.output().split("\n").filter((l) => /error|overload|exceed|reset/i.test(l)).slice(-8),
     restart: async () => {
       await service.stop();
       service = await startWranglerDev(root, { persistTo: persist });
@@ -117,6 +121,10 @@ async function send(session, ns, nextBatch) {
       for (let batch = nextBatch(connection); batch; batch = nextBatch(connection)) {
         const res = await session.api.ingest(ns, batch.events, batch.id);
         session.statuses.add(res.status);
+        if (res.status >= 500 && session.statuses.serverErrorBodies.length < 5) {
+          session.statuses.serverErrorBodies.push({ status: res.status, body: await res.text(), log: session.errorLines() });
+          continue;
+        }
         // Read first: `accepted += await ...` would add to the value read before the await.
         const answered = res.status === 202 ? (await res.json()).accepted : (await res.arrayBuffer(), 0);
         accepted += answered;
@@ -126,7 +134,7 @@ async function send(session, ns, nextBatch) {
   return accepted;
 }
 
-function floodScenario(root, { seconds, aheadMs, log }) {
+export function floodScenario(root, { seconds, aheadMs, log }) {
   return withRestartableService(root, async (session) => {
     const ns = `hostile-flood-${Date.now()}`;
     const rssBefore = workerdRssMB(session.pid());
@@ -154,6 +162,7 @@ function floodScenario(root, { seconds, aheadMs, log }) {
       accepted,
       statuses: session.statuses.counts,
       serverErrors: session.statuses.serverErrors,
+      serverErrorBodies: session.statuses.serverErrorBodies,
       rssBeforeMB: rssBefore,
       afterFlood,
       afterRestart,

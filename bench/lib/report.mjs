@@ -399,6 +399,22 @@ ${int(s.syncComputes)} computes for ${r.plan.mixNamespaces} namespaces is ${num(
 first time an answer outside the plan (the 5m window's top, rising and stats) is asked for, and the refresh loop keeps it warm after that.`;
 }
 
+/** What the report says of 5xx answers: how many batches were recorded nonetheless, and that the
+ * cause is open (the run keeps the first answers and the service's error lines). */
+function unexplained(hostile) {
+  const failed = hostile.filter((h) => h.serverErrors > 0);
+  if (failed.length === 0) return "";
+  return failed
+    .map((h) => {
+      const final = h.due ?? h.afterRestart;
+      const recorded = final?.counted === null || final?.counted === undefined ? "?" : int((final.counted - h.accepted) / 1000);
+      return `\n\n**${h.serverErrors} answers 5xx** in "${h.scenario}": ${recorded} of those batches were recorded nonetheless (counted minus
+acknowledged), and a retry under the same \`batchId\` answers \`duplicate\`, so nothing is lost or counted twice; their
+cause is not found yet (\`serverErrorBodies\` in the results keeps the first answers and the service's error lines).`;
+    })
+    .join("");
+}
+
 /** The hostile-input run (bench/hostile.mjs): what an attacker's flood leaves behind. */
 function hostileSection(r) {
   if (!r.hostile?.length) return "";
@@ -424,7 +440,7 @@ ${["| scenario | phase | refresh | memory MB / budget | workerd RSS MB | largest
 ${statuses.map((s) => `- ${s}`).join("\n")}
 
 A \`429 too_many_pending\` is the cap of 500,000 pending events at work: that batch was not recorded, and can be sent again
-under the same \`batchId\` once some are due.`;
+under the same \`batchId\` once some are due.${unexplained(r.hostile)}`;
 }
 
 export function render(r) {
