@@ -4,8 +4,8 @@
  * any answer until they are durable (Durable Objects' storage rules).
  *
  * Nothing is kept in one value that can grow: a bucket is stored in parts, pending events one a
- * row (pending-events.ts), a batch of events in as many log rows as its size needs. Every write goes through
- * GuardedSql, which refuses any row above the platform's 2 MB.
+ * row (pending-events.ts), a batch of events in as many log rows as its size needs. Every write
+ * goes through GuardedSql, which refuses any row above the platform's 2 MB.
  */
 import type { TallyEvent } from "../src/shared/contract";
 import type { BucketRecord, CheckpointDelta } from "../src/core/aggregator";

@@ -16,3 +16,6 @@ INSERT INTO pending_rows (seq, ts, format, event) SELECT seq, ts, format, event 
 DROP TABLE pending_events;
 ALTER TABLE pending_rows RENAME TO pending_events;
 CREATE INDEX IF NOT EXISTS pending_events_by_ts ON pending_events (ts);
+-- The checkpoint confirms provisional rows and start-up deletes them: a partial index finds them
+-- without a scan of every pending row.
+CREATE INDEX IF NOT EXISTS pending_events_provisional ON pending_events (seq) WHERE provisional = 1;
