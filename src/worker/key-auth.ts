@@ -1,0 +1,80 @@
+/**
+ * Authentication with API keys (docs/api.md, "Keys"): a presented `tk_<id>_<secret>` is looked up
+ * by its id, then its secret's SHA-256 is compared in constant time with the stored one.
+ *
+ * Lookups are cached in the data centre's cache (caches.default) for at most KEY_CACHE_SECONDS,
+ * so the registry sees a request per key and data centre every 30 s, not per request. That cache
+ * is per data centre and `cache.delete` purges only the local one (Cache API), which is exactly
+ * the revocation bound docs/api.md states: immediate in the data centre that revoked, everywhere
+ * else within 30 s. The bound is also checked against the entry's own `fetchedAt`, so it holds
+ * however long the cache keeps an entry.
+ */
+import { hashSecret, parseKey, sameDigest, type KeyGrant } from "../shared/api-keys";
+import { registryOf, valueOrThrow } from "../shared/rpc";
+
+/** What a lookup needs of the request: to finish work after the answer. */
+type Background = Pick<ExecutionContext, "waitUntil">;
+
+export const KEY_CACHE_SECONDS = 30;
+/** A key's lastUsedAt is reported at most this often by one isolate (coalesced, not per request). */
+const USE_REPORT_MS = 60_000;
+
+/** The cache key of a key id's lookup: a URL of its own host, which no request can ask for. */
+const cacheUrl = (id: string) => `https://keys.tally.internal/${id}`;
+
+interface CachedGrant {
+  fetchedAt: number;
+  /** null: no key has this id. */
+  grant: (Omit<KeyGrant, "hash"> & { hash: string }) | null;
+}
+
+const toBase64 = (buffer: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
+const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0)).buffer;
+
+async function cachedGrant(env: Env, ctx: Background, id: string, now: number): Promise<KeyGrant | null> {
+  const cache = caches.default;
+  const hit = await cache.match(cacheUrl(id));
+  if (hit) {
+    const held = (await hit.json()) as CachedGrant;
+    if (now - held.fetchedAt <= KEY_CACHE_SECONDS * 1000 && now >= held.fetchedAt) {
+      return held.grant && { ...held.grant, hash: fromBase64(held.grant.hash) };
+    }
+  }
+  const grant = await valueOrThrow(registryOf(env).grantOf(id));
+  const entry: CachedGrant = { fetchedAt: now, grant: grant && { ...grant, hash: toBase64(grant.hash) } };
+  const response = new Response(JSON.stringify(entry), { headers: { "Cache-Control": `max-age=${KEY_CACHE_SECONDS}` } });
+  ctx.waitUntil(cache.put(cacheUrl(id), response));
+  return grant;
+}
+
+/** Drops this data centre's cached lookup of `id`: a revocation holds here at once. */
+export async function forgetKey(id: string): Promise<void> {
+  await caches.default.delete(cacheUrl(id));
+}
+
+/** When this isolate last reported each key's use to the registry. */
+const reported = new Map<string, number>();
+
+function noteUse(env: Env, ctx: Background, id: string, now: number): void {
+  if (now - (reported.get(id) ?? Number.NEGATIVE_INFINITY) < USE_REPORT_MS) return;
+  reported.set(id, now);
+  // After the answer, and never failing it: lastUsedAt is a hint, not a record.
+  ctx.waitUntil(valueOrThrow(registryOf(env).touchKeys({ [id]: now })).catch(() => reported.delete(id)));
+}
+
+/**
+ * The grant of a presented key, or null when it is not a valid key now: malformed, unknown,
+ * expired, revoked or with a wrong secret all answer null alike, so a caller cannot tell them
+ * apart. The secret's hash is computed and compared even for an unknown id, so the time taken
+ * does not say whether the id exists.
+ */
+export async function grantOfKey(env: Env, ctx: Background, presented: string, now = Date.now()): Promise<KeyGrant | null> {
+  const parsed = parseKey(presented);
+  if (parsed === null) return null;
+  const [grant, digest] = await Promise.all([cachedGrant(env, ctx, parsed.id, now), hashSecret(parsed.secret)]);
+  const matches = sameDigest(digest, grant?.hash ?? new ArrayBuffer(0));
+  if (grant === null || !matches) return null;
+  if (grant.revokedAt !== null || (grant.expiresAt !== null && grant.expiresAt <= now)) return null;
+  noteUse(env, ctx, grant.id, now);
+  return grant;
+}
