@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launch, openTab } from "./support/browser.mjs";
-import { ranking } from "./support/page.mjs";
+import { expectClean, ranking } from "./support/page.mjs";
 import { freshNamespace, startTally, tally } from "./support/service.mjs";
 
 const TOKENS = { admin: "tok-admin-e1", ingest: "tok-ingest-e2", read: "tok-read-e3" };
@@ -57,11 +57,12 @@ async function framedBy(site, src) {
 describe("GET /embed", () => {
   it("shows its list, read with the share link's key, when framed by a configured ancestor", async () => {
     const { ns, key } = await shared("embed-ok");
-    const { page } = await framedBy(ALLOWED, `${service.base}/embed?ns=${ns}&window=1h&limit=5#key=${key}`);
+    const { page, problems } = await framedBy(ALLOWED, `${service.base}/embed?ns=${ns}&window=1h&limit=5#key=${key}`);
     const frame = page.frameLocator("#embed");
     await frame.locator("#list li").nth(1).waitFor();
     const rows = await frame.locator("#list li").evaluateAll((lis) => lis.map((li) => [li.querySelector(".item").textContent, li.querySelector(".score").textContent]));
     expect(rows).toEqual([["alpha", "2"], ["beta", "1"]]);
+    expectClean(problems);
   });
 
   it("is refused by the browser when framed by any other site", async () => {
@@ -70,14 +71,16 @@ describe("GET /embed", () => {
     await expect.poll(() => problems.console.some((m) => m.includes("frame-ancestors")), { timeout: 20_000 }).toBe(true);
     const frame = page.frames().find((f) => f !== page.mainFrame());
     expect(await frame.locator("#list").count()).toBe(0);
+    expectClean(problems, [/frame-ancestors/, /net::ERR_BLOCKED_BY_RESPONSE$/]);
   });
 
   it("without a key, on gated reads, says the list cannot be read and shows nothing", async () => {
     const { ns } = await shared("embed-nokey");
-    const { page } = await framedBy(ALLOWED, `${service.base}/embed?ns=${ns}`);
+    const { page, problems } = await framedBy(ALLOWED, `${service.base}/embed?ns=${ns}`);
     const frame = page.frameLocator("#embed");
     await expect.poll(() => frame.locator("#status").textContent()).toBe("The list cannot be read now.");
     expect(await frame.locator("#list li").count()).toBe(0);
+    expectClean(problems, [/^401 /, /status of 401/]);
   });
 });
 
@@ -91,5 +94,7 @@ describe("a share link to the dashboard", () => {
     expect(page.url()).toBe(`${service.base}/?ns=${ns}`);
     expect(await page.evaluate(() => sessionStorage.getItem("tally.token"))).toBe(key);
     expect(problems.urls.filter((u) => u.includes(key))).toEqual([]);
+    // The page asks for the admin panel's cache report, as with any token; a read key is refused it.
+    expectClean(problems, [/^403 .*\/cache$/, /status of 403/]);
   });
 });
