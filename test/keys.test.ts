@@ -189,6 +189,31 @@ describe("keys at work", () => {
   });
 });
 
+describe("the flood guard on key lookups (the KEY_LOOKUPS Rate Limiting binding)", () => {
+  it("answers 429 rate_limited to one address once it looked up 100 unknown keys in a minute, and never before", async () => {
+    const ns = freshNamespace("keys");
+    const address = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    // 250 lookups: the binding's window is the wall clock's minute, so one boundary may fall in
+    // between; even then the first refusal comes after 100 lookups, and one comes within 250.
+    for (let i = 0; i < 250 && !statuses.includes(429); i += 1) {
+      const id = i.toString(16).padStart(16, "0");
+      const res = await call("GET", `/v1/namespaces/${ns}/stats`, { headers: { ...bearer(`tk_${id}_${"A".repeat(43)}`), "CF-Connecting-IP": address } });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(await expectError(res, 429, "rate_limited")).toMatchObject({ limit: "keyLookups", retryAfterSeconds: 60 });
+        expect(res.headers.get("Retry-After")).toBe("60");
+      }
+    }
+    const first = statuses.indexOf(429);
+    expect(first).toBeGreaterThanOrEqual(100);
+    expect(statuses.slice(0, first).every((s) => s === 401)).toBe(true);
+    // Another address is not refused for it.
+    const other = await call("GET", `/v1/namespaces/${ns}/stats`, { headers: { ...bearer(`tk_${"f".repeat(16)}_${"A".repeat(43)}`), "CF-Connecting-IP": "203.0.113.9" } });
+    expect(other.status).toBe(401);
+  });
+});
+
 function ingestWith(key: string, ns: string) {
   return withKey(key, "POST", `/v1/namespaces/${ns}/events`, { events: [{ item: "a" }] });
 }

@@ -77,7 +77,7 @@ export function requireScope(scope: Scope): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const presented = bearerOf(c.req.header("Authorization"));
     if (presented?.startsWith(KEY_PREFIX)) {
-      const grant = await grantOfKey(c.env, c.executionCtx, presented);
+      const grant = await grantOfKey(c.env, c.executionCtx, presented, c.req.header("CF-Connecting-IP") ?? null);
       if (grant === null) throw unauthorized(INVALID_TOKEN);
       if (!permits(grant, scope, c.req.param("ns") ?? null)) throw keyForbidden();
       c.set("principal", { actor: grant.id, keyId: grant.id, limits: grant.limits });

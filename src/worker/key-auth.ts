@@ -10,6 +10,7 @@
  * however long the cache keeps an entry.
  */
 import { hashSecret, parseKey, sameDigest, type KeyGrant } from "../shared/api-keys";
+import { TallyError } from "../shared/errors";
 import { registryOf, valueOrThrow } from "../shared/rpc";
 
 /** What a lookup needs of the request: to finish work after the answer. */
@@ -31,7 +32,29 @@ interface CachedGrant {
 const toBase64 = (buffer: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0)).buffer;
 
-async function cachedGrant(env: Env, ctx: Background, id: string, now: number): Promise<KeyGrant | null> {
+/** The window of the KEY_LOOKUPS binding (wrangler.toml): a refused client retries after it. */
+const LOOKUP_PERIOD_SECONDS = 60;
+
+/**
+ * A lookup that will reach the registry, charged to the client's address on the KEY_LOOKUPS Rate
+ * Limiting binding: fixed, approximate and per location, which is all a flood guard needs. Every
+ * request from the internet carries CF-Connecting-IP; one without it (a service binding, a test)
+ * is not from a client that could flood.
+ */
+async function guardLookup(env: Env, client: string | null): Promise<void> {
+  if (client === null) return;
+  const { success } = await env.KEY_LOOKUPS.limit({ key: client });
+  if (success) return;
+  throw new TallyError(
+    429,
+    "rate_limited",
+    `Too many lookups of unknown keys from this address; retry in ${LOOKUP_PERIOD_SECONDS} s.`,
+    { limit: "keyLookups", retryAfterSeconds: LOOKUP_PERIOD_SECONDS },
+    { "Retry-After": String(LOOKUP_PERIOD_SECONDS) },
+  );
+}
+
+async function cachedGrant(env: Env, ctx: Background, id: string, now: number, client: string | null): Promise<KeyGrant | null> {
   const cache = caches.default;
   const hit = await cache.match(cacheUrl(id));
   if (hit) {
@@ -40,6 +63,7 @@ async function cachedGrant(env: Env, ctx: Background, id: string, now: number): 
       return held.grant && { ...held.grant, hash: fromBase64(held.grant.hash) };
     }
   }
+  await guardLookup(env, client);
   const grant = await valueOrThrow(registryOf(env).grantOf(id));
   const entry: CachedGrant = { fetchedAt: now, grant: grant && { ...grant, hash: toBase64(grant.hash) } };
   const response = new Response(JSON.stringify(entry), { headers: { "Cache-Control": `max-age=${KEY_CACHE_SECONDS}` } });
@@ -68,10 +92,10 @@ function noteUse(env: Env, ctx: Background, id: string, now: number): void {
  * apart. The secret's hash is computed and compared even for an unknown id, so the time taken
  * does not say whether the id exists.
  */
-export async function grantOfKey(env: Env, ctx: Background, presented: string, now = Date.now()): Promise<KeyGrant | null> {
+export async function grantOfKey(env: Env, ctx: Background, presented: string, client: string | null, now = Date.now()): Promise<KeyGrant | null> {
   const parsed = parseKey(presented);
   if (parsed === null) return null;
-  const [grant, digest] = await Promise.all([cachedGrant(env, ctx, parsed.id, now), hashSecret(parsed.secret)]);
+  const [grant, digest] = await Promise.all([cachedGrant(env, ctx, parsed.id, now, client), hashSecret(parsed.secret)]);
   const matches = sameDigest(digest, grant?.hash ?? new ArrayBuffer(0));
   if (grant === null || !matches) return null;
   if (grant.revokedAt !== null || (grant.expiresAt !== null && grant.expiresAt <= now)) return null;

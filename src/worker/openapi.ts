@@ -71,13 +71,13 @@ const MAX_PENDING_RETRY_SECONDS = 300;
 const MAX_QUOTA_RETRY_SECONDS = 60;
 
 const rateLimitedSchema = errorSchema(["rate_limited"], {
-  limit: { enum: ["requestsPerMinute", "eventsPerMinute"], description: "The limit spent." },
+  limit: { enum: ["requestsPerMinute", "eventsPerMinute", "keyLookups"], description: "The limit spent (keyLookups: lookups of unknown keys from one address)." },
   retryAfterSeconds: { type: "integer", minimum: 1, maximum: MAX_QUOTA_RETRY_SECONDS },
 });
 
 /** Any request made with a key that has limits may be refused so (docs/api.md v1.2, "Quotas"). */
 const RATE_LIMITED = {
-  description: "A key's quota is spent for this minute: nothing of the request was recorded.",
+  description: "A key's quota is spent for this minute, or its address looked up too many unknown keys: nothing of the request was recorded.",
   headers: { "Retry-After": retryAfter("Seconds until the next minute starts.", MAX_QUOTA_RETRY_SECONDS) },
   content: { "application/json": { schema: rateLimitedSchema } },
 };
