@@ -384,6 +384,30 @@ describe("the request bodies described are the ones the door accepts", () => {
     });
   }
 
+  // expiresAt is described as a date-time; "in the future" is prose, so only future times are sent.
+  const KEYS: unknown[] = [
+    { label: "a", scopes: ["read"], namespaces: ["a"] },
+    { label: "a", scopes: ["ingest", "admin"], prefix: "app-", expiresAt: "2099-01-01T00:00:00.000Z", limits: { requestsPerMinute: 5 } },
+    { label: "a", scopes: ["read"], namespaces: ["a"], prefix: "a" },
+    { label: "a", scopes: ["read"] },
+    { label: "", scopes: ["read"], namespaces: ["a"] },
+    { label: "a", scopes: ["read", "read"], namespaces: ["a"] },
+    { label: "a", scopes: ["owner"], namespaces: ["a"] },
+    { label: "a", scopes: ["read"], namespaces: [] },
+    { label: "a", scopes: ["read"], namespaces: ["A"] },
+    { label: "a", scopes: ["read"], prefix: "A" },
+    { label: "a", scopes: ["read"], namespaces: ["a"], limits: { eventsPerMinute: 0 } },
+    { label: "a", scopes: ["read"], namespaces: ["a"], colour: 1 },
+    [],
+  ];
+  for (const body of KEYS) {
+    it(`POST /v1/keys ${JSON.stringify(body)}: the description and the Worker agree`, async () => {
+      const res = await call("POST", "/v1/keys", { headers: jsonHeaders(TOKENS.admin), body: JSON.stringify(body) });
+      const described = requestBodyErrors("POST /v1/keys", body).length === 0;
+      expect(res.status < 300, await res.text()).toBe(described);
+    });
+  }
+
   const CONFIGS: unknown[] = [
     {},
     { windows: ["5m", "30d"], maxLimit: 1000, refreshSeconds: 1, staleSeconds: 0, capacity: 10, types: { "a.b": {}, c: { weight: 0.5 } } },
