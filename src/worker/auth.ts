@@ -5,7 +5,7 @@
  * them, never open. API keys (`tk_...`, key-auth.ts) hold scopes for some namespaces only.
  */
 import type { MiddlewareHandler } from "hono";
-import { GRANTS, KEY_PREFIX, permits, type KeyScope, type QuotaLimits } from "../shared/api-keys";
+import { GRANTS, KEY_PREFIX, hashSecret, permits, sameDigest, type KeyScope, type QuotaLimits } from "../shared/api-keys";
 import type { Actor } from "../shared/audit";
 import { TallyError } from "../shared/errors";
 import { grantOfKey } from "./key-auth";
@@ -35,16 +35,11 @@ const TOKEN_OF: Record<Scope, "ADMIN_TOKEN" | "INGEST_TOKEN" | "READ_TOKEN"> = {
   read: "READ_TOKEN",
 };
 
-const encoder = new TextEncoder();
-
-/** Constant-time equality (the Workers runtime's crypto.subtle.timingSafeEqual). Both sides are
- * hashed first so that neither the comparison nor its length check leaks the token's length. */
+/** Constant-time equality (api-keys.ts, `sameDigest`). Both sides are hashed first so that neither
+ * the comparison nor its length check leaks the token's length. */
 async function sameToken(presented: string, configured: string): Promise<boolean> {
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(presented)),
-    crypto.subtle.digest("SHA-256", encoder.encode(configured)),
-  ]);
-  return crypto.subtle.timingSafeEqual(a, b);
+  const [a, b] = await Promise.all([hashSecret(presented), hashSecret(configured)]);
+  return sameDigest(a, b);
 }
 
 /** The scope a presented token holds, comparing against every configured token (no early exit). */
@@ -81,7 +76,9 @@ export function requireScope(scope: Scope): MiddlewareHandler<AuthEnv> {
       if (grant === null) throw unauthorized(INVALID_TOKEN);
       if (!permits(grant, scope, c.req.param("ns") ?? null)) throw keyForbidden();
       c.set("principal", { actor: grant.id, keyId: grant.id, limits: grant.limits });
-      if (scope !== "ingest") await charge(c.env, [{ name: `key/${grant.id}`, limits: grant.limits }], 0);
+      // Only requestsPerMinute concerns a request without events: a key of eventsPerMinute alone costs nothing here.
+      const { requestsPerMinute } = grant.limits;
+      if (scope !== "ingest") await charge(c.env, [{ name: `key/${grant.id}`, limits: { requestsPerMinute } }], 0);
       return next();
     }
     c.set("principal", { actor: TOKEN_OF[scope], keyId: null, limits: {} });

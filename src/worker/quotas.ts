@@ -28,6 +28,8 @@ export async function charge(env: Env, subjects: QuotaSubject[], events: number)
   if (limited.length === 0) return;
   const now = Date.now();
   const charges = limited.map((s) => ({ requests: 1, events, limits: s.limits }));
+  // The counters answer plain values (they refuse nothing of their own); valueOrThrow still puts a
+  // failed call in its category (503 or 500), as for every object.
   const answers: QuotaAnswer[] = await valueOrThrow(
     Promise.all(limited.map((s, i) => counterOf(env, s.name).take(charges[i]!, now))).then((value) => ({ ok: true as const, value })),
   );
