@@ -191,6 +191,7 @@ describe("keys at work", () => {
 
 describe("the flood guard on key lookups (the KEY_LOOKUPS Rate Limiting binding)", () => {
   it("answers 429 rate_limited to one address once it looked up 100 unknown keys in a minute, and never before", async () => {
+    // Each id is new, so each lookup misses the cache, reaches the registry and finds no key.
     const ns = freshNamespace("keys");
     const address = `198.51.100.${Math.floor(Math.random() * 250)}`;
     const statuses: number[] = [];

@@ -7,10 +7,13 @@
  * is per data centre and `cache.delete` purges only the local one (Cache API), which is exactly
  * the revocation bound docs/api.md states: immediate in the data centre that revoked, everywhere
  * else within 30 s. The bound is also checked against the entry's own `fetchedAt`, so it holds
- * however long the cache keeps an entry.
+ * however long the cache keeps an entry. On a workers.dev address the Cache API keeps nothing
+ * (Cache API: only custom domains have a functional cache), so every request with a key asks the
+ * registry there: deploy on a custom domain (docs/operating.md).
  */
 import { hashSecret, parseKey, sameDigest, type KeyGrant } from "../shared/api-keys";
 import { TallyError } from "../shared/errors";
+import { keyLookupUrl as cacheUrl } from "../shared/keys";
 import { registryOf, valueOrThrow } from "../shared/rpc";
 
 /** What a lookup needs of the request: to finish work after the answer. */
@@ -20,8 +23,6 @@ export const KEY_CACHE_SECONDS = 30;
 /** A key's lastUsedAt is reported at most this often by one isolate (coalesced, not per request). */
 const USE_REPORT_MS = 60_000;
 
-/** The cache key of a key id's lookup: a URL of its own host, which no request can ask for. */
-const cacheUrl = (id: string) => `https://keys.tally.internal/${id}`;
 
 interface CachedGrant {
   fetchedAt: number;
@@ -35,23 +36,40 @@ const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCo
 /** The window of the KEY_LOOKUPS binding (wrangler.toml): a refused client retries after it. */
 const LOOKUP_PERIOD_SECONDS = 60;
 
-/**
- * A lookup that will reach the registry, charged to the client's address on the KEY_LOOKUPS Rate
- * Limiting binding: fixed, approximate and per location, which is all a flood guard needs. Every
- * request from the internet carries CF-Connecting-IP; one without it (a service binding, a test)
- * is not from a client that could flood.
- */
-async function guardLookup(env: Env, client: string | null): Promise<void> {
-  if (client === null) return;
-  const { success } = await env.KEY_LOOKUPS.limit({ key: client });
-  if (success) return;
-  throw new TallyError(
+/** Client addresses refused for looking up unknown keys, until when (this isolate's memory). */
+const refusedUntil = new Map<string, number>();
+/** Beyond this many refused addresses, the expired ones are forgotten first. */
+const REFUSED_HELD = 10_000;
+
+const lookupsRefused = () =>
+  new TallyError(
     429,
     "rate_limited",
     `Too many lookups of unknown keys from this address; retry in ${LOOKUP_PERIOD_SECONDS} s.`,
     { limit: "keyLookups", retryAfterSeconds: LOOKUP_PERIOD_SECONDS },
     { "Retry-After": String(LOOKUP_PERIOD_SECONDS) },
   );
+
+/** Refuses an address that looked up too many unknown keys, before its lookup reaches the registry. */
+function guardLookup(client: string | null, now: number): void {
+  if (client !== null && (refusedUntil.get(client) ?? 0) > now) throw lookupsRefused();
+}
+
+/**
+ * A lookup found no key: charged to the client's address on the KEY_LOOKUPS Rate Limiting binding
+ * (fixed, approximate, per location: all a flood guard needs). Only unknown ids are charged, so a
+ * client using real keys is never refused, even where the cache does not keep lookups. Past the
+ * limit, the address is refused here without asking the registry for the rest of the period.
+ * Every request from the internet carries CF-Connecting-IP; one without it (a service binding, a
+ * test) is not a client that could flood.
+ */
+async function chargeUnknown(env: Env, client: string | null, now: number): Promise<void> {
+  if (client === null) return;
+  const { success } = await env.KEY_LOOKUPS.limit({ key: client });
+  if (success) return;
+  if (refusedUntil.size >= REFUSED_HELD) for (const [held, until] of refusedUntil) if (until <= now) refusedUntil.delete(held);
+  if (refusedUntil.size < REFUSED_HELD) refusedUntil.set(client, now + LOOKUP_PERIOD_SECONDS * 1000);
+  throw lookupsRefused();
 }
 
 async function cachedGrant(env: Env, ctx: Background, id: string, now: number, client: string | null): Promise<KeyGrant | null> {
@@ -63,8 +81,9 @@ async function cachedGrant(env: Env, ctx: Background, id: string, now: number, c
       return held.grant && { ...held.grant, hash: fromBase64(held.grant.hash) };
     }
   }
-  await guardLookup(env, client);
+  guardLookup(client, now);
   const grant = await valueOrThrow(registryOf(env).grantOf(id));
+  if (grant === null) await chargeUnknown(env, client, now);
   const entry: CachedGrant = { fetchedAt: now, grant: grant && { ...grant, hash: toBase64(grant.hash) } };
   const response = new Response(JSON.stringify(entry), { headers: { "Cache-Control": `max-age=${KEY_CACHE_SECONDS}` } });
   ctx.waitUntil(cache.put(cacheUrl(id), response));
