@@ -26,6 +26,7 @@ import { addReadCounts, cacheReport } from "../src/core/metrics";
 import { MAX_PENDING_EVENTS, splitDue } from "../src/core/pending";
 import { buildSnapshot } from "../src/core/snapshots";
 import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type NamespaceImport } from "../src/core/export";
+import type { Actor, AuditAction, AuditPage } from "../src/shared/audit";
 import { TallyError, internal, type Outcome } from "../src/shared/errors";
 import { snapshotKey } from "../src/shared/keys";
 import { registryOf } from "../src/shared/rpc";
@@ -66,6 +67,19 @@ export class NamespaceAggregator extends DurableObject<Env> {
     return outcomeOf({ object: "NamespaceAggregator", namespace: this.state.namespace, method }, async () => {
       await this.startup.ready();
       return body();
+    });
+  }
+
+  /**
+   * Runs an admin action and records it in the audit log in the same turn as its last write, so
+   * an action that answered is recorded once and a refused or failed one never. `actor` is
+   * optional only for an older Worker during a deploy (docs/api.md, "Audit log").
+   */
+  private audited<T>(method: string, actor: Actor | undefined, action: AuditAction, target: string, body: () => Promise<T> | T): Promise<Outcome<T>> {
+    return this.run(method, async () => {
+      const value = await body();
+      this.state.audit.record(actor ?? "unknown", action, target);
+      return value;
     });
   }
 
@@ -163,8 +177,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- admin -------------------------------------------------------------------------------
 
-  refreshNow(): Promise<Outcome<Described<{ computedAt: number; generation: number }>>> {
-    return this.run("refreshNow", async () => {
+  refreshNow(actor?: Actor): Promise<Outcome<Described<{ computedAt: number; generation: number }>>> {
+    return this.audited("refreshNow", actor, "namespace.refresh", this.state.namespace, async () => {
       this.state.requireExisting();
       const computedAt = await this.loop.refresh();
       this.state.markFresh(computedAt);
@@ -174,8 +188,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Bumps the generation, drops every snapshot in memory and KV, and recomputes at once. */
-  invalidate(): Promise<Outcome<Described<{ generation: number }>>> {
-    return this.run("invalidate", async () => {
+  invalidate(actor?: Actor): Promise<Outcome<Described<{ generation: number }>>> {
+    return this.audited("invalidate", actor, "namespace.invalidate", this.state.namespace, async () => {
       this.state.requireExisting();
       return this.described({ generation: await this.regenerate() });
     });
@@ -200,8 +214,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** Replaces the config; it takes effect from the next refresh, which follows the new period
    * at once (docs/api.md, "Config"). The Worker validated it; it is checked again here, because
    * an older Worker may call a newer object during a deploy. */
-  putConfig(body: unknown): Promise<Outcome<NamespaceConfig>> {
-    return this.run("putConfig", async () => {
+  putConfig(body: unknown, actor?: Actor): Promise<Outcome<NamespaceConfig>> {
+    return this.audited("putConfig", actor, "config.put", this.state.namespace, async () => {
       const { state } = this;
       const config = parseConfig(body);
       state.ensureSchema();
@@ -223,8 +237,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * leave the item out. A repeated call regenerates again, so a retry after a failed
    * recomputation still leaves every layer clean.
    */
-  suppress(item: string): Promise<Outcome<Described<SuppressionChange>>> {
-    return this.run("suppress", async () => {
+  suppress(item: string, actor?: Actor): Promise<Outcome<Described<SuppressionChange>>> {
+    return this.audited("suppress", actor, "suppression.put", item, async () => {
       this.state.requireExisting();
       const { created, suppressedAt } = this.state.suppressions.add(item, Date.now());
       const generation = await this.regenerate();
@@ -234,12 +248,17 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Shows `item` again, with all its counts, and regenerates like `suppress`. */
-  unsuppress(item: string): Promise<Outcome<Described<SuppressionChange>>> {
-    return this.run("unsuppress", async () => {
+  unsuppress(item: string, actor?: Actor): Promise<Outcome<Described<SuppressionChange>>> {
+    return this.audited("unsuppress", actor, "suppression.delete", item, async () => {
       this.state.requireExisting();
       this.state.suppressions.remove(item);
       return this.described({ namespace: this.state.namespace, item, suppressed: false, generation: await this.regenerate() });
     });
+  }
+
+  /** A page of the audit log, newest first; a namespace never written to has none. */
+  auditPage(before: number | null, limit: number): Promise<Outcome<AuditPage>> {
+    return this.run("auditPage", () => (this.state.hasSchema ? this.state.audit.page(before, limit) : { entries: [], cursor: null }));
   }
 
   listSuppressions(after: string | null, limit: number): Promise<Outcome<SuppressionPage>> {
@@ -298,8 +317,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /** Restores an export into this empty namespace, durably before it answers: the state is
    * written by the one checkpoint path, and a failed write leaves the namespace empty. */
-  importState(state: NamespaceImport): Promise<Outcome<{ buckets: number; pending: number }>> {
-    return this.run("importState", async () => {
+  importState(state: NamespaceImport, actor?: Actor): Promise<Outcome<{ buckets: number; pending: number }>> {
+    return this.audited("importState", actor, "namespace.import", this.state.namespace, async () => {
       const held = this.state;
       if (held.exists) {
         throw new TallyError(409, "namespace_not_empty", `Namespace "${held.namespace}" holds data; import only into an empty (or deleted) namespace.`, {
@@ -332,15 +351,16 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /**
    * Erases data, config, snapshots, the KV mirror and the alarm. Only the generation survives,
-   * one higher, so that edge entries of the old namespace can never answer for a new one.
+   * one higher, so that edge entries of the old namespace can never answer for a new one. The
+   * erasure is recorded in the registry's audit log (this one is erased with the rest).
    */
-  erase(): Promise<Outcome<{ generation: number }>> {
+  erase(actor?: Actor): Promise<Outcome<{ generation: number }>> {
     return this.run("erase", async () => {
       const { state } = this;
       state.requireExisting();
       const generation = state.generation + 1;
       // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
-      await registryOf(this.env).drop(state.namespace);
+      await registryOf(this.env).drop(state.namespace, actor ?? "unknown");
       await state.shards.eraseAll();
       await state.mirror.dropOlderThan(state.namespace, Number.POSITIVE_INFINITY);
       await state.store.eraseAll();

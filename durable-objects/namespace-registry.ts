@@ -7,10 +7,21 @@
  *
  * It sees only creates and deletes, never events or reads, so one object carries the load of any
  * realistic service; in exchange, a listing reflects every create and delete that has answered.
+ *
+ * It also holds the API keys (key-store.ts) and the service's own audit log: key creation and
+ * revocation, and namespaces erased (whose own log is erased with them). A Worker looks a key up
+ * here at most once per key per data centre every KEY_CACHE_SECONDS (src/worker/key-auth.ts), so
+ * the keys add a request here per key and data centre every 30 s, not per request.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { NamespaceEntry, NamespacePage } from "../src/shared/contract";
+import type { ApiKey, KeyGrant, NewKey } from "../src/shared/api-keys";
+import type { Actor, AuditPage } from "../src/shared/audit";
 import type { Outcome } from "../src/shared/errors";
+import auditSchema from "../migrations/0005_audit.sql";
+import { AuditLog } from "./audit-log";
+import { KEYS_SCHEMA, KeyStore } from "./key-store";
+import { outcomeOf } from "./outcome";
 import { Startup } from "./startup";
 
 /** Which rows a page of the listing holds. */
@@ -27,11 +38,22 @@ export interface ListQuery {
 const PAST = "~";
 
 export class NamespaceRegistry extends DurableObject<Env> {
-  /** Every entry point awaits it first (startup.ts). The schema is one table, created if missing:
-   * safe to run on every start. A schema change would be a second, versioned statement here. */
+  /** Every entry point awaits it first (startup.ts). Each table is created if missing: safe to run
+   * on every start. The audit table is the namespaces' own (migrations/0005_audit.sql). */
   private readonly startup = new Startup(this.ctx, () => {
     this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID");
+    this.ctx.storage.sql.exec(KEYS_SCHEMA);
+    this.ctx.storage.sql.exec(auditSchema);
   });
+  private readonly keys = new KeyStore(this.ctx.storage.sql);
+  private readonly audit = new AuditLog(this.ctx.storage.sql);
+
+  private run<T>(method: string, body: () => T): Promise<Outcome<T>> {
+    return outcomeOf({ object: "NamespaceRegistry", namespace: "(registry)", method }, async () => {
+      await this.startup.ready();
+      return body();
+    });
+  }
 
   /** Lists `namespace`; idempotent, so concurrent first batches and retries record it once, and
    * the first `createdAt` stays. It refuses nothing: a caller sees a throw only when the registry
@@ -41,10 +63,55 @@ export class NamespaceRegistry extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT INTO namespaces (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", namespace, createdAt);
   }
 
-  /** Stops listing `namespace`; idempotent, so a retried delete is harmless. */
-  async drop(namespace: string): Promise<void> {
+  /** Stops listing `namespace`; idempotent, so a retried delete is harmless. With `actor` (an
+   * admin's DELETE), the erasure is recorded here, since the namespace's own log goes with it. */
+  async drop(namespace: string, actor?: Actor): Promise<void> {
     await this.startup.ready();
-    this.ctx.storage.sql.exec("DELETE FROM namespaces WHERE name = ?", namespace);
+    this.ctx.storage.transactionSync(() => {
+      const listed = this.ctx.storage.sql.exec("DELETE FROM namespaces WHERE name = ?", namespace).rowsWritten > 0;
+      if (listed && actor !== undefined) this.audit.record(actor, "namespace.delete", namespace);
+    });
+  }
+
+  // ---- keys (docs/api.md, "Keys") -------------------------------------------------------------
+
+  /** Stores a new key by its id and its secret's hash (the Worker minted both), and records it. */
+  createKey(id: string, hash: ArrayBuffer, key: NewKey, actor: Actor): Promise<Outcome<ApiKey>> {
+    return this.run("createKey", () =>
+      this.ctx.storage.transactionSync(() => {
+        const created = this.keys.add(id, hash, key, Date.now());
+        this.audit.record(actor, "key.create", id);
+        return created;
+      }),
+    );
+  }
+
+  listKeys(): Promise<Outcome<ApiKey[]>> {
+    return this.run("listKeys", () => this.keys.list());
+  }
+
+  /** Revokes a key; recorded once, however often it is revoked again. */
+  revokeKey(id: string, actor: Actor): Promise<Outcome<ApiKey>> {
+    return this.run("revokeKey", () =>
+      this.ctx.storage.transactionSync(() => {
+        const { key, revokedNow } = this.keys.revoke(id, Date.now());
+        if (revokedNow) this.audit.record(actor, "key.revoke", id);
+        return key;
+      }),
+    );
+  }
+
+  grantOf(id: string): Promise<Outcome<KeyGrant | null>> {
+    return this.run("grantOf", () => this.keys.grant(id));
+  }
+
+  /** Each Worker isolate reports the keys it saw used, at most once a minute per key. */
+  touchKeys(used: Record<string, number>): Promise<Outcome<null>> {
+    return this.run("touchKeys", () => (this.keys.touch(used), null));
+  }
+
+  auditPage(before: number | null, limit: number): Promise<Outcome<AuditPage>> {
+    return this.run("auditPage", () => this.audit.page(before, limit));
   }
 
   /** One page of names in ascending order; `more` says whether a next page exists. */

@@ -24,11 +24,14 @@ import { StoredPending } from "./pending-events";
 import { ShardMerger } from "./shard-merger";
 import { NamespaceStore } from "./store";
 import { SuppressionList } from "./suppressions";
+import { AuditLog } from "./audit-log";
 
 export class NamespaceState {
   readonly store: NamespaceStore;
   readonly mirror: SnapshotMirror;
   readonly suppressions: SuppressionList;
+  /** Every admin action on the namespace (migrations/0005_audit.sql). */
+  readonly audit: AuditLog;
   /** Future-stamped events, held in SQLite only (pending-events.ts). */
   readonly pending: StoredPending;
   /** The ingest shards' side of this namespace (`ingestShards`). */
@@ -60,6 +63,7 @@ export class NamespaceState {
     this.store = new NamespaceStore(storage);
     this.mirror = new SnapshotMirror(env.SNAPSHOTS);
     this.suppressions = new SuppressionList(this.store.sql);
+    this.audit = new AuditLog(this.store.sql);
     this.pending = new StoredPending(this.store.sql);
     this.shards = new ShardMerger(env, namespace, this.store);
     this.aggregator = this.newAggregator();
@@ -184,6 +188,8 @@ export class NamespaceState {
       refreshSeconds: config.refreshSeconds,
       staleSeconds: config.staleSeconds,
       freshSince: this.freshSince,
+      limits: config.limits ?? {},
+      embedAncestors: config.embedAncestors ?? [],
     };
   }
 

@@ -18,6 +18,20 @@ export const token = {
   },
 };
 
+/**
+ * A share link (`/?ns=videos#key=tk_...`, docs/operating.md) carries a read key in the address's
+ * fragment, which browsers never send to a server, so it reaches no log. The key is kept for this
+ * tab like a typed token, and the fragment is taken out of the address, so that the key is not
+ * copied on with it or kept in the history. Returns the key taken, or "" when there was none.
+ */
+export function takeSharedKey() {
+  const shared = new URLSearchParams(location.hash.slice(1)).get("key") ?? "";
+  if (!shared) return "";
+  token.set(shared);
+  history.replaceState(null, "", location.pathname + location.search);
+  return shared;
+}
+
 /** A refusal of the service (its JSON error), or status 0 when the service could not be reached. */
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {

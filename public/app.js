@@ -5,7 +5,7 @@
 // The page has one state object, `state`, and one function that draws it, `render`: every read,
 // click and timer changes `state` and calls `render`, which draws the whole page from it (the
 // parts whose inputs did not change are left as they are: see whenChanged in dom.js).
-import { ApiError, nsPath, read, token } from "./api.js";
+import { ApiError, nsPath, read, takeSharedKey, token } from "./api.js";
 import { RANKS, renderBoard } from "./board.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
 import { $, button, whenChanged } from "./dom.js";
@@ -17,6 +17,7 @@ const DEFAULT_PERIOD = 10;
 const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const params = new URLSearchParams(location.search);
+takeSharedKey(); // before the state reads the token: a share link's key is this tab's from now on
 
 const state = {
   /** The namespace of the address, or null on the start page. */

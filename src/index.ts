@@ -8,12 +8,15 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requireScope } from "./worker/auth";
+import { jsonBody, namespaceOf, requireJson, type App } from "./worker/door";
+import { addKeyRoutes } from "./worker/key-routes";
+import { addEmbedRoute } from "./worker/embed";
+import { charge } from "./worker/quotas";
 import {
   DEFAULT_LIMIT,
   DEFAULT_STATS_WINDOW,
   DEFAULT_TRENDING_WINDOW,
   MAX_BODY_BYTES,
-  NAMESPACE_PATTERN,
   RANKS,
   WINDOWS,
   type Described,
@@ -36,8 +39,8 @@ import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
 export { IngestShard } from "../durable-objects/ingest-shard";
+export { QuotaCounter } from "../durable-objects/quota-counter";
 
-type App = { Bindings: Env };
 const app = new Hono<App>();
 
 /** The isolate memories serving each request, by its ExecutionContext: set by `createWorker`, so
@@ -86,35 +89,6 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/openapi.json", browserFacing);
 app.get("/openapi.json", (c) => c.body(openApiJson(), 200, { "Content-Type": "application/json; charset=utf-8" }));
 
-/** The namespace of the path, checked before anything else touches it. */
-function namespaceOf(c: Context<App>): string {
-  const ns = c.req.param("ns") ?? "";
-  if (!NAMESPACE_PATTERN.test(ns)) {
-    throw invalid("invalid_namespace", "Namespace names match ^[a-z0-9][a-z0-9_-]{0,63}$.", {
-      pattern: NAMESPACE_PATTERN.source,
-    });
-  }
-  return ns;
-}
-
-function requireJson(c: Context<App>): void {
-  const type = c.req.header("Content-Type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new TallyError(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.", {
-      allowed: ["application/json"],
-    });
-  }
-}
-
-async function jsonBody(c: Context<App>): Promise<unknown> {
-  requireJson(c);
-  try {
-    return JSON.parse(await c.req.text());
-  } catch {
-    throw invalid("invalid_json", "The body is not valid JSON.");
-  }
-}
-
 const MEBIBYTE = 1024 * 1024;
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
@@ -133,6 +107,10 @@ app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (
   const { descriptors, pendingRefusals } = isolateOf(c);
   pendingRefusals.check(ns, batch);
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
+  // Charged before the batch reaches any object, so a refused batch is not recorded (quotas.ts).
+  const { keyId, limits } = c.get("principal");
+  const subjects = [{ name: `namespace/${ns}`, limits: descriptor.limits ?? {} }];
+  await charge(c.env, keyId === null ? subjects : [{ name: `key/${keyId}`, limits }, ...subjects], batch.events.length);
   const result = await ingest(c.env, ns, descriptor, batch).catch((error: unknown) => {
     pendingRefusals.note(ns, error);
     throw error;
@@ -234,6 +212,9 @@ app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
 
 // ---- admin -------------------------------------------------------------------------------------
 
+/** Who the audit log records for an admin action: a key's id, or ADMIN_TOKEN. */
+const actorOf = (c: Context<App>) => c.get("principal").actor;
+
 app.get("/v1/namespaces", requireScope("admin"), async (c) => {
   const listing = await listNamespaces(c.env, {
     prefix: c.req.query("prefix"),
@@ -252,7 +233,7 @@ app.get("/v1/namespaces/:ns/config", requireScope("admin"), async (c) => {
 app.put("/v1/namespaces/:ns/config", requireScope("admin"), limitBody, async (c) => {
   const ns = namespaceOf(c);
   // Validated here, like every input, so that a malformed config never wakes an object.
-  const config = await valueOrThrow(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c))));
+  const config = await valueOrThrow(aggregatorOf(c.env, ns).putConfig(parseConfig(await jsonBody(c)), actorOf(c)));
   await isolateOf(c).descriptors.forgetNamespace(ns); // the next read learns the new limits and types
   return c.json(config);
 });
@@ -276,14 +257,14 @@ async function changeAndRemember<T>(
 app.post("/v1/namespaces/:ns/refresh", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   // The next read through this isolate and data centre skips copies older than this refresh.
-  const { computedAt, generation } = await changeAndRemember(c, ns, (stub) => stub.refreshNow());
+  const { computedAt, generation } = await changeAndRemember(c, ns, (stub) => stub.refreshNow(actorOf(c)));
   return c.json({ namespace: ns, computedAt: new Date(computedAt).toISOString(), generation });
 });
 
 app.post("/v1/namespaces/:ns/invalidate", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
   // Old cache keys become unreachable.
-  const { generation } = await changeAndRemember(c, ns, (stub) => stub.invalidate());
+  const { generation } = await changeAndRemember(c, ns, (stub) => stub.invalidate(actorOf(c)));
   return c.json({ namespace: ns, generation });
 });
 
@@ -313,13 +294,13 @@ app.get("/v1/namespaces/:ns/suppressions", requireScope("admin"), async (c) => {
 // Hiding or showing an item regenerates the namespace's answers as invalidate does.
 app.put("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const change = await changeAndRemember(c, ns, (stub) => stub.suppress(itemOf(c)));
+  const change = await changeAndRemember(c, ns, (stub) => stub.suppress(itemOf(c), actorOf(c)));
   return c.json(change, change.created ? 201 : 200);
 });
 
 app.delete("/v1/namespaces/:ns/suppressions/:item", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  return c.json(await changeAndRemember(c, ns, (stub) => stub.unsuppress(itemOf(c))));
+  return c.json(await changeAndRemember(c, ns, (stub) => stub.unsuppress(itemOf(c), actorOf(c))));
 });
 
 // An empty item cannot name a route segment; say what is wrong rather than "no such route".
@@ -336,7 +317,7 @@ app.get("/v1/namespaces/:ns/cache", requireScope("admin"), async (c) => {
 
 app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   const ns = namespaceOf(c);
-  const { generation } = await valueOrThrow(aggregatorOf(c.env, ns).erase());
+  const { generation } = await valueOrThrow(aggregatorOf(c.env, ns).erase(actorOf(c)));
   const { readCounts, descriptors } = isolateOf(c);
   readCounts.discard(ns);
   await descriptors.forgetNamespace(ns);
@@ -364,9 +345,16 @@ app.post("/v1/namespaces/:ns/import", requireScope("admin"), limitImport, async 
   requireJson(c);
   // The whole document is validated here, before the object is asked to write anything.
   const state = parseExport(await c.req.text());
-  const imported = await valueOrThrow(aggregatorOf(c.env, ns).importState(state));
+  const imported = await valueOrThrow(aggregatorOf(c.env, ns).importState(state, actorOf(c)));
   await isolateOf(c).descriptors.forgetNamespace(ns); // a 404 this isolate remembered for the name no longer holds
   return c.json({ namespace: ns, imported: true, ...imported });
+});
+
+// Keys, the audit logs (v1.2) and the embeddable list.
+addKeyRoutes(app);
+addEmbedRoute(app, (c, ns) => {
+  const { descriptors } = isolateOf(c);
+  return Promise.resolve(descriptors.held(ns) ?? descriptors.descriptorOf(c.env, c.executionCtx, ns));
 });
 
 app.notFound(() =>

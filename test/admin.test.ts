@@ -11,7 +11,7 @@ import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refre
 /** Supported windows, from docs/api.md ("Windows"). */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
 /** The config fields and defaults of docs/api.md. */
-const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1 };
+const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1, limits: {}, embedAncestors: [] };
 const FIELDS = Object.keys(DEFAULTS);
 
 interface Trending {
@@ -163,6 +163,12 @@ describe("PUT /v1/namespaces/{ns}/config refusals", () => {
     { what: "no ingest shard", body: { ingestShards: 0 }, field: "ingestShards", allowed: ingestShards },
     { what: "more than 16 ingest shards", body: { ingestShards: 17 }, field: "ingestShards", allowed: { max: 16 } },
     { what: "a fractional ingestShards", body: { ingestShards: 2.5 }, field: "ingestShards", allowed: ingestShards },
+    { what: "a limit of 0", body: { limits: { eventsPerMinute: 0 } }, field: "limits.eventsPerMinute", allowed: { min: 1 } },
+    { what: "an unknown limit", body: { limits: { bytesPerMinute: 5 } }, field: "limits.bytesPerMinute", allowed: ["eventsPerMinute", "requestsPerMinute"] },
+    { what: "limits given as a number", body: { limits: 5 }, field: "limits" },
+    { what: "an ancestor with a path", body: { embedAncestors: ["https://example.com/page"] }, field: "embedAncestors", allowed: { max: 16 } },
+    { what: "a bare * ancestor", body: { embedAncestors: ["*"] }, field: "embedAncestors" },
+    { what: "17 ancestors", body: { embedAncestors: Array.from({ length: 17 }, (_, i) => `https://s${i}.example`) }, field: "embedAncestors" },
     { what: "an unknown field", body: { colour: "red" }, field: "colour", allowed: FIELDS },
     { what: "a list instead of an object", body: [], field: null, allowed: FIELDS },
     { what: "a string instead of an object", body: "windows", field: null, allowed: FIELDS },

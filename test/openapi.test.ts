@@ -15,6 +15,7 @@ import type { WireError } from "../src/shared/errors";
 import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { DESCRIBED_OPERATIONS, DESCRIPTION, departures, describedResponses, requestBodyErrors } from "./support/openapi";
 import { READ_TOKEN, TOKENS, admin, bearer, call, expectError, fetchWith, freshNamespace, get, ingest, json, refresh, seed } from "./support/http";
+import { createKey, withKey } from "./support/keys";
 
 const NOT_SERVED_BY_THE_WORKER = ["GET /", "GET /docs"];
 
@@ -211,7 +212,55 @@ const CASES: Case[] = [
     send: async () => admin("POST", await seeded("oa"), "import", await json(await admin("GET", await seeded("oa"), "export"))),
   },
   { operation: "POST /v1/namespaces/{ns}/import", name: "a foreign document", status: 400, send: () => admin("POST", freshNamespace("oa"), "import", { json: { format: "x" } }) },
+  // keys, quotas and audit logs (v1.2)
+  ...KEY_CASES(),
 ];
+
+/** The cases of the v1.2 routes: keys, the audit logs, quotas and the embeddable list. */
+function KEY_CASES(): Case[] {
+  const keyBody = (ns: string) => JSON.stringify({ label: "oa", scopes: ["ingest", "read"], namespaces: [ns], limits: { requestsPerMinute: 100 } });
+  const root = (method: string, url: string, body?: string) => call(method, url, { headers: body === undefined ? bearer(TOKENS.admin) : jsonHeaders(TOKENS.admin), body });
+  const limitedKey = async (ns: string, limits: Record<string, number>) => (await createKey({ label: "limited", scopes: ["ingest"], namespaces: [ns], limits })).key;
+  return [
+    { operation: "POST /v1/keys", name: "created", status: 201, send: () => root("POST", "/v1/keys", keyBody(freshNamespace("oa"))) },
+    { operation: "POST /v1/keys", name: "no scopes", status: 400, send: () => root("POST", "/v1/keys", '{"label":"x","scopes":[],"prefix":"a"}') },
+    { operation: "POST /v1/keys", name: "text/plain", status: 415, send: () => call("POST", "/v1/keys", { headers: { ...bearer(TOKENS.admin), "Content-Type": "text/plain" }, body: "{}" }) },
+    { operation: "POST /v1/keys", name: "no token", status: 401, send: () => call("POST", "/v1/keys") },
+    { operation: "POST /v1/keys", name: "the ingest token", status: 403, send: () => call("POST", "/v1/keys", { headers: bearer(TOKENS.ingest) }) },
+    { operation: "GET /v1/keys", name: "the keys", status: 200, send: async () => (await root("POST", "/v1/keys", keyBody(freshNamespace("oa"))), root("GET", "/v1/keys")) },
+    { operation: "GET /v1/keys", name: "no token", status: 401, send: () => call("GET", "/v1/keys") },
+    { operation: "DELETE /v1/keys/{id}", name: "revoked", status: 200, send: async () => root("DELETE", `/v1/keys/${(await createKey({ label: "x", scopes: ["read"], prefix: "oa" })).id}`) },
+    { operation: "DELETE /v1/keys/{id}", name: "an unknown id", status: 404, send: () => root("DELETE", "/v1/keys/0123456789abcdef") },
+    { operation: "DELETE /v1/keys/{id}", name: "a malformed id", status: 400, send: () => root("DELETE", "/v1/keys/zz") },
+    { operation: "GET /v1/audit", name: "a page", status: 200, send: async () => (await createKey({ label: "x", scopes: ["read"], prefix: "oa" }), root("GET", "/v1/audit?limit=2")) },
+    { operation: "GET /v1/audit", name: "a foreign cursor", status: 400, send: () => root("GET", "/v1/audit?cursor=x") },
+    { operation: "GET /v1/namespaces/{ns}/audit", name: "a page", status: 200, send: async () => { const ns = await seeded("oa"); await admin("POST", ns, "invalidate"); return admin("GET", ns, "audit?limit=1"); } },
+    { operation: "GET /v1/namespaces/{ns}/audit", name: "limit=0", status: 400, send: () => admin("GET", freshNamespace("oa"), "audit?limit=0") },
+    {
+      operation: "GET /v1/namespaces/{ns}/audit", name: "a key of another namespace", status: 403,
+      send: async () => withKey((await createKey({ label: "x", scopes: ["admin"], namespaces: ["elsewhere"] })).key, "GET", path(freshNamespace("oa"), "/audit")),
+    },
+    {
+      operation: "GET /v1/namespaces/{ns}/stats", name: "a key over its requestsPerMinute", status: 429,
+      send: async () => {
+        const ns = await seeded("oa");
+        const key = await limitedKey(ns, { requestsPerMinute: 1 });
+        await withKey(key, "GET", path(ns, "/stats"));
+        return withKey(key, "GET", path(ns, "/stats"));
+      },
+    },
+    {
+      operation: "POST /v1/namespaces/{ns}/events", name: "a key over its eventsPerMinute", status: 429,
+      send: async () => {
+        const ns = freshNamespace("oa");
+        return withKey(await limitedKey(ns, { eventsPerMinute: 1 }), "POST", path(ns, "/events"), { events: [{ item: "a" }, { item: "b" }] });
+      },
+    },
+    { operation: "GET /embed", name: "a list", status: 200, send: () => call("GET", `/embed?ns=${freshNamespace("oa")}&window=24h&rank=hot&limit=5`) },
+    { operation: "GET /embed", name: "a bad namespace", status: 400, send: () => call("GET", "/embed?ns=Bad") },
+    { operation: "GET /embed", name: "limit over 100", status: 400, send: () => call("GET", "/embed?ns=a&limit=101") },
+  ];
+}
 
 describe("every answer of the Worker validates against GET /openapi.json", () => {
   for (const c of CASES) {
@@ -303,6 +352,7 @@ describe("the description covers the contract", () => {
       "GET /v1/namespaces/{ns}/cache", "DELETE /v1/namespaces/{ns}", "GET /v1/namespaces",
       "PUT /v1/namespaces/{ns}/suppressions/{item}", "DELETE /v1/namespaces/{ns}/suppressions/{item}",
       "GET /v1/namespaces/{ns}/suppressions", "GET /v1/namespaces/{ns}/export", "POST /v1/namespaces/{ns}/import",
+      "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/audit", "GET /v1/namespaces/{ns}/audit", "GET /embed",
     ];
     expect([...DESCRIBED_OPERATIONS].sort()).toEqual([...API_MD_ROUTES].sort());
   });
@@ -334,6 +384,30 @@ describe("the request bodies described are the ones the door accepts", () => {
     });
   }
 
+  // expiresAt is described as a date-time; "in the future" is prose, so only future times are sent.
+  const KEYS: unknown[] = [
+    { label: "a", scopes: ["read"], namespaces: ["a"] },
+    { label: "a", scopes: ["ingest", "admin"], prefix: "app-", expiresAt: "2099-01-01T00:00:00.000Z", limits: { requestsPerMinute: 5 } },
+    { label: "a", scopes: ["read"], namespaces: ["a"], prefix: "a" },
+    { label: "a", scopes: ["read"] },
+    { label: "", scopes: ["read"], namespaces: ["a"] },
+    { label: "a", scopes: ["read", "read"], namespaces: ["a"] },
+    { label: "a", scopes: ["owner"], namespaces: ["a"] },
+    { label: "a", scopes: ["read"], namespaces: [] },
+    { label: "a", scopes: ["read"], namespaces: ["A"] },
+    { label: "a", scopes: ["read"], prefix: "A" },
+    { label: "a", scopes: ["read"], namespaces: ["a"], limits: { eventsPerMinute: 0 } },
+    { label: "a", scopes: ["read"], namespaces: ["a"], colour: 1 },
+    [],
+  ];
+  for (const body of KEYS) {
+    it(`POST /v1/keys ${JSON.stringify(body)}: the description and the Worker agree`, async () => {
+      const res = await call("POST", "/v1/keys", { headers: jsonHeaders(TOKENS.admin), body: JSON.stringify(body) });
+      const described = requestBodyErrors("POST /v1/keys", body).length === 0;
+      expect(res.status < 300, await res.text()).toBe(described);
+    });
+  }
+
   const CONFIGS: unknown[] = [
     {},
     { windows: ["5m", "30d"], maxLimit: 1000, refreshSeconds: 1, staleSeconds: 0, capacity: 10, types: { "a.b": {}, c: { weight: 0.5 } } },
@@ -357,6 +431,11 @@ describe("the request bodies described are the ones the door accepts", () => {
     { ingestShards: 0 },
     { ingestShards: 17 },
     { ingestShards: 2.5 },
+    { limits: { eventsPerMinute: 60000, requestsPerMinute: 600 } },
+    { limits: { eventsPerMinute: 0 } },
+    { limits: { colour: 1 } },
+    { embedAncestors: ["https://example.com", "https://*.example.org:8443"] },
+    { embedAncestors: ["example.com"] },
     [],
   ];
   for (const body of CONFIGS) {

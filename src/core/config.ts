@@ -4,6 +4,7 @@
  */
 import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "../shared/contract";
 import { invalid } from "../shared/errors";
+import { parseLimits } from "../shared/quota-limits";
 import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
 import { MEMORY_BUDGET_BYTES } from "./memory";
 
@@ -21,9 +22,16 @@ export const CONFIG_BOUNDS = {
   /** A namespace's object merges every shard on each refresh, at most 6 at a time (the
    * platform's limit on a request's open connections): 16 shards is three rounds. */
   ingestShards: { min: 1, max: 16 },
+  /** Origins allowed to frame GET /embed: a CSP header carries them all, so a few. */
+  embedAncestors: { max: 16 },
 } as const;
 
-const FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards"] as const;
+/** An origin a CSP `frame-ancestors` source may name: scheme, host (optionally `*.` first), port. */
+export const ANCESTOR_PATTERN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
+
+const FIELDS = [
+  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors",
+] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
   return invalid("invalid_config", `${field}: ${message}`, { field, allowed });
@@ -89,6 +97,18 @@ function parseTypes(value: unknown): NamespaceConfig["types"] {
   return Object.fromEntries(types);
 }
 
+function parseAncestors(value: unknown): string[] {
+  if (value === undefined) return [];
+  const { max } = CONFIG_BOUNDS.embedAncestors;
+  if (!Array.isArray(value) || value.length > max || !value.every((o) => typeof o === "string" && ANCESTOR_PATTERN.test(o))) {
+    throw refuse("embedAncestors", `must be at most ${max} origins such as "https://example.com" (lower case, no path).`, {
+      max,
+      pattern: ANCESTOR_PATTERN.source,
+    });
+  }
+  return [...new Set(value as string[])];
+}
+
 /** Parses a whole config (`PUT` replaces it: omitted fields take their defaults). */
 export function parseConfig(body: unknown): NamespaceConfig {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -106,6 +126,8 @@ export function parseConfig(body: unknown): NamespaceConfig {
     capacity: integerIn(record, "capacity"),
     hotHalfLifeSeconds: integerIn(record, "hotHalfLifeSeconds"),
     ingestShards: integerIn(record, "ingestShards"),
+    limits: parseLimits(record.limits, "limits", "invalid_config"),
+    embedAncestors: parseAncestors(record.embedAncestors),
   };
   checkMemory(config);
   return config;

@@ -69,6 +69,13 @@ export interface TypeConfig {
 }
 
 /** Per-namespace configuration (docs/api.md, "Config fields and defaults"). */
+/** Per-minute quotas (docs/api.md v1.2, "Quotas"), of a key or of a namespace's ingest; an absent
+ * field is no limit. */
+export interface QuotaLimits {
+  eventsPerMinute?: number;
+  requestsPerMinute?: number;
+}
+
 export interface NamespaceConfig {
   windows: Window[];
   maxLimit: number;
@@ -81,6 +88,10 @@ export interface NamespaceConfig {
   /** How many ingest objects share the namespace's ingest, 1 to 16 (docs/api.md v1.1): 1 means the
    * namespace's own object takes every batch. */
   ingestShards: number;
+  /** The namespace's ingest quotas (docs/api.md v1.2, "Quotas"). Absent in configs stored before. */
+  limits?: QuotaLimits;
+  /** The origins allowed to frame GET /embed of this namespace (CSP frame-ancestors); none: none. */
+  embedAncestors?: string[];
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -92,6 +103,8 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   capacity: 5000,
   hotHalfLifeSeconds: 21_600,
   ingestShards: 1,
+  limits: {},
+  embedAncestors: [],
 };
 
 export interface RankedItem {
@@ -184,6 +197,10 @@ export interface NamespaceDescriptor {
   freshSince: number;
   /** Where ingest goes: the namespace's object (1) or that many ingest shards. */
   ingestShards: number;
+  /** The namespace's ingest quotas, charged at the Worker (absent from an older object). */
+  limits?: QuotaLimits;
+  /** The origins that may frame its GET /embed (absent from an older object: none). */
+  embedAncestors?: string[];
   /** The declared types' default weights, for the types that set one: a batch sent to a shard
    * carries its weights resolved, as the namespace's object would resolve them. */
   weights: Record<string, number>;

@@ -7,6 +7,12 @@ import type { ReadQuery, SnapshotRead } from "./contract";
 /** The name of the one NamespaceRegistry object (idFromName), used by the Worker and the objects. */
 export const REGISTRY_OBJECT = "namespaces";
 
+/** The data centre's cache entry of an API key's lookup (src/worker/key-auth.ts), by the key's id:
+ * on the host of every internal cache key, which no request can ask the cache for. */
+export function keyLookupUrl(id: string): string {
+  return `https://tally.internal/key/${id}`;
+}
+
 /** The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). */
 export function snapshotKey(query: ReadQuery): string {
   switch (query.kind) {

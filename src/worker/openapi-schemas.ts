@@ -14,7 +14,10 @@ import {
   TYPE_PATTERN,
   WINDOWS,
 } from "../shared/contract";
-import { CONFIG_BOUNDS } from "../core/config";
+import { ANCESTOR_PATTERN, CONFIG_BOUNDS } from "../core/config";
+import { KEY_BOUNDS, KEY_ID_PATTERN, KEY_SCOPES } from "../shared/api-keys";
+import { AUDIT_PAGE } from "../shared/audit";
+import { PER_MINUTE } from "../shared/quota-limits";
 import { EXPORT_FORMAT, EXPORT_VERSION } from "../core/export";
 
 export type Schema = Record<string, unknown>;
@@ -55,6 +58,9 @@ const header = {
   generation,
 };
 
+const perMinute = { type: "integer", minimum: PER_MINUTE.min, maximum: PER_MINUTE.max };
+const quotaLimits = object({ eventsPerMinute: perMinute, requestsPerMinute: perMinute }, []);
+
 const configBounds = {
   windows: { type: "array", items: ref("Window"), minItems: 1, uniqueItems: true },
   maxLimit: { type: "integer", minimum: CONFIG_BOUNDS.maxLimit.min, maximum: CONFIG_BOUNDS.maxLimit.max },
@@ -70,8 +76,43 @@ const configBounds = {
   // v1.1 (docs/api.md, "Config fields").
   hotHalfLifeSeconds: { type: "integer", minimum: CONFIG_BOUNDS.hotHalfLifeSeconds.min, maximum: CONFIG_BOUNDS.hotHalfLifeSeconds.max },
   ingestShards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
+  // v1.2 (docs/api.md, "Quotas" and "Embedding a list").
+  limits: { ...quotaLimits, description: "Ingest quotas of the namespace, per minute." },
+  embedAncestors: {
+    type: "array",
+    maxItems: CONFIG_BOUNDS.embedAncestors.max,
+    items: { type: "string", pattern: ANCESTOR_PATTERN.source },
+    description: "Origins that may frame GET /embed (CSP frame-ancestors); none by default.",
+  },
 };
 const V1_0_CONFIG_FIELDS = ["windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity"];
+
+const apiKey = {
+  id: { type: "string", pattern: KEY_ID_PATTERN.source },
+  label: { type: "string" },
+  scopes: { type: "array", items: { enum: [...KEY_SCOPES] } },
+  namespaces: { type: ["array", "null"], items: ref("Namespace") },
+  prefix: { type: ["string", "null"] },
+  limits: quotaLimits,
+  createdAt: ref("Time"),
+  expiresAt: { oneOf: [ref("Time"), { type: "null" }] },
+  revokedAt: { oneOf: [ref("Time"), { type: "null" }] },
+  lastUsedAt: { oneOf: [ref("Time"), { type: "null" }], description: "Reported at most once a minute per Worker isolate." },
+};
+
+const auditPage = {
+  entries: {
+    type: "array",
+    maxItems: AUDIT_PAGE.max,
+    items: object({
+      at: ref("Time"),
+      actor: { type: "string", description: "A key id, or ADMIN_TOKEN." },
+      action: { type: "string" },
+      target: { type: ["string", "null"] },
+    }),
+  },
+  cursor: { type: ["string", "null"], description: "Continues with older entries; null on the last page." },
+};
 
 const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 } });
 
@@ -194,6 +235,26 @@ export const SCHEMAS: Record<string, Schema> = {
     }),
   }),
   DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
+  // ---- v1.2 (docs/api.md): keys and audit logs.
+  KeyInput: {
+    ...object(
+      {
+        label: { type: "string", minLength: 1, maxLength: KEY_BOUNDS.label.max },
+        scopes: { type: "array", items: { enum: [...KEY_SCOPES] }, minItems: 1, uniqueItems: true },
+        namespaces: { type: "array", items: ref("Namespace"), minItems: 1, maxItems: KEY_BOUNDS.namespaces.max },
+        prefix: ref("Namespace"),
+        expiresAt: { type: ["string", "null"], format: "date-time" },
+        limits: quotaLimits,
+      },
+      ["label", "scopes"],
+    ),
+    oneOf: [{ required: ["namespaces"] }, { required: ["prefix"] }],
+  },
+  Key: object(apiKey),
+  CreatedKey: object({ ...apiKey, key: { type: "string", pattern: "^tk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$", description: "The key itself: shown in this answer only." } }),
+  KeyList: object({ keys: { type: "array", items: ref("Key") } }),
+  AuditPage: object(auditPage),
+  NamespaceAuditPage: object({ namespace: ref("Namespace"), ...auditPage }),
   // ---- v1.1 (docs/api.md).
   NamespaceList: object({
     namespaces: { type: "array", items: object({ namespace: ref("Namespace"), createdAt: ref("Time") }) },

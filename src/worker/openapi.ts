@@ -11,6 +11,7 @@
 import { LAYERS, MAX_BODY_BYTES, RANKS, WINDOWS } from "../shared/contract";
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
+import { EMBED_MAX_LIMIT } from "./embed";
 
 type Scope = "public" | "read" | "ingest" | "admin";
 
@@ -23,6 +24,9 @@ const TAGS = {
   namespaces: { name: "Namespaces", description: "The list of namespaces that hold data. Needs ADMIN_TOKEN." },
   moderation: { name: "Moderation", description: "Items hidden from every ranking. Needs ADMIN_TOKEN." },
   transfer: { name: "Export and import", description: "A namespace's whole state as one document, and its restore. Needs ADMIN_TOKEN." },
+  keys: { name: "Keys", description: "API keys scoped to namespaces, with quotas. Managed with the root ADMIN_TOKEN only." },
+  audit: { name: "Audit", description: "Who did which admin action, when, on what. Needs an admin key (the service's log: ADMIN_TOKEN)." },
+  sharing: { name: "Sharing", description: "A list for a website to frame, read with a share link's read key." },
 } as const;
 type Tag = keyof typeof TAGS;
 
@@ -63,17 +67,38 @@ const retryAfter = (description: string, maximum?: number) =>
  * is due, and an event is stamped at most 5 minutes ahead (docs/api.md, "Future-stamped events"). */
 const MAX_PENDING_RETRY_SECONDS = 300;
 
+/** The longest Retry-After of `429 rate_limited`: quotas count one-minute windows. */
+const MAX_QUOTA_RETRY_SECONDS = 60;
+
+const rateLimitedSchema = errorSchema(["rate_limited"], {
+  limit: { enum: ["requestsPerMinute", "eventsPerMinute", "keyLookups"], description: "The limit spent (keyLookups: lookups of unknown keys from one address)." },
+  retryAfterSeconds: { type: "integer", minimum: 1, maximum: MAX_QUOTA_RETRY_SECONDS },
+});
+
+/** Any request made with a key that has limits may be refused so (docs/api.md v1.2, "Quotas"). */
+const RATE_LIMITED = {
+  description: "A key's quota is spent for this minute, or its address looked up too many unknown keys: nothing of the request was recorded.",
+  headers: { "Retry-After": retryAfter("Seconds until the next minute starts.", MAX_QUOTA_RETRY_SECONDS) },
+  content: { "application/json": { schema: rateLimitedSchema } },
+};
+
 const TOO_MANY_PENDING = {
   description:
-    `The namespace would hold more than ${MAX_PENDING_EVENTS} pending (future-stamped) events: the whole batch is ` +
-    "refused and nothing of it is kept, so it can be retried under the same batchId once Retry-After has passed.",
-  headers: { "Retry-After": retryAfter("Seconds until the earliest pending event is due.", MAX_PENDING_RETRY_SECONDS) },
+    `The namespace would hold more than ${MAX_PENDING_EVENTS} pending (future-stamped) events, or a quota of the key or ` +
+    "the namespace is spent (`rate_limited`): the whole batch is refused and nothing of it is kept, so it can be " +
+    "retried under the same batchId once Retry-After has passed.",
+  headers: { "Retry-After": retryAfter("Seconds until the earliest pending event is due, or the next minute.", MAX_PENDING_RETRY_SECONDS) },
   content: {
     "application/json": {
-      schema: errorSchema(["too_many_pending"], {
-        limit: { const: MAX_PENDING_EVENTS, description: "The cap on pending events." },
-        pending: { type: "integer", minimum: 0, description: "The events the namespace holds pending now." },
-      }),
+      schema: {
+        oneOf: [
+          errorSchema(["too_many_pending"], {
+            limit: { const: MAX_PENDING_EVENTS, description: "The cap on pending events." },
+            pending: { type: "integer", minimum: 0, description: "The events the namespace holds pending now." },
+          }),
+          rateLimitedSchema,
+        ],
+      },
     },
   },
 };
@@ -194,6 +219,44 @@ export const OPERATIONS: Operation[] = [
     parameters: ["ns"], body: "ExportDocument", ok: { 200: ["ImportResult", "Imported: the namespace now answers as the exported one."] },
     errors: { 400: ["invalid_namespace", "invalid_export"], 409: ["namespace_not_empty"], ...JSON_BODY },
   },
+  {
+    method: "post", path: "/v1/keys", summary: "Create a key", tag: "keys", scope: "admin", object: true,
+    description:
+      "Makes a key for some scopes and either a list of namespaces or every namespace starting with a prefix, " +
+      "optionally expiring and with per-minute limits. The key itself is in this answer only: only its hash is stored. Root ADMIN_TOKEN only.",
+    body: "KeyInput", ok: { 201: ["CreatedKey", "Created: keep `key`, it is never shown again."] },
+    errors: { 400: ["invalid_json", "invalid_key_request"], 409: ["too_many_keys"], 415: ["unsupported_media_type"] },
+  },
+  {
+    method: "get", path: "/v1/keys", summary: "List keys", tag: "keys", scope: "admin", object: true,
+    description: "Every key, revoked ones for 30 days, without secrets, with `lastUsedAt`. Root ADMIN_TOKEN only.",
+    ok: { 200: ["KeyList", "The keys."] },
+  },
+  {
+    method: "delete", path: "/v1/keys/{id}", summary: "Revoke a key", tag: "keys", scope: "admin", object: true,
+    description: "Revokes a key: refused at once in the data centre that answered, everywhere within 30 s. Revoking it again answers the same. Root ADMIN_TOKEN only.",
+    parameters: ["keyId"], ok: { 200: ["Key", "Revoked."] }, errors: { 400: ["invalid_key_id"], 404: ["key_not_found"] },
+  },
+  {
+    method: "get", path: "/v1/audit", summary: "The service's audit log", tag: "audit", scope: "admin", object: true,
+    description: "Keys created and revoked, and namespaces erased, newest first, a page at a time. Root ADMIN_TOKEN only.",
+    parameters: ["cursor", "auditLimit"], ok: { 200: ["AuditPage", "A page; `cursor` is null on the last."] },
+    errors: { 400: ["invalid_cursor", "invalid_limit"] },
+  },
+  {
+    method: "get", path: `${NS}/audit`, summary: "A namespace's audit log", tag: "audit", scope: "admin", object: true,
+    description: "Every admin action on the namespace (config, refresh, invalidate, suppressions, import), newest first, a page at a time.",
+    parameters: ["ns", "cursor", "auditLimit"], ok: { 200: ["NamespaceAuditPage", "A page; `cursor` is null on the last."] },
+    errors: { 400: ["invalid_namespace", "invalid_cursor", "invalid_limit"] },
+  },
+  {
+    method: "get", path: "/embed", summary: "An embeddable list", tag: "sharing", scope: "public", object: true,
+    description:
+      "A small HTML page showing one ranking, for an <iframe>. Frameable only by the namespace's `embedAncestors` (its own CSP). " +
+      "The list is read in the browser, with the read key of the URL's fragment (`#key=`) when reads need one.",
+    parameters: ["embedNs", "trendingWindow", "rank", "embedLimit"], ok: { 200: [null, "HTML."] },
+    errors: { 400: ["invalid_namespace", "invalid_window", "invalid_rank", "invalid_limit"] },
+  },
 ];
 
 const READ_HEADERS = {
@@ -219,6 +282,10 @@ const PARAMETERS: Record<string, Schema> = {
   minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
   pageLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
   prefix: query("prefix", { type: "string" }, "Only namespaces starting with this."),
+  keyId: { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{16}$" }, description: "The key's id." },
+  auditLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
+  embedNs: { name: "ns", in: "query", required: true, schema: ref("Namespace"), description: "The namespace whose list is shown." },
+  embedLimit: query("limit", { type: "integer", minimum: 1, maximum: EMBED_MAX_LIMIT, default: 10 }, "Items shown."),
   IfNoneMatch: { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag; a match answers 304." },
   IdempotencyKey: {
     name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", minLength: 1, maxLength: 128 },
@@ -246,7 +313,8 @@ function responses(op: Operation): Record<string, unknown> {
   Object.assign(out, op.refusals);
   if (op.scope === "read" || op.scope === "ingest" || op.scope === "admin") {
     out["401"] = errorResponse(["unauthorized"], "No token or an unknown one.", { "WWW-Authenticate": header({ type: "string" }, "Bearer.") });
-    out["403"] = errorResponse(["forbidden"], "The token lacks the scope, or the operation's token is not configured.");
+    out["403"] = errorResponse(["forbidden"], "The token lacks the scope, a key its namespace, or the operation's token is not configured.");
+    out["429"] ??= RATE_LIMITED;
   }
   if (op.object) {
     out["503"] = errorResponse(["unavailable"], "The namespace's object cannot be reached.", {
@@ -315,7 +383,7 @@ export function describeApi(): Record<string, unknown> {
     components: {
       schemas: SCHEMAS,
       parameters: PARAMETERS,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN, INGEST_TOKEN or READ_TOKEN." } },
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN, INGEST_TOKEN, READ_TOKEN or an API key (tk_...)." } },
     },
     "x-tally-unrouted-responses": UNROUTED_RESPONSES,
   };

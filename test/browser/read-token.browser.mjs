@@ -3,32 +3,20 @@
  * without a token): the page asks for a token, keeps it for the tab's session only, and tells a
  * token without the admin scope what it may not do (403).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, openTab } from "./support/browser.mjs";
+import { describe, expect, it } from "vitest";
+import { openTab } from "./support/browser.mjs";
+import { gatedTally } from "./support/gated.mjs";
 import { expectClean, ranking, useToken } from "./support/page.mjs";
-import { freshNamespace, startTally, tally } from "./support/service.mjs";
+import { freshNamespace } from "./support/service.mjs";
 
 const TOKENS = { admin: "tok-admin-5e1", ingest: "tok-ingest-9c2", read: "tok-read-3a7" };
 
-let service;
-let browser;
-let api;
-
-beforeAll(async () => {
-  service = await startTally({ ADMIN_TOKEN: TOKENS.admin, INGEST_TOKEN: TOKENS.ingest, READ_TOKEN: TOKENS.read });
-  api = tally(service.base, TOKENS);
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-});
+const held = gatedTally(TOKENS);
 
 async function seeded(prefix) {
   const ns = freshNamespace(prefix);
-  await api.ingest(ns, [{ item: "alpha" }, { item: "alpha" }, { item: "beta" }]);
-  await api.refresh(ns);
+  await held.api.ingest(ns, [{ item: "alpha" }, { item: "alpha" }, { item: "beta" }]);
+  await held.api.refresh(ns);
   return ns;
 }
 
@@ -38,8 +26,8 @@ const UNAUTHORIZED = [/^401 /, /status of 401/];
 describe("reads gated by READ_TOKEN", () => {
   it("asks for a read token, refuses a wrong one, and shows the namespace once a read token is typed", async () => {
     const ns = await seeded("gated-read");
-    const { page, problems } = await openTab(browser.context);
-    await page.goto(`${service.base}/?ns=${ns}`);
+    const { page, problems } = await openTab(held.browser.context);
+    await page.goto(`${held.service.base}/?ns=${ns}`);
 
     await expect.poll(() => page.locator("#notice").textContent()).toBe("This service needs a read token to show its data.");
     expect(await page.locator("#token-form").isVisible()).toBe(true);
@@ -68,8 +56,8 @@ describe("reads gated by READ_TOKEN", () => {
 
   it("keeps the token for the tab's session only: a reload keeps it, a new tab asks again", async () => {
     const ns = await seeded("gated-session");
-    const first = await openTab(browser.context);
-    await first.page.goto(`${service.base}/?ns=${ns}`);
+    const first = await openTab(held.browser.context);
+    await first.page.goto(`${held.service.base}/?ns=${ns}`);
     await first.page.locator("#token-form").waitFor();
     await useToken(first.page, TOKENS.admin);
     await first.page.locator("#ranking li").first().waitFor();
@@ -77,8 +65,8 @@ describe("reads gated by READ_TOKEN", () => {
     await first.page.locator("#ranking li").first().waitFor();
     await first.page.locator("#admin-report table").waitFor();
 
-    const second = await openTab(browser.context);
-    await second.page.goto(`${service.base}/?ns=${ns}`);
+    const second = await openTab(held.browser.context);
+    await second.page.goto(`${held.service.base}/?ns=${ns}`);
     await expect.poll(() => second.page.locator("#notice").textContent()).toBe("This service needs a read token to show its data.");
     expectClean(first.problems, UNAUTHORIZED);
     expectClean(second.problems, UNAUTHORIZED);
@@ -88,8 +76,8 @@ describe("reads gated by READ_TOKEN", () => {
 
   it("lists namespaces for the admin token only: a read token is told it may not (403)", async () => {
     const ns = await seeded("gated-list");
-    const { page, problems } = await openTab(browser.context);
-    await page.goto(`${service.base}/`);
+    const { page, problems } = await openTab(held.browser.context);
+    await page.goto(`${held.service.base}/`);
     await useToken(page, TOKENS.read);
     await expect.poll(() => page.locator("#list-state").textContent()).toMatch(/^This token may not administer: listing namespaces needs the admin token\.$/);
     expect(await page.locator("#ns-list li").count()).toBe(0);

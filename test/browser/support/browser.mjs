@@ -19,13 +19,15 @@ const ARGS = [
   "--disable-sync",
 ];
 
-/** @returns {Promise<{context: import("playwright-core").BrowserContext, close: () => Promise<void>}>} */
-export async function launch() {
+/**
+ * `args`: more Chromium switches, for a test that needs one (embed.browser.mjs).
+ * @returns {Promise<{context: import("playwright-core").BrowserContext, close: () => Promise<void>}>} */
+export async function launch({ args = [] } = {}) {
   const userDataDir = mkdtempSync(join(tmpdir(), "tally-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...args],
     viewport: { width: 1280, height: 800 },
     locale: "en-US",
     timezoneId: "UTC",

@@ -36,6 +36,7 @@ export function tally(base, tokens) {
     ingest: (ns, events) => call("POST", `/v1/namespaces/${ns}/events`, tokens.ingest, { events }),
     refresh: (ns) => call("POST", `/v1/namespaces/${ns}/refresh`, tokens.admin),
     trending: (ns, query = "") => call("GET", `/v1/namespaces/${ns}/trending${query}`, tokens.admin),
+    createKey: (body) => call("POST", "/v1/keys", tokens.admin, body),
   };
 }
 
