@@ -68,3 +68,20 @@ export function workerdRssMB() {
     return null;
   }
 }
+
+/**
+ * CPU seconds (user + system) spent so far by every workerd process below `root` (wrangler dev's
+ * own workerd children, however deep): the runtime's work for one service, whatever else the
+ * machine runs. Linux only (/proc): undefined elsewhere.
+ */
+export function workerdCpuSecondsUnder(root) {
+  const table = processes();
+  if (!table) return undefined;
+  const below = (pid) => {
+    for (let p = table.get(pid); p; p = table.get(p.ppid)) if (p.ppid === root) return true;
+    return false;
+  };
+  let seconds = 0;
+  for (const [pid, p] of table) if (p.workerd && below(pid)) seconds += p.cpuSeconds;
+  return seconds;
+}
