@@ -19,7 +19,6 @@ import {
   type SnapshotRead,
   type SuppressionChange,
   type SuppressionPage,
-  type TallyEvent,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { addReadCounts, cacheReport } from "../src/core/metrics";
@@ -29,7 +28,7 @@ import { EXPORT_FORMAT, EXPORT_VERSION, encodeExport, type NamespaceExport, type
 import { TallyError, internal, type Outcome } from "../src/shared/errors";
 import { snapshotKey } from "../src/shared/keys";
 import { registryOf } from "../src/shared/rpc";
-import type { IncomingBatch } from "../src/shared/validate";
+import { eventsOf, type BatchColumns } from "../src/shared/batch-columns";
 import { MAX_ROW_BYTES } from "./guarded-sql";
 import { migrate } from "./migrations";
 import { NamespaceState } from "./namespace-state";
@@ -76,10 +75,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- ingest ------------------------------------------------------------------------------
 
-  /** Counts a validated batch. The batch is in SQLite before this returns: the output gate holds
+  /** Counts a validated batch, sent as columns (batch-columns.ts). The batch is in SQLite before this returns: the output gate holds
    * the answer until the write is durable. Logging and counting happen in one turn, so a
    * checkpoint (also one turn) never sees a logged batch that memory has not counted. */
-  ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
+  ingest(batch: BatchColumns): Promise<Outcome<IngestResult>> {
     return this.run("ingest", async () => {
       const { state } = this;
       const now = Date.now();
@@ -90,10 +89,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
         const seen = state.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS) ?? state.shards.heldBatch(batch.batchId);
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
-      // The batch is this call's own copy (RPC copies its arguments), so its events take their
-      // default weights in place rather than as 1000 new objects per batch.
-      for (const event of batch.events) event.weight ??= defaultWeight(state.config, event.type);
-      const events = batch.events as TallyEvent[];
+      const events = eventsOf(batch, (type) => defaultWeight(state.config, type));
       const { due, ahead } = splitDue(events, state.pending, now);
       if (ahead.length > 0 && state.pending.size + ahead.length > MAX_PENDING_EVENTS) throw state.tooManyPending(now);
       state.store.appendBatch(now, { due, ahead }, batch.batchId, state.pending);

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
-import { machine } from "../bench/lib/machine.mjs";
+import { machine, workerdChildrenCpuSeconds } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
 import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
@@ -191,7 +191,23 @@ async function measureIngestCpu(service, api) {
     const services = { after: { service, api } };
     if (beforeService) services.before = { service: beforeService, api: client(beforeService.base, beforeService.vars) };
     const out = await ingestCpu(services, { ...PLAN.ingestCpu, profileTo }, log);
-    return { ...out, beforeCommit: before?.commit };
+    await beforeService?.stop();
+    beforeService = undefined;
+    // Without the dev proxy too, one service at a time (each counts every workerd child of this process):
+    // wrangler dev moves every body through workers of its own, which a deployment does not have.
+    if (!args.has("--skip-direct")) {
+      for (const [name, dir] of [["afterDirect", root], ["beforeDirect", before?.dir]]) {
+        if (!dir) continue;
+        const direct = await startDirect(dir, log);
+        try {
+          const directApi = client(direct.base, localVars(dir));
+          Object.assign(out, await ingestCpu({ [name]: { service: { ...direct, cpuSeconds: workerdChildrenCpuSeconds }, api: directApi } }, PLAN.ingestCpu, log));
+        } finally {
+          await direct.stop();
+        }
+      }
+    }
+    return { ...out, beforeCommit: before?.commit, machine: cpuOnly ? machine() : undefined };
   } finally {
     await beforeService?.stop();
     before?.remove();

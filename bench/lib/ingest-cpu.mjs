@@ -14,14 +14,16 @@ import { startProfile } from "./profile.mjs";
 const BATCH = 1000;
 const IN_FLIGHT = 4;
 
-/** One case: `events` events over `items` distinct items into a fresh namespace. */
+/** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
+ * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
 async function ingestCase(service, api, { events, items, profileTo }, log) {
   const ns = `bench-cpu-${items}`;
   await api.configure(ns, config());
   // Bodies made first, so the generator's time is not the service's.
   const bodies = [...stream({ count: events, items, batch: BATCH, spanMs: HOUR, seed: items })].map((e) => JSON.stringify({ events: e }));
   const profile = profileTo ? await startProfile(service.inspector) : undefined;
-  const before = workerdCpuSecondsUnder(service.pid);
+  const cpu = service.cpuSeconds ?? (() => workerdCpuSecondsUnder(service.pid));
+  const before = cpu();
   const started = performance.now();
   let next = 0;
   const send = async () => {
@@ -33,10 +35,10 @@ async function ingestCase(service, api, { events, items, profileTo }, log) {
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, send));
-  const posted = workerdCpuSecondsUnder(service.pid);
+  const posted = cpu();
   await api.refresh(ns); // the refresh and checkpoint these events cause, inside the measurement
   const wallSeconds = (performance.now() - started) / 1000;
-  const after = workerdCpuSecondsUnder(service.pid);
+  const after = cpu();
   if (profile) writeFileSync(profileTo.replace("{items}", String(items)), JSON.stringify(await profile.stop()));
   await api.erase(ns).catch((e) => log(`  (could not delete ${ns}: ${e.message})`));
   const cpuSeconds = after - before;

@@ -85,3 +85,13 @@ export function workerdCpuSecondsUnder(root) {
   for (const [pid, p] of table) if (p.workerd && below(pid)) seconds += p.cpuSeconds;
   return seconds;
 }
+
+/** CPU seconds spent so far by the workerd processes that are this process's own children (the
+ * ones Miniflare starts, without wrangler dev); undefined where /proc is not. */
+export function workerdChildrenCpuSeconds() {
+  const table = processes();
+  if (!table) return undefined;
+  let seconds = 0;
+  for (const p of table.values()) if (p.workerd && p.ppid === process.pid) seconds += p.cpuSeconds;
+  return seconds;
+}
