@@ -35,8 +35,11 @@ export function utf8Bytes(s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
-    // 2 bytes up to U+07FF, 3 above; a surrogate pair is 2 units of 2 extra bytes each (4 in all).
-    bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 units, 4 bytes
+      i += 1;
+    } else bytes += 2; // 3 bytes, a lone surrogate too (stored as U+FFFD)
   }
   return bytes;
 }

@@ -176,6 +176,16 @@ describe("HyperLogLog", () => {
     expect(restored.toJSON()).toEqual(sketch.toJSON());
   });
 
+  it("writes dense registers as btoa would, whatever the remainder of their length by 3 (2^13 and 2^14 bytes)", () => {
+    for (const p of [13, 14]) {
+      const state = sketchOf(`r${p}-`, 0, 40_000, 1, p).toJSON();
+      const bytes = atob(state.dense!);
+      expect(bytes.length % 3).toBe(p === 13 ? 2 : 1);
+      expect(btoa(bytes)).toBe(state.dense);
+      expect(state.dense!.endsWith(p === 13 ? "=" : "==")).toBe(true);
+    }
+  });
+
   it("round-trips through JSON in dense mode as standard base64 registers", () => {
     const sketch = sketchOf("d-", 0, 30_000);
     const state = sketch.toJSON();
