@@ -184,6 +184,7 @@ export class NamespaceState {
       refreshSeconds: config.refreshSeconds,
       staleSeconds: config.staleSeconds,
       freshSince: this.freshSince,
+      batchColumns: true,
     };
   }
 

@@ -2,7 +2,9 @@
  * A batch crosses RPC as columns (src/shared/batch-columns.ts): what the object reads back is
  * exactly what the door accepted, with the namespace's default weight where none was given.
  */
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { freshNamespace } from "./support/http";
 import { columnsOf, eventsOf } from "../src/shared/batch-columns";
 import { utf8Bytes } from "../durable-objects/guarded-sql";
 
@@ -28,6 +30,18 @@ describe("a batch as columns", () => {
 
   it("carries no batchId when the batch had none", () => {
     expect("batchId" in columnsOf({ events: [{ item: "a", type: "view", ts: 1 }] })).toBe(false);
+  });
+});
+
+describe("the namespace's object during a deploy", () => {
+  it("says it takes columns, and still takes a batch as objects from a Worker of the version before", async () => {
+    const ns = freshNamespace("columns");
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(ns));
+    const events = [{ item: "a", type: "view", ts: Date.now() }];
+    expect(await stub.ingest({ events })).toEqual({ ok: true, value: { accepted: 1, duplicate: false } });
+    expect(await stub.ingest(columnsOf({ events }))).toEqual({ ok: true, value: { accepted: 1, duplicate: false } });
+    const described = await stub.describe();
+    expect(described.ok && described.value.batchColumns).toBe(true);
   });
 });
 
