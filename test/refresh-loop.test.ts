@@ -10,7 +10,6 @@ import { mirrorKey, mirrorPrefix, snapshotKey } from "../src/shared/keys";
 import { IDLE_STOP_MS } from "../durable-objects/refresh-loop";
 import { MAX_DEMANDED } from "../src/core/snapshots";
 import { admin, freshNamespace, get, ingest, ingestAll, json, stubOf } from "./support/http";
-import { columnsOf } from "../src/shared/batch-columns";
 
 const DAY = 86_400_000;
 
@@ -99,7 +98,7 @@ describe("the refresh loop", () => {
   it("catches, counts and reschedules a failing refresh", async () => {
     // An object whose KV mirror cannot be written (test/support/faulty-objects.ts).
     const stub = env.KV_DOWN.get(env.KV_DOWN.idFromName(freshNamespace("failing")));
-    expect(await stub.ingest(columnsOf({ events: [{ item: "a", type: "view", ts: Date.now() }] }))).toMatchObject({ ok: true });
+    expect(await stub.ingest({ events: [{ item: "a", type: "view", ts: Date.now() }] })).toMatchObject({ ok: true });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
     const report = await stub.cacheStats();

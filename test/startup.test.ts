@@ -7,7 +7,6 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../src/shared/contract";
 import { freshNamespace } from "./support/http";
-import { columnsOf } from "../src/shared/batch-columns";
 
 const flaky = (ns: string) => env.FLAKY_START.get(env.FLAKY_START.idFromName(ns));
 
@@ -22,7 +21,7 @@ describe("a failed start-up", () => {
   it("leaves no half-built state: the retried start-up ingests and answers like any object", async () => {
     const stub = flaky(freshNamespace("startup"));
     expect(await stub.describe()).toMatchObject({ ok: false, error: { status: 500, code: "internal" } });
-    expect(await stub.ingest(columnsOf({ events: [{ item: "a", type: "view", ts: Date.now() }] }))).toEqual({
+    expect(await stub.ingest({ events: [{ item: "a", type: "view", ts: Date.now() }] })).toEqual({
       ok: true,
       value: { accepted: 1, duplicate: false },
     });
