@@ -76,9 +76,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- ingest ------------------------------------------------------------------------------
 
-  /** Counts a validated batch, sent as columns (batch-columns.ts). The batch is in SQLite before this returns: the output gate holds
-   * the answer until the write is durable. Logging and counting happen in one turn, so a
-   * checkpoint (also one turn) never sees a logged batch that memory has not counted. */
+  /** Counts a validated batch, sent as columns (batch-columns.ts). The batch is in SQLite before
+   * this returns: the output gate holds the answer until the write is durable. Logging and
+   * counting happen in one turn, so a checkpoint (also one turn) never sees a logged batch that
+   * memory has not counted. */
   ingest(batch: BatchColumns | IncomingBatch): Promise<Outcome<IngestResult>> {
     return this.run("ingest", async () => {
       const { state } = this;
