@@ -96,6 +96,7 @@ const QUICK_SKIPS = [
   "sharded ingest with 10-event batches (1-event only), 3 rounds instead of 5",
   "read mix over 2 namespaces instead of 8, 1-second runs",
   "without the dev proxy: 3 rounds instead of 7, no layers, no size-matched or bare-Worker probe",
+  "CPU per ingested event (5b): 50,000 events in one round, through wrangler dev only (`--quick --cpu-only` adds the runs without the dev proxy)",
   "the hostile-input run (`npm run bench:hostile -- --quick` runs it alone in about a minute)",
 ];
 
@@ -195,7 +196,7 @@ async function measureIngestCpu(service, api) {
     beforeService = undefined;
     // Without the dev proxy too, one service at a time (each counts every workerd child of this process):
     // wrangler dev moves every body through workers of its own, which a deployment does not have.
-    if (!args.has("--skip-direct")) {
+    if (!args.has("--skip-direct") && (!quick || cpuOnly)) {
       for (const [name, dir] of [["afterDirect", root], ["beforeDirect", before?.dir]]) {
         if (!dir) continue;
         const direct = await startDirect(dir, log);
