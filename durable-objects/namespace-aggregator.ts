@@ -19,7 +19,6 @@ import {
   type SnapshotRead,
   type SuppressionChange,
   type SuppressionPage,
-  type TallyEvent,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { addReadCounts, cacheReport } from "../src/core/metrics";
@@ -30,6 +29,7 @@ import type { Actor, AuditAction, AuditPage } from "../src/shared/audit";
 import { TallyError, internal, type Outcome } from "../src/shared/errors";
 import { snapshotKey } from "../src/shared/keys";
 import { registryOf } from "../src/shared/rpc";
+import { eventsOf, type BatchColumns } from "../src/shared/batch-columns";
 import type { IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
 import { migrate } from "./migrations";
@@ -90,10 +90,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   // ---- ingest ------------------------------------------------------------------------------
 
-  /** Counts a validated batch. The batch is in SQLite before this returns: the output gate holds
-   * the answer until the write is durable. Logging and counting happen in one turn, so a
-   * checkpoint (also one turn) never sees a logged batch that memory has not counted. */
-  ingest(batch: IncomingBatch): Promise<Outcome<IngestResult>> {
+  /** Counts a validated batch, sent as columns (batch-columns.ts). The batch is in SQLite before
+   * this returns: the output gate holds the answer until the write is durable. Logging and
+   * counting happen in one turn, so a checkpoint (also one turn) never sees a logged batch that
+   * memory has not counted. */
+  ingest(batch: BatchColumns | IncomingBatch): Promise<Outcome<IngestResult>> {
     return this.run("ingest", async () => {
       const { state } = this;
       const now = Date.now();
@@ -104,7 +105,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
         const seen = state.store.findBatch(batch.batchId, now - BATCH_ID_TTL_MS) ?? state.shards.heldBatch(batch.batchId);
         if (seen) return { accepted: seen.accepted, duplicate: true };
       }
-      const events: TallyEvent[] = batch.events.map((e) => ({ ...e, weight: e.weight ?? defaultWeight(state.config, e.type) }));
+      const weightOf = (type: string) => defaultWeight(state.config, type);
+      // A Worker of the previous version sends events as objects, during a deploy (contract.ts).
+      const events = "events" in batch ? batch.events.map((e) => ({ ...e, weight: e.weight ?? weightOf(e.type) })) : eventsOf(batch, weightOf);
       const { due, ahead } = splitDue(events, state.pending, now);
       if (ahead.length > 0 && state.pending.size + ahead.length > MAX_PENDING_EVENTS) throw state.tooManyPending(now);
       state.store.appendBatch(now, { due, ahead }, batch.batchId, state.pending);

@@ -190,6 +190,7 @@ export class NamespaceState {
       freshSince: this.freshSince,
       limits: config.limits ?? {},
       embedAncestors: config.embedAncestors ?? [],
+      batchColumns: true,
     };
   }
 

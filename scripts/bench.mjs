@@ -2,17 +2,20 @@
 // `npm run bench` (full, < 20 min) and `npm run bench -- --quick` (< 2 min): starts Tally under
 // `wrangler dev` on 127.0.0.1 with fresh storage, loads it with autocannon, runs the core benchmark
 // (bench/core.ts) in a child process, then writes the results and (full runs only) BENCHMARKS.md.
-// Not part of `npm test`. Options: --quick, --skip-core, --skip-http, --skip-direct, --skip-hostile, --direct-only (to work on one part),
+// Not part of `npm test`. Options: --quick, --cpu-only (workerd CPU per ingested event alone, against
+// the commit before too, or --before REV; with --profile, a CPU profile of it in bench/results), --skip-core, --skip-http, --skip-direct, --skip-hostile, --direct-only (to work on one part),
 // --report-only (rewrite BENCHMARKS.md and the chart from bench/results/latest.json, no load).
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
-import { machine } from "../bench/lib/machine.mjs";
+import { machine, workerdChildrenCpuSeconds } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
 import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
+import { ingestCpu } from "../bench/lib/ingest-cpu.mjs";
+import { baseCommit, checkoutBefore } from "../bench/lib/before.mjs";
 import { shardedIngest } from "../bench/lib/shards.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
 import { startDirect, startProbe } from "../bench/lib/direct.mjs";
@@ -25,6 +28,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const directOnly = args.has("--direct-only");
+const cpuOnly = args.has("--cpu-only");
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const log = (line) => console.log(line.startsWith("\n") ? `\n[${elapsed()}] ${line.slice(1)}` : line);
@@ -41,6 +45,7 @@ const SIZES = quick
       endpoints: ["trending", "dashboard"],
       layerCases: [{ endpoint: "trending", connections: 16 }],
       batches: [1, 1000], ingestConnections: [8],
+      ingestCpu: { events: 50_000, rounds: 1 },
       shards: { shards: [1, 4], batches: [1], connections: 8, warmup: 1, rounds: 3, seconds: 1 },
       readEvents: 30_000, readItems: 20_000,
       mixNamespaces: 2, mixEvents: 5_000, mixConnections: 16, mixSeconds: 1,
@@ -58,6 +63,7 @@ const SIZES = quick
         { endpoint: "dashboard", connections: 16 },
       ],
       batches: [1, 100, 1000], ingestConnections: [1, 8],
+      ingestCpu: { events: 200_000, rounds: 3 },
       // Sharded ingest: ~60 s for 4 cases and /healthz in interleaved rounds.
       shards: { shards: [1, 4], batches: [1, 10], connections: 8, warmup: 1, rounds: 5, seconds: 2 },
       readEvents: 300_000, readItems: 100_000,
@@ -90,6 +96,7 @@ const QUICK_SKIPS = [
   "sharded ingest with 10-event batches (1-event only), 3 rounds instead of 5",
   "read mix over 2 namespaces instead of 8, 1-second runs",
   "without the dev proxy: 3 rounds instead of 7, no layers, no size-matched or bare-Worker probe",
+  "CPU per ingested event (5b): 50,000 events in one round, through wrangler dev only (`--quick --cpu-only` adds the runs without the dev proxy)",
   "the hostile-input run (`npm run bench:hostile -- --quick` runs it alone in about a minute)",
 ];
 
@@ -163,6 +170,51 @@ async function direct(results) {
   }
 }
 
+/**
+ * Measurement 5b: workerd CPU per ingested event, end to end (bench/lib/ingest-cpu.mjs), for this
+ * checkout and, beside it in the same run, for the commit this branch was made from (`--before REV`
+ * names another), each under its own wrangler dev. Its rounds are interleaved with this one's.
+ */
+async function measureIngestCpu(service, api) {
+  log(`\n[5b] workerd CPU per ingested event: ${PLAN.ingestCpu.events} events in 1000-event batches, 1M and 1k items`);
+  const profileTo = args.has("--profile") ? join(root, "bench/results/ingest-{items}.cpuprofile") : undefined;
+  const at = process.argv.indexOf("--before");
+  let before;
+  let beforeService;
+  try {
+    before = checkoutBefore(root, at > 0 ? process.argv[at + 1] : baseCommit(root));
+    beforeService = await startService(before.dir, { log });
+    log(`  before: ${before.commit.slice(0, 12)} under its own wrangler dev`);
+  } catch (error) {
+    log(`  no comparison with the commit before: ${error.message.split("\n")[0]}`);
+  }
+  try {
+    const services = { after: { service, api } };
+    if (beforeService) services.before = { service: beforeService, api: client(beforeService.base, beforeService.vars) };
+    const out = await ingestCpu(services, { ...PLAN.ingestCpu, profileTo }, log);
+    await beforeService?.stop();
+    beforeService = undefined;
+    // Without the dev proxy too, one service at a time (each counts every workerd child of this process):
+    // wrangler dev moves every body through workers of its own, which a deployment does not have.
+    if (!args.has("--skip-direct") && (!quick || cpuOnly)) {
+      for (const [name, dir] of [["afterDirect", root], ["beforeDirect", before?.dir]]) {
+        if (!dir) continue;
+        const direct = await startDirect(dir, log);
+        try {
+          const directApi = client(direct.base, localVars(dir));
+          Object.assign(out, await ingestCpu({ [name]: { service: { ...direct, cpuSeconds: workerdChildrenCpuSeconds }, api: directApi } }, PLAN.ingestCpu, log));
+        } finally {
+          await direct.stop();
+        }
+      }
+    }
+    return { ...out, beforeCommit: before?.commit, machine: cpuOnly ? machine() : undefined };
+  } finally {
+    await beforeService?.stop();
+    before?.remove();
+  }
+}
+
 async function http(results) {
   const service = await startService(root, { log });
   const onSignal = () => service.stop().finally(() => process.exit(130));
@@ -170,6 +222,7 @@ async function http(results) {
   process.once("SIGTERM", onSignal);
   try {
     const api = client(service.base, service.vars);
+    if (cpuOnly) return void (results.ingestCpu = await measureIngestCpu(service, api));
     const wranglerPkg = JSON.parse(readFileSync(join(root, "node_modules/wrangler/package.json"), "utf8"));
     results.machine.wrangler = wranglerPkg.version;
 
@@ -182,6 +235,7 @@ async function http(results) {
     Object.assign(results, { floor, edge });
     results.layers = await layers(service.base, floor, PLAN, log);
     results.ingest = await ingest(service.base, api, PLAN, log);
+    results.ingestCpu = await measureIngestCpu(service, api);
     results.shards = await shardedIngest(service.base, api, PLAN, log);
     results.storage = await storage(api, READ_NS, log);
 
@@ -207,22 +261,22 @@ async function main() {
     log(`quick run, under 2 minutes: rough figures, BENCHMARKS.md is not rewritten. Left to the full run (\`npm run bench\`):\n${QUICK_SKIPS.map((s) => `  - ${s}`).join("\n")}`);
   }
   if (!args.has("--skip-http") && !directOnly) await http(results);
-  if (directOnly || (!args.has("--skip-http") && !args.has("--skip-direct"))) await direct(results);
-  if (!quick && !directOnly && !args.has("--skip-hostile")) {
+  if (directOnly || (!args.has("--skip-http") && !args.has("--skip-direct") && !cpuOnly)) await direct(results);
+  if (!quick && !directOnly && !cpuOnly && !args.has("--skip-hostile")) {
     log(`\n[hostile input] a flood of future-stamped events and 200,000 type names (bench/hostile.mjs)`);
     results.hostile = await hostile(root, { log });
   }
-  if (!args.has("--skip-core") && !directOnly) {
+  if (!args.has("--skip-core") && !directOnly && !cpuOnly) {
     log(`\n[6, 7] aggregation core (bench/core.ts, own process)`);
     results.core = await runCore(join(dir, quick ? "core-quick.json" : "core.json"));
   }
   results.durationSeconds = Math.round((Date.now() - started) / 1000);
   results.machine.loadAverageAtEnd = machine().loadAverage;
-  const file = join(dir, directOnly ? "direct.json" : quick ? "quick.json" : "latest.json");
+  const file = join(dir, cpuOnly ? "ingest-cpu.json" : directOnly ? "direct.json" : quick ? "quick.json" : "latest.json");
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   log(`\nwrote ${file}`);
   // Only a full run rewrites BENCHMARKS.md: its tables must always be a full run's.
-  if (!quick && !directOnly) writeReport(root, results, log);
+  if (!quick && !directOnly && !cpuOnly) writeReport(root, results, log);
   log(`done in ${elapsed()} (load average at the end ${results.machine.loadAverageAtEnd.join(" ")})`);
   if (quick && !directOnly && results.durationSeconds > QUICK_SECONDS) {
     log(`the quick run took ${results.durationSeconds} s, over its ${QUICK_SECONDS} s: see what grew (each phase prints the time it started at)`);

@@ -6,3 +6,6 @@ export const pct = (x, digits = 0) => (Number.isFinite(x) ? `${(x * 100).toFixed
 export const spread = (s, f = int) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : "–");
 export const ratioText = (r) => (r ? `${num(r.median, 2)} (${num(r.min, 2)}–${num(r.max, 2)})` : "–");
 export const verdict = (ok) => (ok ? "**met**" : "**missed**");
+/** A Markdown table. */
+export const table = (head, rows) =>
+  [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");

@@ -77,3 +77,30 @@ export function workerdRssMB(root) {
     return null;
   }
 }
+
+/**
+ * CPU seconds (user + system) spent so far by every workerd process below `root` (wrangler dev's
+ * own workerd children, however deep): the runtime's work for one service, whatever else the
+ * machine runs. Linux only (/proc): undefined elsewhere.
+ */
+export function workerdCpuSecondsUnder(root) {
+  const table = processes();
+  if (!table) return undefined;
+  const below = (pid) => {
+    for (let p = table.get(pid); p; p = table.get(p.ppid)) if (p.ppid === root) return true;
+    return false;
+  };
+  let seconds = 0;
+  for (const [pid, p] of table) if (p.workerd && below(pid)) seconds += p.cpuSeconds;
+  return seconds;
+}
+
+/** CPU seconds spent so far by the workerd processes that are this process's own children (the
+ * ones Miniflare starts, without wrangler dev); undefined where /proc is not. */
+export function workerdChildrenCpuSeconds() {
+  const table = processes();
+  if (!table) return undefined;
+  let seconds = 0;
+  for (const p of table.values()) if (p.workerd && p.ppid === process.pid) seconds += p.cpuSeconds;
+  return seconds;
+}

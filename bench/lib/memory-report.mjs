@@ -9,7 +9,7 @@
  * on the same machine in the same hour), since a shared machine makes absolute rates drift between hours.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { int, num, spread, verdict } from "./format.mjs";
+import { int, num, spread, table, verdict } from "./format.mjs";
 
 const BEGIN = "<!-- memory:begin -->";
 const END = "<!-- memory:end -->";
@@ -17,9 +17,6 @@ const END = "<!-- memory:end -->";
 const BEFORE = { items: 4_900, types: 2, heapMB: 161, arrayBuffersMB: 68 };
 const GOAL_MB = 48;
 const INGEST_GOAL = 1_000_000;
-
-const table = (head, rows) =>
-  [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 /** The estimate against real heap for each kind of state besides buckets (memory-kinds.ts). */
 function kindsSection(kinds) {

@@ -5,20 +5,7 @@
  * wrangler dev proxy caps local throughput and absorbs most of the absolute numbers.
  */
 import { fire, measure, median, ratio, summariseRuns } from "./load.mjs";
-import { processes } from "./machine.mjs";
-
-/**
- * CPU seconds (user + system) spent so far by this process's workerd children: the runtime's own
- * work, which the load of other processes on a shared machine does not change. Linux only
- * (/proc); undefined elsewhere.
- */
-function workerdCpuSeconds() {
-  const table = processes();
-  if (!table) return undefined;
-  let seconds = 0;
-  for (const p of table.values()) if (p.workerd && p.ppid === process.pid) seconds += p.cpuSeconds;
-  return seconds;
-}
+import { workerdChildrenCpuSeconds as workerdCpuSeconds } from "./machine.mjs";
 
 /** One run, with the workerd CPU time it cost per answered request (µs), where measurable. */
 async function fireCounted(options, seconds) {

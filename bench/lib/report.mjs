@@ -8,13 +8,12 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chart } from "./chart.mjs";
 import { writeMemoryReport } from "./memory-report.mjs";
-import { int, num, pct, ratioText, spread, verdict } from "./format.mjs";
+import { ingestCpuSection } from "./ingest-cpu-report.mjs";
+import { int, num, pct, ratioText, spread, table, verdict } from "./format.mjs";
 
 const BEGIN = "<!-- bench:begin -->";
 const END = "<!-- bench:end -->";
 
-const table = (head, rows) =>
-  [`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
 function machineSection(r) {
   const m = r.machine;
@@ -453,6 +452,7 @@ export function render(r) {
     layerSection(r),
     directSection(r),
     ingestSection(r),
+    ingestCpuSection(r),
     shardsSection(r),
     storageSection(r),
     r.core ? coreSection(r.core, Math.max(0, ...Object.values(r.ingest?.[1000] ?? {}).map((m) => m.eventsPerSec.median))) : "",

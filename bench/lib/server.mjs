@@ -20,7 +20,7 @@ export function localVars(root) {
 
 /**
  * Tally for the benchmark: its tokens from .dev.vars, which must turn the local layer switch on.
- * @returns {Promise<{base: string, port: number, vars: Record<string, string>, stop: () => Promise<void>, log: () => string}>}
+ * @returns {Promise<{base: string, port: number, inspector: number, pid: number, vars: Record<string, string>, stop: () => Promise<void>, log: () => string}>}
  */
 export async function startService(root, { readyTimeoutMs = 90_000, log = console.log } = {}) {
   const vars = localVars(root);
@@ -29,5 +29,5 @@ export async function startService(root, { readyTimeoutMs = 90_000, log = consol
   }
   const service = await startWranglerDev(root, { storagePrefix: "tally-bench-", readyTimeoutMs });
   log(`service: wrangler dev ready on ${service.base}`);
-  return { base: service.base, port: service.port, vars, stop: service.stop, log: service.output };
+  return { base: service.base, port: service.port, inspector: service.inspector, pid: service.pid, vars, stop: service.stop, log: service.output };
 }

@@ -204,6 +204,9 @@ export interface NamespaceDescriptor {
   /** The declared types' default weights, for the types that set one: a batch sent to a shard
    * carries its weights resolved, as the namespace's object would resolve them. */
   weights: Record<string, number>;
+  /** The object takes a batch as columns (batch-columns.ts). Absent from an object of an older
+   * version, which takes `IncomingBatch` only: a Worker sends that shape to it during a deploy. */
+  batchColumns?: true;
 }
 
 /** A change's answer (refresh, invalidate, suppress, unsuppress) with the descriptor it leaves,

@@ -4,6 +4,7 @@
  */
 import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
 import type { IncomingBatch } from "../shared/validate";
+import { columnsOf } from "../shared/batch-columns";
 import { hash53 } from "../core/hash";
 import { aggregatorOf, shardOf, valueOrThrow } from "../shared/rpc";
 
@@ -38,6 +39,6 @@ function weighted(batch: IncomingBatch, weights: Readonly<Record<string, number>
 export function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
   // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
   const shards = descriptor.ingestShards ?? 1;
-  if (shards <= 1) return valueOrThrow(aggregatorOf(env, namespace).ingest(batch));
+  if (shards <= 1) return valueOrThrow(aggregatorOf(env, namespace).ingest(descriptor.batchColumns ? columnsOf(batch) : batch));
   return valueOrThrow(shardOf(env, namespace, shardFor(batch, shards)).ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
 }

@@ -134,6 +134,19 @@ describe("HyperLogLog", () => {
     expect(left.toJSON()).toEqual(sketchOf("g-", 0, distinct).toJSON());
   });
 
+  it("merges dense into dense register by register, as the union of both streams", () => {
+    for (const p of [4, 12, 14]) {
+      const merged = sketchOf("m-", 0, 20_000, 1, p);
+      const other = sketchOf("m-", 10_000, 50_000, 1, p);
+      const before = atob(merged.toJSON().dense!);
+      const theirs = atob(other.toJSON().dense!);
+      merged.merge(other);
+      const after = atob(merged.toJSON().dense!);
+      for (let i = 0; i < after.length; i++) expect(after.charCodeAt(i)).toBe(Math.max(before.charCodeAt(i), theirs.charCodeAt(i)));
+      expect(merged.toJSON()).toEqual(sketchOf("m-", 0, 50_000, 1, p).toJSON());
+    }
+  });
+
   it("merges sparse into dense and dense into sparse", () => {
     const union = sketchOf("x-", 0, 10_050).toJSON();
     const sparseIntoDense = sketchOf("x-", 50, 10_050);
@@ -174,6 +187,16 @@ describe("HyperLogLog", () => {
       restored.add(`j-${i}`);
     }
     expect(restored.toJSON()).toEqual(sketch.toJSON());
+  });
+
+  it("writes dense registers as btoa would, whatever the remainder of their length by 3 (2^13 and 2^14 bytes)", () => {
+    for (const p of [13, 14]) {
+      const state = sketchOf(`r${p}-`, 0, 40_000, 1, p).toJSON();
+      const bytes = atob(state.dense!);
+      expect(bytes.length % 3).toBe(p === 13 ? 2 : 1);
+      expect(btoa(bytes)).toBe(state.dense);
+      expect(state.dense!.endsWith(p === 13 ? "=" : "==")).toBe(true);
+    }
   });
 
   it("round-trips through JSON in dense mode as standard base64 registers", () => {

@@ -1,0 +1,78 @@
+/**
+ * Measurement 5b: workerd CPU per ingested event, end to end. A heavy user's stream (1000-event
+ * batches, 4 in flight, Zipf over 1M and over 1k distinct items, stamped over the last hour) goes
+ * through the Worker and the namespace's object, then one refresh computes and checkpoints what it
+ * caused. The figure is the CPU time of every workerd process of the service, from /proc, divided by
+ * the events accepted: wall time on a shared machine says little, CPU time is what a namespace pays.
+ * With `profile`, a V8 CPU profile of the same run is taken through wrangler dev's inspector.
+ */
+import { writeFileSync } from "node:fs";
+import { workerdCpuSecondsUnder } from "./machine.mjs";
+import { config, stream, HOUR } from "./tally.mjs";
+import { startProfile } from "./profile.mjs";
+
+const BATCH = 1000;
+const IN_FLIGHT = 4;
+
+/** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
+ * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
+async function ingestCase(service, api, { events, items, profileTo }, log) {
+  const ns = `bench-cpu-${items}`;
+  await api.configure(ns, config());
+  // Bodies made first, so the generator's time is not the service's.
+  const bodies = [...stream({ count: events, items, batch: BATCH, spanMs: HOUR, seed: items })].map((e) => JSON.stringify({ events: e }));
+  const profile = profileTo ? await startProfile(service.inspector) : undefined;
+  const cpu = service.cpuSeconds ?? (() => workerdCpuSecondsUnder(service.pid));
+  const before = cpu();
+  const started = performance.now();
+  let next = 0;
+  const send = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const res = await fetch(`${service.base}/v1/namespaces/${ns}/events`, { method: "POST", headers: api.ingestHeaders, body });
+      if (res.status !== 202) throw new Error(`ingest: ${res.status} ${(await res.text()).slice(0, 200)}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, send));
+  const posted = cpu();
+  await api.refresh(ns); // the refresh and checkpoint these events cause, inside the measurement
+  const wallSeconds = (performance.now() - started) / 1000;
+  const after = cpu();
+  if (profile) writeFileSync(profileTo.replace("{items}", String(items)), JSON.stringify(await profile.stop()));
+  await api.erase(ns).catch((e) => log(`  (could not delete ${ns}: ${e.message})`));
+  const cpuSeconds = after - before;
+  // The refresh at the end apart, as a share: its cost is per refresh, not per event, so it weighs
+  // less the more events a refresh period brings (alarms during the posts count as ingest).
+  const refreshShare = (after - posted) / cpuSeconds;
+  return { events, items, cpuSeconds, wallSeconds, refreshShare, cpuMicrosPerEvent: (cpuSeconds * 1e6) / events, eventsPerCpuSecond: events / cpuSeconds };
+}
+
+/**
+ * Both sizes, `rounds` times each, on every service of `services` ({after, before?}: each a
+ * service and its client), interleaved so that a change in the machine's load meets all of them.
+ * The median per service and size is the figure.
+ */
+export async function ingestCpu(services, { events, rounds = 3, profileTo }, log) {
+  const out = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const items of [1_000_000, 1_000]) {
+      for (const [name, { service, api }] of Object.entries(services)) {
+        const profile = name === "after" && round === rounds ? profileTo : undefined;
+        const m = await ingestCase(service, api, { events, items, profileTo: profile }, log);
+        ((out[name] ??= {})[items] ??= { runs: [] }).runs.push(m);
+        log(`  [5b] ${name}, ${items} items, round ${round}/${rounds}: ${m.cpuMicrosPerEvent.toFixed(2)} µs of workerd CPU per event ` +
+          `(${Math.round(m.eventsPerCpuSecond).toLocaleString("en-US")} events per CPU second; the last refresh ${(m.refreshShare * 100).toFixed(0)}% of it; ${m.wallSeconds.toFixed(1)} s wall)`);
+      }
+    }
+  }
+  for (const bySize of Object.values(out)) {
+    for (const m of Object.values(bySize)) {
+      const sorted = m.runs.map((r) => r.cpuMicrosPerEvent).sort((a, b) => a - b);
+      m.cpuMicrosPerEvent = { median: sorted[sorted.length >> 1], min: sorted[0], max: sorted.at(-1) };
+      m.eventsPerCpuSecond = 1e6 / m.cpuMicrosPerEvent.median;
+      m.refreshShare = m.runs.map((r) => r.refreshShare).sort((a, b) => a - b)[m.runs.length >> 1];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/**
+ * A batch crosses RPC as columns (src/shared/batch-columns.ts): what the object reads back is
+ * exactly what the door accepted, with the namespace's default weight where none was given.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { freshNamespace } from "./support/http";
+import { columnsOf, eventsOf } from "../src/shared/batch-columns";
+import { utf8Bytes } from "../durable-objects/guarded-sql";
+
+describe("a batch as columns", () => {
+  it("gives back every event as accepted, with the type's default weight only where none was given", () => {
+    const events = [
+      { item: "a", type: "view", ts: 1 },
+      { item: "b", type: "like", weight: 2.5, actor: "u1", ts: 2 },
+      { item: "a", type: "view", weight: 1, actor: "u2", ts: 3 },
+      { item: "é☃", type: "share", ts: 4 },
+    ];
+    const columns = columnsOf({ batchId: "b-1", events });
+    expect(columns.batchId).toBe("b-1");
+    expect(columns.typeNames).toEqual(["view", "like", "share"]);
+    const defaults: Record<string, number> = { view: 1, like: 3, share: 7 };
+    expect(eventsOf(columns, (type) => defaults[type]!)).toStrictEqual([
+      { item: "a", type: "view", weight: 1, ts: 1 },
+      { item: "b", type: "like", weight: 2.5, actor: "u1", ts: 2 },
+      { item: "a", type: "view", weight: 1, actor: "u2", ts: 3 },
+      { item: "é☃", type: "share", weight: 7, ts: 4 },
+    ]);
+  });
+
+  it("carries no batchId when the batch had none", () => {
+    expect("batchId" in columnsOf({ events: [{ item: "a", type: "view", ts: 1 }] })).toBe(false);
+  });
+});
+
+describe("the namespace's object during a deploy", () => {
+  it("says it takes columns, and still takes a batch as objects from a Worker of the version before", async () => {
+    const ns = freshNamespace("columns");
+    const stub = env.AGGREGATOR.get(env.AGGREGATOR.idFromName(ns));
+    const events = [{ item: "a", type: "view", ts: Date.now() }];
+    expect(await stub.ingest({ events })).toEqual({ ok: true, value: { accepted: 1, duplicate: false } });
+    expect(await stub.ingest(columnsOf({ events }))).toEqual({ ok: true, value: { accepted: 1, duplicate: false } });
+    const described = await stub.describe();
+    expect(described.ok && described.value.batchColumns).toBe(true);
+  });
+});
+
+describe("the UTF-8 length of a stored text", () => {
+  const byLoop = (s: string) => new TextEncoder().encode(s).length;
+
+  it("is the encoder's, short or long, ASCII or not, lone surrogates counted as their replacement", () => {
+    const cases = ["", "abc", "é", "☃", "😀", "\ud800", "x\udc00y", "a".repeat(150_000), "é".repeat(120_000) + "😀", "\ud83d".repeat(100_001)];
+    for (const text of cases) expect(utf8Bytes(text)).toBe(byLoop(text));
+  });
+});
