@@ -12,6 +12,7 @@ import {
   type CacheReport,
   type Described,
   type IngestResult,
+  type LiveFollow,
   type NamespaceConfig,
   type NamespaceDescriptor,
   type ReadCounts,
@@ -35,6 +36,8 @@ import { migrate } from "./migrations";
 import { NamespaceState } from "./namespace-state";
 import { outcomeOf } from "./outcome";
 import { RefreshLoop } from "./refresh-loop";
+import { ChangeFeed } from "./change-feed";
+import { LiveFanOut } from "./live-fan-out";
 import { Startup } from "./startup";
 
 function namespaceOf(id: DurableObjectId): string {
@@ -48,7 +51,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** The namespace this object serves: the name its id was made from (idFromName), available
    * to the object itself, so no RPC call needs to carry it. */
   private readonly state = new NamespaceState(namespaceOf(this.ctx.id), this.ctx.storage, this.env, () => this.startup.reset());
-  private readonly loop = new RefreshLoop(this.state, this.ctx);
+  /** The relays that follow this namespace's answers, told of every change (live-fan-out.ts). */
+  private readonly live = new LiveFanOut(this.state.store.sql, this.ctx, this.env, this.state.namespace);
+  /** Every answer's changes, from every refresh, to every listener (change-feed.ts). */
+  private readonly feed = new ChangeFeed([this.live]);
+  private readonly loop = new RefreshLoop(this.state, this.ctx, this.feed);
 
   /** Rebuilds memory from SQLite, computes every planned answer from it, and sets the alarm. */
   private async start(): Promise<void> {
@@ -56,6 +63,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.state.load();
     this.loop.reset(now);
     if (!this.state.hasSchema) return; // never written: nothing is written now either
+    this.live.load();
     if (this.state.exists) void this.loop.computeAll(now, false); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
     await this.loop.schedule(now);
@@ -129,28 +137,44 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * `compute: true` it is always computed now and kept nowhere: the benchmark's compute-on-read.
    */
   read(query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
-    return this.run("read", async () => {
-      const { state } = this;
-      state.requireExisting();
-      const now = Date.now();
-      await this.loop.wake(now);
+    return this.run("read", () => this.answer(query, options.compute === true));
+  }
+
+  /**
+   * A relay opens a socket of `query`'s answer: from now on it is told of every change of that
+   * answer (live-fan-out.ts), and it gets the current answer to send first.
+   */
+  follow({ relay, query }: LiveFollow): Promise<Outcome<SnapshotRead>> {
+    return this.run("follow", async () => {
+      const answer = await this.answer(query, false);
       const key = snapshotKey(query);
-      if (!state.planned.has(key)) state.demand(key, query, now);
-      const held = options.compute ? undefined : state.answers.get(key);
-      if (held) {
-        // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
-        // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
-        if (now - held.computedAt > state.config.refreshSeconds * 1000) this.loop.refreshBehind();
-        return { ...held, generation: state.generation, source: "HIT-DO" as const };
-      }
-      state.aggregator.advance(now); // counts what came due since the last refresh, first
-      const body = JSON.stringify(buildSnapshot(state.aggregator, query, state.context(now)));
-      if (!options.compute) {
-        state.answers.hold(key, { body, computedAt: now });
-        state.metrics.syncComputes += 1;
-      }
-      return { body, computedAt: now, generation: state.generation, source: "MISS" as const };
+      this.live.follow(relay, key);
+      this.feed.note(key, answer.body);
+      return answer;
     });
+  }
+
+  private async answer(query: ReadQuery, compute: boolean): Promise<SnapshotRead> {
+    const { state } = this;
+    state.requireExisting();
+    const now = Date.now();
+    await this.loop.wake(now);
+    const key = snapshotKey(query);
+    if (!state.planned.has(key)) state.demand(key, query, now);
+    const held = compute ? undefined : state.answers.get(key);
+    if (held) {
+      // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
+      // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
+      if (now - held.computedAt > state.config.refreshSeconds * 1000) this.loop.refreshBehind();
+      return { ...held, generation: state.generation, source: "HIT-DO" as const };
+    }
+    state.aggregator.advance(now); // counts what came due since the last refresh, first
+    const body = JSON.stringify(buildSnapshot(state.aggregator, query, state.context(now)));
+    if (!compute) {
+      state.answers.hold(key, { body, computedAt: now });
+      state.metrics.syncComputes += 1;
+    }
+    return { body, computedAt: now, generation: state.generation, source: "MISS" as const };
   }
 
   // ---- the refresh loop --------------------------------------------------------------------

@@ -12,11 +12,13 @@ import {
   DEFAULT_LIMIT,
   DEFAULT_STATS_WINDOW,
   DEFAULT_TRENDING_WINDOW,
+  LIVE_ANSWERS,
   MAX_BODY_BYTES,
   NAMESPACE_PATTERN,
   RANKS,
   WINDOWS,
   type Described,
+  type LiveAnswer,
   type NamespaceDescriptor,
   type Rank,
   type ReadQuery,
@@ -28,6 +30,7 @@ import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, valueOrThrow } from "./shared/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { ingest } from "./worker/ingest-route";
+import { openLive } from "./worker/live-route";
 import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
@@ -36,6 +39,7 @@ import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
 export { IngestShard } from "../durable-objects/ingest-shard";
+export { LiveRelay } from "../durable-objects/live-relay";
 
 type App = { Bindings: Env };
 const app = new Hono<App>();
@@ -194,39 +198,64 @@ function minScoreOf(c: Context<App>): number {
   return minScore;
 }
 
-async function read(
-  c: Context<App>,
-  build: (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number },
-) {
-  const ns = namespaceOf(c);
-  const { descriptors, reads } = isolateOf(c);
+/** What a read asks for, once validated against the namespace's descriptor. */
+type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };
+
+/** Each read's query, from its parameters: the same for a GET and for a live socket. Parameters
+ * that need no descriptor are checked at once, before any I/O. */
+const READS: Record<LiveAnswer, (c: Context<App>) => ReadOf> = {
+  trending: (c) => {
+    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
+    const rank = oneOf<Rank>(c, "rank", RANKS, "top");
+    const minScore = minScoreOf(c);
+    return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore });
+  },
+  stats: (c) => {
+    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
+    return () => ({ query: { kind: "stats", window }, limit: null });
+  },
+  dashboard: () => () => ({ query: { kind: "dashboard" }, limit: null }),
+};
+
+/** The descriptor of an existing namespace: a read of an unknown one is a 404. */
+async function existing(c: Context<App>, ns: string): Promise<NamespaceDescriptor> {
+  const { descriptors } = isolateOf(c);
   // A read answered from isolate answers finds its descriptor in isolate memory: no I/O and no
   // promise on that path.
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
+  return descriptor;
+}
+
+async function read(c: Context<App>, build: ReadOf) {
+  const ns = namespaceOf(c);
+  const descriptor = await existing(c, ns);
   const { query, limit, minScore = 0 } = build(descriptor);
   // Reads carry an ETag made of generation, computedAt, limit and minScore, which identify an
   // answer's bytes, so the read path answers If-None-Match itself (304) without hashing any body.
   const request = { namespace: ns, query, limit, minScore, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
+  const { reads } = isolateOf(c);
   return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);
 }
 
-app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
-  const rank = oneOf<Rank>(c, "rank", RANKS, "top");
-  const minScore = minScoreOf(c);
-  return read(c, (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore }));
-});
+app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => read(c, READS.trending(c)));
+app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => read(c, READS.stats(c)));
+app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) => read(c, READS.dashboard(c)));
 
-app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
-  return read(c, () => ({ query: { kind: "stats", window }, limit: null }));
+// Live answers: a WebSocket that gets the answer of a read, then every change of it. Read auth
+// applies; a browser offers its token as a subprotocol (auth.ts), never in the URL.
+app.get("/v1/namespaces/:ns/live", requireScope("read"), async (c) => {
+  const ns = namespaceOf(c);
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new TallyError(426, "upgrade_required", "Open /live as a WebSocket (Upgrade: websocket); read with GET otherwise.", {}, {
+      Upgrade: "websocket",
+    });
+  }
+  const build = READS[oneOf<LiveAnswer>(c, "answer", LIVE_ANSWERS, "trending")](c);
+  const { query, limit, minScore = 0 } = build(await existing(c, ns));
+  return openLive(c.env, ns, { query, limit, minScore }, c.req.raw);
 });
-
-app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
-  read(c, () => ({ query: { kind: "dashboard" }, limit: null })),
-);
 
 // ---- admin -------------------------------------------------------------------------------------
 

@@ -342,3 +342,44 @@ export interface NamespacePage {
   more: boolean;
 }
 
+
+// ---- live answers (docs/api.md, "Live answers") -----------------------------------------------
+
+/** The answers a live socket may follow (`answer=` on /live): the same as the three reads. */
+export const LIVE_ANSWERS = ["trending", "stats", "dashboard"] as const;
+export type LiveAnswer = (typeof LIVE_ANSWERS)[number];
+
+/** The subprotocol a live socket speaks; a browser offers it, with its read token beside it. */
+export const LIVE_PROTOCOL = "tally.v1";
+/** A read token in `Sec-WebSocket-Protocol`, as `tally.token.<token>` (a browser cannot set headers). */
+export const LIVE_TOKEN_PROTOCOL_PREFIX = "tally.token.";
+/** Sockets one relay object holds. Cloudflare's guidance is thousands per object; one message per
+ * socket per change is the relay's whole cost, so this bounds the CPU of one push. */
+export const MAX_SOCKETS_PER_RELAY = 1000;
+/** Relays per namespace: MAX_SOCKETS_PER_RELAY × this is the most sockets a namespace holds. */
+export const MAX_RELAYS = 32;
+
+/**
+ * One change of the change feed: an answer that a refresh, an invalidation or a suppression made
+ * different (its body, minus `to` and `computedAt`, is not what it was). `body` is the whole
+ * snapshot, as stored; readers cut `limit` off it.
+ */
+export interface AnswerChange {
+  key: string;
+  generation: number;
+  computedAt: number;
+  body: string;
+}
+
+/** What the Worker asks a relay to open: the answer to follow, and the reader's cut of it. */
+export interface LiveOpen {
+  query: ReadQuery;
+  limit: number | null;
+  minScore?: number;
+}
+
+/** What a relay asks the namespace's object when a socket opens: the answer to follow. */
+export interface LiveFollow {
+  relay: number;
+  query: ReadQuery;
+}

@@ -4,6 +4,7 @@
  * An operation whose own token is not configured is closed, never open.
  */
 import type { MiddlewareHandler } from "hono";
+import { LIVE_TOKEN_PROTOCOL_PREFIX } from "../shared/contract";
 import { TallyError } from "../shared/errors";
 
 export type Scope = "read" | "ingest" | "admin";
@@ -50,6 +51,16 @@ function configuredToken(env: Env, scope: Scope): string | undefined {
 const unauthorized = (message: string) =>
   new TallyError(401, "unauthorized", message, {}, { "WWW-Authenticate": 'Bearer realm="tally"' });
 
+/**
+ * A read token offered as the subprotocol `tally.token.<token>` of a WebSocket handshake, as an
+ * Authorization header would carry it: a browser cannot set headers on a WebSocket, and a header
+ * stays out of URLs and so out of logs, where a query parameter would not.
+ */
+function liveBearer(protocols: string | undefined): string | undefined {
+  const offered = protocols?.split(",").map((p) => p.trim()).find((p) => p.startsWith(LIVE_TOKEN_PROTOCOL_PREFIX));
+  return offered === undefined ? undefined : `Bearer ${offered.slice(LIVE_TOKEN_PROTOCOL_PREFIX.length)}`;
+}
+
 /** Middleware: the request must carry a token granting `scope`. */
 export function requireScope(scope: Scope): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
@@ -59,7 +70,7 @@ export function requireScope(scope: Scope): MiddlewareHandler<{ Bindings: Env }>
         scope,
       });
     }
-    const header = c.req.header("Authorization") ?? "";
+    const header = c.req.header("Authorization") ?? liveBearer(c.req.header("Sec-WebSocket-Protocol")) ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthorized("Send a token as `Authorization: Bearer <token>`.");
     const held = await scopeOf(c.env, match[1]!);

@@ -2,5 +2,5 @@
  * The Worker as the tests run it: the real entry (its default export and object classes), plus the
  * test-only object classes that vitest.config.ts binds. Only tests ever load this module.
  */
-export { default, IngestShard, NamespaceAggregator, NamespaceRegistry } from "../../src/index";
+export { default, IngestShard, LiveRelay, NamespaceAggregator, NamespaceRegistry } from "../../src/index";
 export { FlakyStartAggregator, KvDownAggregator, ShardStandInAggregator } from "./faulty-objects";
