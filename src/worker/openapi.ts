@@ -8,7 +8,7 @@
  * description"). `npm run lint:openapi` holds it to two linters' rules (redocly.yaml,
  * .spectral.yaml), so that generators and reference pages (GET /docs) read it without surprises.
  */
-import { LAYERS, MAX_BODY_BYTES, RANKS, WINDOWS } from "../shared/contract";
+import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BODY_BYTES, MAX_RELAYS, MAX_SOCKETS_PER_RELAY, RANKS, WINDOWS } from "../shared/contract";
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
 
@@ -22,6 +22,7 @@ const TAGS = {
   admin: { name: "Admin", description: "A namespace's config, refreshes, cache report and erasure. Needs ADMIN_TOKEN." },
   namespaces: { name: "Namespaces", description: "The list of namespaces that hold data. Needs ADMIN_TOKEN." },
   moderation: { name: "Moderation", description: "Items hidden from every ranking. Needs ADMIN_TOKEN." },
+  live: { name: "Live", description: "Answers pushed as they change, over WebSockets. Public unless READ_TOKEN is set." },
   transfer: { name: "Export and import", description: "A namespace's whole state as one document, and its restore. Needs ADMIN_TOKEN." },
 } as const;
 type Tag = keyof typeof TAGS;
@@ -47,6 +48,8 @@ interface Operation {
   cached?: boolean;
   /** The route reaches the namespace's object, which may be unreachable (503). */
   object?: boolean;
+  /** A WebSocket handshake: it succeeds with 101 alone (the linters' rules allow it by this mark). */
+  websocket?: boolean;
 }
 
 const NS = "/v1/namespaces/{ns}";
@@ -126,6 +129,25 @@ export const OPERATIONS: Operation[] = [
     description: "Every configured window's stats, top 10 and hot 10 in one answer, as the dashboard page shows them.",
     parameters: ["ns", "IfNoneMatch"], ok: { 200: ["Dashboard", "The dashboard."] },
     errors: { 400: READ_400, 404: ["namespace_not_found", "not_in_layer"] },
+  },
+  {
+    method: "get", path: `${NS}/live`, summary: "Follow an answer live (WebSocket)", tag: "live", scope: "read", object: true, websocket: true,
+    description:
+      "Opens a WebSocket (`Upgrade: websocket`) that receives the answer of a read, then one message per change of it: " +
+      "the same JSON as the GET, plus `\"kind\": \"answer\"`. `answer` chooses the read (trending, stats or dashboard), " +
+      "with that read's parameters. A browser offers its read token as the subprotocol `tally.token.<token>` beside " +
+      `\`${LIVE_PROTOCOL}\`, which the answer selects. A socket that sends \`ping\` gets \`{"kind":"pong"}\`. ` +
+      `A relay holds up to ${MAX_SOCKETS_PER_RELAY} sockets, a namespace up to ${MAX_RELAYS} relays.`,
+    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "Upgrade", "SecWebSocketProtocol"],
+    ok: { 101: [null, "Switching protocols: the socket is open, and its first message is the current answer."] },
+    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], ...NOT_FOUND },
+    refusals: {
+      426: {
+        description: "Not a WebSocket handshake: read with GET, or open a socket.",
+        headers: { Upgrade: header({ const: "websocket" }, "The protocol to upgrade to.") },
+        content: { "application/json": { schema: errorSchema(["upgrade_required"]) } },
+      },
+    },
   },
   {
     method: "get", path: `${NS}/config`, summary: "Read the config", tag: "admin", scope: "admin", object: true,
@@ -217,6 +239,13 @@ const PARAMETERS: Record<string, Schema> = {
   rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising or hot."),
   cursor: query("cursor", { type: "string" }, "Continues a listing."),
   minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
+  liveAnswer: query("answer", { enum: [...LIVE_ANSWERS], default: "trending" }, "The read to follow."),
+  liveWindow: query("window", ref("Window"), "One of the supported windows (default: the read's own, 1h for trending, 24h for stats)."),
+  Upgrade: { name: "Upgrade", in: "header", required: true, schema: { const: "websocket" }, description: "A WebSocket handshake." },
+  SecWebSocketProtocol: {
+    name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" },
+    description: `Offer \`${LIVE_PROTOCOL}\`, and the read token as \`${LIVE_TOKEN_PROTOCOL_PREFIX}<token>\` where a browser cannot send Authorization. Never logged.`,
+  },
   pageLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
   prefix: query("prefix", { type: "string" }, "Only namespaces starting with this."),
   IfNoneMatch: { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag; a match answers 304." },
@@ -275,6 +304,7 @@ function operation(op: Operation): Record<string, unknown> {
     ...(op.body ? { requestBody: { required: true, content: jsonContent(ref(op.body)) } } : {}),
     responses: responses(op),
     ...(op.scope === "public" ? {} : { "x-tally-scope": op.scope }),
+    ...(op.websocket ? { "x-tally-websocket": true } : {}),
   };
 }
 
