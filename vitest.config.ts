@@ -38,6 +38,7 @@ export default defineConfig({
                 INGEST_TOKEN: "test-ingest",
                 READ_TOKEN: "",
                 LOCAL_LAYER_SWITCH: "on",
+                LOCAL_WEBHOOK_LOOPBACK: "on",
               },
             },
           }),

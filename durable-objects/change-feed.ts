@@ -17,6 +17,8 @@ export interface ChangeListener {
   /** Takes the changes of one refresh. Never awaited by the refresh: the listener sends them on
    * its own time (ctx.waitUntil), so a slow consumer cannot delay a refresh. */
   publish(changes: readonly AnswerChange[]): void;
+  /** Work that needs the refresh loop's alarm to go on (webhook retries). */
+  busy?(): boolean;
 }
 
 /** What identifies an answer's content: all of it but the fields that move on every refresh. */
@@ -49,6 +51,11 @@ export class ChangeFeed {
   /** Records an answer a listener was just given (a socket's first message) without emitting it. */
   note(key: string, body: string): void {
     if (!this.seen.has(key)) this.seen.set(key, fingerprintOf(JSON.parse(body) as Snapshot));
+  }
+
+  /** Whether a listener needs the loop's alarm to go on even when the namespace is idle. */
+  busy(): boolean {
+    return this.listeners.some((l) => l.busy?.() === true);
   }
 
   emit(changes: readonly AnswerChange[]): void {

@@ -21,6 +21,9 @@ import {
   type SuppressionChange,
   type SuppressionPage,
   type TallyEvent,
+  type WebhookPut,
+  type WebhookSpec,
+  type WebhookStatus,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { addReadCounts, cacheReport } from "../src/core/metrics";
@@ -38,6 +41,7 @@ import { outcomeOf } from "./outcome";
 import { RefreshLoop } from "./refresh-loop";
 import { ChangeFeed } from "./change-feed";
 import { LiveFanOut } from "./live-fan-out";
+import { WebhookList } from "./webhooks";
 import { Startup } from "./startup";
 
 function namespaceOf(id: DurableObjectId): string {
@@ -53,8 +57,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
   private readonly state = new NamespaceState(namespaceOf(this.ctx.id), this.ctx.storage, this.env, () => this.startup.reset());
   /** The relays that follow this namespace's answers, told of every change (live-fan-out.ts). */
   private readonly live = new LiveFanOut(this.state.store.sql, this.ctx, this.env, this.state.namespace);
+  /** The namespace's webhooks, told of every change of the rankings they watch (webhooks.ts). */
+  private readonly webhooks = new WebhookList(this.state.store.sql, this.ctx, this.state.namespace);
   /** Every answer's changes, from every refresh, to every listener (change-feed.ts). */
-  private readonly feed = new ChangeFeed([this.live]);
+  private readonly feed = new ChangeFeed([this.live, this.webhooks]);
   private readonly loop = new RefreshLoop(this.state, this.ctx, this.feed);
 
   /** Rebuilds memory from SQLite, computes every planned answer from it, and sets the alarm. */
@@ -64,6 +70,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.loop.reset(now);
     if (!this.state.hasSchema) return; // never written: nothing is written now either
     this.live.load();
+    this.webhooks.load();
     if (this.state.exists) void this.loop.computeAll(now, false); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
     await this.loop.schedule(now);
@@ -182,7 +189,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** One platform alarm drives the loop (refresh-loop.ts). */
   override async alarm(): Promise<void> {
     await this.startup.ready();
-    if (this.state.exists) await this.loop.alarm();
+    if (!this.state.exists) return;
+    await this.loop.alarm();
+    // Webhook retries come due between refreshes: each alarm sends what is due, behind itself.
+    if (this.webhooks.size > 0) this.webhooks.delivery.sendDue();
   }
 
   // ---- admin -------------------------------------------------------------------------------
@@ -293,7 +303,32 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const storage = { largestRowBytes: Math.max(metrics.largestRowBytes, state.store.sql.largestRowBytes), maxRowBytes: MAX_ROW_BYTES };
       const memory = { bytes: aggregator.memoryBytes(), budgetBytes: aggregator.budgetBytes, cuts: aggregator.budgetCuts };
       const ingest = { shards: state.config.ingestShards, perShard: await state.shards.status(Date.now()) };
-      return cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest });
+      const live = { relays: this.live.relays, pushes: this.live.pushes, pushFailures: this.live.pushFailures };
+      return { ...cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest }), live, webhooks: this.webhooks.report() };
+    });
+  }
+
+  // ---- webhooks (webhooks.ts) -----------------------------------------------------------------
+
+  /** Creates or replaces a webhook (the Worker validated `spec`). */
+  putWebhook(id: string, spec: WebhookSpec): Promise<Outcome<WebhookPut>> {
+    return this.run("putWebhook", () => {
+      this.state.requireExisting();
+      return this.webhooks.put(id, spec, this.state.config, (key) => this.state.answers.get(key)?.body, Date.now());
+    });
+  }
+
+  listWebhooks(): Promise<Outcome<WebhookStatus[]>> {
+    return this.run("listWebhooks", () => {
+      this.state.requireExisting();
+      return this.webhooks.list();
+    });
+  }
+
+  deleteWebhook(id: string): Promise<Outcome<{ deleted: boolean }>> {
+    return this.run("deleteWebhook", () => {
+      this.state.requireExisting();
+      return { deleted: this.webhooks.delete(id) };
     });
   }
 

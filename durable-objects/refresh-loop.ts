@@ -103,7 +103,7 @@ export class RefreshLoop {
     }
     const now = Date.now();
     if (await this.catchUp(now)) return;
-    if (now - this.lastActivity > IDLE_STOP_MS && this.state.pending.size === 0) {
+    if (now - this.lastActivity > IDLE_STOP_MS && this.state.pending.size === 0 && !this.feed.busy()) {
       this.stopped = true; // no alarm: the next event or read sets one
       return;
     }

@@ -31,6 +31,7 @@ import { aggregatorOf, valueOrThrow } from "./shared/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { ingest } from "./worker/ingest-route";
 import { openLive } from "./worker/live-route";
+import { parseWebhookId, parseWebhookSpec } from "./shared/webhook-spec";
 import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
@@ -367,6 +368,43 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   await descriptors.forgetNamespace(ns);
   return c.json({ namespace: ns, deleted: true, generation });
 });
+
+// ---- webhooks (admin) ---------------------------------------------------------------------------
+
+const webhookIdOf = (c: Context<App>) => parseWebhookId(c.req.param("id") ?? "");
+
+app.get("/v1/namespaces/:ns/webhooks", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  return c.json({ namespace: ns, webhooks: await valueOrThrow(aggregatorOf(c.env, ns).listWebhooks()) });
+});
+
+app.put("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), limitBody, async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const spec = parseWebhookSpec(await jsonBody(c), c.env.LOCAL_WEBHOOK_LOOPBACK === "on");
+  const put = await valueOrThrow(aggregatorOf(c.env, ns).putWebhook(id, spec));
+  // The secret is in this answer only: never kept by a cache on the way.
+  return c.json(put, put.created ? 201 : 200, { "Cache-Control": "no-store" });
+});
+
+app.get("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const found = (await valueOrThrow(aggregatorOf(c.env, ns).listWebhooks())).find((w) => w.id === id);
+  if (!found) throw webhookNotFound(ns, id);
+  return c.json(found);
+});
+
+app.delete("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const { deleted } = await valueOrThrow(aggregatorOf(c.env, ns).deleteWebhook(id));
+  if (!deleted) throw webhookNotFound(ns, id);
+  return c.json({ namespace: ns, id, deleted: true });
+});
+
+const webhookNotFound = (ns: string, id: string) =>
+  new TallyError(404, "webhook_not_found", `Namespace "${ns}" has no webhook "${id}".`, { id });
 
 // ---- export and import (v1.1) -------------------------------------------------------------------
 
