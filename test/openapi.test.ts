@@ -58,6 +58,13 @@ const seeded = async (prefix: string) => {
   return ns;
 };
 
+const HOOK = { url: "https://hooks.example.com/tally", on: ["entered", "left", "spike"], window: "1h", limit: 10, spike: { factor: 3, minScore: 50 } };
+const withHook = async (prefix: string) => {
+  const ns = await seeded(prefix);
+  await admin("PUT", ns, "webhooks/top", HOOK);
+  return ns;
+};
+
 interface Case {
   /** "METHOD /path/template" of the description, or a shared response (components.responses). */
   operation: string;
@@ -188,6 +195,25 @@ const CASES: Case[] = [
   { operation: "GET /v1/namespaces/{ns}/live", name: "an unknown namespace", status: 404, send: () => openLive(freshNamespace("oa")) },
   { operation: "GET /v1/namespaces/{ns}/live", name: "no upgrade", status: 426, send: async () => get(await seeded("oa"), "live") },
   { operation: "GET /v1/namespaces/{ns}/live", name: "no token while reads are gated", status: 401, send: () => fetchWith({ READ_TOKEN }, path("x", "/live"), { headers: { Upgrade: "websocket" } }) },
+  // webhooks
+  { operation: "GET /v1/namespaces/{ns}/webhooks", name: "a list", status: 200, send: async () => admin("GET", await withHook("oa"), "webhooks") },
+  { operation: "GET /v1/namespaces/{ns}/webhooks", name: "an unknown namespace", status: 404, send: () => admin("GET", freshNamespace("oa"), "webhooks") },
+  { operation: "PUT /v1/namespaces/{ns}/webhooks/{id}", name: "created", status: 201, send: async () => admin("PUT", await seeded("oa"), "webhooks/top", HOOK) },
+  { operation: "PUT /v1/namespaces/{ns}/webhooks/{id}", name: "replaced", status: 200, send: async () => admin("PUT", await withHook("oa"), "webhooks/top", HOOK) },
+  { operation: "PUT /v1/namespaces/{ns}/webhooks/{id}", name: "an http url", status: 400, send: async () => admin("PUT", await seeded("oa"), "webhooks/top", { ...HOOK, url: "http://example.com/" }) },
+  { operation: "PUT /v1/namespaces/{ns}/webhooks/{id}", name: "an unknown namespace", status: 404, send: () => admin("PUT", freshNamespace("oa"), "webhooks/top", HOOK) },
+  {
+    operation: "PUT /v1/namespaces/{ns}/webhooks/{id}", name: "a 21st webhook", status: 409,
+    send: async () => {
+      const ns = await seeded("oa");
+      for (let i = 0; i < 20; i++) await admin("PUT", ns, `webhooks/w${i}`, HOOK);
+      return admin("PUT", ns, "webhooks/w20", HOOK);
+    },
+  },
+  { operation: "GET /v1/namespaces/{ns}/webhooks/{id}", name: "one", status: 200, send: async () => admin("GET", await withHook("oa"), "webhooks/top") },
+  { operation: "GET /v1/namespaces/{ns}/webhooks/{id}", name: "an unknown id", status: 404, send: async () => admin("GET", await seeded("oa"), "webhooks/nope") },
+  { operation: "DELETE /v1/namespaces/{ns}/webhooks/{id}", name: "deleted", status: 200, send: async () => admin("DELETE", await withHook("oa"), "webhooks/top") },
+  { operation: "DELETE /v1/namespaces/{ns}/webhooks/{id}", name: "a bad id", status: 400, send: async () => admin("DELETE", await seeded("oa"), "webhooks/No!") },
   // admin
   { operation: "GET /v1/namespaces/{ns}/config", name: "defaults", status: 200, send: () => admin("GET", freshNamespace("oa"), "config") },
   { operation: "GET /v1/namespaces/{ns}/config", name: "a bad namespace", status: 400, send: () => admin("GET", "_x", "config") },
@@ -319,7 +345,8 @@ describe("the description covers the contract", () => {
       "GET /v1/namespaces/{ns}/cache", "DELETE /v1/namespaces/{ns}", "GET /v1/namespaces",
       "PUT /v1/namespaces/{ns}/suppressions/{item}", "DELETE /v1/namespaces/{ns}/suppressions/{item}",
       "GET /v1/namespaces/{ns}/suppressions", "GET /v1/namespaces/{ns}/export", "POST /v1/namespaces/{ns}/import",
-      "GET /v1/namespaces/{ns}/live",
+      "GET /v1/namespaces/{ns}/live", "GET /v1/namespaces/{ns}/webhooks", "PUT /v1/namespaces/{ns}/webhooks/{id}",
+      "GET /v1/namespaces/{ns}/webhooks/{id}", "DELETE /v1/namespaces/{ns}/webhooks/{id}",
     ];
     expect([...DESCRIBED_OPERATIONS].sort()).toEqual([...API_MD_ROUTES].sort());
   });

@@ -8,7 +8,7 @@
  * description"). `npm run lint:openapi` holds it to two linters' rules (redocly.yaml,
  * .spectral.yaml), so that generators and reference pages (GET /docs) read it without surprises.
  */
-import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BODY_BYTES, MAX_RELAYS, MAX_SOCKETS_PER_RELAY, RANKS, WINDOWS } from "../shared/contract";
+import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BODY_BYTES, MAX_RELAYS, MAX_SOCKETS_PER_RELAY, MAX_WEBHOOKS, RANKS, WEBHOOK_ID_PATTERN, WINDOWS } from "../shared/contract";
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
 
@@ -23,6 +23,7 @@ const TAGS = {
   namespaces: { name: "Namespaces", description: "The list of namespaces that hold data. Needs ADMIN_TOKEN." },
   moderation: { name: "Moderation", description: "Items hidden from every ranking. Needs ADMIN_TOKEN." },
   live: { name: "Live", description: "Answers pushed as they change, over WebSockets. Public unless READ_TOKEN is set." },
+  webhooks: { name: "Webhooks", description: "Signed messages to an app's server when items enter or leave a ranking, or spike. Needs ADMIN_TOKEN." },
   transfer: { name: "Export and import", description: "A namespace's whole state as one document, and its restore. Needs ADMIN_TOKEN." },
 } as const;
 type Tag = keyof typeof TAGS;
@@ -206,6 +207,32 @@ export const OPERATIONS: Operation[] = [
     errors: { 400: ["invalid_namespace", "invalid_item"], ...NOT_FOUND },
   },
   {
+    method: "get", path: `${NS}/webhooks`, summary: "List webhooks", tag: "webhooks", scope: "admin", object: true,
+    description: "Every webhook of the namespace with its last delivery, the messages waiting, since when it fails, and whether it is paused. Secrets are never listed.",
+    parameters: ["ns"], ok: { 200: ["WebhookList", "The webhooks."] }, errors: { 400: ["invalid_namespace"], ...NOT_FOUND },
+  },
+  {
+    method: "put", path: `${NS}/webhooks/{id}`, summary: "Create or replace a webhook", tag: "webhooks", scope: "admin", object: true,
+    description:
+      `Creates a webhook (at most ${MAX_WEBHOOKS} per namespace) and answers its signing secret, once; replacing one keeps its secret, ` +
+      "and starts it again unpaused from the current answers. Messages are signed per Standard Webhooks and retried for 24 hours.",
+    parameters: ["ns", "webhookId"], body: "WebhookInput",
+    ok: { 201: ["WebhookPut", "Created: `secret` is in this answer only."], 200: ["WebhookPut", "Replaced: its secret is kept."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id", "invalid_json", "invalid_webhook"], ...NOT_FOUND, 409: ["too_many_webhooks"], ...JSON_BODY },
+  },
+  {
+    method: "get", path: `${NS}/webhooks/{id}`, summary: "Read a webhook", tag: "webhooks", scope: "admin", object: true,
+    description: "One webhook, as the list shows it.",
+    parameters: ["ns", "webhookId"], ok: { 200: ["Webhook", "The webhook."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id"], 404: ["namespace_not_found", "webhook_not_found"] },
+  },
+  {
+    method: "delete", path: `${NS}/webhooks/{id}`, summary: "Delete a webhook", tag: "webhooks", scope: "admin", object: true,
+    description: "Deletes the webhook and the messages it has waiting.",
+    parameters: ["ns", "webhookId"], ok: { 200: ["WebhookDeleted", "Deleted."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id"], 404: ["namespace_not_found", "webhook_not_found"] },
+  },
+  {
     method: "get", path: `${NS}/export`, summary: "Export a namespace", tag: "transfer", scope: "admin", object: true,
     description: "A complete, versioned copy of the namespace's state. Keep the document as it came: any change to it makes the import refuse it.",
     parameters: ["ns"], ok: { 200: ["ExportDocument", "The document."] }, errors: { 400: ["invalid_namespace"], ...NOT_FOUND },
@@ -246,6 +273,7 @@ const PARAMETERS: Record<string, Schema> = {
     name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" },
     description: `Offer \`${LIVE_PROTOCOL}\`, and the read token as \`${LIVE_TOKEN_PROTOCOL_PREFIX}<token>\` where a browser cannot send Authorization. Never logged.`,
   },
+  webhookId: { name: "id", in: "path", required: true, schema: { type: "string", pattern: WEBHOOK_ID_PATTERN.source }, description: "The webhook's id, chosen by the admin." },
   pageLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
   prefix: query("prefix", { type: "string" }, "Only namespaces starting with this."),
   IfNoneMatch: { name: "If-None-Match", in: "header", required: false, schema: { type: "string" }, description: "An ETag; a match answers 304." },
