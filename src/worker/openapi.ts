@@ -357,7 +357,7 @@ export function describeApi(): Record<string, unknown> {
     openapi: "3.1.0",
     info: {
       title: "Tally",
-      version: "1.2",
+      version: "1.3",
       summary: "Trending and dashboard aggregation on Cloudflare Workers and Durable Objects.",
       description:
         "Trending and dashboard aggregation. Every error is `{\"error\": {\"code\", \"message\", ...details}}`. " +
