@@ -236,6 +236,7 @@ function followBoard() {
     followLive(`${nsPath(state.ns, "live")}?${trending}`, (body) => {
       Object.assign(state.board, { trending: body, read: { rank: view.rank, type: view.type }, unreachable: false, staleInARow: 0 });
       render();
+      admin.update(); // the admin panel's report follows the answers, as it did each poll
     }, onState("trending")),
   ];
   following = { key, open, stop: () => stops.forEach((stop) => stop()) };
