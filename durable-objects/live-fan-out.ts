@@ -12,7 +12,7 @@
 import type { AnswerChange } from "../src/shared/contract";
 import { relayOf } from "../src/shared/rpc";
 import type { ChangeListener } from "./change-feed";
-import { MAX_OPEN_CONNECTIONS } from "./fan-out";
+import { MAX_OPEN_CONNECTIONS, fanOut } from "./fan-out";
 import type { GuardedSql } from "./guarded-sql";
 import { messageOf } from "./outcome";
 
@@ -103,6 +103,19 @@ export class LiveFanOut implements ChangeListener {
       this.pushFailures += 1;
       console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "push", relay, cause: messageOf(error) }));
     }
+  }
+
+  /** The namespace is erased: every relay that follows it closes its sockets (LIVE_GONE_CODE), and
+   * no relay is told anything more. A client that opens again is refused with a 404. */
+  async closeAll(): Promise<void> {
+    const relays = [...new Set([...this.relaysOf.values()].flatMap((s) => [...s]))];
+    this.relaysOf.clear();
+    this.waiting.clear();
+    await fanOut(relays, (relay) =>
+      relayOf(this.env, this.namespace, relay)
+        .closeAll()
+        .catch((error: unknown) => console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "closeAll", relay, cause: messageOf(error) }))),
+    );
   }
 
   private unfollow(relay: number, key: string): void {

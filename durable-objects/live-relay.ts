@@ -13,7 +13,7 @@
  * pushes to relays over RPC; the Hibernation API it wraps is what this file calls directly.
  */
 import { DurableObject } from "cloudflare:workers";
-import { LIVE_PROTOCOL, MAX_SOCKETS_PER_RELAY, type AnswerChange } from "../src/shared/contract";
+import { LIVE_GONE_CODE, LIVE_PROTOCOL, MAX_SOCKETS_PER_RELAY, type AnswerChange } from "../src/shared/contract";
 import { cutAnswer, liveMessage } from "../src/shared/answer-cut";
 import { TallyError, errorResponse } from "../src/shared/errors";
 import { parseRelayObjectName, parseRelayOpen, snapshotKey } from "../src/shared/keys";
@@ -105,6 +105,19 @@ export class LiveRelay extends DurableObject<Env> {
       }
     }
     return { idle };
+  }
+
+  /** Closes every socket this relay holds: their namespace was erased. */
+  closeAll(): number {
+    const sockets = this.ctx.getWebSockets();
+    for (const socket of sockets) {
+      try {
+        socket.close(LIVE_GONE_CODE, "The namespace was deleted.");
+      } catch {
+        // Already closing.
+      }
+    }
+    return sockets.length;
   }
 
   /** Readers send nothing but "ping" (answered by the runtime, see the constructor), so that a

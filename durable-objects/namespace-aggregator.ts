@@ -400,6 +400,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const generation = state.generation + 1;
       // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
       await registryOf(this.env).drop(state.namespace);
+      await this.live.closeAll();
       await state.shards.eraseAll();
       await state.mirror.dropOlderThan(state.namespace, Number.POSITIVE_INFINITY);
       await state.store.eraseAll();

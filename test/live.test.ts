@@ -150,6 +150,17 @@ describe("a live socket", () => {
   });
 });
 
+describe("erasing a namespace", () => {
+  it("closes its live sockets with 4404, and a socket opened again is refused with 404", async () => {
+    const ns = await seeded();
+    const reader = await follow(ns);
+    await reader.next();
+    expect((await admin("DELETE", ns, "")).status).toBe(200);
+    expect((await reader.closing()).code).toBe(4404);
+    await expectError(await openLive(ns), 404, "namespace_not_found");
+  });
+});
+
 describe("opening /live", () => {
   it("needs Upgrade: websocket", async () => {
     const ns = freshNamespace("live");

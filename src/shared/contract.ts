@@ -361,6 +361,8 @@ export const LIVE_TOKEN_PROTOCOL_PREFIX = "tally.token.";
 /** Sockets one relay object holds. Cloudflare's guidance is thousands per object; one message per
  * socket per change is the relay's whole cost, so this bounds the CPU of one push. */
 export const MAX_SOCKETS_PER_RELAY = 1000;
+/** The close code of a live socket whose namespace was erased (an application code, 4000–4999). */
+export const LIVE_GONE_CODE = 4404;
 /** Relays per namespace: MAX_SOCKETS_PER_RELAY × this is the most sockets a namespace holds. */
 export const MAX_RELAYS = 32;
 
