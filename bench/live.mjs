@@ -6,8 +6,9 @@
  *   machine's clock, which the service shares here) to each socket's message, and to the last socket
  *   of each change: p50 and p99. Pushes start before the refresh call answers, so that answer is no
  *   mark to measure from;
- * - workerd's CPU per change (the namespace's object, the relays and the Worker together, read from
- *   /proc), and, from the difference between the runs, the CPU per socket delivered.
+ * - the CPU per change of this run's workerd (the namespace's object, the relays and the Worker
+ *   together, read from /proc), and, from the difference between the runs, the CPU per socket
+ *   delivered.
  * Results go to bench/results/live.json. Sockets go through wrangler's local proxy, like every
  * request here; the figures are of this machine, not of production.
  */
@@ -25,7 +26,16 @@ const SOCKET_COUNTS = arg("sockets", "1,1000").split(",").map(Number);
 const CHANGES = Number(arg("changes", "30"));
 const VARS = { ADMIN_TOKEN: "bench-admin", INGEST_TOKEN: "bench-ingest", READ_TOKEN: "", LOCAL_LAYER_SWITCH: "" };
 
-const workerdCpuSeconds = () => [...(processes() ?? new Map()).values()].filter((p) => p.workerd).reduce((s, p) => s + p.cpuSeconds, 0);
+/** The CPU seconds of the workerd processes below process `root` (this run's wrangler dev): other
+ * services on a shared machine are not counted. */
+function workerdCpuSeconds(root) {
+  const table = processes() ?? new Map();
+  const below = (pid) => {
+    for (let p = pid; p > 1; p = table.get(p)?.ppid ?? 0) if (p === root) return true;
+    return false;
+  };
+  return [...table].filter(([pid, p]) => p.workerd && below(pid)).reduce((s, [, p]) => s + p.cpuSeconds, 0);
+}
 const quantile = (xs, q) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -55,7 +65,7 @@ function openSocket(url, onAnswer) {
   });
 }
 
-async function run(base, sockets) {
+async function run({ base, pid }, sockets) {
   const ns = `bench-live-${sockets}-${Date.now().toString(36)}`;
   await call(base, "PUT", `/v1/namespaces/${ns}/config`, VARS.ADMIN_TOKEN, { windows: ["1h", "24h"], refreshSeconds: 3600 });
   await call(base, "POST", `/v1/namespaces/${ns}/events`, VARS.INGEST_TOKEN, { events: [{ item: "seed" }] });
@@ -70,7 +80,7 @@ async function run(base, sockets) {
   }
   const latencies = [];
   const lastSocket = [];
-  const cpuBefore = workerdCpuSeconds();
+  const cpuBefore = workerdCpuSeconds(pid);
   for (let change = 1; change <= CHANGES; change++) {
     await call(base, "POST", `/v1/namespaces/${ns}/events`, VARS.INGEST_TOKEN, { events: [{ item: `new-${change}`, weight: 1000 * change }] });
     await call(base, "POST", `/v1/namespaces/${ns}/refresh`, VARS.ADMIN_TOKEN);
@@ -83,7 +93,7 @@ async function run(base, sockets) {
     latencies.push(...each);
     lastSocket.push(Math.max(...each));
   }
-  const cpuSeconds = workerdCpuSeconds() - cpuBefore;
+  const cpuSeconds = workerdCpuSeconds(pid) - cpuBefore;
   for (const socket of opened) socket.close(1000);
   return {
     sockets,
@@ -98,7 +108,7 @@ const service = await startWranglerDev(ROOT, { vars: VARS, storagePrefix: "tally
 try {
   const runs = [];
   for (const sockets of SOCKET_COUNTS) {
-    const result = await run(service.base, sockets);
+    const result = await run(service, sockets);
     console.log(JSON.stringify(result));
     runs.push(result);
   }

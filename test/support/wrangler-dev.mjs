@@ -30,7 +30,7 @@ export function freePort() {
 /**
  * Starts `wrangler dev` in `root`. `vars` become `--var KEY:VALUE` (they override .dev.vars).
  * `persistTo` keeps the data in that folder across a stop and a new start.
- * @returns {Promise<{base: string, port: number, stop: () => Promise<void>, output: () => string}>}
+ * @returns {Promise<{base: string, port: number, pid: number, stop: () => Promise<void>, output: () => string}>}
  */
 export async function startWranglerDev(root, { vars = {}, storagePrefix = "tally-", readyTimeoutMs = 120_000, persistTo } = {}) {
   const [port, inspector] = [await freePort(), await freePort()];
@@ -94,5 +94,5 @@ export async function startWranglerDev(root, { vars = {}, storagePrefix = "tally
     await stop();
     throw error;
   }
-  return { base: `http://127.0.0.1:${port}`, port, stop, output: () => output };
+  return { base: `http://127.0.0.1:${port}`, port, pid: child.pid, stop, output: () => output };
 }
