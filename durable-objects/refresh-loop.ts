@@ -219,7 +219,8 @@ export class RefreshLoop {
     const { state } = this;
     const queries = new Map(state.planned);
     for (const [key, d] of state.demanded) {
-      if (at - d.readAt > DEMAND_TTL_MS) state.demanded.delete(key);
+      // A followed answer (a live socket, a webhook) stays computed however long ago it was read.
+      if (at - d.readAt > DEMAND_TTL_MS && !this.feed.watched(key)) state.demanded.delete(key);
       else queries.set(key, d.query);
     }
     const ctx = state.context(at);

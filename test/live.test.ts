@@ -4,7 +4,7 @@
  * nothing; invalidations and suppressions reach it; a relay's sockets reopen with the latest answer.
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { TrendingSnapshot } from "../src/shared/contract";
 import { relayObjectName } from "../src/shared/keys";
 import { admin, expectError, freshNamespace, get, ingestAll, json, READ_TOKEN, seed, stubOf, fetchWith } from "./support/http";
@@ -147,6 +147,28 @@ describe("a live socket", () => {
     expect(states).toEqual(["live", "retrying", "live"]);
     live.close();
     expect(live.state).toBe("closed");
+  });
+});
+
+describe("an answer outside the plan", () => {
+  it("stays computed while a socket follows it, past the hour after which an unread one goes", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const ns = freshNamespace("live");
+      expect((await admin("PUT", ns, "config", { windows: ["1h"] })).status).toBe(200);
+      await ingestAll(ns, [{ item: "a" }]);
+      vi.setSystemTime(Date.now() + 1000);
+      await runDurableObjectAlarm(stubOf(ns));
+      const reader = await follow(ns, { window: "24h" }); // not planned: computed on demand
+      await reader.next();
+      vi.setSystemTime(Date.now() + 61 * 60_000);
+      await ingestAll(ns, [{ item: "b" }, { item: "b" }]);
+      vi.setSystemTime(Date.now() + 1000);
+      await runDurableObjectAlarm(stubOf(ns));
+      expect((await reader.next<LiveTrending>()).items.map((i) => i.item)).toEqual(["b", "a"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -143,6 +143,11 @@ export const OPERATIONS: Operation[] = [
     ok: { 101: [null, "Switching protocols: the socket is open, and its first message is the current answer."] },
     errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], ...NOT_FOUND },
     refusals: {
+      503: {
+        description: "The namespace's object cannot be reached (`unavailable`), or the namespace holds the most sockets it may (`live_full`).",
+        headers: { "Retry-After": retryAfter("Seconds to wait before opening again.") },
+        content: { "application/json": { schema: errorSchema(["unavailable", "live_full"]) } },
+      },
       426: {
         description: "Not a WebSocket handshake: read with GET, or open a socket.",
         headers: { Upgrade: header({ const: "websocket" }, "The protocol to upgrade to.") },
@@ -305,7 +310,7 @@ function responses(op: Operation): Record<string, unknown> {
     out["401"] = errorResponse(["unauthorized"], "No token or an unknown one.", { "WWW-Authenticate": header({ type: "string" }, "Bearer.") });
     out["403"] = errorResponse(["forbidden"], "The token lacks the scope, or the operation's token is not configured.");
   }
-  if (op.object) {
+  if (op.object && !out["503"]) {
     out["503"] = errorResponse(["unavailable"], "The namespace's object cannot be reached.", {
       "Retry-After": retryAfter("Seconds to wait before retrying."),
     });

@@ -21,12 +21,12 @@ export class LiveReader {
     });
   }
 
-  /** The next message; fails if none comes within `ms` (a bound on a wait, not a sleep). */
-  async next<T = Record<string, unknown>>(ms = 5000): Promise<T> {
-    const deadline = Date.now() + ms;
-    while (this.messages.length === 0) {
+  /** The next message; fails if none comes within ~5 s (a bound on a wait, not a sleep; counted
+   * in turns of 50 ms, since some tests drive Date). */
+  async next<T = Record<string, unknown>>(turns = 100): Promise<T> {
+    for (let turn = 0; this.messages.length === 0; turn++) {
       if (this.closed) throw new Error(`the socket closed (${this.closed.code}) with no message`);
-      if (Date.now() > deadline) throw new Error("no message came");
+      if (turn > turns) throw new Error("no message came");
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
         setTimeout(resolve, 50);
@@ -40,11 +40,10 @@ export class LiveReader {
     return this.messages.length;
   }
 
-  /** Resolves once the socket has closed. */
-  async closing(ms = 5000): Promise<{ code: number }> {
-    const deadline = Date.now() + ms;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error("the socket stayed open");
+  /** Resolves once the socket has closed (within ~5 s, counted in turns as `next` does). */
+  async closing(turns = 100): Promise<{ code: number }> {
+    for (let turn = 0; !this.closed; turn++) {
+      if (turn > turns) throw new Error("the socket stayed open");
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
         setTimeout(resolve, 50);
