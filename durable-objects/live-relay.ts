@@ -34,6 +34,9 @@ export class LiveRelay extends DurableObject<Env> {
     if (!parsed) throw new Error('LiveRelay: the object must be addressed with idFromName("relay/<index>/<namespace>") (relayOf in src/shared/rpc.ts).');
     return parsed;
   })();
+  /** The most sockets this relay holds (MAX_SOCKETS_PER_RELAY; the Worker moves on to the next relay
+   * when it is reached). */
+  protected readonly capacity: number = MAX_SOCKETS_PER_RELAY;
   /** Answers a socket is being opened for, with the latest change pushed meanwhile: until its
    * socket is accepted, a push must neither call the answer idle nor be lost. */
   private readonly opening = new Map<string, { count: number; latest?: AnswerChange }>();
@@ -47,13 +50,16 @@ export class LiveRelay extends DurableObject<Env> {
   /** Opens a socket. The Worker has authorised the read and validated the query already. */
   override async fetch(request: Request): Promise<Response> {
     try {
-      if (this.ctx.getWebSockets().length >= MAX_SOCKETS_PER_RELAY) {
-        throw new TallyError(503, "relay_full", `Relay ${this.address.index} of "${this.address.namespace}" holds ${MAX_SOCKETS_PER_RELAY} sockets, its most.`);
+      // Sockets being opened count too: an open waits on the namespace's object, and others may
+      // arrive meanwhile.
+      const opening = [...this.opening.values()].reduce((n, o) => n + o.count, 0);
+      if (this.ctx.getWebSockets().length + opening >= this.capacity) {
+        throw new TallyError(503, "relay_full", `Relay ${this.address.index} of "${this.address.namespace}" holds ${this.capacity} sockets, its most.`);
       }
       const open = parseRelayOpen(request.url);
       const key = snapshotKey(open.query);
-      const opening = this.opening.get(key) ?? { count: 0 };
-      this.opening.set(key, { ...opening, count: opening.count + 1 });
+      const held = this.opening.get(key) ?? { count: 0 };
+      this.opening.set(key, { ...held, count: held.count + 1 });
       try {
         const current = await valueOrThrow(aggregatorOf(this.env, this.address.namespace).follow({ relay: this.address.index, query: open.query }));
         const pair = new WebSocketPair();

@@ -26,6 +26,7 @@ async function until(done: () => boolean, ms = 5000): Promise<void> {
 }
 
 type LiveTrending = TrendingSnapshot & { kind: string };
+const times = (item: string, n: number) => Array.from({ length: n }, () => ({ item }));
 
 async function seeded(): Promise<string> {
   const ns = freshNamespace("live");
@@ -147,6 +148,21 @@ describe("a live socket", () => {
     expect(states).toEqual(["live", "retrying", "live"]);
     live.close();
     expect(live.state).toBe("closed");
+  });
+});
+
+describe("relays", () => {
+  it("fill in order: a full relay sends the next socket to the next relay, and a change reaches every one", async () => {
+    const ns = await seeded();
+    const readers = [await follow(ns), await follow(ns, { limit: 1 }), await follow(ns, { window: "24h" })];
+    for (const r of readers) await r.next();
+    const held = (i: number) => runInDurableObject(env.LIVE_RELAYS.get(env.LIVE_RELAYS.idFromName(relayObjectName(ns, i))), (_, state) => state.getWebSockets().length);
+    expect([await held(0), await held(1)]).toEqual([2, 1]); // SmallLiveRelay holds 2 (vitest.config.ts)
+    await ingestAll(ns, times("c", 3));
+    await runDurableObjectAlarm(stubOf(ns));
+    expect((await readers[0]!.next<LiveTrending>()).items.map((i) => i.item)).toEqual(["c", "a", "b"]);
+    expect((await readers[1]!.next<LiveTrending>()).items.map((i) => i.item)).toEqual(["c"]);
+    expect((await readers[2]!.next<LiveTrending>()).items.map((i) => i.item)).toEqual(["c", "a", "b"]);
   });
 });
 

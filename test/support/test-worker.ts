@@ -3,4 +3,4 @@
  * test-only object classes that vitest.config.ts binds. Only tests ever load this module.
  */
 export { default, IngestShard, LiveRelay, NamespaceAggregator, NamespaceRegistry } from "../../src/index";
-export { FlakyStartAggregator, KvDownAggregator, ShardStandInAggregator } from "./faulty-objects";
+export { FlakyStartAggregator, KvDownAggregator, ShardStandInAggregator, SmallLiveRelay } from "./faulty-objects";
