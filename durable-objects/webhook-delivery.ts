@@ -12,7 +12,7 @@ import { fanOut } from "./fan-out";
 import type { GuardedSql } from "./guarded-sql";
 import { messageOf } from "./outcome";
 
-/** The wait before attempt n+1 after attempt n failed: 5 s doubling-ish to 8 h, then 8 h until
+/** The wait before attempt n+1 after attempt n failed: from 5 s, growing to 8 h, then 8 h until
  * the 24 hours are out (Standard Webhooks' own schedule is of this shape). */
 export const RETRY_DELAYS_MS = [5_000, 30_000, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR];
 /** A webhook whose every attempt failed for this long is paused. */
