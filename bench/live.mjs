@@ -9,6 +9,9 @@
  * - the CPU per change of this run's workerd (the namespace's object, the relays and the Worker
  *   together, read from /proc), and, from the difference between the runs, the CPU per socket
  *   delivered.
+ * `-- --refresh` measures instead what a refresh and an ingest cost with nobody and with one socket
+ * following (the object's own `lastRefresh.durationMs`, and an ingest's round trip), 40 of each,
+ * to compare with the code before live answers (printed only).
  * Results go to bench/results/live.json. Sockets go through wrangler's local proxy, like every
  * request here; the figures are of this machine, not of production.
  */
@@ -104,7 +107,38 @@ async function run({ base, pid }, sockets) {
   };
 }
 
+/** 40 ingests of 100 events, each followed by a refresh, on a namespace of 300 items and 2 types;
+ * with `follow`, one socket follows the top answer meanwhile. */
+async function refreshCost({ base }, follow) {
+  const ns = `bench-refresh-${follow ? 1 : 0}-${Date.now().toString(36)}`;
+  await call(base, "PUT", `/v1/namespaces/${ns}/config`, VARS.ADMIN_TOKEN, { refreshSeconds: 3600, types: { view: {}, like: {} } });
+  const seed = Array.from({ length: 1000 }, (_, k) => ({ item: `it${k % 300}`, type: k % 3 ? "view" : "like" }));
+  await call(base, "POST", `/v1/namespaces/${ns}/events`, VARS.INGEST_TOKEN, { events: seed });
+  await call(base, "POST", `/v1/namespaces/${ns}/refresh`, VARS.ADMIN_TOKEN);
+  const socket = follow ? await openSocket(`${base.replace(/^http/, "ws")}/v1/namespaces/${ns}/live`, () => {}) : undefined;
+  const refresh = [];
+  const ingest = [];
+  for (let k = 0; k < 40; k++) {
+    const events = Array.from({ length: 100 }, (_, j) => ({ item: `it${(k * 7 + j) % 300}`, type: "view" }));
+    const started = performance.now();
+    await call(base, "POST", `/v1/namespaces/${ns}/events`, VARS.INGEST_TOKEN, { events });
+    ingest.push(performance.now() - started);
+    await call(base, "POST", `/v1/namespaces/${ns}/refresh`, VARS.ADMIN_TOKEN);
+    refresh.push((await call(base, "GET", `/v1/namespaces/${ns}/cache`, VARS.ADMIN_TOKEN)).lastRefresh.durationMs);
+  }
+  socket?.close(1000);
+  return { following: follow ? 1 : 0, refreshMs: { p50: quantile(refresh, 0.5), p90: quantile(refresh, 0.9) }, ingestMs: { p50: quantile(ingest, 0.5), p90: quantile(ingest, 0.9) } };
+}
+
 const service = await startWranglerDev(ROOT, { vars: VARS, storagePrefix: "tally-bench-live-" });
+if (process.argv.includes("--refresh")) {
+  try {
+    for (const follow of [false, true]) console.log(JSON.stringify(await refreshCost(service, follow)));
+  } finally {
+    await service.stop();
+  }
+  process.exit(0);
+}
 try {
   const runs = [];
   for (const sockets of SOCKET_COUNTS) {
