@@ -16,6 +16,9 @@ interface TallySecrets {
   READ_TOKEN?: string;
   /** Local-only, from .dev.vars: "on" lets a loopback read choose one layer with X-Tally-Layer. */
   LOCAL_LAYER_SWITCH?: string;
+  /** Local-only, from .dev.vars: "on" lets a webhook's url be http to this machine's loopback
+   * (a receiver under test). Unset in production: receivers must be https. */
+  LOCAL_WEBHOOK_LOOPBACK?: string;
 }
 
 interface Env extends TallySecrets {}

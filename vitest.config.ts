@@ -29,6 +29,8 @@ export default defineConfig({
                 AGGREGATOR: { className: "ShardStandInAggregator", useSQLite: true },
                 FLAKY_START: { className: "FlakyStartAggregator", useSQLite: true },
                 KV_DOWN: { className: "KvDownAggregator", useSQLite: true },
+                // Relays of 2 sockets: a few sockets fill one and spill to the next.
+                LIVE_RELAYS: { className: "SmallLiveRelay", useSQLite: true },
               },
               // Tokens for tests; production tokens are secrets (`wrangler secret put`). Every
               // token is set here, so that a developer's own .dev.vars cannot change what tests see:
@@ -38,6 +40,7 @@ export default defineConfig({
                 INGEST_TOKEN: "test-ingest",
                 READ_TOKEN: "",
                 LOCAL_LAYER_SWITCH: "on",
+                LOCAL_WEBHOOK_LOOPBACK: "on",
               },
             },
           }),

@@ -7,6 +7,8 @@ import safeCheckpoints from "../migrations/0002_safe_checkpoints.sql";
 import suppressions from "../migrations/0003_suppressions.sql";
 import pendingInStorage from "../migrations/0004_pending_in_storage.sql";
 import audit from "../migrations/0005_audit.sql";
+import liveListeners from "../migrations/0006_live_listeners.sql";
+import webhooks from "../migrations/0007_webhooks.sql";
 
 export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "0001_init", sql: init },
@@ -14,6 +16,8 @@ export const MIGRATIONS: readonly { name: string; sql: string }[] = [
   { name: "0003_suppressions", sql: suppressions },
   { name: "0004_pending_in_storage", sql: pendingInStorage },
   { name: "0005_audit", sql: audit },
+  { name: "0006_live_listeners", sql: liveListeners },
+  { name: "0007_webhooks", sql: webhooks },
 ];
 
 /** True once any schema exists: an object that was only ever read has none, and stays so. */

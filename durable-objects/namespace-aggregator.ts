@@ -12,6 +12,7 @@ import {
   type CacheReport,
   type Described,
   type IngestResult,
+  type LiveFollow,
   type NamespaceConfig,
   type NamespaceDescriptor,
   type ReadCounts,
@@ -19,6 +20,9 @@ import {
   type SnapshotRead,
   type SuppressionChange,
   type SuppressionPage,
+  type WebhookPut,
+  type WebhookSpec,
+  type WebhookStatus,
 } from "../src/shared/contract";
 import { defaultWeight, parseConfig } from "../src/core/config";
 import { addReadCounts, cacheReport } from "../src/core/metrics";
@@ -36,6 +40,9 @@ import { migrate } from "./migrations";
 import { NamespaceState } from "./namespace-state";
 import { outcomeOf } from "./outcome";
 import { RefreshLoop } from "./refresh-loop";
+import { ChangeFeed } from "./change-feed";
+import { LiveFanOut } from "./live-fan-out";
+import { WebhookList } from "./webhooks";
 import { Startup } from "./startup";
 
 function namespaceOf(id: DurableObjectId): string {
@@ -49,7 +56,13 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** The namespace this object serves: the name its id was made from (idFromName), available
    * to the object itself, so no RPC call needs to carry it. */
   private readonly state = new NamespaceState(namespaceOf(this.ctx.id), this.ctx.storage, this.env, () => this.startup.reset());
-  private readonly loop = new RefreshLoop(this.state, this.ctx);
+  /** The relays that follow this namespace's answers, told of every change (live-fan-out.ts). */
+  private readonly live = new LiveFanOut(this.state.store.sql, this.ctx, this.env, this.state.namespace);
+  /** The namespace's webhooks, told of every change of the rankings they watch (webhooks.ts). */
+  private readonly webhooks = new WebhookList(this.state.store.sql, this.ctx, this.state.namespace);
+  /** Every answer's changes, from every refresh, to every listener (change-feed.ts). */
+  private readonly feed = new ChangeFeed([this.live, this.webhooks]);
+  private readonly loop = new RefreshLoop(this.state, this.ctx, this.feed);
 
   /** Rebuilds memory from SQLite, computes every planned answer from it, and sets the alarm. */
   private async start(): Promise<void> {
@@ -57,6 +70,8 @@ export class NamespaceAggregator extends DurableObject<Env> {
     this.state.load();
     this.loop.reset(now);
     if (!this.state.hasSchema) return; // never written: nothing is written now either
+    this.live.load();
+    this.webhooks.load();
     if (this.state.exists) void this.loop.computeAll(now, false); // a restarted object answers at once, never cold
     // The alarm is derived from stored state, so a restart heals a lost schedule.
     await this.loop.schedule(now);
@@ -146,28 +161,44 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * `compute: true` it is always computed now and kept nowhere: the benchmark's compute-on-read.
    */
   read(query: ReadQuery, options: { compute?: boolean } = {}): Promise<Outcome<SnapshotRead>> {
-    return this.run("read", async () => {
-      const { state } = this;
-      state.requireExisting();
-      const now = Date.now();
-      await this.loop.wake(now);
+    return this.run("read", () => this.answer(query, options.compute === true));
+  }
+
+  /**
+   * A relay opens a socket of `query`'s answer: from now on it is told of every change of that
+   * answer (live-fan-out.ts), and it gets the current answer to send first.
+   */
+  follow({ relay, query }: LiveFollow): Promise<Outcome<SnapshotRead>> {
+    return this.run("follow", async () => {
+      const answer = await this.answer(query, false);
       const key = snapshotKey(query);
-      if (!state.planned.has(key)) state.demand(key, query, now);
-      const held = options.compute ? undefined : state.answers.get(key);
-      if (held) {
-        // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
-        // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
-        if (now - held.computedAt > state.config.refreshSeconds * 1000) this.loop.refreshBehind();
-        return { ...held, generation: state.generation, source: "HIT-DO" as const };
-      }
-      state.aggregator.advance(now); // counts what came due since the last refresh, first
-      const body = JSON.stringify(buildSnapshot(state.aggregator, query, state.context(now)));
-      if (!options.compute) {
-        state.answers.hold(key, { body, computedAt: now });
-        state.metrics.syncComputes += 1;
-      }
-      return { body, computedAt: now, generation: state.generation, source: "MISS" as const };
+      this.live.follow(relay, key);
+      this.feed.note(key, answer.body);
+      return answer;
     });
+  }
+
+  private async answer(query: ReadQuery, compute: boolean): Promise<SnapshotRead> {
+    const { state } = this;
+    state.requireExisting();
+    const now = Date.now();
+    await this.loop.wake(now);
+    const key = snapshotKey(query);
+    if (!state.planned.has(key)) state.demand(key, query, now);
+    const held = compute ? undefined : state.answers.get(key);
+    if (held) {
+      // Stale-while-revalidate inside the object too: a snapshot older than the refresh period
+      // (a late alarm, or an idle namespace whose windows slid) is served, and refreshed behind.
+      if (now - held.computedAt > state.config.refreshSeconds * 1000) this.loop.refreshBehind();
+      return { ...held, generation: state.generation, source: "HIT-DO" as const };
+    }
+    state.aggregator.advance(now); // counts what came due since the last refresh, first
+    const body = JSON.stringify(buildSnapshot(state.aggregator, query, state.context(now)));
+    if (!compute) {
+      state.answers.hold(key, { body, computedAt: now });
+      state.metrics.syncComputes += 1;
+    }
+    return { body, computedAt: now, generation: state.generation, source: "MISS" as const };
   }
 
   // ---- the refresh loop --------------------------------------------------------------------
@@ -175,7 +206,10 @@ export class NamespaceAggregator extends DurableObject<Env> {
   /** One platform alarm drives the loop (refresh-loop.ts). */
   override async alarm(): Promise<void> {
     await this.startup.ready();
-    if (this.state.exists) await this.loop.alarm();
+    if (!this.state.exists) return;
+    await this.loop.alarm();
+    // Webhook retries come due between refreshes: each alarm sends what is due, behind itself.
+    if (this.webhooks.size > 0) this.webhooks.delivery.sendDue();
   }
 
   // ---- admin -------------------------------------------------------------------------------
@@ -291,7 +325,32 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const storage = { largestRowBytes: Math.max(metrics.largestRowBytes, state.store.sql.largestRowBytes), maxRowBytes: MAX_ROW_BYTES };
       const memory = { bytes: aggregator.memoryBytes(), budgetBytes: aggregator.budgetBytes, cuts: aggregator.budgetCuts };
       const ingest = { shards: state.config.ingestShards, perShard: await state.shards.status(Date.now()) };
-      return cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest });
+      const live = { relays: this.live.relays, pushes: this.live.pushes, pushFailures: this.live.pushFailures };
+      return { ...cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest }), live, webhooks: this.webhooks.report() };
+    });
+  }
+
+  // ---- webhooks (webhooks.ts) -----------------------------------------------------------------
+
+  /** Creates or replaces a webhook (the Worker validated `spec`). */
+  putWebhook(id: string, spec: WebhookSpec): Promise<Outcome<WebhookPut>> {
+    return this.run("putWebhook", () => {
+      this.state.requireExisting();
+      return this.webhooks.put(id, spec, this.state.config, (key) => this.state.answers.get(key)?.body, Date.now());
+    });
+  }
+
+  listWebhooks(): Promise<Outcome<WebhookStatus[]>> {
+    return this.run("listWebhooks", () => {
+      this.state.requireExisting();
+      return this.webhooks.list();
+    });
+  }
+
+  deleteWebhook(id: string): Promise<Outcome<{ deleted: boolean }>> {
+    return this.run("deleteWebhook", () => {
+      this.state.requireExisting();
+      return { deleted: this.webhooks.delete(id) };
     });
   }
 
@@ -364,6 +423,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const generation = state.generation + 1;
       // Unlisted first: if the erase then fails, a retried DELETE still finds the data to erase.
       await registryOf(this.env).drop(state.namespace, actor ?? "unknown");
+      await this.live.closeAll();
       await state.shards.eraseAll();
       await state.mirror.dropOlderThan(state.namespace, Number.POSITIVE_INFINITY);
       await state.store.eraseAll();

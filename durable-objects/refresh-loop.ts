@@ -4,11 +4,12 @@
  * then sets itself again. Its schedule is derived from stored state, so a restart heals a lost
  * alarm, and scheduling is idempotent, so it is safe on every wake.
  */
-import { BATCH_ID_TTL_MS, WINDOWS, type SerialisedAnswer } from "../src/shared/contract";
+import { BATCH_ID_TTL_MS, WINDOWS, type AnswerChange, type SerialisedAnswer } from "../src/shared/contract";
 import { answerRoom } from "../src/core/budget";
 import { buildSnapshot } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
 import { KV_MIN_EXPIRATION_TTL_SECONDS } from "../src/shared/keys";
+import type { ChangeFeed } from "./change-feed";
 import type { NamespaceState } from "./namespace-state";
 import { messageOf } from "./outcome";
 
@@ -37,6 +38,8 @@ export class RefreshLoop {
   constructor(
     private readonly state: NamespaceState,
     private readonly ctx: DurableObjectState,
+    /** Told of every answer a refresh changes, once all are computed (change-feed.ts). */
+    private readonly feed: ChangeFeed,
   ) {}
 
   /** Start-up: a wake is activity, and the next refresh computes everything. */
@@ -100,7 +103,7 @@ export class RefreshLoop {
     }
     const now = Date.now();
     if (await this.catchUp(now)) return;
-    if (now - this.lastActivity > IDLE_STOP_MS && this.state.pending.size === 0) {
+    if (now - this.lastActivity > IDLE_STOP_MS && this.state.pending.size === 0 && !this.feed.busy()) {
       this.stopped = true; // no alarm: the next event or read sets one
       return;
     }
@@ -208,13 +211,16 @@ export class RefreshLoop {
   /**
    * Computes every planned answer and every answer read recently outside the plan, holds those
    * that fit (held-answers.ts), and with `mirror` writes each to KV as it is computed. The answers
-   * are computed in one turn, so that all of them describe one state of the aggregator.
+   * are computed in one turn, so that all of them describe one state of the aggregator. Each
+   * followed answer that differs from the one before it is one change of the change feed, emitted
+   * once all are computed; the feed's listeners send them behind the refresh.
    */
   computeAll(at: number, mirror: boolean): Promise<unknown> {
     const { state } = this;
     const queries = new Map(state.planned);
     for (const [key, d] of state.demanded) {
-      if (at - d.readAt > DEMAND_TTL_MS) state.demanded.delete(key);
+      // A followed answer (a live socket, a webhook) stays computed however long ago it was read.
+      if (at - d.readAt > DEMAND_TTL_MS && !this.feed.watched(key)) state.demanded.delete(key);
       else queries.set(key, d.query);
     }
     const ctx = state.context(at);
@@ -224,11 +230,15 @@ export class RefreshLoop {
     const writes: Promise<void>[] = [];
     // KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum.
     const ttl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, state.config.staleSeconds + 2 * state.config.refreshSeconds);
+    const changes: AnswerChange[] = [];
     for (const [key, query] of queries) {
-      const answer: SerialisedAnswer = { body: JSON.stringify(buildSnapshot(state.aggregator, query, ctx)), computedAt: at };
+      const snapshot = buildSnapshot(state.aggregator, query, ctx);
+      const answer: SerialisedAnswer = { body: JSON.stringify(snapshot), computedAt: at };
       state.answers.hold(key, answer);
       if (mirror) writes.push(state.mirror.put(state.namespace, state.generation, key, answer, ttl));
+      if (this.feed.watched(key) && this.feed.differs(key, snapshot)) changes.push({ key, generation: state.generation, ...answer });
     }
+    this.feed.emit(changes);
     return Promise.all(writes);
   }
 }

@@ -1,6 +1,8 @@
 // The dashboard page (`GET /`): `/?ns=videos` shows a namespace, `/` offers the namespace list. It
-// reads the public API like any client, and keeps itself up to date by asking again every refresh
-// period with If-None-Match, so an unchanged answer costs a 304.
+// reads the public API like any client, then follows its two answers live (live.js): every change
+// arrives as it happens, with no polling while both sockets are open. Where a socket cannot open
+// (a proxy, an old browser) it asks again every refresh period with If-None-Match, so an unchanged
+// answer costs a 304.
 //
 // The page has one state object, `state`, and one function that draws it, `render`: every read,
 // click and timer changes `state` and calls `render`, which draws the whole page from it (the
@@ -9,6 +11,7 @@ import { ApiError, nsPath, read, takeSharedKey, token } from "./api.js";
 import { RANKS, renderBoard } from "./board.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
 import { $, button, whenChanged } from "./dom.js";
+import { followLive } from "./live.js";
 
 /** Supported windows in order; the tabs show the namespace's own. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
@@ -50,6 +53,8 @@ const state = {
      * marks the answer stale only if it stays so. */
     staleInARow: 0,
     unreachable: false,
+    /** True while both live sockets are open: the page then does not poll. */
+    live: false,
   },
   admin: initialAdmin(),
   list: initialList(),
@@ -202,6 +207,43 @@ function periodOf(meta) {
   return Math.min(3600, Math.max(1, Math.ceil(meta.maxAge + meta.age - 0.001)));
 }
 
+/** The live sockets of the shown view, and the view they follow. */
+let following = { key: "", stop: () => {}, open: new Set() };
+
+/** Follows the dashboard and the selected ranking live; a view already followed is left as is. */
+function followBoard() {
+  const { view } = state;
+  const key = `${state.ns}|${view.window}|${view.rank}|${view.type}|${state.token}`;
+  if (following.key === key) return;
+  following.stop();
+  const open = new Set();
+  const trending = new URLSearchParams({ answer: "trending", window: view.window, rank: view.rank, limit: "10" });
+  if (view.type) trending.set("type", view.type);
+  const onState = (name) => (socketState) => {
+    if (socketState === "live") open.add(name);
+    else open.delete(name);
+    const live = open.size === 2;
+    if (live === state.board.live) return;
+    state.board.live = live;
+    if (live) clearTimeout(timer); // no polling while both sockets are open
+    else schedule(1); // a socket closed: poll until it is back
+  };
+  const stops = [
+    followLive(`${nsPath(state.ns, "live")}?answer=dashboard`, (dashboard) => {
+      const stats = dashboard.windows[state.view.window]?.stats;
+      if (stats) Object.assign(state.board, { stats, unreachable: false });
+      render();
+    }, onState("dashboard")),
+    followLive(`${nsPath(state.ns, "live")}?${trending}`, (body) => {
+      Object.assign(state.board, { trending: body, read: { rank: view.rank, type: view.type }, unreachable: false, staleInARow: 0 });
+      render();
+      admin.update(); // the admin panel's report follows the answers, as it did each poll
+    }, onState("trending")),
+  ];
+  following = { key, open, stop: () => stops.forEach((stop) => stop()) };
+  state.board.live = false;
+}
+
 let reading = 0; // counts the board's reads, so an answer for an older selection is dropped
 
 /** Reads the dashboard (windows, stats) and the selected ranking, and shows them. */
@@ -230,7 +272,8 @@ async function refreshBoard() {
     });
     notice("");
     render();
-    schedule(stale ? 1 : Math.min(trending.meta.maxAge ?? DEFAULT_PERIOD, dashboard.meta.maxAge ?? DEFAULT_PERIOD) + 1);
+    followBoard();
+    if (!board.live) schedule(stale ? 1 : Math.min(trending.meta.maxAge ?? DEFAULT_PERIOD, dashboard.meta.maxAge ?? DEFAULT_PERIOD) + 1);
   } catch (error) {
     if (mine !== reading) return;
     failed(error);

@@ -16,10 +16,12 @@ import {
   DEFAULT_LIMIT,
   DEFAULT_STATS_WINDOW,
   DEFAULT_TRENDING_WINDOW,
+  LIVE_ANSWERS,
   MAX_BODY_BYTES,
   RANKS,
   WINDOWS,
   type Described,
+  type LiveAnswer,
   type NamespaceDescriptor,
   type Rank,
   type ReadQuery,
@@ -31,6 +33,8 @@ import type { LayerSwitch } from "./worker/read-path";
 import { aggregatorOf, valueOrThrow } from "./shared/rpc";
 import { listNamespaces } from "./worker/namespace-list";
 import { ingest } from "./worker/ingest-route";
+import { openLive } from "./worker/live-route";
+import { parseWebhookId, parseWebhookSpec } from "./shared/webhook-spec";
 import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
@@ -40,6 +44,7 @@ export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
 export { IngestShard } from "../durable-objects/ingest-shard";
 export { QuotaCounter } from "../durable-objects/quota-counter";
+export { LiveRelay } from "../durable-objects/live-relay";
 
 const app = new Hono<App>();
 
@@ -176,39 +181,64 @@ function minScoreOf(c: Context<App>): number {
   return minScore;
 }
 
-async function read(
-  c: Context<App>,
-  build: (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number },
-) {
-  const ns = namespaceOf(c);
-  const { descriptors, reads } = isolateOf(c);
+/** What a read asks for, once validated against the namespace's descriptor. */
+type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };
+
+/** Each read's query, from its parameters: the same for a GET and for a live socket. Parameters
+ * that need no descriptor are checked at once, before any I/O. */
+const READS: Record<LiveAnswer, (c: Context<App>) => ReadOf> = {
+  trending: (c) => {
+    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
+    const rank = oneOf<Rank>(c, "rank", RANKS, "top");
+    const minScore = minScoreOf(c);
+    return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore });
+  },
+  stats: (c) => {
+    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
+    return () => ({ query: { kind: "stats", window }, limit: null });
+  },
+  dashboard: () => () => ({ query: { kind: "dashboard" }, limit: null }),
+};
+
+/** The descriptor of an existing namespace: a read of an unknown one is a 404. */
+async function existing(c: Context<App>, ns: string): Promise<NamespaceDescriptor> {
+  const { descriptors } = isolateOf(c);
   // A read answered from isolate answers finds its descriptor in isolate memory: no I/O and no
   // promise on that path.
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
   if (!descriptor.exists) throw notFound(ns);
+  return descriptor;
+}
+
+async function read(c: Context<App>, build: ReadOf) {
+  const ns = namespaceOf(c);
+  const descriptor = await existing(c, ns);
   const { query, limit, minScore = 0 } = build(descriptor);
   // Reads carry an ETag made of generation, computedAt, limit and minScore, which identify an
   // answer's bytes, so the read path answers If-None-Match itself (304) without hashing any body.
   const request = { namespace: ns, query, limit, minScore, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
+  const { reads } = isolateOf(c);
   return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);
 }
 
-app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
-  const rank = oneOf<Rank>(c, "rank", RANKS, "top");
-  const minScore = minScoreOf(c);
-  return read(c, (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore }));
-});
+app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => read(c, READS.trending(c)));
+app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => read(c, READS.stats(c)));
+app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) => read(c, READS.dashboard(c)));
 
-app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => {
-  const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
-  return read(c, () => ({ query: { kind: "stats", window }, limit: null }));
+// Live answers: a WebSocket that gets the answer of a read, then every change of it. Read auth
+// applies; a browser offers its token as a subprotocol (auth.ts), never in the URL.
+app.get("/v1/namespaces/:ns/live", requireScope("read"), async (c) => {
+  const ns = namespaceOf(c);
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new TallyError(426, "upgrade_required", "Open /live as a WebSocket (Upgrade: websocket); read with GET otherwise.", {}, {
+      Upgrade: "websocket",
+    });
+  }
+  const build = READS[oneOf<LiveAnswer>(c, "answer", LIVE_ANSWERS, "trending")](c);
+  const { query, limit, minScore = 0 } = build(await existing(c, ns));
+  return openLive(c.env, ns, { query, limit, minScore }, c.req.raw);
 });
-
-app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) =>
-  read(c, () => ({ query: { kind: "dashboard" }, limit: null })),
-);
 
 // ---- admin -------------------------------------------------------------------------------------
 
@@ -323,6 +353,43 @@ app.delete("/v1/namespaces/:ns", requireScope("admin"), async (c) => {
   await descriptors.forgetNamespace(ns);
   return c.json({ namespace: ns, deleted: true, generation });
 });
+
+// ---- webhooks (admin) ---------------------------------------------------------------------------
+
+const webhookIdOf = (c: Context<App>) => parseWebhookId(c.req.param("id") ?? "");
+
+app.get("/v1/namespaces/:ns/webhooks", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  return c.json({ namespace: ns, webhooks: await valueOrThrow(aggregatorOf(c.env, ns).listWebhooks()) });
+});
+
+app.put("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), limitBody, async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const spec = parseWebhookSpec(await jsonBody(c), c.env.LOCAL_WEBHOOK_LOOPBACK === "on");
+  const put = await valueOrThrow(aggregatorOf(c.env, ns).putWebhook(id, spec));
+  // The secret is in this answer only: never kept by a cache on the way.
+  return c.json(put, put.created ? 201 : 200, { "Cache-Control": "no-store" });
+});
+
+app.get("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const found = (await valueOrThrow(aggregatorOf(c.env, ns).listWebhooks())).find((w) => w.id === id);
+  if (!found) throw webhookNotFound(ns, id);
+  return c.json(found);
+});
+
+app.delete("/v1/namespaces/:ns/webhooks/:id", requireScope("admin"), async (c) => {
+  const ns = namespaceOf(c);
+  const id = webhookIdOf(c);
+  const { deleted } = await valueOrThrow(aggregatorOf(c.env, ns).deleteWebhook(id));
+  if (!deleted) throw webhookNotFound(ns, id);
+  return c.json({ namespace: ns, id, deleted: true });
+});
+
+const webhookNotFound = (ns: string, id: string) =>
+  new TallyError(404, "webhook_not_found", `Namespace "${ns}" has no webhook "${id}".`, { id });
 
 // ---- export and import (v1.1) -------------------------------------------------------------------
 

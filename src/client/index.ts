@@ -17,6 +17,7 @@ import {
   type DashboardSnapshot,
   type EventInput,
   type IngestResult,
+  type LiveAnswer,
   type NamespaceConfig,
   type NamespaceListing as WireNamespaceListing,
   type Rank,
@@ -43,12 +44,14 @@ import {
 import { EventQueue, type RefusalHandler, type TrackedEvent } from "./queue.js";
 import { DEFAULT_RETRY, realScheduler, send, type Call, type Fetch, type RetryPolicy, type Scheduler, type Transport } from "./transport.js";
 import { watchPage } from "./page.js";
+import { subscribe, type LiveAnswerOf, type LiveOptions, type LiveQuery, type Subscription } from "./live.js";
 
 export * from "./errors.js";
 export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, NamespaceListing, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
-export type { EventInput, IngestResult, NamespaceConfig, Rank, Window } from "../shared/contract.js";
+export type { LiveAnswerOf, LiveOptions, LiveQuery, LiveState, OpenSocket, Subscription } from "./live.js";
+export type { EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, Window } from "../shared/contract.js";
 
 export interface ClientOptions {
   /** Where Tally answers, e.g. "https://tally.example.com" (for a service binding, any URL). */
@@ -145,6 +148,11 @@ export function createClient(options: ClientOptions) {
       readResult(await read(at(`/stats${query({ window: q.window })}`), q.etag), (w: StatsSnapshot) => reviveStats(w)),
     dashboard: async (q: { etag?: string | null } = {}): Promise<ReadResult<Dashboard>> =>
       readResult(await read(at("/dashboard"), q.etag), (w: DashboardSnapshot) => reviveDashboard(w)),
+
+    /** Follows a read live: `onAnswer` gets its current answer, then every change of it, over a
+     * WebSocket reopened with backoff whenever it closes (see LiveOptions). */
+    subscribe: <A extends LiveAnswer = "trending">(q: LiveQuery & { answer?: A }, onAnswer: (answer: LiveAnswerOf<A>) => void, live: LiveOptions = {}): Subscription =>
+      subscribe({ baseUrl, namespace, token: options.token, scheduler, random: transport.random }, q, onAnswer, live),
 
     // ---- admin (ADMIN_TOKEN)
     getConfig: () => json<NamespaceConfig>({ method: "GET", path: at("/config"), retry: true }),

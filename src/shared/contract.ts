@@ -288,6 +288,11 @@ export interface CacheReport {
   /** Where ingest goes, and what each ingest shard holds that the namespace's object has not
    * merged yet (docs/api.md v1.1, `ingestShards`). */
   ingest: { shards: number; perShard: ShardLag[] };
+  /** Live answers: relays that follow an answer, and the pushes to them since the object started. */
+  live?: { relays: number; pushes: number; pushFailures: number };
+  /** Webhooks: how many, how many fail or are paused, messages waiting, and attempts since the
+   * object started (docs/api.md, "Webhooks"). */
+  webhooks?: { webhooks: number; failing: number; paused: number; pending: number; attempts: number; failures: number };
 }
 
 /** One ingest shard in `GET .../cache`: what it accepted that is not merged yet, and when it
@@ -362,3 +367,99 @@ export interface NamespacePage {
   more: boolean;
 }
 
+
+// ---- live answers (docs/api.md, "Live answers") -----------------------------------------------
+
+/** The answers a live socket may follow (`answer=` on /live): the same as the three reads. */
+export const LIVE_ANSWERS = ["trending", "stats", "dashboard"] as const;
+export type LiveAnswer = (typeof LIVE_ANSWERS)[number];
+
+/** The subprotocol a live socket speaks; a browser offers it, with its read token beside it. */
+export const LIVE_PROTOCOL = "tally.v1";
+/** A read token in `Sec-WebSocket-Protocol`, as `tally.token.<token>` (a browser cannot set headers). */
+export const LIVE_TOKEN_PROTOCOL_PREFIX = "tally.token.";
+/** Sockets one relay object holds. Cloudflare's guidance is thousands per object; one message per
+ * socket per change is the relay's whole cost, so this bounds the CPU of one push. */
+export const MAX_SOCKETS_PER_RELAY = 1000;
+/** The close code of a live socket whose namespace was erased (an application code, 4000–4999). */
+export const LIVE_GONE_CODE = 4404;
+/** Relays per namespace: MAX_SOCKETS_PER_RELAY × this is the most sockets a namespace holds. */
+export const MAX_RELAYS = 32;
+
+/**
+ * One change of the change feed: an answer that a refresh, an invalidation or a suppression made
+ * different (its body, minus `to` and `computedAt`, is not what it was). `body` is the whole
+ * snapshot, as stored; readers cut `limit` off it.
+ */
+export interface AnswerChange {
+  key: string;
+  generation: number;
+  computedAt: number;
+  body: string;
+}
+
+/** What the Worker asks a relay to open: the answer to follow, and the reader's cut of it. */
+export interface LiveOpen {
+  query: ReadQuery;
+  limit: number | null;
+  minScore?: number;
+}
+
+/** What a relay asks the namespace's object when a socket opens: the answer to follow. */
+export interface LiveFollow {
+  relay: number;
+  query: ReadQuery;
+}
+
+// ---- webhooks (docs/api.md, "Webhooks") ---------------------------------------------------------
+
+export const WEBHOOK_EVENTS = ["entered", "left", "spike"] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+/** Webhooks per namespace. */
+export const MAX_WEBHOOKS = 20;
+export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** A webhook as an admin sets it (PUT .../webhooks/{id}). */
+export interface WebhookSpec {
+  url: string;
+  on: WebhookEvent[];
+  window: Window;
+  /** The ranking whose first `limit` places `entered` and `left` watch. */
+  rank: Rank;
+  type: string | null;
+  limit: number;
+  /** `spike`: an item's score in the window is at least `factor` × its score in the preceding
+   * period, and at least `minScore`. */
+  spike: { factor: number; minScore: number };
+}
+
+/** The outcome of a webhook's last delivery attempt. */
+export interface DeliveryOutcome {
+  at: string;
+  /** The webhook-id of the message (the same on every retry). */
+  id: string;
+  attempt: number;
+  outcome: "delivered" | "failed";
+  /** The receiver's status, or null when none came (a network failure, a timeout). */
+  status: number | null;
+  error?: string;
+}
+
+/** A webhook as GET .../webhooks lists it: its spec and how its deliveries fare. */
+export interface WebhookStatus extends WebhookSpec {
+  id: string;
+  createdAt: string;
+  /** Messages waiting for delivery or a retry. */
+  pending: number;
+  lastDelivery: DeliveryOutcome | null;
+  /** Since when every attempt has failed, or null. */
+  failingSince: string | null;
+  /** True once it failed for 24 hours: nothing is sent until it is PUT again. */
+  paused: boolean;
+}
+
+/** The answer to a PUT: the secret only when the webhook was created (it is shown once). */
+export interface WebhookPut extends WebhookStatus {
+  created: boolean;
+  secret?: string;
+}

@@ -2,7 +2,7 @@
  * Every key format shared by the Worker and the object, each built and parsed here and nowhere
  * else: the snapshot key of an answer, its KV-mirror key, and its cache key (in isolate answers and at the edge alike).
  */
-import type { ReadQuery, SnapshotRead } from "./contract";
+import type { LiveOpen, ReadQuery, SnapshotRead } from "./contract";
 
 /** The name of the one NamespaceRegistry object (idFromName), used by the Worker and the objects. */
 export const REGISTRY_OBJECT = "namespaces";
@@ -72,4 +72,26 @@ export function shardObjectName(namespace: string, index: number): string {
 export function parseShardObjectName(name: string): { namespace: string; index: number } | undefined {
   const match = /^shard\/(\d+)\/(.+)$/s.exec(name);
   return match ? { index: Number(match[1]), namespace: match[2]! } : undefined;
+}
+
+/**
+ * The name (idFromName) of live relay `index` of a namespace: like a shard's, it holds a "/" no
+ * namespace name holds, and parses back.
+ */
+export function relayObjectName(namespace: string, index: number): string {
+  return `relay/${index}/${namespace}`;
+}
+
+export function parseRelayObjectName(name: string): { namespace: string; index: number } | undefined {
+  const match = /^relay\/(\d+)\/(.+)$/s.exec(name);
+  return match ? { index: Number(match[1]), namespace: match[2]! } : undefined;
+}
+
+/** The Worker's internal request to a relay to open a socket (its URL carries the open). */
+export function relayOpenUrl(open: LiveOpen): string {
+  return `https://relay.internal/open?${new URLSearchParams({ open: JSON.stringify(open) })}`;
+}
+
+export function parseRelayOpen(url: string): LiveOpen {
+  return JSON.parse(new URL(url).searchParams.get("open") ?? "") as LiveOpen;
 }

@@ -5,7 +5,7 @@
  * neither imports the other.
  */
 import { fromWire, internal, unavailable, type Outcome, type TallyError } from "./errors";
-import { REGISTRY_OBJECT, shardObjectName } from "./keys";
+import { REGISTRY_OBJECT, relayObjectName, shardObjectName } from "./keys";
 
 /** How long a caller should wait before retrying a platform condition that clears by itself. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -18,6 +18,11 @@ export function aggregatorOf(env: Env, namespace: string) {
 /** Ingest shard `index` of a namespace (`ingestShards` in docs/api.md), addressed by its own name. */
 export function shardOf(env: Env, namespace: string, index: number) {
   return env.INGEST_SHARDS.get(env.INGEST_SHARDS.idFromName(shardObjectName(namespace, index)));
+}
+
+/** Live relay `index` of a namespace: it holds sockets of that namespace's live answers. */
+export function relayOf(env: Env, namespace: string, index: number) {
+  return env.LIVE_RELAYS.get(env.LIVE_RELAYS.idFromName(relayObjectName(namespace, index)));
 }
 
 /** The one registry of namespaces that hold data (GET /v1/namespaces): one object, by a fixed name. */

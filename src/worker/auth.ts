@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { GRANTS, KEY_PREFIX, hashSecret, permits, sameDigest, type KeyScope, type QuotaLimits } from "../shared/api-keys";
 import type { Actor } from "../shared/audit";
+import { LIVE_TOKEN_PROTOCOL_PREFIX } from "../shared/contract";
 import { TallyError } from "../shared/errors";
 import { grantOfKey } from "./key-auth";
 import { charge } from "./quotas";
@@ -64,13 +65,24 @@ const INVALID_TOKEN = "The token is not valid; check it, or ask an admin for one
 const bearerOf = (header: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
 
 /**
+ * A read token offered as the subprotocol `tally.token.<token>` of a WebSocket handshake, as an
+ * Authorization header would carry it: a browser cannot set headers on a WebSocket, and a header
+ * stays out of URLs and so out of logs, where a query parameter would not.
+ */
+function liveBearer(protocols: string | undefined): string | undefined {
+  const offered = protocols?.split(",").map((p) => p.trim()).find((p) => p.startsWith(LIVE_TOKEN_PROTOCOL_PREFIX));
+  return offered === undefined ? undefined : `Bearer ${offered.slice(LIVE_TOKEN_PROTOCOL_PREFIX.length)}`;
+}
+
+/**
  * Middleware: the request must carry a token granting `scope` for the path's namespace (`:ns`;
- * a route of no namespace takes a root key). A key is charged its requestsPerMinute here, except
- * on ingest, whose route charges the request and its events together (quotas.ts).
+ * a route of no namespace takes a root key), in its Authorization header or, for a WebSocket, its
+ * subprotocol. A key is charged its requestsPerMinute here, except on ingest, whose route charges
+ * the request and its events together (quotas.ts).
  */
 export function requireScope(scope: Scope): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const presented = bearerOf(c.req.header("Authorization"));
+    const presented = bearerOf(c.req.header("Authorization") ?? liveBearer(c.req.header("Sec-WebSocket-Protocol")));
     if (presented?.startsWith(KEY_PREFIX)) {
       const grant = await grantOfKey(c.env, c.executionCtx, presented, c.req.header("CF-Connecting-IP") ?? null);
       if (grant === null) throw unauthorized(INVALID_TOKEN);

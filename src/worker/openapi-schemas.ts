@@ -12,6 +12,9 @@ import {
   NAMESPACE_PATTERN,
   RANKS,
   TYPE_PATTERN,
+  MAX_WEBHOOKS,
+  WEBHOOK_EVENTS,
+  WEBHOOK_ID_PATTERN,
   WINDOWS,
 } from "../shared/contract";
 import { ANCESTOR_PATTERN, CONFIG_BOUNDS } from "../core/config";
@@ -48,6 +51,30 @@ const rankedItem = object(
   },
   ["item", "score", "error"],
 );
+
+const webhook = object({
+  id: { type: "string", pattern: WEBHOOK_ID_PATTERN.source },
+  url: { type: "string" },
+  on: { type: "array", items: { enum: [...WEBHOOK_EVENTS] } },
+  window: ref("Window"),
+  rank: ref("Rank"),
+  type: { type: ["string", "null"] },
+  limit: { type: "integer", minimum: 1 },
+  spike: object({ factor: { type: "number" }, minScore: { type: "number" } }),
+  createdAt: ref("Time"),
+  pending: count,
+  lastDelivery: {
+    oneOf: [
+      { type: "null" },
+      object(
+        { at: ref("Time"), id: { type: "string" }, attempt: { type: "integer", minimum: 1 }, outcome: { enum: ["delivered", "failed"] }, status: { type: ["integer", "null"] }, error: { type: "string" } },
+        ["at", "id", "attempt", "outcome", "status"],
+      ),
+    ],
+  },
+  failingSince: { oneOf: [{ type: "null" }, ref("Time")] },
+  paused: { type: "boolean" },
+});
 
 const header = {
   namespace: ref("Namespace"),
@@ -213,6 +240,8 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     storage: object({ largestRowBytes: count, maxRowBytes: count }),
     memory: object({ bytes: count, budgetBytes: count, cuts: count }),
+    live: object({ relays: count, pushes: count, pushFailures: count }),
+    webhooks: object({ webhooks: count, failing: count, paused: count, pending: count, attempts: count, failures: count }),
     ingest: object({
       shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
       perShard: {
@@ -234,6 +263,33 @@ export const SCHEMAS: Record<string, Schema> = {
       },
     }),
   }),
+  // ---- webhooks (docs/api.md, "Webhooks")
+  WebhookInput: {
+    type: "object",
+    additionalProperties: false,
+    required: ["url", "on"],
+    properties: {
+      url: { type: "string", format: "uri", maxLength: 2048, description: "https (http to loopback only while running locally)." },
+      on: { type: "array", items: { enum: [...WEBHOOK_EVENTS] }, minItems: 1 },
+      window: { ...ref("Window"), default: "1h" },
+      rank: { ...ref("Rank"), default: "top" },
+      type: { type: ["string", "null"], pattern: TYPE_PATTERN.source, default: null },
+      limit: { type: "integer", minimum: 1, default: 10, description: "At most the namespace's maxLimit." },
+      spike: {
+        type: "object",
+        additionalProperties: false,
+        properties: { factor: { type: "number", minimum: 1, default: 3 }, minScore: { type: "number", minimum: 0, default: 0 } },
+      },
+    },
+  },
+  Webhook: webhook,
+  WebhookPut: {
+    ...webhook,
+    properties: { ...(webhook.properties as Schema), created: { type: "boolean" }, secret: { type: "string", pattern: "^whsec_", description: "Only when created: shown once." } },
+    required: [...(webhook.required as string[]), "created"],
+  },
+  WebhookList: object({ namespace: ref("Namespace"), webhooks: { type: "array", items: webhook, maxItems: MAX_WEBHOOKS } }),
+  WebhookDeleted: object({ namespace: ref("Namespace"), id: { type: "string", pattern: WEBHOOK_ID_PATTERN.source }, deleted: { const: true } }),
   DeleteResult: object({ namespace: ref("Namespace"), deleted: { const: true }, generation }),
   // ---- v1.2 (docs/api.md): keys and audit logs.
   KeyInput: {

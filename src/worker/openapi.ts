@@ -8,7 +8,7 @@
  * description"). `npm run lint:openapi` holds it to two linters' rules (redocly.yaml,
  * .spectral.yaml), so that generators and reference pages (GET /docs) read it without surprises.
  */
-import { LAYERS, MAX_BODY_BYTES, RANKS, WINDOWS } from "../shared/contract";
+import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BODY_BYTES, MAX_RELAYS, MAX_SOCKETS_PER_RELAY, MAX_WEBHOOKS, RANKS, WEBHOOK_ID_PATTERN, WINDOWS } from "../shared/contract";
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
 import { EMBED_MAX_LIMIT } from "./embed";
@@ -23,6 +23,8 @@ const TAGS = {
   admin: { name: "Admin", description: "A namespace's config, refreshes, cache report and erasure. Needs ADMIN_TOKEN." },
   namespaces: { name: "Namespaces", description: "The list of namespaces that hold data. Needs ADMIN_TOKEN." },
   moderation: { name: "Moderation", description: "Items hidden from every ranking. Needs ADMIN_TOKEN." },
+  live: { name: "Live", description: "Answers pushed as they change, over WebSockets. Public unless READ_TOKEN is set." },
+  webhooks: { name: "Webhooks", description: "Signed messages to an app's server when items enter or leave a ranking, or spike. Needs ADMIN_TOKEN." },
   transfer: { name: "Export and import", description: "A namespace's whole state as one document, and its restore. Needs ADMIN_TOKEN." },
   keys: { name: "Keys", description: "API keys scoped to namespaces, with quotas. Managed with the root ADMIN_TOKEN only." },
   audit: { name: "Audit", description: "Who did which admin action, when, on what. Needs an admin key (the service's log: ADMIN_TOKEN)." },
@@ -51,6 +53,8 @@ interface Operation {
   cached?: boolean;
   /** The route reaches the namespace's object, which may be unreachable (503). */
   object?: boolean;
+  /** A WebSocket handshake: it succeeds with 101 alone (the linters' rules allow it by this mark). */
+  websocket?: boolean;
 }
 
 const NS = "/v1/namespaces/{ns}";
@@ -153,6 +157,30 @@ export const OPERATIONS: Operation[] = [
     errors: { 400: READ_400, 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
+    method: "get", path: `${NS}/live`, summary: "Follow an answer live (WebSocket)", tag: "live", scope: "read", object: true, websocket: true,
+    description:
+      "Opens a WebSocket (`Upgrade: websocket`) that receives the answer of a read, then one message per change of it: " +
+      "the same JSON as the GET, plus `\"kind\": \"answer\"`. `answer` chooses the read (trending, stats or dashboard), " +
+      "with that read's parameters. A browser offers its read token as the subprotocol `tally.token.<token>` beside " +
+      `\`${LIVE_PROTOCOL}\`, which the answer selects. A socket that sends \`ping\` gets \`{"kind":"pong"}\`. ` +
+      `A relay holds up to ${MAX_SOCKETS_PER_RELAY} sockets, a namespace up to ${MAX_RELAYS} relays.`,
+    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "Upgrade", "SecWebSocketProtocol"],
+    ok: { 101: [null, "Switching protocols: the socket is open, and its first message is the current answer."] },
+    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], ...NOT_FOUND },
+    refusals: {
+      503: {
+        description: "The namespace's object cannot be reached (`unavailable`), or the namespace holds the most sockets it may (`live_full`).",
+        headers: { "Retry-After": retryAfter("Seconds to wait before opening again.") },
+        content: { "application/json": { schema: errorSchema(["unavailable", "live_full"]) } },
+      },
+      426: {
+        description: "Not a WebSocket handshake: read with GET, or open a socket.",
+        headers: { Upgrade: header({ const: "websocket" }, "The protocol to upgrade to.") },
+        content: { "application/json": { schema: errorSchema(["upgrade_required"]) } },
+      },
+    },
+  },
+  {
     method: "get", path: `${NS}/config`, summary: "Read the config", tag: "admin", scope: "admin", object: true,
     description: "The namespace's config; a namespace that never had one set answers the defaults.",
     parameters: ["ns"], ok: { 200: ["Config", "The config."] }, errors: { 400: ["invalid_namespace"] },
@@ -207,6 +235,32 @@ export const OPERATIONS: Operation[] = [
     description: "Shows a suppressed item in rankings again; an item that was not suppressed answers the same.",
     parameters: ["ns", "item"], ok: { 200: ["SuppressionChange", "Shown again (or was not suppressed)."] },
     errors: { 400: ["invalid_namespace", "invalid_item"], ...NOT_FOUND },
+  },
+  {
+    method: "get", path: `${NS}/webhooks`, summary: "List webhooks", tag: "webhooks", scope: "admin", object: true,
+    description: "Every webhook of the namespace with its last delivery, the messages waiting, since when it fails, and whether it is paused. Secrets are never listed.",
+    parameters: ["ns"], ok: { 200: ["WebhookList", "The webhooks."] }, errors: { 400: ["invalid_namespace"], ...NOT_FOUND },
+  },
+  {
+    method: "put", path: `${NS}/webhooks/{id}`, summary: "Create or replace a webhook", tag: "webhooks", scope: "admin", object: true,
+    description:
+      `Creates a webhook (at most ${MAX_WEBHOOKS} per namespace) and answers its signing secret, once; replacing one keeps its secret, ` +
+      "and starts it again unpaused from the current answers. Messages are signed per Standard Webhooks and retried for 24 hours.",
+    parameters: ["ns", "webhookId"], body: "WebhookInput",
+    ok: { 201: ["WebhookPut", "Created: `secret` is in this answer only."], 200: ["WebhookPut", "Replaced: its secret is kept."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id", "invalid_json", "invalid_webhook"], ...NOT_FOUND, 409: ["too_many_webhooks"], ...JSON_BODY },
+  },
+  {
+    method: "get", path: `${NS}/webhooks/{id}`, summary: "Read a webhook", tag: "webhooks", scope: "admin", object: true,
+    description: "One webhook, as the list shows it.",
+    parameters: ["ns", "webhookId"], ok: { 200: ["Webhook", "The webhook."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id"], 404: ["namespace_not_found", "webhook_not_found"] },
+  },
+  {
+    method: "delete", path: `${NS}/webhooks/{id}`, summary: "Delete a webhook", tag: "webhooks", scope: "admin", object: true,
+    description: "Deletes the webhook and the messages it has waiting.",
+    parameters: ["ns", "webhookId"], ok: { 200: ["WebhookDeleted", "Deleted."] },
+    errors: { 400: ["invalid_namespace", "invalid_webhook_id"], 404: ["namespace_not_found", "webhook_not_found"] },
   },
   {
     method: "get", path: `${NS}/export`, summary: "Export a namespace", tag: "transfer", scope: "admin", object: true,
@@ -280,6 +334,14 @@ const PARAMETERS: Record<string, Schema> = {
   rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising or hot."),
   cursor: query("cursor", { type: "string" }, "Continues a listing."),
   minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
+  liveAnswer: query("answer", { enum: [...LIVE_ANSWERS], default: "trending" }, "The read to follow."),
+  liveWindow: query("window", ref("Window"), "One of the supported windows (default: the read's own, 1h for trending, 24h for stats)."),
+  Upgrade: { name: "Upgrade", in: "header", required: true, schema: { const: "websocket" }, description: "A WebSocket handshake." },
+  SecWebSocketProtocol: {
+    name: "Sec-WebSocket-Protocol", in: "header", required: false, schema: { type: "string" },
+    description: `Offer \`${LIVE_PROTOCOL}\`, and the read token as \`${LIVE_TOKEN_PROTOCOL_PREFIX}<token>\` where a browser cannot send Authorization. Never logged.`,
+  },
+  webhookId: { name: "id", in: "path", required: true, schema: { type: "string", pattern: WEBHOOK_ID_PATTERN.source }, description: "The webhook's id, chosen by the admin." },
   pageLimit: query("limit", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Entries per page."),
   prefix: query("prefix", { type: "string" }, "Only namespaces starting with this."),
   keyId: { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{16}$" }, description: "The key's id." },
@@ -316,7 +378,7 @@ function responses(op: Operation): Record<string, unknown> {
     out["403"] = errorResponse(["forbidden"], "The token lacks the scope, a key its namespace, or the operation's token is not configured.");
     out["429"] ??= RATE_LIMITED;
   }
-  if (op.object) {
+  if (op.object && !out["503"]) {
     out["503"] = errorResponse(["unavailable"], "The namespace's object cannot be reached.", {
       "Retry-After": retryAfter("Seconds to wait before retrying."),
     });
@@ -343,6 +405,7 @@ function operation(op: Operation): Record<string, unknown> {
     ...(op.body ? { requestBody: { required: true, content: jsonContent(ref(op.body)) } } : {}),
     responses: responses(op),
     ...(op.scope === "public" ? {} : { "x-tally-scope": op.scope }),
+    ...(op.websocket ? { "x-tally-websocket": true } : {}),
   };
 }
 
@@ -367,7 +430,7 @@ export function describeApi(): Record<string, unknown> {
     openapi: "3.1.0",
     info: {
       title: "Tally",
-      version: "1.2",
+      version: "1.3",
       summary: "Trending and dashboard aggregation on Cloudflare Workers and Durable Objects.",
       description:
         "Trending and dashboard aggregation. Every error is `{\"error\": {\"code\", \"message\", ...details}}`. " +

@@ -10,7 +10,8 @@
  *   revalidates it from the object (which keeps answering even while the object is down);
  * - older: not served; the next layer is asked.
  */
-import type { Background, CacheLabel, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer, TrendingSnapshot } from "../shared/contract";
+import type { Background, CacheLabel, Layer, NamespaceDescriptor, ReadQuery, SerialisedAnswer } from "../shared/contract";
+import { cutAnswer } from "../shared/answer-cut";
 import type { ReadCounter } from "./read-counts";
 import { aggregatorOf, valueOrThrow } from "../shared/rpc";
 import { answerCacheKey, mirrorKey, snapshotKey, type MirrorMetadata } from "../shared/keys";
@@ -178,13 +179,13 @@ async function readKv(env: Env, read: Read): Promise<LayerAnswer | undefined> {
   const { value, metadata } = await env.SNAPSHOTS.getWithMetadata<MirrorMetadata>(kvKey, "text");
   if (value === null || !metadata) return undefined;
   const { computedAt, generation } = metadata;
-  return { body: sliced(value, read), computedAt, generation, label: "HIT-KV" };
+  return { body: cutAnswer(value, read), computedAt, generation, label: "HIT-KV" };
 }
 
 async function readObject(env: Env, read: Read, compute: boolean): Promise<LayerAnswer> {
   const stub = aggregatorOf(env, read.namespace);
   const r = await valueOrThrow(stub.read(read.query, compute ? { compute } : {}));
-  return { body: sliced(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
+  return { body: cutAnswer(r.body, read), computedAt: r.computedAt, generation: r.generation, label: r.source };
 }
 
 /** Freshness needs only the time an answer was computed. */
@@ -196,25 +197,6 @@ const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   Number.isFinite(a.computedAt) &&
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
-
-/**
- * Keeps the first `limit` items of a ranking that score at least `minScore`; other answers are
- * served whole. Items are ordered by score, so those that pass are a prefix of the snapshot, and
- * the snapshot holds maxLimit of them: the cut equals the ranking computed with both.
- */
-function sliced(body: string, { limit, minScore = 0 }: Read): string {
-  if (limit === null) return body;
-  const snapshot = JSON.parse(body) as TrendingSnapshot;
-  let keep = Math.min(limit, snapshot.items.length);
-  if (minScore > 0) {
-    const below = snapshot.items.findIndex((i) => i.score < minScore);
-    if (below >= 0) keep = Math.min(keep, below);
-  }
-  if (keep === snapshot.items.length) return body;
-  // A prefix cut by `limit` or `minScore` is what was asked for: no longer truncated.
-  const { truncated: _, ...whole } = snapshot;
-  return JSON.stringify({ ...whole, items: whole.items.slice(0, keep) });
-}
 
 /** The ETag of an answer: generation, computedAt, limit and minScore identify its bytes, so no
  * body is hashed. */

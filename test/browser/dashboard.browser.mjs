@@ -46,8 +46,10 @@ async function seedSongs(ns, config = {}) {
   await api.refresh(ns);
 }
 
-async function openNamespace(ns) {
+/** Opens the page of `ns`; `sockets: false` blocks its live sockets, as a proxy might, so it polls. */
+async function openNamespace(ns, { sockets = true } = {}) {
   const tab = await openTab(browser.context);
+  if (!sockets) await tab.page.routeWebSocket(/\/live\?/, (ws) => ws.close({ code: 1008, reason: "blocked" }));
   await tab.page.goto(`${service.base}/?ns=${ns}`);
   await tab.page.locator("#ranking li").first().waitFor();
   return tab;
@@ -183,7 +185,8 @@ describe("error states", () => {
   it("keeps the last answers, marked stale, while the service cannot be reached, and recovers", async () => {
     const ns = freshNamespace("page-down");
     await seedSongs(ns, { refreshSeconds: 2 });
-    const { page, problems } = await openNamespace(ns);
+    // Where sockets cannot open the page reads by polling, and only polling can see the service gone.
+    const { page, problems } = await openNamespace(ns, { sockets: false });
     expect(await page.locator(".badge.stale").count()).toBe(0);
 
     await page.route("**/v1/**", (route) => route.abort("connectionrefused"));
@@ -203,7 +206,8 @@ describe("error states", () => {
   it("marks answers stale when the service keeps saying X-Stale", async () => {
     const ns = freshNamespace("page-stale");
     await seedSongs(ns, { refreshSeconds: 2 });
-    const { page, problems } = await openNamespace(ns);
+    // X-Stale is a header of reads: a page that polls (its sockets blocked) is the one that sees it.
+    const { page, problems } = await openNamespace(ns, { sockets: false });
     const markStale = async (route) => {
       const response = await route.fetch();
       await route.fulfill({ response, headers: { ...response.headers(), "x-stale": "true", "cache-control": "public, max-age=0" } });
@@ -440,7 +444,7 @@ describe("made for people", () => {
     const raw = bodies.reduce((n, [, b]) => n + b.length, 0);
     const gzip = bodies.reduce((n, [, b]) => n + gzipSync(b).length, 0);
     console.log(`page transfer: ${bodies.length} files, ${raw} bytes (${gzip} bytes gzipped): ${bodies.map(([p, b]) => `${p} ${b.length}`).join(", ")}`);
-    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/dom.js", "/favicon.svg", "/style.css"]);
+    expect(bodies.map(([p]) => p).sort()).toEqual(["/", "/admin.js", "/api.js", "/app.js", "/board.js", "/chart.js", "/dom.js", "/favicon.svg", "/live.js", "/style.css"]);
     expect(raw).toBeLessThan(64 * 1024);
     expectClean(problems);
     await page.close();

@@ -6,6 +6,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { NamespaceAggregator } from "../../durable-objects/namespace-aggregator";
+import { LiveRelay } from "../../durable-objects/live-relay";
 import { parseShardObjectName } from "../../src/shared/keys";
 
 /** `target`'s property, with methods bound to it (native objects check their receiver). */
@@ -109,4 +110,10 @@ export class ShardStandInAggregator extends NamespaceAggregator {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, { ...env, INGEST_SHARDS: shardsThroughStandIns(ctx.id.name ?? "", env.INGEST_SHARDS) });
   }
+}
+
+/** A LiveRelay that holds 2 sockets, so that tests reach a full relay and the next one with a few
+ * sockets (bound as LIVE_RELAYS in vitest.config.ts for every workerd test). */
+export class SmallLiveRelay extends LiveRelay {
+  protected override readonly capacity = 2;
 }
