@@ -14,15 +14,8 @@
  * 60 s, documented beside the limits.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { QuotaAnswer, QuotaCharge } from "../src/shared/quota-limits";
 
-/** The amounts one request spends, and the limits they count against (absent: none). */
-export interface QuotaCharge {
-  requests: number;
-  events: number;
-  limits: { requestsPerMinute?: number; eventsPerMinute?: number };
-}
-
-export type QuotaAnswer = { ok: true } | { ok: false; retryAfterSeconds: number; limit: "requestsPerMinute" | "eventsPerMinute" };
 
 const WINDOW_MS = 60_000;
 

@@ -11,19 +11,12 @@ import { admin, expectError, freshNamespace, get, ingestAll, json, READ_TOKEN, s
 import { follow, openLive, openThroughSelf } from "./support/live";
 import { createClient } from "../src/client/index";
 import { BASE } from "./support/http";
+import { eventually } from "./support/eventually";
 
 const relayOf = (ns: string) => env.LIVE_RELAYS.get(env.LIVE_RELAYS.idFromName(relayObjectName(ns, 0)));
 /** The client's backoff, run at once: the test drives the relay, not the clock. */
 const immediately = { setTimeout: (run: () => void) => setTimeout(run, 0), clearTimeout: (h: unknown) => clearTimeout(h as number) };
 
-/** Resolves once `done` holds; fails after `ms` (a bound on a wait, not a sleep). */
-async function until(done: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error("the condition never held");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 type LiveTrending = TrendingSnapshot & { kind: string };
 const times = (item: string, n: number) => Array.from({ length: n }, () => ({ item }));
@@ -136,14 +129,14 @@ describe("a live socket", () => {
       openSocket: openThroughSelf,
       onState: (s) => states.push(s),
     });
-    await until(() => answers.length === 1);
+    await eventually(() => answers.length === 1);
     // A restart closes every socket of the relay (1012, Service Restart); meanwhile the answer changes.
     await ingestAll(ns, [{ item: "c" }, { item: "c" }, { item: "c" }]);
     await runInDurableObject(relayOf(ns), (_, state) => {
       for (const socket of state.getWebSockets()) socket.close(1012, "restart");
     });
     await runDurableObjectAlarm(stubOf(ns));
-    await until(() => answers.length >= 2 && answers.at(-1)![0] === "c");
+    await eventually(() => answers.length >= 2 && answers.at(-1)![0] === "c");
     expect(answers.at(-1)).toEqual(["c", "a", "b"]);
     expect(states).toEqual(["live", "retrying", "live"]);
     live.close();

@@ -9,6 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CacheReport, WebhookPut, WebhookStatus } from "../src/shared/contract";
 import { admin, expectError, freshNamespace, ingestAll, json, stubOf, type EventInput } from "./support/http";
+import { eventually } from "./support/eventually";
 
 interface Received {
   id: string;
@@ -45,24 +46,16 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Resolves once `done` holds; fails after ~5 s (a bound on a wait, not a sleep; counted in
- * turns, since some tests drive Date). */
-async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let turn = 0; !(await done()); turn++) {
-    if (turn > 500) throw new Error(`never: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function receivedAtLeast(n: number): Promise<Received[]> {
-  await until(() => received.length >= n, `${n} messages (${received.length} came)`);
+  await eventually(() => received.length >= n, `${n} messages (${received.length} came)`);
   return received;
 }
 
 /** The webhook once its `attempt`th attempt is recorded. */
 async function afterAttempt(ns: string, attempt: number, id = "alerts"): Promise<WebhookStatus> {
   let hook: WebhookStatus | undefined;
-  await until(async () => {
+  await eventually(async () => {
     hook = await json<WebhookStatus>(await admin("GET", ns, `webhooks/${id}`));
     return (hook.lastDelivery?.attempt ?? 0) >= attempt || hook.paused;
   }, `attempt ${attempt} recorded`);

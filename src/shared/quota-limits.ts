@@ -28,3 +28,13 @@ export function parseLimits(value: unknown, field: string, code = "invalid_key_r
   return limits;
 }
 
+/** The amounts one request spends, and the limits they count against (absent: none): what the
+ * Worker asks of a subject's quota counter (durable-objects/quota-counter.ts). */
+export interface QuotaCharge {
+  requests: number;
+  events: number;
+  limits: { requestsPerMinute?: number; eventsPerMinute?: number };
+}
+
+/** A quota counter's answer to a charge. */
+export type QuotaAnswer = { ok: true } | { ok: false; retryAfterSeconds: number; limit: "requestsPerMinute" | "eventsPerMinute" };

@@ -6,9 +6,9 @@
  * the others took is given back, so a refusal spends nothing anywhere.
  */
 import type { QuotaLimits } from "../shared/api-keys";
+import type { QuotaAnswer } from "../shared/quota-limits";
 import { TallyError } from "../shared/errors";
 import { valueOrThrow } from "../shared/rpc";
-import type { QuotaAnswer } from "../../durable-objects/quota-counter";
 
 /** One subject to charge: `key/<id>` or `namespace/<name>`, with its limits. */
 export interface QuotaSubject {
