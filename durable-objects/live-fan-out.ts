@@ -13,7 +13,7 @@ import type { AnswerChange } from "../src/shared/contract";
 import { relayOf } from "../src/shared/rpc";
 import type { ChangeListener } from "./change-feed";
 import { MAX_OPEN_CONNECTIONS, fanOut } from "./fan-out";
-import type { GuardedSql } from "./guarded-sql";
+import type { ObjectPart } from "./object-part";
 import { messageOf } from "./outcome";
 
 export class LiveFanOut implements ChangeListener {
@@ -28,22 +28,20 @@ export class LiveFanOut implements ChangeListener {
   pushFailures = 0;
 
   constructor(
-    private readonly sql: GuardedSql,
-    private readonly ctx: DurableObjectState,
+    private readonly part: ObjectPart,
     private readonly env: Env,
-    private readonly namespace: string,
   ) {}
 
   /** Start-up, once the schema exists: who follows what, from SQLite. */
   load(): void {
     this.relaysOf.clear();
-    for (const row of this.sql.exec<{ relay: number; key: string }>("SELECT relay, key FROM live_listeners")) this.remember(row.relay, row.key);
+    for (const row of this.part.sql.exec<{ relay: number; key: string }>("SELECT relay, key FROM live_listeners")) this.remember(row.relay, row.key);
   }
 
   /** Relay `relay` holds a socket of answer `key` from now on. Idempotent. */
   follow(relay: number, key: string): void {
     if (this.relaysOf.get(key)?.has(relay)) return;
-    this.sql.exec("INSERT OR IGNORE INTO live_listeners (relay, key) VALUES (?, ?)", relay, key);
+    this.part.sql.exec("INSERT OR IGNORE INTO live_listeners (relay, key) VALUES (?, ?)", relay, key);
     this.remember(relay, key);
   }
 
@@ -67,7 +65,7 @@ export class LiveFanOut implements ChangeListener {
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
     });
-    this.ctx.waitUntil(this.draining);
+    this.part.ctx.waitUntil(this.draining);
   }
 
   /** Pushes until nothing waits, in at most MAX_OPEN_CONNECTIONS lanes. A lane takes a relay
@@ -96,12 +94,12 @@ export class LiveFanOut implements ChangeListener {
    * likely, and a reconnecting client starts from the latest answer anyway. */
   private async push(relay: number, changes: AnswerChange[]): Promise<void> {
     try {
-      const { idle } = await relayOf(this.env, this.namespace, relay).push(changes);
+      const { idle } = await relayOf(this.env, this.part.namespace, relay).push(changes);
       this.pushes += 1;
       for (const key of idle) this.unfollow(relay, key);
     } catch (error) {
       this.pushFailures += 1;
-      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "push", relay, cause: messageOf(error) }));
+      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.part.namespace, method: "push", relay, cause: messageOf(error) }));
     }
   }
 
@@ -112,14 +110,14 @@ export class LiveFanOut implements ChangeListener {
     this.relaysOf.clear();
     this.waiting.clear();
     await fanOut(relays, (relay) =>
-      relayOf(this.env, this.namespace, relay)
+      relayOf(this.env, this.part.namespace, relay)
         .closeAll()
-        .catch((error: unknown) => console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, method: "closeAll", relay, cause: messageOf(error) }))),
+        .catch((error: unknown) => console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.part.namespace, method: "closeAll", relay, cause: messageOf(error) }))),
     );
   }
 
   private unfollow(relay: number, key: string): void {
-    this.sql.exec("DELETE FROM live_listeners WHERE relay = ? AND key = ?", relay, key);
+    this.part.sql.exec("DELETE FROM live_listeners WHERE relay = ? AND key = ?", relay, key);
     const relays = this.relaysOf.get(key);
     relays?.delete(relay);
     if (relays?.size === 0) this.relaysOf.delete(key);

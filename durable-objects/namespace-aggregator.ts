@@ -57,7 +57,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
    * to the object itself, so no RPC call needs to carry it. */
   private readonly state = new NamespaceState(namespaceOf(this.ctx.id), this.ctx.storage, this.env, () => this.startup.reset());
   /** The relays that follow this namespace's answers, told of every change (live-fan-out.ts). */
-  private readonly live = new LiveFanOut(this.state.store.sql, this.ctx, this.env, this.state.namespace);
+  private readonly live = new LiveFanOut({ sql: this.state.store.sql, ctx: this.ctx, namespace: this.state.namespace }, this.env);
   /** The namespace's webhooks, told of every change of the rankings they watch (webhooks.ts). */
   private readonly webhooks = new WebhookList(this.state.store.sql, this.ctx, this.state.namespace);
   /** Every answer's changes, from every refresh, to every listener (change-feed.ts). */

@@ -9,7 +9,7 @@
 import { Webhook } from "standardwebhooks";
 import { DAY, HOUR, MINUTE, type DeliveryOutcome } from "../src/shared/contract";
 import { fanOut } from "./fan-out";
-import type { GuardedSql } from "./guarded-sql";
+import type { ObjectPart } from "./object-part";
 import { messageOf } from "./outcome";
 
 /** The wait before attempt n+1 after attempt n failed: from 5 s, growing to 8 h, then 8 h until
@@ -43,9 +43,7 @@ export class WebhookDelivery {
   failures = 0;
 
   constructor(
-    private readonly sql: GuardedSql,
-    private readonly ctx: DurableObjectState,
-    private readonly namespace: string,
+    private readonly part: ObjectPart,
     /** Called when a webhook is paused, so that its list stops queueing messages for it. */
     private readonly paused: (webhook: string) => void,
   ) {}
@@ -54,8 +52,8 @@ export class WebhookDelivery {
    * MAX_WAITING_PER_WEBHOOK messages: beyond, the oldest go (a receiver down for a day behind a
    * busy namespace would otherwise fill the object's storage). */
   queue(webhook: string, payload: string, now: number): void {
-    this.sql.exec("INSERT INTO webhook_messages (id, webhook, payload, created_at, next_at) VALUES (?, ?, ?, ?, ?)", `msg_${crypto.randomUUID()}`, webhook, payload, now, now);
-    this.sql.exec(
+    this.part.sql.exec("INSERT INTO webhook_messages (id, webhook, payload, created_at, next_at) VALUES (?, ?, ?, ?, ?)", `msg_${crypto.randomUUID()}`, webhook, payload, now, now);
+    this.part.sql.exec(
       "DELETE FROM webhook_messages WHERE id IN (SELECT id FROM webhook_messages WHERE webhook = ? ORDER BY created_at DESC, id LIMIT -1 OFFSET ?)",
       webhook,
       MAX_WAITING_PER_WEBHOOK,
@@ -64,7 +62,7 @@ export class WebhookDelivery {
 
   /** Messages waiting, in all: a loop with messages waiting does not stop for idleness. */
   get waiting(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_messages").one().n;
+    return this.part.sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_messages").one().n;
   }
 
   /** Sends what is due, behind the caller: one send step at a time, never awaited by a refresh. */
@@ -72,11 +70,11 @@ export class WebhookDelivery {
     this.sending ??= this.step().finally(() => {
       this.sending = undefined;
     });
-    this.ctx.waitUntil(this.sending);
+    this.part.ctx.waitUntil(this.sending);
   }
 
   private async step(): Promise<void> {
-    const due = this.sql
+    const due = this.part.sql
       .exec<DueMessage>(
         `SELECT m.id, m.webhook, m.payload, m.attempts, m.created_at, w.failing_since,
                 json_extract(w.spec, '$.url') AS url, w.secret
@@ -120,23 +118,23 @@ export class WebhookDelivery {
     const now = Date.now();
     const outcome: DeliveryOutcome = { at: at.toISOString(), id: m.id, attempt, outcome: error ? "failed" : "delivered", status, ...(error ? { error } : {}) };
     if (!error) {
-      this.sql.exec("DELETE FROM webhook_messages WHERE id = ?", m.id);
-      this.sql.exec("UPDATE webhooks SET last_delivery = ?, failing_since = NULL WHERE id = ?", JSON.stringify(outcome), m.webhook);
+      this.part.sql.exec("DELETE FROM webhook_messages WHERE id = ?", m.id);
+      this.part.sql.exec("UPDATE webhooks SET last_delivery = ?, failing_since = NULL WHERE id = ?", JSON.stringify(outcome), m.webhook);
       return;
     }
     this.failures += 1;
     const failingSince = m.failing_since ?? now;
     if (now - failingSince >= PAUSE_AFTER_MS) {
-      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.namespace, webhook: m.webhook, paused: true, cause: error }));
-      this.sql.transaction(() => {
-        this.sql.exec("UPDATE webhooks SET last_delivery = ?, paused = 1 WHERE id = ?", JSON.stringify(outcome), m.webhook);
-        this.sql.exec("DELETE FROM webhook_messages WHERE webhook = ?", m.webhook);
+      console.error(JSON.stringify({ object: "NamespaceAggregator", namespace: this.part.namespace, webhook: m.webhook, paused: true, cause: error }));
+      this.part.sql.transaction(() => {
+        this.part.sql.exec("UPDATE webhooks SET last_delivery = ?, paused = 1 WHERE id = ?", JSON.stringify(outcome), m.webhook);
+        this.part.sql.exec("DELETE FROM webhook_messages WHERE webhook = ?", m.webhook);
       });
       this.paused(m.webhook);
       return;
     }
     const delay = RETRY_DELAYS_MS[Math.min(m.attempts, RETRY_DELAYS_MS.length - 1)]!;
-    this.sql.exec("UPDATE webhook_messages SET attempts = ?, next_at = ? WHERE id = ?", attempt, now + delay, m.id);
-    this.sql.exec("UPDATE webhooks SET last_delivery = ?, failing_since = ? WHERE id = ?", JSON.stringify(outcome), failingSince, m.webhook);
+    this.part.sql.exec("UPDATE webhook_messages SET attempts = ?, next_at = ? WHERE id = ?", attempt, now + delay, m.id);
+    this.part.sql.exec("UPDATE webhooks SET last_delivery = ?, failing_since = ? WHERE id = ?", JSON.stringify(outcome), failingSince, m.webhook);
   }
 }

@@ -62,7 +62,7 @@ export class WebhookList implements ChangeListener {
     ctx: DurableObjectState,
     private readonly namespace: string,
   ) {
-    this.delivery = new WebhookDelivery(sql, ctx, namespace, () => this.load());
+    this.delivery = new WebhookDelivery({ sql, ctx, namespace }, () => this.load());
   }
 
   /** Start-up, once the schema exists. */

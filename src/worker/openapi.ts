@@ -12,24 +12,13 @@ import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BO
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
 import { EMBED_MAX_LIMIT } from "./embed";
+import tagTable from "./openapi-tags.json";
 
 type Scope = "public" | "read" | "ingest" | "admin";
 
-/** The groups operations are listed under (the reference page's sections). */
-const TAGS = {
-  service: { name: "Service", description: "Health, this description and the pages for people. Public: no token." },
-  ingest: { name: "Ingest", description: "Sending events. Needs INGEST_TOKEN (or ADMIN_TOKEN)." },
-  reads: { name: "Reads", description: "Precomputed rankings and stats, served through the cache layers. Public unless READ_TOKEN is set." },
-  admin: { name: "Admin", description: "A namespace's config, refreshes, cache report and erasure. Needs ADMIN_TOKEN." },
-  namespaces: { name: "Namespaces", description: "The list of namespaces that hold data. Needs ADMIN_TOKEN." },
-  moderation: { name: "Moderation", description: "Items hidden from every ranking. Needs ADMIN_TOKEN." },
-  live: { name: "Live", description: "Answers pushed as they change, over WebSockets. Public unless READ_TOKEN is set." },
-  webhooks: { name: "Webhooks", description: "Signed messages to an app's server when items enter or leave a ranking, or spike. Needs ADMIN_TOKEN." },
-  transfer: { name: "Export and import", description: "A namespace's whole state as one document, and its restore. Needs ADMIN_TOKEN." },
-  keys: { name: "Keys", description: "API keys scoped to namespaces, with quotas. Managed with the root ADMIN_TOKEN only." },
-  audit: { name: "Audit", description: "Who did which admin action, when, on what. Needs an admin key (the service's log: ADMIN_TOKEN)." },
-  sharing: { name: "Sharing", description: "A list for a website to frame, read with a share link's read key." },
-} as const;
+/** The groups operations are listed under (the reference page's sections): a table of text, kept
+ * as data beside this file. */
+const TAGS = tagTable;
 type Tag = keyof typeof TAGS;
 
 interface Operation {
