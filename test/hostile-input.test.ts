@@ -4,7 +4,7 @@
  * 5xx, a restart succeeds, every acknowledged event is counted exactly once, and no answer
  * exceeds its size bound (docs/api.md, "Resource limits").
  */
-import { evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CacheReport, DashboardSnapshot, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { MAX_ANSWER_BYTES } from "../src/core/answer-size";
@@ -14,7 +14,7 @@ import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { MAX_UNDECLARED_TYPES, OTHER_TYPES } from "../src/core/type-names";
 import { TallyError } from "../src/shared/errors";
 import { PendingRefusals } from "../src/worker/pending-refusals";
-import { admin, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
+import { admin, fetchWith, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
 
 const MINUTE = 60_000;
 
@@ -240,5 +240,56 @@ describe("an isolate that was refused for too many pending events", () => {
     door.note("ns", new TallyError(400, "invalid_event", "bad"));
     door.note("ns", new Error("down"));
     expect(() => door.check("ns", batch(60_000))).not.toThrow();
+  });
+});
+
+describe("an ingest call lost on the way to the namespace's object", () => {
+  /** The real binding, whose first `ingest` call is recorded by the object but answered as a lost
+   * call (as a connection dropped after the write would be). */
+  function losingFirstAnswer() {
+    const real = env.AGGREGATOR;
+    let calls = 0;
+    const binding = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: DurableObjectId) =>
+        new Proxy(real.get(id), {
+          get(target, prop) {
+            const value = Reflect.get(target, prop) as unknown;
+            if (prop !== "ingest" || typeof value !== "function") return value;
+            return async (...args: unknown[]) => {
+              calls += 1;
+              const answer = await (Reflect.apply(value, target, args) as Promise<unknown>);
+              if (calls === 1) throw new Error("injected fault: the answer of a recorded batch was lost");
+              return answer;
+            };
+          },
+        }),
+    } as unknown as Env["AGGREGATOR"];
+    return { binding, calls: () => calls };
+  }
+  const post = (ns: string, body: unknown, binding: Env["AGGREGATOR"]) =>
+    fetchWith({ AGGREGATOR: binding }, `/v1/namespaces/${ns}/events`, {
+      method: "POST",
+      headers: { Authorization: "Bearer test-ingest", "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("is sent once more when the batch has an id, and the batch counts once", async () => {
+    const ns = freshNamespace("lost-answer");
+    const lossy = losingFirstAnswer();
+    const res = await post(ns, { batchId: "once", events: [{ item: "a" }, { item: "b" }] }, lossy.binding);
+    expect(res.status).toBe(200); // the retry found it recorded: counted once, said so
+    expect(await json(res)).toEqual({ accepted: 2, duplicate: true });
+    expect(lossy.calls()).toBe(2);
+    await refresh(ns);
+    expect((await stats(ns)).events).toBe(2);
+  });
+
+  it("is not sent again without an id, which could count it twice", async () => {
+    const ns = freshNamespace("lost-answer-no-id");
+    const lossy = losingFirstAnswer();
+    const res = await post(ns, { events: [{ item: "a" }] }, lossy.binding);
+    expect(res.status).toBe(503);
+    expect(lossy.calls()).toBe(1);
   });
 });

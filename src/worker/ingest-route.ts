@@ -7,6 +7,7 @@ import type { IncomingBatch } from "../shared/validate";
 import { columnsOf } from "../shared/batch-columns";
 import { hash53 } from "../core/hash";
 import { aggregatorOf, shardOf, valueOrThrow } from "../shared/rpc";
+import { TallyError } from "../shared/errors";
 
 /**
  * The shard a batch goes to out of `shards`: a batch with an id always goes to the same one, so
@@ -35,8 +36,22 @@ function weighted(batch: IncomingBatch, weights: Readonly<Record<string, number>
   return batch.events.map((e) => ({ ...e, weight: e.weight ?? (Object.hasOwn(weights, e.type) ? weights[e.type]! : 1) }));
 }
 
-/** Sends a validated batch where the namespace takes its ingest, and answers what it answered. */
-export function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
+/**
+ * Sends a validated batch where the namespace takes its ingest, and answers what it answered. A
+ * call that failed on the way (`503 unavailable`: the object was overloaded or the call was lost)
+ * may still have recorded the batch; with a `batchId` it is safe to send once more, since the
+ * object then answers `duplicate` if it was recorded, and a retry costs the client nothing.
+ */
+export async function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
+  try {
+    return await send(env, namespace, descriptor, batch);
+  } catch (error) {
+    if (batch.batchId === undefined || !(error instanceof TallyError) || error.code !== "unavailable") throw error;
+    return send(env, namespace, descriptor, batch);
+  }
+}
+
+function send(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
   // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
   const shards = descriptor.ingestShards ?? 1;
   if (shards <= 1) return valueOrThrow(aggregatorOf(env, namespace).ingest(descriptor.batchColumns ? columnsOf(batch) : batch));
