@@ -132,7 +132,11 @@ export function listActions(state, render) {
     Object.assign(state.list, change);
     render();
   };
+  // Each load answers for the list as it was asked for; one that a later load overtook is dropped,
+  // or a page of an older listing would be appended to a newer one (names shown twice).
+  let latest = 0;
   async function load(more) {
+    const ticket = ++latest;
     if (!state.token) {
       set({ entries: [], cursor: null, message: "Listing namespaces needs the admin token: use the Token button above. Any namespace can be opened by name." });
       return;
@@ -143,12 +147,14 @@ export function listActions(state, render) {
     set({ message: "Loading…" });
     try {
       const page = await call("GET", `/v1/namespaces?${query}`);
+      if (ticket !== latest) return;
       const entries = more ? [...state.list.entries, ...page.namespaces] : page.namespaces;
       const { prefix } = state.list;
       const message = entries.length === 0 ? (prefix ? `No namespace starts with “${prefix}”.` : "No namespace holds data yet.") : "";
       set({ entries, cursor: page.cursor, message });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      if (ticket !== latest) return;
       set({ cursor: null, message: refusal(error).replace("the cache report and its actions need", "listing namespaces needs") });
     }
   }
