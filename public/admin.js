@@ -144,7 +144,9 @@ export function listActions(state, render) {
     const query = new URLSearchParams({ limit: "50" });
     if (state.list.prefix) query.set("prefix", state.list.prefix);
     if (more && state.list.cursor) query.set("cursor", state.list.cursor);
-    set({ message: "Loading…" });
+    // A new listing clears the old one at once: its "Show more" would page on with a cursor of
+    // another listing.
+    set(more ? { message: "Loading…" } : { entries: [], cursor: null, message: "Loading…" });
     try {
       const page = await call("GET", `/v1/namespaces?${query}`);
       if (ticket !== latest) return;
