@@ -4,7 +4,7 @@
  * 5xx, a restart succeeds, every acknowledged event is counted exactly once, and no answer
  * exceeds its size bound (docs/api.md, "Resource limits").
  */
-import { env, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CacheReport, DashboardSnapshot, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { MAX_ANSWER_BYTES } from "../src/core/answer-size";
@@ -14,7 +14,7 @@ import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { MAX_UNDECLARED_TYPES, OTHER_TYPES } from "../src/core/type-names";
 import { TallyError } from "../src/shared/errors";
 import { PendingRefusals } from "../src/worker/pending-refusals";
-import { admin, fetchWith, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
+import { admin, aroundAggregator, fetchWith, freshNamespace, get, ingest, json, refresh, stubOf, type EventInput } from "./support/http";
 
 const MINUTE = 60_000;
 
@@ -247,24 +247,13 @@ describe("an ingest call lost on the way to the namespace's object", () => {
   /** The real binding, whose first `ingest` call is recorded by the object but answered as a lost
    * call (as a connection dropped after the write would be). */
   function losingFirstAnswer() {
-    const real = env.AGGREGATOR;
     let calls = 0;
-    const binding = {
-      idFromName: (name: string) => real.idFromName(name),
-      get: (id: DurableObjectId) =>
-        new Proxy(real.get(id), {
-          get(target, prop) {
-            const value = Reflect.get(target, prop) as unknown;
-            if (prop !== "ingest" || typeof value !== "function") return value;
-            return async (...args: unknown[]) => {
-              calls += 1;
-              const answer = await (Reflect.apply(value, target, args) as Promise<unknown>);
-              if (calls === 1) throw new Error("injected fault: the answer of a recorded batch was lost");
-              return answer;
-            };
-          },
-        }),
-    } as unknown as Env["AGGREGATOR"];
+    const binding = aroundAggregator("ingest", async (_, call) => {
+      calls += 1;
+      const answer = await call();
+      if (calls === 1) throw new Error("injected fault: the answer of a recorded batch was lost");
+      return answer;
+    });
     return { binding, calls: () => calls };
   }
   const post = (ns: string, body: unknown, binding: Env["AGGREGATOR"]) =>

@@ -143,14 +143,13 @@ export async function expectError(res: Response, status: number, code: string): 
 }
 
 /**
- * An AGGREGATOR binding that passes every call to the real object and records the first argument
- * of each call of `method` (the seam is the binding: nothing inside the object is touched). Pass
- * `env` to `fetchWith` or an isolated worker's `fetch`.
+ * An AGGREGATOR binding over the real objects whose calls of `method` go through `around` (given
+ * the call's arguments and the real call), every other call straight to the object. The seam is
+ * the binding: nothing inside the object is touched. Pass it to `fetchWith` as `AGGREGATOR`.
  */
-export function recordingAggregator(method: string) {
-  const calls: unknown[] = [];
+export function aroundAggregator(method: string, around: (args: unknown[], call: () => unknown) => unknown): Env["AGGREGATOR"] {
   const real = env.AGGREGATOR;
-  const binding = {
+  return {
     idFromName: (name: string) => real.idFromName(name),
     get: (id: DurableObjectId) =>
       new Proxy(real.get(id), {
@@ -158,11 +157,23 @@ export function recordingAggregator(method: string) {
           const value = Reflect.get(target, prop) as unknown;
           if (typeof value !== "function") return value;
           return (...args: unknown[]) => {
-            if (prop === method) calls.push(structuredClone(args[0]));
-            return Reflect.apply(value, target, args) as unknown;
+            const call = () => Reflect.apply(value, target, args) as unknown;
+            return prop === method ? around(args, call) : call();
           };
         },
       }),
   } as unknown as Env["AGGREGATOR"];
+}
+
+/**
+ * An AGGREGATOR binding that passes every call to the real object and records the first argument
+ * of each call of `method`. Pass `env` to `fetchWith` or an isolated worker's `fetch`.
+ */
+export function recordingAggregator(method: string) {
+  const calls: unknown[] = [];
+  const binding = aroundAggregator(method, (args, call) => {
+    calls.push(structuredClone(args[0]));
+    return call();
+  });
   return { calls, env: { AGGREGATOR: binding } };
 }
