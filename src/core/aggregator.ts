@@ -105,9 +105,12 @@ export class Aggregator {
   readonly budgetBytes: number;
   private readonly heldBeside: () => number;
   private cuts = 0;
-  /** The bucket each tier counted the last event in, and its start (see `count`). */
+  /** The bucket each tier counted the last event in (or found none at), and its start (see `count`). */
   private readonly lastStart: number[] = TIERS.map(() => NaN);
   private readonly lastBucket: (Bucket | undefined)[] = TIERS.map(() => undefined);
+  /** Per tier, the start of its first period not yet derived from the finer tier's buckets (see
+   * `rollUp`); -Infinity until the first roll-up, which derives every ended period still missing. */
+  private readonly rolledUpTo: number[] = TIERS.map(() => -Infinity);
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -127,6 +130,7 @@ export class Aggregator {
 
   /** Counts the events stamped before `now` and holds the others pending (pending.ts). */
   ingest(events: readonly TallyEvent[], now: number): void {
+    this.rollUp(now);
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
     const from = holdFrom(this.pending, now);
@@ -192,6 +196,7 @@ export class Aggregator {
    * ahead of `now` are held pending like any others.
    */
   mergeDelta(delta: ShardDelta, now: number): void {
+    this.rollUp(now);
     const oldest = TIERS.map((tier) => oldestKept(now, tier));
     const current = TIERS.map((tier) => bucketStart(now, tier));
     let counted = 0;
@@ -200,18 +205,24 @@ export class Aggregator {
         this.count({ item, type, weight, ts: minute.start }, oldest, current, events);
         if ((++counted & 1023) === 0) this.keepWithinBudget();
       }
+      let finest = true;
       for (let i = 0; i < TIERS.length; i++) {
         const start = bucketStart(minute.start, TIERS[i]!);
-        if (start >= oldest[i]!) this.bucketAt(i, start).addActors(minute.actors);
+        if (start < oldest[i]!) continue;
+        this.bucketFor(i, start, finest)?.addActors(minute.actors);
+        finest = false;
       }
     }
     this.ingest(delta.future, now);
   }
 
   /**
-   * Counts one event in every tier that keeps its time: `oldest[i]` and `current[i]` are the
-   * starts of tier i's oldest kept bucket and of its current one. With `events` > 1, `event` is
-   * a shard's group of that many events and their summed weight (`mergeDelta`).
+   * Counts one event once, in the finest tier that keeps its time (the minute, but for a late
+   * event), and in a coarser tier only where that tier's period no longer comes from the finer
+   * buckets (`bucketFor`): a period still running is derived from them when it ends (`rollUp`).
+   * `oldest[i]` and `current[i]` are the starts of tier i's oldest kept bucket and of its current
+   * one. With `events` > 1, `event` is a shard's group of that many events and their summed
+   * weight (`mergeDelta`).
    */
   private count(event: TallyEvent, oldest: readonly number[], current: readonly number[], events = 1): void {
     const itemHash = hash53(event.item);
@@ -221,14 +232,68 @@ export class Aggregator {
     const itemId = this.dictionary.intern(event.item);
     this.dictionary.retain(itemId);
     const type = this.typeNames.nameOf(event.type);
+    let finest = true;
     for (let i = 0; i < TIERS.length; i++) {
       const start = bucketStart(event.ts, TIERS[i]!);
       if (start < oldest[i]!) continue; // no window of this tier reaches that far back
-      const bucket = this.bucketAt(i, start);
+      const bucket = this.bucketFor(i, start, finest);
+      finest = false;
+      if (bucket === undefined) continue;
       bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
       if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
+  }
+
+  /**
+   * Where an event at tier i's `start` is counted: the finest tier keeping its time always counts
+   * it; a coarser one only once its period was derived (a late event, counted in the derived bucket
+   * too) or where a bucket of a running period exists (counted directly by an older build, or an
+   * import of its export): such a bucket is whole, and is never derived again.
+   */
+  private bucketFor(i: number, start: number, finest: boolean): Bucket | undefined {
+    if (finest || start < this.rolledUpTo[i]!) return this.bucketAt(i, start);
+    if (this.lastStart[i] === start) return this.lastBucket[i];
+    if (this.ringList[i]!.has(start)) return this.bucketAt(i, start);
+    this.lastStart[i] = start;
+    this.lastBucket[i] = undefined;
+    return undefined;
+  }
+
+  /**
+   * Derives every coarse bucket whose period ended by `now` from the finer buckets of that period
+   * (`Bucket.derive`), the finest tier first, so that an hour is whole before its quarter is
+   * derived. This is how each event is counted once instead of once per tier: the coarse tiers cost
+   * one merge per period instead of one update per event. Runs before anything is counted or
+   * expired, so a finer bucket never expires before its period was derived (each tier keeps its
+   * buckets longer than the next one's period lasts: tiers.ts).
+   */
+  private rollUp(now: number): void {
+    // Every coarse period ends on an hour boundary: nothing ended since the last call in this hour.
+    if (bucketStart(now, TIERS[1]!) <= this.rolledUpTo[1]!) return;
+    for (let i = 1; i < TIERS.length; i++) {
+      const tier = TIERS[i]!;
+      const end = bucketStart(now, tier);
+      const from = Math.max(this.rolledUpTo[i]!, oldestKept(now, tier));
+      if (end <= this.rolledUpTo[i]!) continue;
+      const ring = this.ringList[i]!;
+      const periods = new Map<number, Bucket[]>();
+      for (const [start, bucket] of this.ringList[i - 1]!) {
+        const period = bucketStart(start, tier);
+        if (period < from || period >= end || ring.has(period)) continue;
+        const parts = periods.get(period);
+        if (parts) parts.push(bucket);
+        else periods.set(period, [bucket]);
+      }
+      for (const [period, parts] of periods) {
+        parts.sort((a, b) => a.start - b.start);
+        const bucket = Bucket.derive(period, parts, this.capacity, this.declared, this.dictionary);
+        bucket.seal();
+        ring.set(period, bucket);
+      }
+      this.rolledUpTo[i] = end;
+    }
+    this.forgetLastBuckets();
   }
 
   /** Tier i's bucket starting at `start`, made if missing and thawable within the budget. */
@@ -256,6 +321,7 @@ export class Aggregator {
   advance(now: number): void {
     if (now < this.advancedTo) return; // time never moves back; a late caller changes nothing
     this.advancedTo = now;
+    this.rollUp(now);
     if (this.pending.nextDue < now) {
       const oldest = TIERS.map((tier) => oldestKept(now, tier));
       const current = TIERS.map((tier) => bucketStart(now, tier));
@@ -279,6 +345,7 @@ export class Aggregator {
       }
     }
     this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
+    this.keepWithinBudget(); // derived buckets are new
     this.typeNames.retain(this.allBuckets());
   }
 
@@ -290,16 +357,29 @@ export class Aggregator {
   hasData(now: number): boolean {
     if (this.pending.size > 0) return true;
     const { from } = windowRange("30d", now);
-    for (const start of this.rings.get(tierOf("30d").name)!.keys()) if (start >= from) return true;
+    for (const ring of this.ringList) for (const start of ring.keys()) if (start >= from) return true;
     return false;
   }
 
+  /**
+   * The buckets holding a range's events, in time order: the tier's own buckets where its periods
+   * were derived (or counted directly), and for a period still running the finer tier's, down to
+   * the minutes of the running hour (`count`). `range.from` is a boundary of `tier`.
+   */
   private bucketsIn(tier: Tier, range: Range): Bucket[] {
     const out: Bucket[] = [];
-    for (const [start, bucket] of this.rings.get(tier.name)!) {
-      if (start >= range.from && start < range.to) out.push(bucket);
+    this.cover(TIERS.indexOf(tier), range, out);
+    return out;
+  }
+
+  private cover(i: number, range: Range, out: Bucket[]): void {
+    const tier = TIERS[i]!;
+    const ring = this.ringList[i]!;
+    for (let start = range.from; start < range.to; start += tier.bucketMs) {
+      const bucket = ring.get(start);
+      if (bucket) out.push(bucket);
+      else if (i > 0 && start >= this.rolledUpTo[i]!) this.cover(i - 1, { from: start, to: Math.min(start + tier.bucketMs, range.to) }, out);
     }
-    return out.sort((a, b) => a.start - b.start);
   }
 
   /** Queries read the state as it is; they never advance it. Asking about a time by which a
@@ -343,7 +423,10 @@ export class Aggregator {
     const range = windowRange(window, at);
     const buckets = this.bucketsIn(tierOf(window), range);
     const halfLifeMs = halfLifeSeconds * 1000;
-    const factors = buckets.map((b) => 2 ** (-(range.to - b.start) / halfLifeMs));
+    // The decay of a bucket's tier period, for a finer bucket of a running period too: the answer
+    // is the same whether the period was derived yet or not.
+    const tier = tierOf(window);
+    const factors = buckets.map((b) => 2 ** (-(range.to - bucketStart(b.start, tier)) / halfLifeMs));
     const merged = merge(buckets.map((b) => b.partFor(type)), factors);
     const items = rankTop(merged, limit, this.hidden);
     return { ...range, items, exact: isExact(items, limit, merged.floor) };
@@ -369,25 +452,24 @@ export class Aggregator {
     let events = 0;
     let weight = 0;
     const series: StatsAnswer["series"] = [];
-    const byStart = new Map(buckets.map((b) => [b.start, b]));
-    for (let start = range.from; start < range.to; start += tier.bucketMs) {
-      const bucket = byStart.get(start);
-      const point = { start, events: 0, weight: 0 };
-      if (bucket) {
-        for (const [type, t] of bucket.totals) {
-          let acc = byType.get(type);
-          if (!acc) byType.set(type, (acc = { events: 0, weight: 0 }));
-          acc.events += t.events;
-          acc.weight += t.weight;
-          point.events += t.events;
-          point.weight += t.weight;
-        }
-        items.merge(bucket.items);
-        actors.merge(bucket.actors);
+    for (let start = range.from; start < range.to; start += tier.bucketMs) series.push({ start, events: 0, weight: 0 });
+    // A finer bucket of a running period adds to its period's point (bucketsIn).
+    for (const bucket of buckets) {
+      const point = series[(bucketStart(bucket.start, tier) - range.from) / tier.bucketMs]!;
+      for (const [type, t] of bucket.totals) {
+        let acc = byType.get(type);
+        if (!acc) byType.set(type, (acc = { events: 0, weight: 0 }));
+        acc.events += t.events;
+        acc.weight += t.weight;
+        point.events += t.events;
+        point.weight += t.weight;
       }
+      items.merge(bucket.items);
+      actors.merge(bucket.actors);
+    }
+    for (const point of series) {
       events += point.events;
       weight += point.weight;
-      series.push(point);
     }
     return {
       ...range,

@@ -12,6 +12,7 @@ import { CompactSummary } from "./compact-summary";
 import { ItemDictionary } from "./dictionary";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
+import { merge } from "./ranking";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -88,6 +89,48 @@ export class Bucket {
   /** @param dictionary the namespace's items, shared by all its buckets. */
   static empty(start: number, capacity: number, dictionary: ItemDictionary = new ItemDictionary()): Bucket {
     return new Bucket(start, new SpaceSaving(capacity, dictionary));
+  }
+
+  /**
+   * A coarse bucket derived from the finer buckets of its period once the period ended (each event
+   * is counted once, in the finest tier: aggregator.ts, `rollUp`). Totals are summed, HyperLogLogs
+   * united (a union is what counting the same hashes would give), and every ranking's summaries
+   * merged with ranking.ts's bounds arithmetic: a derived score bounds the true total exactly as a
+   * window's merged score does. A type gets its own summary where a directly counted bucket would
+   * have one: when the period saw several types and the type is declared.
+   */
+  static derive(start: number, parts: readonly Bucket[], capacity: number, declared: ReadonlySet<string>, dictionary: ItemDictionary): Bucket {
+    const summaryOf = (type: string | null) =>
+      CompactSummary.fromMerged(
+        merge(parts.map((part) => part.partFor(type))),
+        capacity,
+        parts.some((part) => part.partFor(type).summary?.lossy === true),
+        dictionary,
+      );
+    const bucket = new Bucket(start, summaryOf(null));
+    const soles = new Set<string | null>();
+    for (const part of parts) {
+      bucket.items.merge(part.items);
+      bucket.actors.merge(part.actors);
+      if (part.sole !== undefined) soles.add(part.sole);
+      for (const [type, t] of part.totals) {
+        const totals = bucket.totals.get(type);
+        if (totals) {
+          totals.events += t.events;
+          totals.weight += t.weight;
+        } else {
+          bucket.totals.set(type, { events: t.events, weight: t.weight });
+        }
+      }
+    }
+    const [only] = soles;
+    if (soles.size === 1 && only !== null) {
+      bucket.sole = only;
+    } else if (soles.size > 0) {
+      bucket.sole = null;
+      for (const type of bucket.totals.keys()) if (declared.has(type)) bucket.typed.set(type, summaryOf(type));
+    }
+    return bucket;
   }
 
   /** True once sealed and compacted; the next event thaws it. */
