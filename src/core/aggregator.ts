@@ -74,6 +74,14 @@ export interface CheckpointDelta {
   commit(): void;
 }
 
+/** A running period's ended finer buckets, derived into one (`Aggregator.partialOf`). */
+interface Partial {
+  start: number;
+  end: number;
+  version: number;
+  bucket: Bucket | undefined;
+}
+
 /** A ring's Map entry for one bucket. */
 const RING_ENTRY_BYTES = 40;
 /** What a live counter costs over a compact one: slot table, heap, wider arrays. */
@@ -111,6 +119,11 @@ export class Aggregator {
   /** Per tier, the start of its first period not yet derived from the finer tier's buckets (see
    * `rollUp`); -Infinity until the first roll-up, which derives every ended period still missing. */
   private readonly rolledUpTo: number[] = TIERS.map(() => -Infinity);
+  /** Per tier, the ended finer buckets of its running period merged into one (see `partialOf`). */
+  private readonly partials: (Partial | undefined)[] = TIERS.map(() => undefined);
+  /** Bumped by every change to a bucket of an ended period (a late event, a cut, a restore, a
+   * config change), after which no partial is reused. */
+  private pastVersion = 0;
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -123,6 +136,7 @@ export class Aggregator {
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
   configure(options: AggregatorOptions): void {
+    this.pastVersion += 1;
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
     this.typeNames.configure(this.declared);
@@ -153,6 +167,7 @@ export class Aggregator {
    * Pending events cost nothing here: they are held outside (pending.ts). */
   memoryBytes(): number {
     let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.heldBeside();
+    for (const partial of this.partials) if (partial?.bucket) bytes += partial.bucket.bytes();
     for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
     return bytes;
   }
@@ -172,6 +187,7 @@ export class Aggregator {
     }
     const outcome = holdBudget(held, budgetBytes, () => this.memoryBytes());
     this.cuts += outcome.cut;
+    if (outcome.cut > 0) this.pastVersion += 1;
     return outcome;
   }
 
@@ -213,6 +229,7 @@ export class Aggregator {
         finest = false;
       }
     }
+    this.pastVersion += 1; // a delta's minutes may be past ones
     this.ingest(delta.future, now);
   }
 
@@ -240,7 +257,10 @@ export class Aggregator {
       finest = false;
       if (bucket === undefined) continue;
       bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
-      if (start < current[i]!) bucket.seal(2 * SEALED_KEEP);
+      if (start < current[i]!) {
+        bucket.seal(2 * SEALED_KEEP);
+        this.pastVersion += 1;
+      }
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
   }
@@ -330,20 +350,24 @@ export class Aggregator {
         this.keepWithinBudget(); // a chunk is at most DUE_CHUNK events (pending.ts)
       });
     }
-    for (const tier of TIERS) {
-      const ring = this.rings.get(tier.name)!;
+    TIERS.forEach((tier, i) => {
+      const ring = this.ringList[i]!;
       const oldest = oldestKept(now, tier);
+      const coarser = TIERS[i + 1];
       for (const [start, bucket] of ring) {
         if (start < oldest) {
           ring.delete(start);
           bucket.release();
           this.expired.push({ tier: tier.name, start });
         } else if (start + tier.bucketMs <= now) {
-          bucket.seal();
+          // Cut only once the coarser bucket is derived: merged before the cut, it carries one
+          // floor of its own instead of the sum of its parts' cut floors.
+          const derived = coarser === undefined || bucketStart(start, coarser) < this.rolledUpTo[i + 1]!;
+          if (derived && bucket.seal()) this.pastVersion += 1;
           bucket.compact();
         }
       }
-    }
+    });
     this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
     this.keepWithinBudget(); // derived buckets are new
     this.typeNames.retain(this.allBuckets());
@@ -378,8 +402,33 @@ export class Aggregator {
     for (let start = range.from; start < range.to; start += tier.bucketMs) {
       const bucket = ring.get(start);
       if (bucket) out.push(bucket);
-      else if (i > 0 && start >= this.rolledUpTo[i]!) this.cover(i - 1, { from: start, to: Math.min(start + tier.bucketMs, range.to) }, out);
+      else if (i > 0 && start >= this.rolledUpTo[i]!) {
+        const end = Math.min(start + tier.bucketMs, range.to);
+        // The running period: its ended finer periods merged once, then its running finer period.
+        const split = start === bucketStart(this.advancedTo, tier) ? Math.min(end, bucketStart(this.advancedTo, TIERS[i - 1]!)) : start;
+        const partial = split > start ? this.partialOf(i, start, split) : undefined;
+        if (partial) out.push(partial);
+        this.cover(i - 1, { from: Math.max(start, split), to: end }, out);
+      }
     }
+  }
+
+  /**
+   * Tier i's running period up to `end` (a boundary of the finer tier, at or before now): its ended
+   * finer buckets derived into one, as `rollUp` will derive the whole period when it ends. Every
+   * answer over a long window would otherwise merge the same 60 minutes, 5 hours and 3 quarters;
+   * this merges them once per change. Truncated to `capacity` like a counted bucket, so an answer
+   * over it is exact under the same condition (no more distinct items than counters).
+   */
+  private partialOf(i: number, start: number, end: number): Bucket | undefined {
+    const held = this.partials[i];
+    if (held && held.start === start && held.end === end && held.version === this.pastVersion) return held.bucket;
+    held?.bucket?.release();
+    const parts: Bucket[] = [];
+    this.cover(i - 1, { from: start, to: end }, parts);
+    const bucket = parts.length === 0 ? undefined : Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary);
+    this.partials[i] = { start, end, version: this.pastVersion, bucket };
+    return bucket;
   }
 
   /** Queries read the state as it is; they never advance it. Asking about a time by which a
@@ -514,6 +563,7 @@ export class Aggregator {
     const ring = this.rings.get(record.tier);
     if (!ring) return;
     this.forgetLastBuckets();
+    this.pastVersion += 1;
     ring.get(record.state.start)?.release();
     const bucket = Bucket.fromJSON(record.state, this.dictionary);
     ring.set(record.state.start, bucket);

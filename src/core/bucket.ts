@@ -9,10 +9,10 @@
  */
 import type { TallyEvent, TypeTotals } from "../shared/contract";
 import { CompactSummary } from "./compact-summary";
+import { mergedSummary } from "./derive";
 import { ItemDictionary } from "./dictionary";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
-import { merge } from "./ranking";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -100,13 +100,7 @@ export class Bucket {
    * have one: when the period saw several types and the type is declared.
    */
   static derive(start: number, parts: readonly Bucket[], capacity: number, declared: ReadonlySet<string>, dictionary: ItemDictionary): Bucket {
-    const summaryOf = (type: string | null) =>
-      CompactSummary.fromMerged(
-        merge(parts.map((part) => part.partFor(type))),
-        capacity,
-        parts.some((part) => part.partFor(type).summary?.lossy === true),
-        dictionary,
-      );
+    const summaryOf = (type: string | null) => mergedSummary(parts.map((part) => part.partFor(type)), capacity, dictionary);
     const bucket = new Bucket(start, summaryOf(null));
     const soles = new Set<string | null>();
     for (const part of parts) {

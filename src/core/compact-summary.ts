@@ -12,7 +12,6 @@
  */
 import type { ItemDictionary } from "./dictionary";
 import { OBJECT_BYTES, typedArrayBytes } from "./memory";
-import type { Merged } from "./ranking";
 import { SPACE_SAVING_FORMAT, SpaceSaving, type CounterArrays, type SpaceSavingState } from "./space-saving";
 
 /** The typed arrays counters may be held in, narrowest first. */
@@ -74,32 +73,9 @@ export class CompactSummary {
     return CompactSummary.of(SpaceSaving.fromJSON(state, dictionary));
   }
 
-  /**
-   * A coarse bucket's summary, derived from the merged summaries of the finer buckets of its period
-   * (bucket.ts, `Bucket.derive`). Every merged score is an upper bound and `error` its overcount,
-   * as for a counter of a live summary. Beyond `capacity` items only the largest are kept and the
-   * floor rises to the largest dropped score: the same condition for exactness as a live summary
-   * of that capacity fed the period's events (no more distinct items than counters).
-   */
-  static fromMerged(merged: Merged, capacity: number, lossy: boolean, dictionary: ItemDictionary): CompactSummary {
-    let entries = [...merged.scores];
-    let floor = merged.floor;
-    if (entries.length > capacity) {
-      entries.sort(([a, x], [b, y]) => (x.score !== y.score ? y.score - x.score : a < b ? -1 : a > b ? 1 : 0));
-      floor = Math.max(floor, entries[capacity]![1].score);
-      entries = entries.slice(0, capacity);
-      lossy = true;
-    }
-    const ids = entries.map(([item]) => {
-      const id = dictionary.intern(item); // held by the finer buckets merged, so already known
-      dictionary.retain(id);
-      return id;
-    });
-    lossy ||= floor > 0;
-    const size = ids.length;
-    const counts = entries.map(([, e]) => e.score);
-    const errors = entries.map(([, e]) => e.error);
-    return CompactSummary.adopt({ capacity, ids, counts, errors, size, lossy, floor: lossy ? floor : 0 }, dictionary);
+  /** A summary over counters whose dictionary references the caller hands over (derive.ts). */
+  static fromCounters(arrays: CounterArrays, dictionary: ItemDictionary): CompactSummary {
+    return CompactSummary.adopt(arrays, dictionary);
   }
 
   private static adopt(arrays: CounterArrays, dictionary: ItemDictionary): CompactSummary {
@@ -127,6 +103,12 @@ export class CompactSummary {
   forEach(fn: (item: string, count: number, error: number) => void): void {
     const { ids, counts, errors, dictionary } = this;
     for (let i = 0; i < ids.length; i++) fn(dictionary.name(ids[i]!), counts[i]!, errors === null ? 0 : errors[i]!);
+  }
+
+  /** Calls `fn` for every counter by item id, in state order (no name is looked up). */
+  forEachId(fn: (id: number, count: number, error: number) => void): void {
+    const { ids, counts, errors } = this;
+    for (let i = 0; i < ids.length; i++) fn(ids[i]!, counts[i]!, errors === null ? 0 : errors[i]!);
   }
 
   /**

@@ -27,50 +27,99 @@ export interface Hidden {
  * A sum of scaled bounds bounds the scaled sum, so `[score - error, score]` still holds the truth.
  */
 export function merge(parts: readonly SummaryPart[], factors?: readonly number[]): Merged {
+  if (factors !== undefined) return mergeScaled(parts, factors);
   const scores = new Map<string, { score: number; error: number; covered: number }>();
   let floor = 0;
+  for (const part of parts) {
+    const partFloor = part.floor;
+    const extra = part.extra ?? 0;
+    floor += partFloor;
+    part.summary?.forEach((item, count, error) => {
+      const entry = scores.get(item);
+      if (entry) {
+        entry.score += count + extra;
+        entry.error += error + extra;
+        entry.covered += partFloor;
+      } else {
+        scores.set(item, { score: count + extra, error: error + extra, covered: partFloor });
+      }
+    });
+  }
+  addMissingFloors(scores, floor);
+  return { scores, floor };
+}
+
+interface ScaledEntry {
+  score: number;
+  error: number;
+  covered: number;
+  /** The unscaled sums of the group (period) last seen, and its factor and index. */
+  raw: number;
+  rawError: number;
+  rawCovered: number;
+  factor: number;
+  group: number;
+}
+
+/**
+ * `merge` with factors. Consecutive parts with the same factor are one period (a running period
+ * read from its finer buckets): they are summed before they are scaled, so a score is the same to
+ * the last bit whether the period was derived into one bucket yet or not.
+ */
+function mergeScaled(parts: readonly SummaryPart[], factors: readonly number[]): Merged {
+  const scores = new Map<string, ScaledEntry>();
+  let floor = 0;
+  let groupFloor = 0;
+  let group = -1;
+  const flush = (e: ScaledEntry) => {
+    e.score += e.raw * e.factor;
+    e.error += e.rawError * e.factor;
+    e.covered += e.rawCovered * e.factor;
+    e.raw = e.rawError = e.rawCovered = 0;
+  };
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
-    const f = factors === undefined ? 1 : factors[i]!;
-    const partFloor = part.floor * f;
-    const extra = (part.extra ?? 0) * f;
-    floor += partFloor;
-    if (f === 1) {
-      part.summary?.forEach((item, count, error) => {
-        const entry = scores.get(item);
-        if (entry) {
-          entry.score += count + extra;
-          entry.error += error + extra;
-          entry.covered += partFloor;
-        } else {
-          scores.set(item, { score: count + extra, error: error + extra, covered: partFloor });
-        }
-      });
-    } else {
-      part.summary?.forEach((item, count, error) => {
-        const entry = scores.get(item);
-        if (entry) {
-          entry.score += count * f + extra;
-          entry.error += error * f + extra;
-          entry.covered += partFloor;
-        } else {
-          scores.set(item, { score: count * f + extra, error: error * f + extra, covered: partFloor });
-        }
-      });
+    const f = factors[i]!;
+    if (i === 0 || f !== factors[i - 1]) {
+      if (i > 0) floor += groupFloor * factors[i - 1]!;
+      groupFloor = 0;
+      group++;
     }
-  }
-  // Entries are completed in place (no second map): `covered` is what the item's own buckets'
-  // floors sum to, so the floors of the buckets it is missing from are `floor - covered`.
-  if (floor > 0) {
-    for (const e of scores.values()) {
-      const missing = floor - e.covered;
-      if (missing > 0) {
-        e.score += missing;
-        e.error += missing;
+    const partFloor = part.floor;
+    const extra = part.extra ?? 0;
+    groupFloor += partFloor;
+    part.summary?.forEach((item, count, error) => {
+      let entry = scores.get(item);
+      if (!entry) {
+        entry = { score: 0, error: 0, covered: 0, raw: 0, rawError: 0, rawCovered: 0, factor: f, group };
+        scores.set(item, entry);
+      } else if (entry.group !== group) {
+        flush(entry);
+        entry.factor = f;
+        entry.group = group;
       }
+      entry.raw += count + extra;
+      entry.rawError += error + extra;
+      entry.rawCovered += partFloor;
+    });
+  }
+  if (parts.length > 0) floor += groupFloor * factors[parts.length - 1]!;
+  for (const entry of scores.values()) flush(entry);
+  addMissingFloors(scores, floor);
+  return { scores, floor };
+}
+
+/** Entries are completed in place (no second map): `covered` is what the item's own buckets'
+ * floors sum to, so the floors of the buckets it is missing from are `floor - covered`. */
+function addMissingFloors(scores: Map<string, { score: number; error: number; covered: number }>, floor: number): void {
+  if (floor <= 0) return;
+  for (const e of scores.values()) {
+    const missing = floor - e.covered;
+    if (missing > 0) {
+      e.score += missing;
+      e.error += missing;
     }
   }
-  return { scores, floor };
 }
 
 /** Score descending, then item ascending (code-unit order, the same in every runtime). */

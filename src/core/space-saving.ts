@@ -171,6 +171,12 @@ export class SpaceSaving {
     for (let slot = 0; slot < this.used; slot++) fn(dictionary.name(ids[slot]!), counts[slot]!, errors[slot]!);
   }
 
+  /** Calls `fn` for every counter by item id, in no particular order (no name is looked up). */
+  forEachId(fn: (id: number, count: number, error: number) => void): void {
+    const { ids, counts, errors } = this;
+    for (let slot = 0; slot < this.used; slot++) fn(ids[slot]!, counts[slot]!, errors[slot]!);
+  }
+
   /** The `n` largest counters, ordered by count desc then item asc (code-unit order). */
   top(n: number): SpaceSavingEntry[] {
     const limit = Math.max(0, Math.floor(n));
