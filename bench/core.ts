@@ -3,6 +3,8 @@
  * Measurements 6 (ingest rate, heap and refresh time against distinct items) and 7 (accuracy
  * against an exact count). Writes JSON with --json FILE (default bench/results/core.json);
  * --quick runs smaller sizes. `npm run bench` runs this in a child process and reports it.
+ * --before REV also runs measurement 6 on the core of commit REV, built from git in the same run
+ * (bench/lib/before.mjs), so that BENCHMARKS.md sets before and after side by side.
  */
 import { worstCaseBytes } from "../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
@@ -13,6 +15,7 @@ import { steadyCatalogue, worstAcceptedConfig, type MemoryResult } from "./lib/c
 import { memoryKinds, type KindResult } from "./lib/memory-kinds";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
+import { scaleOfCommit } from "./lib/core-before";
 
 const argv = nodeProcess.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -90,6 +93,8 @@ const log = (s: string) => console.log(s);
 const started = performance.now();
 const scaleResults: ScaleResult[] = [];
 if (!only || only === "scale") for (const c of SCALE) scaleResults.push(scale(c, RUNS, log));
+const beforeAt = argv.indexOf("--before");
+const before = beforeAt >= 0 && (!only || only === "scale") ? await scaleOfCommit(argv[beforeAt + 1]!, quick, log) : undefined;
 const accuracyResults: AccuracyResult[] = [];
 if (!only) for (const skew of ACCURACY.skews) accuracyResults.push(accuracy(ACCURACY.items, ACCURACY.events, skew, log));
 const mergeResults: MergeResult[] = [];
@@ -112,6 +117,7 @@ const result = {
   capacity: 5000,
   batch: 1000,
   scale: scaleResults,
+  ...(before ? { scaleBefore: before.scale, beforeCommit: before.commit } : {}),
   accuracy: accuracyResults,
   merge: mergeResults,
   memory: memoryResults,

@@ -100,12 +100,18 @@ const QUICK_SKIPS = [
   "the hostile-input run (`npm run bench:hostile -- --quick` runs it alone in about a minute)",
 ];
 
+/** `--before REV` also measures the core of REV (bench/core.ts), as it does 5b. */
+function beforeArgs() {
+  const at = process.argv.indexOf("--before");
+  return at > 0 ? ["--before", process.argv[at + 1]] : [];
+}
+
 /** The core benchmark runs in its own Node process (with --expose-gc) and hands back JSON. */
 function runCore(out) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--expose-gc", "--max-old-space-size=4096", "--import", "tsx", join(root, "bench/core.ts"), "--json", out, ...(quick ? ["--quick"] : [])],
+      ["--expose-gc", "--max-old-space-size=4096", "--import", "tsx", join(root, "bench/core.ts"), "--json", out, ...(quick ? ["--quick"] : []), ...beforeArgs()],
       { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
     );
     const stop = () => child.kill("SIGTERM");
@@ -286,8 +292,9 @@ async function main() {
 /** What the quick run promises to stay within, on the project's 2-core machine. */
 const QUICK_SECONDS = 120;
 // A hard stop, so the run ends by itself whatever hangs: well past what each mode should take
-// (quick ~1.5 minutes; full ~18, 6 of them the hostile run), so a slow machine still finishes.
-const STOP_MINUTES = quick ? 4 : 24;
+// (quick ~1.5 minutes; full ~18, 6 of them the hostile run, and ~5 more with --before, which
+// measures the core of another commit too), so a slow machine still finishes.
+const STOP_MINUTES = quick ? 4 : process.argv.includes("--before") ? 32 : 24;
 const deadline = setTimeout(() => {
   console.error(`bench: still running after ${STOP_MINUTES} minutes; giving up`);
   process.exit(2);

@@ -4,12 +4,38 @@
  */
 import type { RankedItem } from "../shared/contract";
 import type { SummaryPart } from "./bucket";
+import type { ItemDictionary } from "./dictionary";
+import { sumParts, type Sums } from "./sums";
 
-/** Merged scores of a window: `score` is an upper bound, the true total is in [score - error, score]. */
-export interface Merged {
-  scores: Map<string, { score: number; error: number }>;
-  /** What any item absent from `scores` may have at most. */
-  floor: number;
+/**
+ * Merged scores of a window: an item's `score` is an upper bound, its true total lies in
+ * [score - error, score], and any item absent from the merge has at most `floor`.
+ */
+export class Merged {
+  private map?: Map<string, { score: number; error: number }>;
+
+  constructor(readonly sums: Sums) {}
+
+  get floor(): number {
+    return this.sums.floor;
+  }
+
+  /** Every merged item by name: a Map built on first use, for small merges and their tests (the
+   * rankings read the sums by id and name only what they list). */
+  get scores(): Map<string, { score: number; error: number }> {
+    if (this.map) return this.map;
+    const { names, ids, scores, errors, used } = this.sums;
+    this.map = new Map();
+    for (let slot = 0; slot < used; slot++) this.map.set(names.name(ids[slot]!), { score: scores[slot]!, error: errors[slot]! });
+    return this.map;
+  }
+
+  /** The slot of the item `id` of `names` stands for, or -1. */
+  slotOf(id: number, names: ItemDictionary): number {
+    if (names === this.sums.names) return this.sums.slotOf(id);
+    const own = this.sums.names.lookup(names.name(id));
+    return own === undefined ? -1 : this.sums.slotOf(own);
+  }
 }
 
 /** Items no ranking lists (content moderation): a Set, or a Map keyed by item. Their events are
@@ -27,99 +53,7 @@ export interface Hidden {
  * A sum of scaled bounds bounds the scaled sum, so `[score - error, score]` still holds the truth.
  */
 export function merge(parts: readonly SummaryPart[], factors?: readonly number[]): Merged {
-  if (factors !== undefined) return mergeScaled(parts, factors);
-  const scores = new Map<string, { score: number; error: number; covered: number }>();
-  let floor = 0;
-  for (const part of parts) {
-    const partFloor = part.floor;
-    const extra = part.extra ?? 0;
-    floor += partFloor;
-    part.summary?.forEach((item, count, error) => {
-      const entry = scores.get(item);
-      if (entry) {
-        entry.score += count + extra;
-        entry.error += error + extra;
-        entry.covered += partFloor;
-      } else {
-        scores.set(item, { score: count + extra, error: error + extra, covered: partFloor });
-      }
-    });
-  }
-  addMissingFloors(scores, floor);
-  return { scores, floor };
-}
-
-interface ScaledEntry {
-  score: number;
-  error: number;
-  covered: number;
-  /** The unscaled sums of the group (period) last seen, and its factor and index. */
-  raw: number;
-  rawError: number;
-  rawCovered: number;
-  factor: number;
-  group: number;
-}
-
-/**
- * `merge` with factors. Consecutive parts with the same factor are one period (a running period
- * read from its finer buckets): they are summed before they are scaled, so a score is the same to
- * the last bit whether the period was derived into one bucket yet or not.
- */
-function mergeScaled(parts: readonly SummaryPart[], factors: readonly number[]): Merged {
-  const scores = new Map<string, ScaledEntry>();
-  let floor = 0;
-  let groupFloor = 0;
-  let group = -1;
-  const flush = (e: ScaledEntry) => {
-    e.score += e.raw * e.factor;
-    e.error += e.rawError * e.factor;
-    e.covered += e.rawCovered * e.factor;
-    e.raw = e.rawError = e.rawCovered = 0;
-  };
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const f = factors[i]!;
-    if (i === 0 || f !== factors[i - 1]) {
-      if (i > 0) floor += groupFloor * factors[i - 1]!;
-      groupFloor = 0;
-      group++;
-    }
-    const partFloor = part.floor;
-    const extra = part.extra ?? 0;
-    groupFloor += partFloor;
-    part.summary?.forEach((item, count, error) => {
-      let entry = scores.get(item);
-      if (!entry) {
-        entry = { score: 0, error: 0, covered: 0, raw: 0, rawError: 0, rawCovered: 0, factor: f, group };
-        scores.set(item, entry);
-      } else if (entry.group !== group) {
-        flush(entry);
-        entry.factor = f;
-        entry.group = group;
-      }
-      entry.raw += count + extra;
-      entry.rawError += error + extra;
-      entry.rawCovered += partFloor;
-    });
-  }
-  if (parts.length > 0) floor += groupFloor * factors[parts.length - 1]!;
-  for (const entry of scores.values()) flush(entry);
-  addMissingFloors(scores, floor);
-  return { scores, floor };
-}
-
-/** Entries are completed in place (no second map): `covered` is what the item's own buckets'
- * floors sum to, so the floors of the buckets it is missing from are `floor - covered`. */
-function addMissingFloors(scores: Map<string, { score: number; error: number; covered: number }>, floor: number): void {
-  if (floor <= 0) return;
-  for (const e of scores.values()) {
-    const missing = floor - e.covered;
-    if (missing > 0) {
-      e.score += missing;
-      e.error += missing;
-    }
-  }
+  return new Merged(sumParts(parts, factors));
 }
 
 /** Score descending, then item ascending (code-unit order, the same in every runtime). */
@@ -180,8 +114,11 @@ export function selectBest(candidates: Iterable<RankedItem>, limit: number, hidd
 /** rank=top and rank=hot (over scaled summaries): the `limit` highest merged scores. */
 export function rankTop(merged: Merged, limit: number, hidden?: Hidden): RankedItem[] {
   const selection = new Selection(limit, hidden);
-  for (const [item, { score, error }] of merged.scores) {
-    if (selection.admits(score, item)) selection.add({ item, score, error });
+  const { names, ids, scores, errors, used } = merged.sums;
+  for (let slot = 0; slot < used; slot++) {
+    const score = scores[slot]!;
+    const item = names.name(ids[slot]!);
+    if (selection.admits(score, item)) selection.add({ item, score, error: errors[slot]! });
   }
   return selection.best;
 }
@@ -197,12 +134,18 @@ export function rankTop(merged: Merged, limit: number, hidden?: Hidden): RankedI
  */
 export function rankRising(current: Merged, previous: Merged, limit: number, hidden?: Hidden): RankedItem[] {
   const selection = new Selection(limit, hidden);
-  const absent = { score: previous.floor, error: previous.floor };
-  for (const [item, cur] of current.scores) {
-    const prev = previous.scores.get(item) ?? absent;
-    const score = cur.score - prev.score;
-    if (score <= 0 || !selection.admits(score, item)) continue;
-    selection.add({ item, score, error: cur.error + prev.error, current: cur.score, previous: prev.score, new: prev.score === 0 });
+  const { names, ids, scores, errors, used } = current.sums;
+  const before = previous.sums;
+  for (let slot = 0; slot < used; slot++) {
+    const id = ids[slot]!;
+    const at = previous.slotOf(id, names);
+    const prevScore = at < 0 ? before.floor : before.scores[at]!;
+    const score = scores[slot]! - prevScore;
+    if (score <= 0) continue;
+    const item = names.name(id);
+    if (!selection.admits(score, item)) continue;
+    const prevError = at < 0 ? before.floor : before.errors[at]!;
+    selection.add({ item, score, error: errors[slot]! + prevError, current: scores[slot]!, previous: prevScore, new: prevScore === 0 });
   }
   return selection.best;
 }
