@@ -258,7 +258,9 @@ export class Aggregator {
       if (bucket === undefined) continue;
       bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
       if (start < current[i]!) {
-        bucket.seal(2 * SEALED_KEEP);
+        // A backfill between two refreshes would fill every past bucket to capacity: cut one that
+        // overflowed twice over, but only once its coarser period is derived (merge before the cut).
+        if (this.isRolledUp(i, start)) bucket.seal(2 * SEALED_KEEP);
         this.pastVersion += 1;
       }
     }
@@ -316,6 +318,16 @@ export class Aggregator {
     this.forgetLastBuckets();
   }
 
+  /**
+   * Whether tier i's bucket at `start` may be cut: once the coarser period it belongs to was derived
+   * (the coarsest tier's always). Merged before the cut, that period carries one floor of its own
+   * instead of the sum of its parts' cut floors.
+   */
+  private isRolledUp(i: number, start: number): boolean {
+    const coarser = TIERS[i + 1];
+    return coarser === undefined || bucketStart(start, coarser) < this.rolledUpTo[i + 1]!;
+  }
+
   /** Tier i's bucket starting at `start`, made if missing and thawable within the budget. */
   private bucketAt(i: number, start: number): Bucket {
     const ring = this.ringList[i]!;
@@ -353,17 +365,13 @@ export class Aggregator {
     TIERS.forEach((tier, i) => {
       const ring = this.ringList[i]!;
       const oldest = oldestKept(now, tier);
-      const coarser = TIERS[i + 1];
       for (const [start, bucket] of ring) {
         if (start < oldest) {
           ring.delete(start);
           bucket.release();
           this.expired.push({ tier: tier.name, start });
         } else if (start + tier.bucketMs <= now) {
-          // Cut only once the coarser bucket is derived: merged before the cut, it carries one
-          // floor of its own instead of the sum of its parts' cut floors.
-          const derived = coarser === undefined || bucketStart(start, coarser) < this.rolledUpTo[i + 1]!;
-          if (derived && bucket.seal()) this.pastVersion += 1;
+          if (this.isRolledUp(i, start) && bucket.seal()) this.pastVersion += 1;
           bucket.compact();
         }
       }
