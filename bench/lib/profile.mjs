@@ -55,3 +55,38 @@ export function heaviest(profile, n = 25) {
   const total = profile.samples.length;
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([where, samples]) => ({ where, share: samples / total }));
 }
+
+/** The callers `whereItWent` charges a sample to: the first of them, in this order, on its stack. */
+const PARTS = [
+  ["the refresh: snapshots", "computeAll"],
+  ["the refresh: checkpoint", "checkpoint"],
+  ["the refresh: the rest", "refreshOnce"],
+  ["the batch log", "appendBatch"],
+  ["the core's ingest", "count"],
+  ["the core's ingest", "keepWithinBudget"],
+  ["JSON parse of the body", "jsonBody"],
+  ["the RPC copy of the batch", "send"],
+  ["the door's validation", "parseBatch"],
+];
+
+/**
+ * The share of a profile's samples by part of an ingest: a sample goes to the first of the callers
+ * above found on its stack (a snapshot's merge counts as the refresh's), else to garbage
+ * collection, the runtime's own (program, idle), or the rest.
+ */
+export function whereItWent(profile) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const shares = new Map();
+  for (const id of profile.samples) {
+    const names = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) names.add(byId.get(at).callFrame.functionName);
+    const own = byId.get(id).callFrame.functionName;
+    const part =
+      PARTS.find(([, caller]) => names.has(caller))?.[0] ??
+      (own === "(garbage collector)" ? "garbage collection" : own === "(program)" || own === "(idle)" ? "the runtime's own" : "the rest");
+    shares.set(part, (shares.get(part) ?? 0) + 1 / profile.samples.length);
+  }
+  return [...shares].sort((a, b) => b[1] - a[1]).map(([where, share]) => ({ where, share }));
+}
