@@ -16,6 +16,7 @@ import { memoryKinds, type KindResult } from "./lib/memory-kinds";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
 import { scaleOfCommit } from "./lib/core-before";
+import { reference, type ReferenceResult } from "./lib/core-reference";
 
 const argv = nodeProcess.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -93,6 +94,9 @@ const log = (s: string) => console.log(s);
 const started = performance.now();
 const scaleResults: ScaleResult[] = [];
 if (!only || only === "scale") for (const c of SCALE) scaleResults.push(scale(c, RUNS, log));
+// The published reference on the same streams as 6, at its smallest and largest live sizes.
+const referenceResults: ReferenceResult[] =
+  !only || only === "scale" ? [SCALE[0]!, SCALE.filter((c) => c.mode === "live").at(-1)!].map((c) => reference(c.items, c.events, RUNS, log)) : [];
 const beforeAt = argv.indexOf("--before");
 const before = beforeAt >= 0 && (!only || only === "scale") ? await scaleOfCommit(argv[beforeAt + 1]!, quick, log) : undefined;
 const accuracyResults: AccuracyResult[] = [];
@@ -117,6 +121,7 @@ const result = {
   capacity: 5000,
   batch: 1000,
   scale: scaleResults,
+  reference: referenceResults,
   ...(before ? { scaleBefore: before.scale, beforeCommit: before.commit } : {}),
   accuracy: accuracyResults,
   merge: mergeResults,
