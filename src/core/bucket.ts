@@ -95,7 +95,7 @@ export class Bucket {
    * A coarse bucket derived from the finer buckets of its period once the period ended (each event
    * is counted once, in the finest tier: aggregator.ts, `rollUp`). Totals are summed, HyperLogLogs
    * united (a union is what counting the same hashes would give), and every ranking's summaries
-   * merged with ranking.ts's bounds arithmetic: a derived score bounds the true total exactly as a
+   * merged with the sums of a window's merge (sums.ts): a derived score bounds the true total exactly as a
    * window's merged score does. A type gets its own summary where a directly counted bucket would
    * have one: when the period saw several types and the type is declared.
    */
