@@ -13,6 +13,7 @@ import { addKeyRoutes } from "./worker/key-routes";
 import { addEmbedRoute } from "./worker/embed";
 import { charge } from "./worker/quotas";
 import {
+  COMPARES,
   DEFAULT_LIMIT,
   DEFAULT_STATS_WINDOW,
   DEFAULT_TRENDING_WINDOW,
@@ -20,6 +21,7 @@ import {
   MAX_BODY_BYTES,
   RANKS,
   WINDOWS,
+  type Compare,
   type Described,
   type LiveAnswer,
   type NamespaceDescriptor,
@@ -39,6 +41,7 @@ import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
+import { weekRefusal } from "./core/tiers";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
@@ -181,6 +184,20 @@ function minScoreOf(c: Context<App>): number {
   return minScore;
 }
 
+/**
+ * `compare` (v1.4, trending and stats): `previous` or `week`, absent by default. `week` is refused
+ * here for a window whose week-old time is not held at its grain, or overlaps it (tiers.ts), so
+ * no object is asked an answer it could only give wrongly.
+ */
+function compareOf(c: Context<App>, window: Window): { compare?: Compare } {
+  const raw = c.req.query("compare");
+  if (raw === undefined || raw === "") return {};
+  const compare = oneOf<Compare>(c, "compare", COMPARES, "previous");
+  const refusal = compare === "week" ? weekRefusal(window) : undefined;
+  if (refusal) throw invalid("invalid_compare", refusal, { field: "compare", allowed: COMPARES.filter((v) => v !== "week") });
+  return { compare };
+}
+
 /** What a read asks for, once validated against the namespace's descriptor. */
 type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };
 
@@ -191,11 +208,13 @@ const READS: Record<LiveAnswer, (c: Context<App>) => ReadOf> = {
     const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
     const rank = oneOf<Rank>(c, "rank", RANKS, "top");
     const minScore = minScoreOf(c);
-    return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d) }, limit: limitOf(c, d), minScore });
+    const compare = compareOf(c, window);
+    return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d), ...compare }, limit: limitOf(c, d), minScore });
   },
   stats: (c) => {
     const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
-    return () => ({ query: { kind: "stats", window }, limit: null });
+    const compare = compareOf(c, window);
+    return () => ({ query: { kind: "stats", window, ...compare }, limit: null });
   },
   dashboard: () => () => ({ query: { kind: "dashboard" }, limit: null }),
 };

@@ -122,6 +122,26 @@ describe("reads", () => {
     }
   });
 
+  it("ask for compare, and revive previousFrom and previousTo as Dates equal to the times the service sent", async () => {
+    const ns = await warm("rd");
+    const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
+    const raw = await json<{ previousFrom: string; previousTo: string; items: unknown[] }>(await get(ns, "trending", { window: "1h", compare: "previous" }));
+    const answer = await tally.trending({ window: "1h", compare: "previous" });
+    if (answer.notModified) throw new Error("expected a 200");
+    expect(answer.body.compare).toBe("previous");
+    expect(answer.body.previousFrom?.toISOString()).toBe(raw.previousFrom);
+    expect(answer.body.previousTo?.toISOString()).toBe(raw.previousTo);
+    expect(answer.body.items).toEqual(raw.items);
+    expect(answer.body.items[0]).toMatchObject({ item: "a", previousScore: 0, previousError: 0 });
+    const stats = await tally.stats({ window: "24h", compare: "week" });
+    if (stats.notModified) throw new Error("expected a 200");
+    expect(stats.body.previousTo).toBeInstanceOf(Date);
+    expect(stats.body.previous).toEqual({ events: 0, weight: 0, uniqueItems: 0, uniqueActors: 0 });
+    const refusal = await tally.stats({ window: "1h", compare: "week" }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(TallyValidationError);
+    expect([(refusal as TallyValidationError).code, (refusal as TallyValidationError).field]).toEqual(["invalid_compare", "compare"]);
+  });
+
   it("answer notModified (status 304, no body) to the ETag of the answer held", async () => {
     const ns = await warm("rd");
     const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
@@ -204,6 +224,8 @@ describe("the client's types against the OpenAPI description", () => {
       expect(errorsAgainst("Trending", answer.body)).toEqual([]);
     }
     expect(errorsAgainst("Stats", (await tally.stats({ window: "7d" })).body)).toEqual([]);
+    expect(errorsAgainst("Trending", (await tally.trending({ rank: "hot", compare: "previous" })).body)).toEqual([]);
+    expect(errorsAgainst("Stats", (await tally.stats({ window: "24h", compare: "week" })).body)).toEqual([]);
     expect(errorsAgainst("Dashboard", (await tally.dashboard()).body)).toEqual([]);
     expect(errorsAgainst("Config", await tally.getConfig())).toEqual([]);
     expect(errorsAgainst("CacheReport", await tally.cacheReport())).toEqual([]);

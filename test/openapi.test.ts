@@ -167,11 +167,30 @@ const CASES: Case[] = [
     operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
     send: async () => call("GET", `${path(await seeded("oa"), "/trending")}?${q}`),
   })),
+  ...(["top", "rising", "hot"] as const).flatMap((rank) =>
+    (["previous", "week"] as const).map((compare): Case => ({
+      operation: "GET /v1/namespaces/{ns}/trending", name: `rank=${rank}, compare=${compare}`, status: 200,
+      send: async () => {
+        const ns = freshNamespace("oa");
+        await ingest(ns, [{ item: "a", type: "view" }, { item: "b", actor: "u" }, { item: "a", ts: Date.now() - 7 * 86_400_000 }]);
+        return get(ns, "trending", { window: "24h", rank, limit: 5, compare });
+      },
+    })),
+  ),
+  ...["compare=nope", "compare=week&window=1h", "compare=week&window=7d"].map((q): Case => ({
+    operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
+    send: async () => call("GET", `${path(await seeded("oa"), "/trending")}?${q}`),
+  })),
   { operation: "GET /v1/namespaces/{ns}/trending", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "trending") },
   { operation: "GET /v1/namespaces/{ns}/trending", name: "no token while reads are gated", status: 401, send: () => fetchWith({ READ_TOKEN }, path("x", "/trending")) },
   { operation: "GET /v1/namespaces/{ns}/trending", name: "an unreachable object", status: 503, send: () => fetchWith({ AGGREGATOR: unreachable }, path(freshNamespace("oa"), "/trending")) },
   { operation: "GET /v1/namespaces/{ns}/stats", name: "stats", status: 200, send: async () => get(await seeded("oa"), "stats", { window: "1h" }) },
+  ...(["previous", "week"] as const).map((compare): Case => ({
+    operation: "GET /v1/namespaces/{ns}/stats", name: `compare=${compare}`, status: 200,
+    send: async () => get(await seeded("oa"), "stats", { window: "24h", compare }),
+  })),
   { operation: "GET /v1/namespaces/{ns}/stats", name: "a bad window", status: 400, send: async () => get(await seeded("oa"), "stats", { window: "1y" }) },
+  { operation: "GET /v1/namespaces/{ns}/stats", name: "compare=week on 5m", status: 400, send: async () => get(await seeded("oa"), "stats", { window: "5m", compare: "week" }) },
   { operation: "GET /v1/namespaces/{ns}/stats", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "stats") },
   {
     operation: "GET /v1/namespaces/{ns}/dashboard", name: "refreshed", status: 200,

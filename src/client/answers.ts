@@ -18,9 +18,11 @@ import type {
 export type { CacheLabel };
 
 type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
+/** (v1.4) A compare answer's range compared with, as Dates (absent without `compare`). */
+type Compared<T> = Omit<T, "previousFrom" | "previousTo"> & { previousFrom?: Date; previousTo?: Date };
 
-export type Trending = Dated<TrendingSnapshot, "from" | "to" | "computedAt">;
-export type Stats = Dated<Omit<StatsSnapshot, "series">, "from" | "to" | "computedAt"> & {
+export type Trending = Compared<Dated<TrendingSnapshot, "from" | "to" | "computedAt">>;
+export type Stats = Compared<Dated<Omit<StatsSnapshot, "series">, "from" | "to" | "computedAt">> & {
   series: Dated<SeriesPoint, "start">[];
 };
 export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> & {
@@ -64,16 +66,24 @@ export type ReadResult<T> =
 
 const date = (iso: string) => new Date(iso);
 
+/** previousFrom and previousTo as Dates, or nothing for an answer without `compare`. */
+function comparedRange({ previousFrom, previousTo }: { previousFrom?: string; previousTo?: string }) {
+  return previousFrom === undefined || previousTo === undefined ? {} : { previousFrom: date(previousFrom), previousTo: date(previousTo) };
+}
+
 export function reviveTrending(t: TrendingSnapshot): Trending {
-  return { ...t, from: date(t.from), to: date(t.to), computedAt: date(t.computedAt) };
+  const { previousFrom: _from, previousTo: _to, ...rest } = t;
+  return { ...rest, from: date(t.from), to: date(t.to), computedAt: date(t.computedAt), ...comparedRange(t) };
 }
 
 export function reviveStats(s: StatsSnapshot): Stats {
+  const { previousFrom: _from, previousTo: _to, ...rest } = s;
   return {
-    ...s,
+    ...rest,
     from: date(s.from),
     to: date(s.to),
     computedAt: date(s.computedAt),
+    ...comparedRange(s),
     series: s.series.map((p) => ({ ...p, start: date(p.start) })),
   };
 }

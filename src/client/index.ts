@@ -14,6 +14,7 @@ import {
   MAX_BATCH,
   NAMESPACE_PATTERN,
   type CacheReport as WireCacheReport,
+  type Compare,
   type DashboardSnapshot,
   type EventInput,
   type IngestResult,
@@ -51,7 +52,7 @@ export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, 
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
 export type { LiveAnswerOf, LiveOptions, LiveQuery, LiveState, OpenSocket, Subscription } from "./live.js";
-export type { EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, Window } from "../shared/contract.js";
+export type { Compare, EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, Window } from "../shared/contract.js";
 
 export interface ClientOptions {
   /** Where Tally answers, e.g. "https://tally.example.com" (for a service binding, any URL). */
@@ -80,7 +81,17 @@ export interface TrendingQuery {
   rank?: Rank | "hot";
   type?: string;
   limit?: number;
+  /** (v1.4) Also score each item over the compared period: `previous` (the period right before the
+   * window) or `week` (window 24h only). */
+  compare?: Compare;
   /** The ETag of an answer held: an unchanged answer comes back as `notModified`. */
+  etag?: string | null;
+}
+
+export interface StatsQuery {
+  window?: Window;
+  /** (v1.4) Also total the compared period (`previous`, or `week` for window 24h). */
+  compare?: Compare;
   etag?: string | null;
 }
 
@@ -143,9 +154,12 @@ export function createClient(options: ClientOptions) {
       ingest({ batchId, events: events.map((e) => (e.ts instanceof Date ? { ...e, ts: e.ts.getTime() } : (e as EventInput))) }),
 
     trending: async (q: TrendingQuery = {}): Promise<ReadResult<Trending>> =>
-      readResult(await read(at(`/trending${query({ window: q.window, rank: q.rank, type: q.type, limit: q.limit })}`), q.etag), (w: TrendingSnapshot) => reviveTrending(w)),
-    stats: async (q: { window?: Window; etag?: string | null } = {}): Promise<ReadResult<Stats>> =>
-      readResult(await read(at(`/stats${query({ window: q.window })}`), q.etag), (w: StatsSnapshot) => reviveStats(w)),
+      readResult(
+        await read(at(`/trending${query({ window: q.window, rank: q.rank, type: q.type, limit: q.limit, compare: q.compare })}`), q.etag),
+        (w: TrendingSnapshot) => reviveTrending(w),
+      ),
+    stats: async (q: StatsQuery = {}): Promise<ReadResult<Stats>> =>
+      readResult(await read(at(`/stats${query({ window: q.window, compare: q.compare })}`), q.etag), (w: StatsSnapshot) => reviveStats(w)),
     dashboard: async (q: { etag?: string | null } = {}): Promise<ReadResult<Dashboard>> =>
       readResult(await read(at("/dashboard"), q.etag), (w: DashboardSnapshot) => reviveDashboard(w)),
 

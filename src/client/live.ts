@@ -4,7 +4,7 @@
  * network change) with exponential backoff and full jitter, and the first message of every socket
  * is the current answer, so a reader resumes with the latest answer without asking for it.
  */
-import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type DashboardSnapshot, type LiveAnswer, type Rank, type StatsSnapshot, type TrendingSnapshot, type Window } from "../shared/contract.js";
+import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type Compare, type DashboardSnapshot, type LiveAnswer, type Rank, type StatsSnapshot, type TrendingSnapshot, type Window } from "../shared/contract.js";
 import { reviveDashboard, reviveStats, reviveTrending, type Dashboard, type Stats, type Trending } from "./answers.js";
 import type { Scheduler } from "./transport.js";
 
@@ -16,6 +16,8 @@ export interface LiveQuery {
   type?: string;
   limit?: number;
   minScore?: number;
+  /** (v1.4) trending and stats: also answer the compared period (docs/api.md, "Comparisons"). */
+  compare?: Compare;
 }
 
 /** What `onAnswer` gets, by the `answer` followed. */

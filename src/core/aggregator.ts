@@ -2,7 +2,7 @@
  * The aggregation core of one namespace: tiered rings of buckets, fed by validated events and
  * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
  */
-import type { RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
+import type { Compare, PreviousTotals, RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
 import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
@@ -10,16 +10,18 @@ import { HyperLogLog } from "./hyperloglog";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
-import { isExact, merge, rankRising, rankTop, type Hidden } from "./ranking";
+import { isExact, merge, rankRising, rankTop, withPrevious, type Hidden, type Merged } from "./ranking";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
   TIERS,
   bucketStart,
+  comparedRange,
   oldestKept,
   previousRange,
   tierOf,
   windowRange,
+  type ComparedRange,
   type Range,
   type Tier,
   type TierName,
@@ -41,8 +43,11 @@ export interface AggregatorOptions {
 
 export interface RankingAnswer extends Range {
   items: RankedItem[];
-  /** True when every listed item's error is 0. */
+  /** True when every listed item's error is 0 (with `compare`, its previousError too, over the
+   * very period asked for). */
   exact: boolean;
+  /** With `compare`: the range the items' previousScore was computed over. */
+  compared?: ComparedRange;
 }
 
 export interface StatsAnswer extends Range {
@@ -52,6 +57,9 @@ export interface StatsAnswer extends Range {
   uniqueActors: number;
   byType: Record<string, TypeTotals>;
   series: ({ start: number } & TypeTotals)[];
+  /** With `compare`: the range compared with, and the totals over it. */
+  compared?: ComparedRange;
+  previous?: PreviousTotals;
 }
 
 /** A bucket's place in the checkpoint: which tier ring, and its serialised state. */
@@ -451,42 +459,77 @@ export class Aggregator {
     return merge(this.bucketsIn(tierOf(window), range).map((b) => b.partFor(type)));
   }
 
+  /** The buckets of a compared range, summed like a window's (in its own tier). */
+  private mergedOver(compared: ComparedRange, type: string | null): Merged {
+    return merge(this.bucketsIn(compared.tier, compared).map((b) => b.partFor(type)));
+  }
+
+  /**
+   * With `compare`, each listed item gains its previousScore and previousError over the compared
+   * period (ranking.ts, `withPrevious`), and `exact` holds only when those are exact too, over the
+   * very period asked for.
+   */
+  private comparing(answer: RankingAnswer, limit: number, current: Merged, compared: ComparedRange, previous: Merged): RankingAnswer {
+    const items = withPrevious(answer.items, previous);
+    const exact =
+      compared.whole && isExact(items, limit, current.floor + previous.floor) && items.every((i) => i.previousError === 0);
+    return { ...answer, items, exact, compared };
+  }
+
   /** rank=top: the `limit` highest scores of the window ending at `at`. */
-  top(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
+  top(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
     const merged = this.merged(window, type, range);
     const items = rankTop(merged, limit, this.hidden);
-    return { ...range, items, exact: isExact(items, limit, merged.floor) };
+    const answer = { ...range, items, exact: isExact(items, limit, merged.floor) };
+    if (compare === undefined) return answer;
+    const compared = comparedRange(window, at, compare);
+    return this.comparing(answer, limit, merged, compared, this.mergedOver(compared, type));
   }
 
-  /** rank=rising: the largest growth against the preceding period of equal length. */
-  rising(window: Window, type: string | null, at: number, limit: number): RankingAnswer {
+  /**
+   * rank=rising: the largest growth against the preceding period of equal length. With `compare`,
+   * the growth is measured against the compared period instead (the same period for `previous`),
+   * and previousScore is the item's score there: a rising score over the compared period would need
+   * the period before it, which no tier keeps.
+   */
+  rising(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
     const current = this.merged(window, type, range);
-    const previous = this.merged(window, type, previousRange(window, at));
+    const compared = compare === undefined ? undefined : comparedRange(window, at, compare);
+    const previous = compared ? this.mergedOver(compared, type) : this.merged(window, type, previousRange(window, at));
     const items = rankRising(current, previous, limit, this.hidden);
-    return { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
+    const answer = { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
+    return compared ? this.comparing(answer, limit, current, compared, previous) : answer;
   }
 
   /**
    * rank=hot: like top, with each bucket's summary scaled by 2^(-(to - bucketStart) / halfLife)
    * before merging (docs/api.md), so recent events count more. Errors and floors are scaled by the
-   * same factors, so the true decayed score stays within [score - error, score].
+   * same factors, so the true decayed score stays within [score - error, score]. With `compare`,
+   * the compared period decays the same way relative to its own `to`.
    */
-  hot(window: Window, type: string | null, at: number, limit: number, halfLifeSeconds: number): RankingAnswer {
+  hot(window: Window, type: string | null, at: number, limit: number, halfLifeSeconds: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
-    const buckets = this.bucketsIn(tierOf(window), range);
+    const merged = this.decayed(tierOf(window), range, type, halfLifeSeconds);
+    const items = rankTop(merged, limit, this.hidden);
+    const answer = { ...range, items, exact: isExact(items, limit, merged.floor) };
+    if (compare === undefined) return answer;
+    const compared = comparedRange(window, at, compare);
+    return this.comparing(answer, limit, merged, compared, this.decayed(compared.tier, compared, type, halfLifeSeconds));
+  }
+
+  /** The buckets of `range` in `tier`, each scaled by its decay relative to `range.to`. */
+  private decayed(tier: Tier, range: Range, type: string | null, halfLifeSeconds: number): Merged {
+    const buckets = this.bucketsIn(tier, range);
     const halfLifeMs = halfLifeSeconds * 1000;
     // The decay of a bucket's tier period, for a finer bucket of a running period too: the answer
     // is the same whether the period was derived yet or not.
-    const tier = tierOf(window);
     const factors = buckets.map((b) => 2 ** (-(range.to - bucketStart(b.start, tier)) / halfLifeMs));
-    const merged = merge(buckets.map((b) => b.partFor(type)), factors);
-    const items = rankTop(merged, limit, this.hidden);
-    return { ...range, items, exact: isExact(items, limit, merged.floor) };
+    return merge(buckets.map((b) => b.partFor(type)), factors);
   }
 
   /**
@@ -497,17 +540,13 @@ export class Aggregator {
     this.hidden = items;
   }
 
-  stats(window: Window, at: number): StatsAnswer {
+  stats(window: Window, at: number, compare?: Compare): StatsAnswer {
     this.requireAdvanced(at);
     const tier = tierOf(window);
     const range = windowRange(window, at);
     const buckets = this.bucketsIn(tier, range);
-    const items = new HyperLogLog();
-    const actors = new HyperLogLog();
     // Type names are data, never keys of a plain object: "constructor" would read Object's.
     const byType = new Map<string, TypeTotals>();
-    let events = 0;
-    let weight = 0;
     const series: StatsAnswer["series"] = [];
     for (let start = range.from; start < range.to; start += tier.bucketMs) series.push({ start, events: 0, weight: 0 });
     // A finer bucket of a running period adds to its period's point (bucketsIn).
@@ -521,22 +560,24 @@ export class Aggregator {
         point.events += t.events;
         point.weight += t.weight;
       }
-      items.merge(bucket.items);
-      actors.merge(bucket.actors);
     }
+    let events = 0;
+    let weight = 0;
     for (const point of series) {
       events += point.events;
       weight += point.weight;
     }
-    return {
+    const answer: StatsAnswer = {
       ...range,
       events,
       weight,
-      uniqueItems: items.estimate(),
-      uniqueActors: actors.estimate(),
+      ...uniquesOf(buckets),
       byType: recordOf(foldTypes(byType, this.declared)),
       series,
     };
+    if (compare === undefined) return answer;
+    const compared = comparedRange(window, at, compare);
+    return { ...answer, compared, previous: totalsOf(this.bucketsIn(compared.tier, compared)) };
   }
 
   /**
@@ -594,4 +635,28 @@ export class Aggregator {
  * defines them, so even "__proto__" would be a key, never the prototype). */
 function recordOf<T>(map: ReadonlyMap<string, T>): Record<string, T> {
   return Object.fromEntries(map);
+}
+
+/** Unique items and actors over buckets: their HyperLogLogs merged. */
+function uniquesOf(buckets: readonly Bucket[]): { uniqueItems: number; uniqueActors: number } {
+  const items = new HyperLogLog();
+  const actors = new HyperLogLog();
+  for (const bucket of buckets) {
+    items.merge(bucket.items);
+    actors.merge(bucket.actors);
+  }
+  return { uniqueItems: items.estimate(), uniqueActors: actors.estimate() };
+}
+
+/** A compared period's totals, summed per bucket in the order a window's series sums them. */
+function totalsOf(buckets: readonly Bucket[]): PreviousTotals {
+  let events = 0;
+  let weight = 0;
+  for (const bucket of buckets) {
+    for (const t of bucket.totals.values()) {
+      events += t.events;
+      weight += t.weight;
+    }
+  }
+  return { events, weight, ...uniquesOf(buckets) };
 }

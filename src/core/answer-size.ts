@@ -11,9 +11,10 @@ export const MAX_ANSWER_BYTES = 256 * 1024;
 
 /**
  * An upper bound of an item's JSON bytes: escaping makes at most 6 bytes of a UTF-16 unit
- * (`\u0001`, a lone surrogate), and its fields and numbers (up to 24 characters each) ~160.
+ * (`\u0001`, a lone surrogate), and its fields and numbers (up to 24 characters each) ~160, and
+ * with compare (v1.4) `previousScore` and `previousError` 82 more (250 in all).
  */
-const itemBound = (item: RankedItem) => 6 * item.item.length + 160;
+const itemBound = (item: RankedItem) => 6 * item.item.length + (item.previousScore === undefined ? 160 : 250);
 
 const encoder = new TextEncoder();
 const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).length;

@@ -30,6 +30,15 @@ export class Merged {
     return this.map;
   }
 
+  /** An item's upper bound and overcount in this merge: the floor, twice, for an item absent
+   * from it (it may have had up to the floor, and may have had nothing). */
+  boundOf(item: string): { score: number; error: number } {
+    const { sums } = this;
+    const id = sums.names.lookup(item);
+    const slot = id === undefined ? -1 : sums.slotOf(id);
+    return slot < 0 ? { score: sums.floor, error: sums.floor } : { score: sums.scores[slot]!, error: sums.errors[slot]! };
+  }
+
   /** The slot of the item `id` of `names` stands for, or -1. */
   slotOf(id: number, names: ItemDictionary): number {
     if (names === this.sums.names) return this.sums.slotOf(id);
@@ -148,6 +157,19 @@ export function rankRising(current: Merged, previous: Merged, limit: number, hid
     selection.add({ item, score, error: errors[slot]! + prevError, current: scores[slot]!, previous: prevScore, new: prevScore === 0 });
   }
   return selection.best;
+}
+
+/**
+ * (compare) Each listed item with its score over the compared period, `previous` merged the way
+ * the rank merged the window (decayed for rank=hot): `previousScore` an upper bound, the true
+ * score within [previousScore - previousError, previousScore]. Only the listed items are looked
+ * up, so this costs `limit` lookups whatever the merge's size.
+ */
+export function withPrevious(items: readonly RankedItem[], previous: Merged): RankedItem[] {
+  return items.map((i) => {
+    const { score, error } = previous.boundOf(i.item);
+    return { ...i, previousScore: score, previousError: error };
+  });
 }
 
 /**

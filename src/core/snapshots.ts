@@ -4,6 +4,8 @@
  */
 import {
   RANKS,
+  type Compare,
+  type ComparedHeader,
   type DashboardSnapshot,
   type NamespaceConfig,
   type Rank,
@@ -15,6 +17,7 @@ import {
 } from "../shared/contract";
 import { snapshotKey } from "../shared/keys";
 import type { Aggregator, StatsAnswer } from "./aggregator";
+import type { ComparedRange } from "./tiers";
 import { fitDashboard, fitRanking } from "./answer-size";
 
 /** Top entries per window in the dashboard payload (docs/api.md). */
@@ -26,7 +29,10 @@ export const DASHBOARD_TOP = 10;
 export const MAX_DEMANDED = 64;
 
 /** Every answer the refresh loop precomputes: each configured window × rank (top, rising, hot) ×
- * (all types and each declared type), each window's stats, and the dashboard. */
+ * (all types and each declared type), each window's stats, and the dashboard. Compare answers
+ * (v1.4) are not planned: each is computed on its first read and then kept warm like any answer
+ * read outside the plan (MAX_DEMANDED), so the plan's cost does not double for namespaces that
+ * never compare. */
 export function plan(config: NamespaceConfig): ReadQuery[] {
   const types: (string | null)[] = [null, ...Object.keys(config.types)];
   const queries: ReadQuery[] = [];
@@ -69,19 +75,25 @@ function memoOf(ctx: BuildContext): Map<string, Snapshot> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function ranking(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number) {
+function ranking(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number, compare?: Compare) {
   switch (rank) {
     case "top":
-      return agg.top(window, type, ctx.at, limit);
+      return agg.top(window, type, ctx.at, limit, compare);
     case "rising":
-      return agg.rising(window, type, ctx.at, limit);
+      return agg.rising(window, type, ctx.at, limit, compare);
     case "hot":
-      return agg.hot(window, type, ctx.at, limit, ctx.config.hotHalfLifeSeconds);
+      return agg.hot(window, type, ctx.at, limit, ctx.config.hotHalfLifeSeconds, compare);
   }
 }
 
-function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number): TrendingSnapshot {
-  const answer = ranking(agg, ctx, window, rank, type, limit);
+/** What a compare answer states of its compared period, right after its own range. */
+function comparedHeader(compare: Compare | undefined, compared: ComparedRange | undefined): ComparedHeader | object {
+  if (compare === undefined || compared === undefined) return {};
+  return { compare, previousFrom: iso(compared.from), previousTo: iso(compared.to) };
+}
+
+function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number, compare?: Compare): TrendingSnapshot {
+  const answer = ranking(agg, ctx, window, rank, type, limit, compare);
   return fitRanking({
     namespace: ctx.namespace,
     window,
@@ -89,6 +101,7 @@ function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank
     type,
     from: iso(answer.from),
     to: iso(answer.to),
+    ...comparedHeader(compare, answer.compared),
     computedAt: iso(ctx.at),
     generation: ctx.generation,
     exact: answer.exact,
@@ -96,13 +109,14 @@ function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank
   });
 }
 
-function stats(agg: Aggregator, ctx: BuildContext, window: Window): StatsSnapshot {
-  const a: StatsAnswer = agg.stats(window, ctx.at);
-  return {
+function stats(agg: Aggregator, ctx: BuildContext, window: Window, compare?: Compare): StatsSnapshot {
+  const a: StatsAnswer = agg.stats(window, ctx.at, compare);
+  const snapshot: StatsSnapshot = {
     namespace: ctx.namespace,
     window,
     from: iso(a.from),
     to: iso(a.to),
+    ...comparedHeader(compare, a.compared),
     computedAt: iso(ctx.at),
     generation: ctx.generation,
     events: a.events,
@@ -112,6 +126,8 @@ function stats(agg: Aggregator, ctx: BuildContext, window: Window): StatsSnapsho
     byType: a.byType,
     series: a.series.map((p) => ({ start: iso(p.start), events: p.events, weight: p.weight })),
   };
+  if (a.previous === undefined || a.compared === undefined) return snapshot;
+  return { ...snapshot, previous: a.previous, exact: a.compared.whole };
 }
 
 /** A window's top or hot entry of the dashboard: the first DASHBOARD_TOP items of the ranking
@@ -143,16 +159,17 @@ export function buildSnapshot(agg: Aggregator, query: ReadQuery, ctx: BuildConte
   let snapshot: Snapshot;
   switch (query.kind) {
     case "trending":
-      snapshot = trending(agg, ctx, query.window, query.rank, query.type, ctx.config.maxLimit);
+      snapshot = trending(agg, ctx, query.window, query.rank, query.type, ctx.config.maxLimit, query.compare);
       break;
     case "stats":
-      snapshot = stats(agg, ctx, query.window);
+      snapshot = stats(agg, ctx, query.window, query.compare);
       break;
     case "dashboard":
       return dashboard(agg, ctx);
   }
   // Only what the dashboard reuses is kept: a refresh builds hundreds of answers at the widest
   // config, and keeping every one until the refresh ends would hold them all in memory at once.
+  if (query.compare !== undefined) return snapshot; // the dashboard reuses no compare answer
   if (query.kind === "stats" || (query.type === null && query.rank !== "rising")) memoOf(ctx).set(snapshotKey(query), snapshot);
   return snapshot;
 }

@@ -14,6 +14,12 @@ export const DEFAULT_STATS_WINDOW: Window = "24h";
 export const RANKS = ["top", "rising", "hot"] as const;
 export type Rank = (typeof RANKS)[number];
 
+/** (v1.4) What a trending or stats answer is compared with: the period of as many whole buckets
+ * right before `from` (`previous`), or those buckets a week earlier (`week`, windows up to 24h
+ * whose week-old time is held at their grain: core/tiers.ts, `weekRefusal`). */
+export const COMPARES = ["previous", "week"] as const;
+export type Compare = (typeof COMPARES)[number];
+
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
@@ -118,6 +124,27 @@ export interface RankedItem {
   /** rank=rising only: true when the item provably had no events in the preceding period (its
    * upper bound there is 0); false when it had some, or may have had some. */
   new?: boolean;
+  /** (v1.4) With `compare` only: the item's score over the compared period, computed as the rank
+   * scores the window (an upper bound; the compared period's floor for an item absent there). */
+  previousScore?: number;
+  /** (v1.4) With `compare` only: the overcount of `previousScore`, as `error` is of `score`. */
+  previousError?: number;
+}
+
+/** (v1.4) What a compare answer states of the period it was compared with. */
+export interface ComparedHeader {
+  compare: Compare;
+  /** The range actually compared, [previousFrom, previousTo), ISO-8601 like `from` and `to`. */
+  previousFrom: string;
+  previousTo: string;
+}
+
+/** (v1.4) A stats answer's totals over the compared period (no series, no per-type totals). */
+export interface PreviousTotals {
+  events: number;
+  weight: number;
+  uniqueItems: number;
+  uniqueActors: number;
 }
 
 /** Fields every precomputed answer carries. Times are ISO-8601 UTC with milliseconds. */
@@ -130,9 +157,11 @@ export interface SnapshotHeader {
   generation: number;
 }
 
-export interface TrendingSnapshot extends SnapshotHeader {
+export interface TrendingSnapshot extends SnapshotHeader, Partial<ComparedHeader> {
   rank: Rank;
   type: string | null;
+  /** True when every listed score is exact; with `compare`, every `previousScore` too, over the
+   * very period `compare` asks for. */
   exact: boolean;
   /** Up to maxLimit items; a read slices `limit` off the front. */
   items: RankedItem[];
@@ -150,13 +179,18 @@ export interface SeriesPoint extends TypeTotals {
   start: string;
 }
 
-export interface StatsSnapshot extends SnapshotHeader {
+export interface StatsSnapshot extends SnapshotHeader, Partial<ComparedHeader> {
   events: number;
   weight: number;
   uniqueItems: number;
   uniqueActors: number;
   byType: Record<string, TypeTotals>;
   series: SeriesPoint[];
+  /** (v1.4) With `compare` only: the totals over [previousFrom, previousTo). */
+  previous?: PreviousTotals;
+  /** (v1.4) With `compare` only: true when [previousFrom, previousTo) is the very period
+   * `compare` asks for, false when it had to be widened to coarser buckets that hold it. */
+  exact?: boolean;
 }
 
 export interface DashboardSnapshot {
@@ -170,8 +204,8 @@ export type Snapshot = TrendingSnapshot | StatsSnapshot | DashboardSnapshot;
 
 /** What a read asks for. `limit` is applied by whoever serves the answer, never stored. */
 export type ReadQuery =
-  | { kind: "trending"; window: Window; rank: Rank; type: string | null }
-  | { kind: "stats"; window: Window }
+  | { kind: "trending"; window: Window; rank: Rank; type: string | null; compare?: Compare }
+  | { kind: "stats"; window: Window; compare?: Compare }
   | { kind: "dashboard" };
 
 // ---- RPC shapes between the Worker and the NamespaceAggregator. A new Worker may call an object

@@ -13,17 +13,23 @@ export function keyLookupUrl(id: string): string {
   return `https://tally.internal/key/${id}`;
 }
 
-/** The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). */
+/**
+ * The snapshot key of a query: one per answer, never per `limit` (limit is sliced on read). A
+ * compare answer (v1.4) ends in `;compare=<value>`: ";" is in no type name (TYPE_PATTERN), so no
+ * compare key is also a plain one, and the keys of plain answers are what they always were.
+ */
 export function snapshotKey(query: ReadQuery): string {
   switch (query.kind) {
     case "trending":
-      return `trending:${query.window}:${query.rank}:${query.type ?? "*"}`;
+      return `trending:${query.window}:${query.rank}:${query.type ?? "*"}${compareSuffix(query.compare)}`;
     case "stats":
-      return `stats:${query.window}`;
+      return `stats:${query.window}${compareSuffix(query.compare)}`;
     case "dashboard":
       return "dashboard";
   }
 }
+
+const compareSuffix = (compare: string | undefined) => (compare === undefined ? "" : `;compare=${compare}`);
 
 /** Metadata stored beside each mirrored snapshot (its body is the value), readable without
  * parsing the body: the stamp of the snapshot it mirrors. */

@@ -5,6 +5,7 @@
  * Worker against them, and that the door accepts and refuses what they say.
  */
 import {
+  COMPARES,
   MAX_ACTOR_BYTES,
   MAX_BATCH,
   MAX_ITEM_BYTES,
@@ -48,9 +49,18 @@ const rankedItem = object(
     current: { type: "number", description: "rank=rising only: the score in the current window." },
     previous: { type: "number", description: "rank=rising only: the score in the preceding period." },
     new: { type: "boolean", description: "rank=rising only: true when the item provably had no events in the preceding period." },
+    previousScore: { type: "number", description: "(v1.4) With compare only: the item's score over [previousFrom, previousTo), scored as the rank scores the window (an upper bound)." },
+    previousError: { ...nonNegative, description: "(v1.4) With compare only: the overcount of previousScore; the true score lies in [previousScore - previousError, previousScore]." },
   },
   ["item", "score", "error"],
 );
+
+/** (v1.4) What a compare answer states of the period it was compared with. */
+const compared = {
+  compare: ref("Compare"),
+  previousFrom: { ...ref("Time"), description: "(v1.4) With compare only: the start of the range compared with (inclusive)." },
+  previousTo: { ...ref("Time"), description: "(v1.4) With compare only: the end of the range compared with (exclusive)." },
+};
 
 const webhook = object({
   id: { type: "string", pattern: WEBHOOK_ID_PATTERN.source },
@@ -147,6 +157,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
   Window: { type: "string", enum: [...WINDOWS] },
   Rank: { type: "string", enum: [...RANKS] },
+  Compare: { type: "string", enum: [...COMPARES], description: "(v1.4) previous: the period of as many whole buckets right before `from`; week: those buckets 7 days earlier." },
   Time: { type: "string", format: "date-time", pattern: ISO_MS },
   Event: {
     type: "object",
@@ -186,6 +197,7 @@ export const SCHEMAS: Record<string, Schema> = {
       exact: { type: "boolean" },
       items: { type: "array", items: ref("RankedItem") },
       truncated: { const: true, description: "Items were left out to keep the answer within 256 KiB." },
+      ...compared,
     },
     [...Object.keys(header), "rank", "type", "exact", "items"],
   ),
@@ -198,7 +210,13 @@ export const SCHEMAS: Record<string, Schema> = {
     uniqueActors: count,
     byType: { type: "object", additionalProperties: ref("TypeTotals") },
     series: { type: "array", items: object({ start: ref("Time"), events: count, weight: nonNegative }) },
-  }),
+    ...compared,
+    previous: {
+      ...object({ events: count, weight: nonNegative, uniqueItems: count, uniqueActors: count }),
+      description: "(v1.4) With compare only: the totals over [previousFrom, previousTo).",
+    },
+    exact: { type: "boolean", description: "(v1.4) With compare only: true when [previousFrom, previousTo) is the very period compare asks for; false when it was widened to the coarser buckets that hold it." },
+  }, [...Object.keys(header), "events", "weight", "uniqueItems", "uniqueActors", "byType", "series"]),
   Dashboard: object({
     namespace: ref("Namespace"),
     computedAt: ref("Time"),

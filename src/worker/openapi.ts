@@ -130,14 +130,14 @@ export const OPERATIONS: Operation[] = [
     description:
       "The top items of a window by `rank`: `top` (score in the window), `rising` (growth against the preceding period) " +
       "or `hot` (exponentially decayed score). Served from precomputed snapshots through the cache layers.",
-    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
-    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], 404: ["namespace_not_found", "not_in_layer"] },
+    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "compare", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare"], 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
     method: "get", path: `${NS}/stats`, summary: "Stats of a window", tag: "reads", scope: "read", cached: true, object: true,
     description: "Totals, unique item and actor counts, per-type totals and the series of a window. Served from precomputed snapshots through the cache layers.",
-    parameters: ["ns", "statsWindow", "IfNoneMatch"], ok: { 200: ["Stats", "The stats."] },
-    errors: { 400: [...READ_400, "invalid_window"], 404: ["namespace_not_found", "not_in_layer"] },
+    parameters: ["ns", "statsWindow", "compare", "IfNoneMatch"], ok: { 200: ["Stats", "The stats."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_compare"], 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
     method: "get", path: `${NS}/dashboard`, summary: "The dashboard", tag: "reads", scope: "read", cached: true, object: true,
@@ -153,9 +153,9 @@ export const OPERATIONS: Operation[] = [
       "with that read's parameters. A browser offers its read token as the subprotocol `tally.token.<token>` beside " +
       `\`${LIVE_PROTOCOL}\`, which the answer selects. A socket that sends \`ping\` gets \`{"kind":"pong"}\`. ` +
       `A relay holds up to ${MAX_SOCKETS_PER_RELAY} sockets, a namespace up to ${MAX_RELAYS} relays.`,
-    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "Upgrade", "SecWebSocketProtocol"],
+    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "compare", "Upgrade", "SecWebSocketProtocol"],
     ok: { 101: [null, "Switching protocols: the socket is open, and its first message is the current answer."] },
-    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score"], ...NOT_FOUND },
+    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare"], ...NOT_FOUND },
     refusals: {
       503: {
         description: "The namespace's object cannot be reached (`unavailable`), or the namespace holds the most sockets it may (`live_full`).",
@@ -304,7 +304,7 @@ export const OPERATIONS: Operation[] = [
 
 const READ_HEADERS = {
   "X-Cache": header({ enum: ["HIT-EDGE", "HIT-KV", "HIT-DO", "MISS"] }, "The layer that answered; MISS: computed while the client waited."),
-  ETag: header({ type: "string" }, "Identifies the answer's bytes (generation, computedAt, limit)."),
+  ETag: header({ type: "string" }, "Identifies the answer's bytes (generation, computedAt, limit, minScore, compare)."),
   "Cache-Control": header({ type: "string", pattern: "max-age=\\d+" }, "max-age no longer than the refresh period."),
   "X-Generation": header({ type: "string", pattern: "^\\d+$" }, "The namespace's generation."),
   "X-Computed-At": header({ type: "string", pattern: "^\\d+$" }, "The snapshot's computedAt, epoch ms."),
@@ -323,6 +323,11 @@ const PARAMETERS: Record<string, Schema> = {
   rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising or hot."),
   cursor: query("cursor", { type: "string" }, "Continues a listing."),
   minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
+  compare: query(
+    "compare",
+    ref("Compare"),
+    "(v1.4) Trending and stats: also answer the period compared with (`previous`, or `week` for window=24h; 400 invalid_compare otherwise). Omitted: no comparison.",
+  ),
   liveAnswer: query("answer", { enum: [...LIVE_ANSWERS], default: "trending" }, "The read to follow."),
   liveWindow: query("window", ref("Window"), "One of the supported windows (default: the read's own, 1h for trending, 24h for stats)."),
   Upgrade: { name: "Upgrade", in: "header", required: true, schema: { const: "websocket" }, description: "A WebSocket handshake." },
@@ -419,7 +424,7 @@ export function describeApi(): Record<string, unknown> {
     openapi: "3.1.0",
     info: {
       title: "Tally",
-      version: "1.3",
+      version: "1.4",
       summary: "Trending and dashboard aggregation on Cloudflare Workers and Durable Objects.",
       description:
         "Trending and dashboard aggregation. Every error is `{\"error\": {\"code\", \"message\", ...details}}`. " +

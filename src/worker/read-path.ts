@@ -198,10 +198,11 @@ const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
 
-/** The ETag of an answer: generation, computedAt, limit and minScore identify its bytes, so no
- * body is hashed. */
-function etagOf(generation: number, computedAt: number, { limit, minScore }: Read): string {
-  return `"g${generation}-${computedAt}-${limit ?? "all"}${minScore ? `-${minScore}` : ""}"`;
+/** The ETag of an answer: generation, computedAt, limit, minScore and compare identify its bytes,
+ * so no body is hashed. */
+function etagOf(generation: number, computedAt: number, { limit, minScore, query }: Read): string {
+  const compare = query.kind !== "dashboard" && query.compare !== undefined ? `-${query.compare}` : "";
+  return `"g${generation}-${computedAt}-${limit ?? "all"}${minScore ? `-${minScore}` : ""}${compare}"`;
 }
 
 /** Whether If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2), or is "*". */

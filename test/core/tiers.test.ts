@@ -1,11 +1,11 @@
 /**
  * Time tiers at their edges: bucket alignment, what a tier keeps, the range a window states and the
- * period rank=rising compares it with. Expected values come from docs/api.md ("Windows") and its
- * bucket table, not from the code.
+ * period rank=rising compares it with, and the periods `compare` compares it with. Expected values come
+ * from docs/api.md ("Windows", "Comparisons") and its bucket table, not from the code.
  */
 import { describe, expect, it } from "vitest";
 import { WINDOWS, type Window } from "../../src/shared/contract";
-import { TIERS, bucketStart, oldestKept, previousRange, tierOf, windowRange } from "../../src/core/tiers";
+import { TIERS, bucketStart, comparedRange, oldestKept, previousRange, tierOf, weekRefusal, windowRange } from "../../src/core/tiers";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -87,5 +87,59 @@ describe("oldestKept", () => {
       expect(at - before).toBe(tier.bucketMs);
       expect(oldestKept(BOUNDARY + tier.bucketMs - 1, tier)).toBe(at);
     }
+  });
+});
+
+describe("comparedRange", () => {
+  const QUARTER = 6 * HOUR;
+  const WEEK = 7 * DAY;
+
+  it.each(WINDOWS)("for compare=previous is rank=rising's previous period of %s, whole", (window) => {
+    for (const at of around(BUCKET[window])) {
+      const compared = comparedRange(window, at, "previous");
+      expect({ from: compared.from, to: compared.to }).toEqual(previousRange(window, at));
+      expect(compared.whole).toBe(true);
+    }
+  });
+
+  it("for compare=week is the 24h window's whole buckets a week earlier, when they fall on 6-hour boundaries", () => {
+    const compared = comparedRange("24h", BOUNDARY, "week");
+    expect({ from: compared.from, to: compared.to, whole: compared.whole }).toEqual({
+      from: BOUNDARY - DAY - WEEK,
+      to: BOUNDARY - WEEK,
+      whole: true,
+    });
+    expect(compared.tier.bucketMs).toBe(QUARTER);
+  });
+
+  it("for compare=week elsewhere is widened to the 6-hour buckets that hold it, and says so", () => {
+    for (const at of [BOUNDARY + 1, BOUNDARY + HOUR, BOUNDARY + 90 * MINUTE + 17_123, BOUNDARY + QUARTER - 1, BOUNDARY - 1]) {
+      const { from } = windowRange("24h", at);
+      const span = Math.ceil((at - from) / HOUR) * HOUR;
+      const asked = { from: from - WEEK, to: from - WEEK + span };
+      const compared = comparedRange("24h", at, "week");
+      expect(compared.from).toBe(Math.floor(asked.from / QUARTER) * QUARTER);
+      expect(compared.to).toBe(Math.ceil(asked.to / QUARTER) * QUARTER);
+      expect(compared.to - compared.from).toBe(30 * HOUR);
+      expect(compared.whole).toBe(false);
+    }
+  });
+
+  it("for compare=week reaches back no further than the 6-hour tier keeps, and never into the window", () => {
+    const quarter = TIERS.find((t) => t.bucketMs === QUARTER)!;
+    for (let at = BOUNDARY; at < BOUNDARY + DAY; at += 7 * MINUTE + 13_001) {
+      const compared = comparedRange("24h", at, "week");
+      expect(compared.from).toBeGreaterThanOrEqual(oldestKept(at, quarter));
+      expect(compared.to).toBeLessThanOrEqual(windowRange("24h", at).from);
+    }
+  });
+});
+
+describe("weekRefusal", () => {
+  it("accepts compare=week for 24h only: 5m and 1h are not kept a week at their grain, and a week before 7d or 30d overlaps them", () => {
+    expect(weekRefusal("24h")).toBeUndefined();
+    for (const window of ["5m", "1h", "7d", "30d"] as const) expect(weekRefusal(window), window).toMatch(/compare=week/);
+    // Why, for the short windows: neither the minute nor the hour tier keeps a week.
+    for (const tier of TIERS.filter((t) => t.bucketMs <= HOUR)) expect(tier.retain * tier.bucketMs).toBeLessThan(7 * DAY);
   });
 });
