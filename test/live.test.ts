@@ -10,12 +10,23 @@ import { relayObjectName } from "../src/shared/keys";
 import { admin, expectError, freshNamespace, get, ingestAll, json, READ_TOKEN, seed, stubOf, fetchWith } from "./support/http";
 import { follow, openLive, openThroughSelf } from "./support/live";
 import { createClient } from "../src/client/index";
+import type { Scheduler } from "../src/client/transport";
 import { BASE } from "./support/http";
 import { eventually } from "./support/eventually";
 
 const relayOf = (ns: string) => env.LIVE_RELAYS.get(env.LIVE_RELAYS.idFromName(relayObjectName(ns, 0)));
-/** The client's backoff, run at once: the test drives the relay, not the clock. */
-const immediately = { setTimeout: (run: () => void) => setTimeout(run, 0), clearTimeout: (h: unknown) => clearTimeout(h as number) };
+/** The client's backoff and flush timers, run on the next microtask: the test drives the relay,
+ * and waits on no clock. A cleared timer never runs. */
+const immediately: Scheduler = {
+  setTimeout: (run) => {
+    const timer = { cleared: false };
+    queueMicrotask(() => timer.cleared || run());
+    return timer;
+  },
+  clearTimeout: (timer) => {
+    (timer as { cleared: boolean }).cleared = true;
+  },
+};
 
 
 type LiveTrending = TrendingSnapshot & { kind: string };

@@ -455,13 +455,9 @@ export class Aggregator {
     if (this.pending.nextDue < at) throw new RangeError(`advance(${at}) before asking about that time`);
   }
 
-  private merged(window: Window, type: string | null, range: Range) {
-    return merge(this.bucketsIn(tierOf(window), range).map((b) => b.partFor(type)));
-  }
-
-  /** The buckets of a compared range, summed like a window's (in its own tier). */
-  private mergedOver(compared: ComparedRange, type: string | null): Merged {
-    return merge(this.bucketsIn(compared.tier, compared).map((b) => b.partFor(type)));
+  /** The buckets of `range` in `tier` (a window's, or a compared period's), summed. */
+  private merged(tier: Tier, range: Range, type: string | null): Merged {
+    return merge(this.bucketsIn(tier, range).map((b) => b.partFor(type)));
   }
 
   /**
@@ -480,12 +476,12 @@ export class Aggregator {
   top(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
-    const merged = this.merged(window, type, range);
+    const merged = this.merged(tierOf(window), range, type);
     const items = rankTop(merged, limit, this.hidden);
     const answer = { ...range, items, exact: isExact(items, limit, merged.floor) };
     if (compare === undefined) return answer;
     const compared = comparedRange(window, at, compare);
-    return this.comparing(answer, limit, merged, compared, this.mergedOver(compared, type));
+    return this.comparing(answer, limit, merged, compared, this.merged(compared.tier, compared, type));
   }
 
   /**
@@ -497,9 +493,9 @@ export class Aggregator {
   rising(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const range = windowRange(window, at);
-    const current = this.merged(window, type, range);
+    const current = this.merged(tierOf(window), range, type);
     const compared = compare === undefined ? undefined : comparedRange(window, at, compare);
-    const previous = compared ? this.mergedOver(compared, type) : this.merged(window, type, previousRange(window, at));
+    const previous = compared ? this.merged(compared.tier, compared, type) : this.merged(tierOf(window), previousRange(window, at), type);
     const items = rankRising(current, previous, limit, this.hidden);
     const answer = { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
     return compared ? this.comparing(answer, limit, current, compared, previous) : answer;

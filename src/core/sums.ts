@@ -31,93 +31,105 @@ export interface Sums {
   slotOf(id: number): number;
 }
 
+/** What the sums take in: a bucket's part, or the sums of several (one period's, below). */
+interface Source {
+  readonly dictionary: ItemDictionary;
+  readonly size: number;
+  readonly lossy: boolean;
+  /** Upper bound of any absent item's total. */
+  readonly floor: number;
+  /** Every counter with `extra` already added to its count and error. */
+  forEach(fn: (id: number, count: number, error: number) => void): void;
+}
+
+function sourceOf(part: SummaryPart): Source | { floor: number } {
+  const { summary, floor } = part;
+  if (!summary) return { floor };
+  const extra = part.extra ?? 0;
+  return {
+    dictionary: summary.dictionary,
+    size: summary.size,
+    lossy: summary.lossy,
+    floor,
+    forEach: (fn) => (extra === 0 ? summary.forEachId(fn) : summary.forEachId((id, count, error) => fn(id, count + extra, error + extra))),
+  };
+}
+
+function sourceOfSums(sums: Sums): Source {
+  const { names, ids, scores, errors, used, floor, lossy } = sums;
+  return {
+    dictionary: names,
+    size: used,
+    lossy,
+    floor,
+    forEach: (fn) => {
+      for (let slot = 0; slot < used; slot++) fn(ids[slot]!, scores[slot]!, errors[slot]!);
+    },
+  };
+}
+
 /**
  * Sums `parts`. With `factors` (one per part: rank=hot's decay), each part's counts, errors and
- * floor are scaled alike; consecutive parts with the same factor are one period (a running period
- * read from its finer buckets), summed before they are scaled, so a score is the same to the last
- * bit whether its period was derived into one bucket yet or not.
+ * floor are scaled alike. Consecutive parts with the same factor are one period (a running period
+ * read from its finer buckets): they are summed first and scaled once, so a score is the same to
+ * the last bit whether its period was derived into one bucket yet or not.
  */
 export function sumParts(parts: readonly SummaryPart[], factors?: readonly number[]): Sums {
+  if (factors === undefined) return sum(parts.map(sourceOf));
+  const sources: (Source | { floor: number })[] = [];
+  const scales: number[] = [];
+  for (let p = 0; p < parts.length; ) {
+    let end = p + 1;
+    while (end < parts.length && factors[end] === factors[p]) end++;
+    sources.push(end - p === 1 ? sourceOf(parts[p]!) : sourceOfSums(sumParts(parts.slice(p, end))));
+    scales.push(factors[p]!);
+    p = end;
+  }
+  return sum(sources, scales);
+}
+
+function sum(sources: readonly (Source | { floor: number })[], scales?: readonly number[]): Sums {
   let total = 0;
   let lossy = false;
   let shared: ItemDictionary | undefined;
   let foreign = false;
-  for (const part of parts) {
-    const summary = part.summary;
-    if (!summary) continue;
-    total += summary.size;
-    lossy ||= summary.lossy;
-    if (shared === undefined) shared = summary.dictionary;
-    else foreign ||= summary.dictionary !== shared;
+  for (const source of sources) {
+    if (!("forEach" in source)) continue;
+    total += source.size;
+    lossy ||= source.lossy;
+    if (shared === undefined) shared = source.dictionary;
+    else foreign ||= source.dictionary !== shared;
   }
   const names = foreign || shared === undefined ? new ItemDictionary() : shared;
   const ids = new Uint32Array(total);
   const scores = new Float64Array(total);
   const errors = new Float64Array(total);
-  /** The floors of the parts that hold the item: those of the others are added at the end. */
+  /** The floors of the sources that hold the item: those of the others are added at the end. */
   const covered = new Float64Array(total);
-  // A period's unscaled sums, with the period (group) each slot last took part in.
-  const scaled = factors !== undefined;
-  const raw = scaled ? new Float64Array(total) : scores;
-  const rawErrors = scaled ? new Float64Array(total) : errors;
-  const rawCovered = scaled ? new Float64Array(total) : covered;
-  const groupOf = scaled ? new Int32Array(total) : undefined;
-  const factorOf = scaled ? new Float64Array(total) : undefined;
-  const flush = (slot: number) => {
-    const f = factorOf![slot]!;
-    scores[slot]! += raw[slot]! * f;
-    errors[slot]! += rawErrors[slot]! * f;
-    covered[slot]! += rawCovered[slot]! * f;
-    raw[slot] = rawErrors[slot] = rawCovered[slot] = 0;
-  };
-
   const shift = 32 - tableBits(Math.max(1, total));
   const table = new Int32Array(1 << (32 - shift));
   let used = 0;
   let floor = 0;
-  let groupFloor = 0;
-  let group = 0;
-  for (let p = 0; p < parts.length; p++) {
-    const part = parts[p]!;
-    const f = scaled ? factors[p]! : 1;
-    if (scaled && p > 0 && f !== factors[p - 1]) {
-      floor += groupFloor * factors[p - 1]!;
-      groupFloor = 0;
-      group++;
-    }
-    const partFloor = part.floor;
-    const extra = part.extra ?? 0;
-    if (scaled) groupFloor += partFloor;
-    else floor += partFloor;
-    const summary = part.summary;
-    if (!summary) continue;
-    const own = summary.dictionary;
-    summary.forEachId((partId, count, error) => {
-      const id = foreign ? names.intern(own.name(partId)) : partId;
+  sources.forEach((source, s) => {
+    const f = scales === undefined ? 1 : scales[s]!;
+    const sourceFloor = source.floor * f;
+    floor += sourceFloor;
+    if (!("forEach" in source)) return;
+    const own = source.dictionary;
+    source.forEach((sourceId, count, error) => {
+      const id = foreign ? names.intern(own.name(sourceId)) : sourceId;
       let slot = findSlot(table, shift, ids, id);
       if (slot < 0) {
         slot = used++;
         ids[slot] = id;
         placeSlot(table, shift, id, slot);
-        if (scaled) {
-          groupOf![slot] = group;
-          factorOf![slot] = f;
-        }
-      } else if (scaled && groupOf![slot] !== group) {
-        flush(slot);
-        groupOf![slot] = group;
-        factorOf![slot] = f;
       }
-      raw[slot]! += count + extra;
-      rawErrors[slot]! += error + extra;
-      rawCovered[slot]! += partFloor;
+      scores[slot]! += count * f;
+      errors[slot]! += error * f;
+      covered[slot]! += sourceFloor;
     });
-  }
-  if (scaled) {
-    if (parts.length > 0) floor += groupFloor * factors[parts.length - 1]!;
-    for (let slot = 0; slot < used; slot++) flush(slot);
-  }
-  // `covered` is what the item's own parts' floors sum to, so the floors of the parts it is
+  });
+  // `covered` is what the item's own sources' floors sum to, so the floors of the sources it is
   // missing from are `floor - covered`.
   if (floor > 0) {
     for (let slot = 0; slot < used; slot++) {

@@ -30,6 +30,30 @@ describe("a ranking", () => {
   });
 });
 
+describe("a compare ranking (v1.4)", () => {
+  /** The widest item a compare answer can list: a rising item of the longest escaped name, every
+   * number 24 characters wide, and its previousScore and previousError. */
+  const wide = -1.2345678901234567e-300;
+  const worstCompared = (n: number): RankedItem[] =>
+    worst(n).map((i) => ({ ...i, score: wide, error: wide, current: wide, previous: wide, new: false, previousScore: wide, previousError: wide }));
+
+  it("of the widest items, just too long to fit, is measured and cut: its size bound never lets it through", () => {
+    const compared = (n: number) => ({ ...ranking(worstCompared(n)), rank: "rising" as const, compare: "week" as const, previousFrom: header.from, previousTo: header.to });
+    let n = 1;
+    while (bytes(compared(n)) <= MAX_ANSWER_BYTES) n++;
+    const fitted = fitRanking(compared(n));
+    expect(fitted.truncated).toBe(true);
+    expect(fitted.items.length).toBe(n - 1);
+    expect(bytes(fitted)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+  });
+
+  it("that does not fit is cut to a prefix that does", () => {
+    const fitted = fitRanking(ranking(worstCompared(1000)));
+    expect(fitted.truncated).toBe(true);
+    expect(bytes(fitted)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+  });
+});
+
 describe("a dashboard", () => {
   /** A dashboard of five windows, each with the widest breakdown (32 declared, 64 others and
    * (other), names of 64 bytes), `series` buckets and lists of `items` of the longest names. */

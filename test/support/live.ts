@@ -21,17 +21,11 @@ export class LiveReader {
     });
   }
 
-  /** The next message; fails if none comes within ~5 s (a bound on a wait, not a sleep; counted
-   * in turns of 50 ms, since some tests drive Date). */
-  async next<T = Record<string, unknown>>(turns = 100): Promise<T> {
-    for (let turn = 0; this.messages.length === 0; turn++) {
-      if (this.closed) throw new Error(`the socket closed (${this.closed.code}) with no message`);
-      if (turn > turns) throw new Error("no message came");
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
+  /** The next message; fails if none comes within `timeoutMs` (a bound on a wait that the
+   * socket's own events end, never a sleep). */
+  async next<T = Record<string, unknown>>(timeoutMs = 5000): Promise<T> {
+    await this.until(() => this.messages.length > 0 || this.closed !== undefined, timeoutMs, "no message came");
+    if (this.messages.length === 0) throw new Error(`the socket closed (${this.closed!.code}) with no message`);
     return this.messages.shift() as T;
   }
 
@@ -40,16 +34,28 @@ export class LiveReader {
     return this.messages.length;
   }
 
-  /** Resolves once the socket has closed (within ~5 s, counted in turns as `next` does). */
-  async closing(turns = 100): Promise<{ code: number }> {
-    for (let turn = 0; !this.closed; turn++) {
-      if (turn > turns) throw new Error("the socket stayed open");
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, 50);
+  /** Resolves once the socket has closed (within `timeoutMs`, as `next`). */
+  async closing(timeoutMs = 5000): Promise<{ code: number }> {
+    await this.until(() => this.closed !== undefined, timeoutMs, "the socket stayed open");
+    return this.closed!;
+  }
+
+  /** Waits for the socket's next message or close until `done` holds; one timer bounds the wait
+   * (a real one: some tests fake only Date). */
+  private async until(done: () => boolean, timeoutMs: number, failure: string): Promise<void> {
+    if (done()) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(failure)), timeoutMs);
+        this.waiter = () => {
+          if (done()) resolve();
+        };
       });
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      this.waiter = undefined;
     }
-    return this.closed;
   }
 }
 
