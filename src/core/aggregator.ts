@@ -601,7 +601,10 @@ export class Aggregator {
   private calendarView(window: CalendarWindow, range: Range): WindowView {
     const hourly = window === "today" || window === "yesterday";
     const decayFrom = (bucket: Bucket) => this.calendar.startOfDay(bucket.start);
-    if (!this.localDays) return { ...this.tierView(TIERS[hourly ? 1 : 3]!, range), decayFrom };
+    // In UTC, a day within the hour tier's reach has its hourly series; an older one (the day before
+    // yesterday, compared with yesterday) comes from the day tier.
+    const tier = hourly && range.from >= oldestKept(this.advancedTo, TIERS[1]!) ? TIERS[1]! : TIERS[3]!;
+    if (!this.localDays) return { ...this.tierView(tier, range), decayFrom };
     const days = this.localDays.within(range);
     const points = hourly ? (days[0]?.series(range.to) ?? []) : this.calendar.daysIn(range).map((day) => day.from);
     const buckets = days.map((day) => day.bucket);
