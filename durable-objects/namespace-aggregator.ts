@@ -258,7 +258,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       state.ensureSchema();
       state.store.setMeta("config", config);
       state.useConfig(config);
-      state.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types) });
+      state.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types), timezone: config.timezone });
       state.shards.configure(config.ingestShards, Date.now());
       this.loop.forget();
       await this.loop.schedule(Date.now(), true);

@@ -114,6 +114,7 @@ export class NamespaceState {
     const aggregator = new Aggregator({
       capacity: this.config.capacity,
       types: Object.keys(this.config.types),
+      timezone: this.config.timezone,
       pending: this.pending,
       heldBeside: () => this.answers.bytes + this.suppressions.bytes,
     });

@@ -146,7 +146,9 @@ export class RefreshLoop {
   private inputsAt(at: number): string {
     const { batchesCounted, pending, generation } = this.state;
     const ranges = WINDOWS.map((w) => `${windowRange(w, at).from}/${previousRange(w, at).from}`);
-    return `${batchesCounted}|${pending.size}|${pending.countedBefore}|${generation}|${ranges.join(",")}`;
+    // Every calendar window's range moves at a local midnight, and only then.
+    const day = this.state.aggregator.dayStart(at);
+    return `${batchesCounted}|${pending.size}|${pending.countedBefore}|${generation}|${ranges.join(",")}|${day}`;
   }
 
   private async refreshOnce(): Promise<number> {

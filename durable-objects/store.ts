@@ -12,7 +12,7 @@ import type { BucketRecord, CheckpointDelta } from "../src/core/aggregator";
 import { BUCKET_FORMAT, type BucketState } from "../src/core/bucket";
 import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
 import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
-import type { TierName } from "../src/core/tiers";
+import type { RecordTier } from "../src/core/aggregator";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
 import { schemaExists } from "./migrations";
 import type { StoredPending } from "./pending-events";
@@ -150,7 +150,7 @@ export class NamespaceStore {
     delta.commit();
   }
 
-  private deleteBucket(tier: TierName, start: number): void {
+  private deleteBucket(tier: RecordTier, start: number): void {
     this.sql.exec("DELETE FROM bucket_parts WHERE tier = ? AND start = ?", tier, start);
   }
 
@@ -172,13 +172,13 @@ export class NamespaceStore {
   /** Every checkpointed bucket, each reassembled from its parts and checked for its format. */
   buckets(): BucketRecord[] {
     const records: BucketRecord[] = [];
-    let current: { tier: TierName; start: number; parts: number; data: string[] } | undefined;
+    let current: { tier: RecordTier; start: number; parts: number; data: string[] } | undefined;
     const finish = () => {
       if (!current) return;
       if (current.data.length !== current.parts) {
         throw new Error(`bucket ${current.tier}/${current.start} has ${current.data.length} of its ${current.parts} parts`);
       }
-      records.push({ tier: current.tier, state: readBucket(current.data.join("")) });
+      records.push({ tier: current.tier, state: readBucket(current.data.join("")) } as BucketRecord);
     };
     const rows = this.sql.exec<{ tier: string; start: number; part: number; parts: number; data: string }>(
       "SELECT tier, start, part, parts, data FROM bucket_parts ORDER BY tier, start, part",
@@ -186,7 +186,7 @@ export class NamespaceStore {
     for (const row of rows) {
       if (!current || current.tier !== row.tier || current.start !== row.start) {
         finish();
-        current = { tier: row.tier as TierName, start: row.start, parts: row.parts, data: [] };
+        current = { tier: row.tier as RecordTier, start: row.start, parts: row.parts, data: [] };
       }
       current.data.push(row.data);
     }

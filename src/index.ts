@@ -20,14 +20,15 @@ import {
   LIVE_ANSWERS,
   MAX_BODY_BYTES,
   RANKS,
-  WINDOWS,
+  READ_WINDOWS,
+  isCalendarWindow,
   type Compare,
   type Described,
   type LiveAnswer,
   type NamespaceDescriptor,
   type Rank,
   type ReadQuery,
-  type Window,
+  type ReadWindow,
 } from "./shared/contract";
 import { errorResponse, invalid, notFound, TallyError, type Outcome } from "./shared/errors";
 import { createIsolate, type Isolate } from "./worker/isolate";
@@ -189,14 +190,18 @@ function minScoreOf(c: Context<App>): number {
  * here for a window whose week-old time is not held at its grain, or overlaps it (tiers.ts), so
  * no object is asked an answer it could only give wrongly.
  */
-function compareOf(c: Context<App>, window: Window): { compare?: Compare } {
+function compareOf(c: Context<App>, window: ReadWindow): { compare?: Compare } {
   const raw = c.req.query("compare");
   if (raw === undefined || raw === "") return {};
   const compare = oneOf<Compare>(c, "compare", COMPARES, "previous");
-  const refusal = compare === "week" ? weekRefusal(window) : undefined;
+  const refusal = compare !== "week" ? undefined : isCalendarWindow(window) ? CALENDAR_WEEK_REFUSAL : weekRefusal(window);
   if (refusal) throw invalid("invalid_compare", refusal, { field: "compare", allowed: COMPARES.filter((v) => v !== "week") });
   return { compare };
 }
+
+/** `compare=week` of a calendar window: its previous period is already the day, week or month
+ * before (docs/api.md, "Calendar windows"). */
+const CALENDAR_WEEK_REFUSAL = "compare=week is for sliding windows up to 24h; a calendar window compares with the calendar period before it: use compare=previous.";
 
 /** What a read asks for, once validated against the namespace's descriptor. */
 type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };
@@ -205,14 +210,14 @@ type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | nu
  * that need no descriptor are checked at once, before any I/O. */
 const READS: Record<LiveAnswer, (c: Context<App>) => ReadOf> = {
   trending: (c) => {
-    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_TRENDING_WINDOW);
+    const window = oneOf<ReadWindow>(c, "window", READ_WINDOWS, DEFAULT_TRENDING_WINDOW);
     const rank = oneOf<Rank>(c, "rank", RANKS, "top");
     const minScore = minScoreOf(c);
     const compare = compareOf(c, window);
     return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d), ...compare }, limit: limitOf(c, d), minScore });
   },
   stats: (c) => {
-    const window = oneOf<Window>(c, "window", WINDOWS, DEFAULT_STATS_WINDOW);
+    const window = oneOf<ReadWindow>(c, "window", READ_WINDOWS, DEFAULT_STATS_WINDOW);
     const compare = compareOf(c, window);
     return () => ({ query: { kind: "stats", window, ...compare }, limit: null });
   },

@@ -159,7 +159,7 @@ describe("typed errors", () => {
     const tally = createClient({ ...service(ns), fetch: recordingFetch().fetch });
     const error = await tally.trending({ window: "2h" as "1h" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TallyValidationError);
-    expect(error).toMatchObject({ status: 400, code: "invalid_window", field: "window", allowed: ["5m", "1h", "24h", "7d", "30d"] });
+    expect(error).toMatchObject({ status: 400, code: "invalid_window", field: "window", allowed: ["5m", "1h", "24h", "7d", "30d", "today", "yesterday", "thisWeek", "thisMonth"] });
   });
 
   it("a bad event of send() names its index and field", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { TOKENS, admin, bearer, call, expectError, freshNamespace, get, json, refresh, seed } from "./support/http";
 
 /** Supported windows and ranks, from docs/api.md. */
-const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
+const WINDOWS = ["5m", "1h", "24h", "7d", "30d", "today", "yesterday", "thisWeek", "thisMonth"];
 const RANKS = ["top", "rising", "hot"];
 /** The default config of docs/api.md: maxLimit 100, one declared type "view". */
 const DEFAULT_MAX_LIMIT = 100;

@@ -12,7 +12,7 @@ import type {
   SeriesPoint,
   StatsSnapshot,
   TrendingSnapshot,
-  Window,
+  ReadWindow,
 } from "../shared/contract.js";
 
 export type { CacheLabel };
@@ -26,7 +26,7 @@ export type Stats = Compared<Dated<Omit<StatsSnapshot, "series">, "from" | "to" 
   series: Dated<SeriesPoint, "start">[];
 };
 export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> & {
-  windows: Partial<Record<Window, { stats: Stats; top: Trending; hot: Trending }>>;
+  windows: Partial<Record<ReadWindow, { stats: Stats; top: Trending; hot: Trending }>>;
 };
 export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
   lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
@@ -90,7 +90,7 @@ export function reviveStats(s: StatsSnapshot): Stats {
 
 export function reviveDashboard(d: DashboardSnapshot): Dashboard {
   const windows: Dashboard["windows"] = {};
-  for (const [window, entry] of Object.entries(d.windows) as [Window, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }][]) {
+  for (const [window, entry] of Object.entries(d.windows) as [ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }][]) {
     windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top), hot: reviveTrending(entry.hot) };
   }
   return { ...d, computedAt: date(d.computedAt), windows };

@@ -24,7 +24,7 @@ import {
   type Rank,
   type StatsSnapshot,
   type TrendingSnapshot,
-  type Window,
+  type ReadWindow,
 } from "../shared/contract.js";
 import {
   reviveCacheReport,
@@ -52,7 +52,7 @@ export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, 
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
 export type { LiveAnswerOf, LiveOptions, LiveQuery, LiveState, OpenSocket, Subscription } from "./live.js";
-export type { Compare, EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, Window } from "../shared/contract.js";
+export type { Compare, EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, ReadWindow, Window } from "../shared/contract.js";
 
 export interface ClientOptions {
   /** Where Tally answers, e.g. "https://tally.example.com" (for a service binding, any URL). */
@@ -77,7 +77,7 @@ export interface ClientOptions {
 }
 
 export interface TrendingQuery {
-  window?: Window;
+  window?: ReadWindow;
   rank?: Rank | "hot";
   type?: string;
   limit?: number;
@@ -89,7 +89,7 @@ export interface TrendingQuery {
 }
 
 export interface StatsQuery {
-  window?: Window;
+  window?: ReadWindow;
   /** (v1.4) Also total the compared period (`previous`, or `week` for window 24h). */
   compare?: Compare;
   etag?: string | null;

@@ -4,14 +4,14 @@
  * network change) with exponential backoff and full jitter, and the first message of every socket
  * is the current answer, so a reader resumes with the latest answer without asking for it.
  */
-import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type Compare, type DashboardSnapshot, type LiveAnswer, type Rank, type StatsSnapshot, type TrendingSnapshot, type Window } from "../shared/contract.js";
+import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type Compare, type DashboardSnapshot, type LiveAnswer, type Rank, type StatsSnapshot, type TrendingSnapshot, type ReadWindow } from "../shared/contract.js";
 import { reviveDashboard, reviveStats, reviveTrending, type Dashboard, type Stats, type Trending } from "./answers.js";
 import type { Scheduler } from "./transport.js";
 
 export interface LiveQuery {
   /** Which read to follow (default "trending"). */
   answer?: LiveAnswer;
-  window?: Window;
+  window?: ReadWindow;
   rank?: Rank;
   type?: string;
   limit?: number;

@@ -2,8 +2,20 @@
  * The aggregation core of one namespace: tiered rings of buckets, fed by validated events and
  * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
  */
-import type { Compare, PreviousTotals, RankedItem, TallyEvent, TypeTotals, Window } from "../shared/contract";
+import {
+  DEFAULT_TIMEZONE,
+  isCalendarWindow,
+  type CalendarWindow,
+  type Compare,
+  type PreviousTotals,
+  type RankedItem,
+  type ReadWindow,
+  type TallyEvent,
+  type TypeTotals,
+} from "../shared/contract";
 import { Bucket, SEALED_KEEP, type BucketState } from "./bucket";
+import { LocalCalendar } from "./calendar";
+import { LOCAL_DAYS, LocalDay, LocalDays, rebuildDays, type LocalDayState } from "./local-days";
 import { ItemDictionary } from "./dictionary";
 import { hash53 } from "./hash";
 import { HyperLogLog } from "./hyperloglog";
@@ -21,7 +33,6 @@ import {
   previousRange,
   tierOf,
   windowRange,
-  type ComparedRange,
   type Range,
   type Tier,
   type TierName,
@@ -36,9 +47,17 @@ export interface AggregatorOptions {
   budgetBytes?: number;
   /** Where future-stamped events wait (pending.ts): the object's SQLite, or memory in tests. */
   pending?: PendingEvents;
+  /** The IANA time zone of calendar windows (default UTC). */
+  timezone?: string;
   /** Bytes held beside the aggregator that count against the same budget (the object's answers
    * and suppressions, budget.ts `BESIDE_BYTES`); read often, so it must be cheap. */
   heldBeside?: () => number;
+}
+
+/** The period an answer was compared with, and whether it is the very period `compare` asks for
+ * (false when it was widened to coarser buckets that hold it, or holds an approximate local day). */
+export interface Compared extends Range {
+  whole: boolean;
 }
 
 export interface RankingAnswer extends Range {
@@ -47,7 +66,7 @@ export interface RankingAnswer extends Range {
    * very period asked for). */
   exact: boolean;
   /** With `compare`: the range the items' previousScore was computed over. */
-  compared?: ComparedRange;
+  compared?: Compared;
 }
 
 export interface StatsAnswer extends Range {
@@ -58,15 +77,18 @@ export interface StatsAnswer extends Range {
   byType: Record<string, TypeTotals>;
   series: ({ start: number } & TypeTotals)[];
   /** With `compare`: the range compared with, and the totals over it. */
-  compared?: ComparedRange;
+  compared?: Compared;
+  /** For a calendar window: false when a local day of it was assembled,
+   * after a change of time zone, from buckets that straddle its bounds (local-days.ts). */
+  exact?: boolean;
   previous?: PreviousTotals;
 }
 
-/** A bucket's place in the checkpoint: which tier ring, and its serialised state. */
-export interface BucketRecord {
-  tier: TierName;
-  state: BucketState;
-}
+export type RecordTier = TierName | typeof LOCAL_DAYS;
+
+/** A bucket's place in the checkpoint: which tier ring (or the local days), and its serialised
+ * state. An older build skips records of a ring it does not know (`restore`). */
+export type BucketRecord = { tier: TierName; state: BucketState } | { tier: typeof LOCAL_DAYS; state: LocalDayState };
 
 /** What the last durable checkpoint lacks. Nothing in memory changes when it is taken: the
  * caller writes it, and calls `commit` only once the write is durable. */
@@ -74,7 +96,7 @@ export interface CheckpointDelta {
   /** Buckets changed since the last committed checkpoint. */
   changed: BucketRecord[];
   /** Buckets that expired since the last committed checkpoint. */
-  expired: { tier: TierName; start: number }[];
+  expired: { tier: RecordTier; start: number }[];
   /** Every pending event stamped before this time is counted in `changed` buckets: its stored
    * row may go in the same write. */
   countedBefore: number;
@@ -90,8 +112,27 @@ interface Partial {
   bucket: Bucket | undefined;
 }
 
+/**
+ * What answers a window at an instant: its range, the buckets holding its events, and how they map
+ * onto the stats series and rank=hot's decay.
+ */
+interface WindowView extends Range {
+  buckets: Bucket[];
+  /** The series point a bucket adds to. */
+  pointOf: (bucket: Bucket) => number;
+  /** Where rank=hot decays a bucket from: its period's start (a local day's, for a calendar window). */
+  decayFrom: (bucket: Bucket) => number;
+  /** The series' point starts, in order; or, for a zoned today or yesterday, the series itself
+   * (the local day's own hours). */
+  points: number[] | ({ start: number } & TypeTotals)[];
+  /** False when a bucket of it straddles its bounds (an approximate local day). */
+  whole: boolean;
+}
+
 /** A ring's Map entry for one bucket. */
 const RING_ENTRY_BYTES = 40;
+/** A local day beside its bucket: the ring entry, its range and its hours. */
+const LOCAL_DAY_BYTES = RING_ENTRY_BYTES + 3 * OBJECT_BYTES + 50 * 8;
 /** What a live counter costs over a compact one: slot table, heap, wider arrays. */
 const THAW_BYTES_PER_COUNTER = 40;
 
@@ -103,7 +144,7 @@ export class Aggregator {
   private readonly rings = new Map<TierName, Map<number, Bucket>>(TIERS.map((t) => [t.name, new Map()]));
   /** The same rings, in the order of TIERS, for the per-event loop. */
   private readonly ringList = TIERS.map((t) => this.rings.get(t.name)!);
-  private expired: { tier: TierName; start: number }[] = [];
+  private expired: { tier: RecordTier; start: number }[] = [];
   /** Events stamped at or after the time they were accepted: counted once time reaches them, so
    * that a window ending at `to` never includes an event with `ts >= to` (docs/api.md, "Windows").
    * Held outside the aggregator, at no memory cost per event (pending.ts). */
@@ -132,6 +173,17 @@ export class Aggregator {
   /** Bumped by every change to a bucket of an ended period (a late event, a cut, a restore, a
    * config change), after which no partial is reused. */
   private pastVersion = 0;
+  /** Calendar periods in the namespace's time zone (calendar.ts). */
+  private calendar: LocalCalendar;
+  /** A zoned namespace's local days (local-days.ts); none in UTC, whose days are the day tier's. */
+  private localDays: LocalDays | undefined;
+  /** The oldest local day kept at the last `prepare`. */
+  private localFrom = -Infinity;
+  /** True until the local days are restored or assembled from the tiers (after a change of zone,
+   * or at start-up without a checkpointed day of this zone). */
+  private rebuildDue = false;
+  /** True once a restored local day was of another zone: the days are assembled again then. */
+  private staleDays = false;
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -140,6 +192,26 @@ export class Aggregator {
     this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
     this.pending = options.pending ?? new HeldInMemory();
     this.heldBeside = options.heldBeside ?? (() => 0);
+    this.calendar = new LocalCalendar(options.timezone ?? DEFAULT_TIMEZONE);
+    this.zone(this.calendar.zone);
+  }
+
+  /** Keeps local days for a zone other than UTC, assembled from the tiers at the next `prepare`. */
+  private zone(zone: string): void {
+    this.localDays?.clear();
+    this.calendar = new LocalCalendar(zone);
+    this.localDays = zone === DEFAULT_TIMEZONE ? undefined : new LocalDays(this.calendar, (start) => this.expired.push({ tier: LOCAL_DAYS, start }));
+    this.rebuildDue = this.localDays !== undefined;
+  }
+
+  /** The namespace's time zone. */
+  get timezone(): string {
+    return this.calendar.zone;
+  }
+
+  /** The start of the local day holding `at`: calendar answers change when it does. */
+  dayStart(at: number): number {
+    return this.calendar.startOfDay(at);
   }
 
   /** New buckets use the new capacity; buckets already held keep theirs (README, "Config"). */
@@ -148,13 +220,28 @@ export class Aggregator {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
     this.typeNames.configure(this.declared);
+    // A new zone takes effect for every window at once: its local days are assembled from the
+    // tiers at the next `prepare`, exactly where their buckets allow (docs/api.md, "Calendar windows").
+    const zone = options.timezone ?? DEFAULT_TIMEZONE;
+    if (zone !== this.calendar.zone) this.zone(zone);
+  }
+
+  /**
+   * Per call that counts events at `now`: each tier's oldest kept and current bucket starts, and the
+   * local days brought up to date first (so that no event is counted into a day about to be rebuilt).
+   */
+  private prepare(now: number): { oldest: number[]; current: number[] } {
+    this.rollUp(now);
+    if (this.localDays) {
+      if (this.rebuildDue) this.rebuildLocalDays(now);
+      this.localFrom = this.localDays.keptFrom(now);
+    }
+    return { oldest: TIERS.map((tier) => oldestKept(now, tier)), current: TIERS.map((tier) => bucketStart(now, tier)) };
   }
 
   /** Counts the events stamped before `now` and holds the others pending (pending.ts). */
   ingest(events: readonly TallyEvent[], now: number): void {
-    this.rollUp(now);
-    const oldest = TIERS.map((tier) => oldestKept(now, tier));
-    const current = TIERS.map((tier) => bucketStart(now, tier));
+    const { oldest, current } = this.prepare(now);
     const from = holdFrom(this.pending, now);
     let ahead: TallyEvent[] | undefined;
     let counted = 0;
@@ -177,6 +264,7 @@ export class Aggregator {
     let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.heldBeside();
     for (const partial of this.partials) if (partial?.bucket) bytes += partial.bucket.bytes();
     for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
+    if (this.localDays) for (const day of this.localDays.days.values()) bytes += LOCAL_DAY_BYTES + day.bucket.bytes();
     return bytes;
   }
 
@@ -192,6 +280,10 @@ export class Aggregator {
       let newest = -Infinity;
       for (const start of ring.keys()) newest = Math.max(newest, start);
       for (const [start, bucket] of ring) held.push({ bucket, newest: start === newest });
+    }
+    if (this.localDays) {
+      const today = Math.max(-Infinity, ...this.localDays.days.keys());
+      for (const [start, day] of this.localDays.days) held.push({ bucket: day.bucket, newest: start === today });
     }
     const outcome = holdBudget(held, budgetBytes, () => this.memoryBytes());
     this.cuts += outcome.cut;
@@ -220,9 +312,7 @@ export class Aggregator {
    * ahead of `now` are held pending like any others.
    */
   mergeDelta(delta: ShardDelta, now: number): void {
-    this.rollUp(now);
-    const oldest = TIERS.map((tier) => oldestKept(now, tier));
-    const current = TIERS.map((tier) => bucketStart(now, tier));
+    const { oldest, current } = this.prepare(now);
     let counted = 0;
     for (const minute of delta.buckets) {
       for (const [type, item, events, weight] of minute.entries) {
@@ -236,6 +326,7 @@ export class Aggregator {
         this.bucketFor(i, start, finest)?.addActors(minute.actors);
         finest = false;
       }
+      if (minute.start >= this.localFrom) this.localDayOf(minute.start)?.bucket.addActors(minute.actors);
     }
     this.pastVersion += 1; // a delta's minutes may be past ones
     this.ingest(delta.future, now);
@@ -272,7 +363,38 @@ export class Aggregator {
         this.pastVersion += 1;
       }
     }
+    if (event.ts >= this.localFrom) {
+      const day = this.localDayOf(event.ts);
+      if (day) {
+        day.bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
+        day.addToHour(event.ts, events, event.weight);
+        if (day.range.to <= current[0]!) day.bucket.seal(2 * SEALED_KEEP); // a backfill, as above
+      }
+    }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
+  }
+
+  /** The local day holding `ts`, made if missing; none in UTC. */
+  private localDayOf(ts: number): LocalDay | undefined {
+    return this.localDays?.dayFor(ts, (range) => Bucket.empty(range.from, this.capacity, this.dictionary));
+  }
+
+  /**
+   * Assembles the local days still kept from the tiers' buckets (local-days.ts, `rebuildDays`):
+   * after a change of time zone, or at start-up when no day of this zone was checkpointed.
+   */
+  private rebuildLocalDays(now: number): void {
+    const localDays = this.localDays!;
+    this.rebuildDue = false;
+    localDays.clear();
+    const days = this.calendar.daysIn({ from: localDays.keptFrom(now), to: now });
+    const rings = TIERS.map((tier, i) => ({ bucketMs: tier.bucketMs, buckets: this.ringList[i]! }));
+    const derive = (start: number, parts: Bucket[]) => Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary);
+    for (const day of rebuildDays(days, rings, derive)) {
+      localDays.put(day);
+      if (day.range.to <= now) day.bucket.seal();
+    }
+    this.pastVersion += 1;
   }
 
   /**
@@ -361,10 +483,8 @@ export class Aggregator {
   advance(now: number): void {
     if (now < this.advancedTo) return; // time never moves back; a late caller changes nothing
     this.advancedTo = now;
-    this.rollUp(now);
+    const { oldest, current } = this.prepare(now);
     if (this.pending.nextDue < now) {
-      const oldest = TIERS.map((tier) => oldestKept(now, tier));
-      const current = TIERS.map((tier) => bucketStart(now, tier));
       this.pending.takeDue(now, (due) => {
         for (const event of due) this.count(event, oldest, current);
         this.keepWithinBudget(); // a chunk is at most DUE_CHUNK events (pending.ts)
@@ -384,6 +504,14 @@ export class Aggregator {
         }
       }
     });
+    if (this.localDays) {
+      this.localDays.expire(now);
+      for (const day of this.localDays.days.values()) {
+        if (day.range.to > now) continue;
+        day.bucket.seal();
+        day.bucket.compact();
+      }
+    }
     this.forgetLastBuckets(); // after the loop: it may drop a bucket the due events were counted in
     this.keepWithinBudget(); // derived buckets are new
     this.typeNames.retain(this.allBuckets());
@@ -391,6 +519,7 @@ export class Aggregator {
 
   private *allBuckets(): Iterable<Bucket> {
     for (const ring of this.ringList) yield* ring.values();
+    if (this.localDays) for (const day of this.localDays.days.values()) yield day.bucket;
   }
 
   /** True while the longest window holds data or events are still due: the refresh loop runs then. */
@@ -455,9 +584,68 @@ export class Aggregator {
     if (this.pending.nextDue < at) throw new RangeError(`advance(${at}) before asking about that time`);
   }
 
-  /** The buckets of `range` in `tier` (a window's, or a compared period's), summed. */
-  private merged(tier: Tier, range: Range, type: string | null): Merged {
-    return merge(this.bucketsIn(tier, range).map((b) => b.partFor(type)));
+  /** The view of a sliding window's range, or a compared period's, from one tier's buckets. */
+  private tierView(tier: Tier, range: Range): WindowView {
+    const points: number[] = [];
+    for (let start = range.from; start < range.to; start += tier.bucketMs) points.push(start);
+    // A finer bucket of a running period adds to its period's point, and decays from its start (bucketsIn).
+    const pointOf = (bucket: Bucket) => bucketStart(bucket.start, tier);
+    return { ...range, buckets: this.bucketsIn(tier, range), pointOf, decayFrom: pointOf, points, whole: true };
+  }
+
+  /**
+   * The view of a calendar window's range (or the period before it): in UTC, the hour tier's
+   * buckets for a day and the day tier's for a week or month; in another zone, its local days.
+   * Every bucket decays from the start of its local day, in any zone.
+   */
+  private calendarView(window: CalendarWindow, range: Range): WindowView {
+    const hourly = window === "today" || window === "yesterday";
+    const decayFrom = (bucket: Bucket) => this.calendar.startOfDay(bucket.start);
+    // In UTC, a day within the hour tier's reach has its hourly series; an older one (the day before
+    // yesterday, compared with yesterday) comes from the day tier.
+    const tier = hourly && range.from >= oldestKept(this.advancedTo, TIERS[1]!) ? TIERS[1]! : TIERS[3]!;
+    if (!this.localDays) return { ...this.tierView(tier, range), decayFrom };
+    const days = this.localDays.within(range);
+    const points = hourly ? (days[0]?.series(range.to) ?? []) : this.calendar.daysIn(range).map((day) => day.from);
+    const buckets = days.map((day) => day.bucket);
+    return { ...range, buckets, pointOf: (bucket) => bucket.start, decayFrom, points, whole: days.every((day) => !day.approximate) };
+  }
+
+  /** What answers `window` at `at`. */
+  private view(window: ReadWindow, at: number): WindowView {
+    if (isCalendarWindow(window)) return this.calendarView(window, this.calendar.range(window, at));
+    return this.tierView(tierOf(window), windowRange(window, at));
+  }
+
+  /**
+   * The period `window` at `at` is compared with: for a sliding window, `comparedRange` (tiers.ts);
+   * for a calendar window, the whole calendar period before it (`compare=week` is refused for
+   * those: docs/api.md). Without `compare`, the period rank=rising grows against, the same one for
+   * a calendar window, `previousRange` for a sliding one.
+   */
+  private comparedView(window: ReadWindow, at: number, compare?: Compare): WindowView & Compared {
+    if (isCalendarWindow(window)) {
+      if (compare === "week") throw new RangeError(`compare=week is not defined for the calendar window ${window}`);
+      const view = this.calendarView(window, this.calendar.previous(window, at));
+      return { ...view, whole: view.whole };
+    }
+    if (compare === undefined) return { ...this.tierView(tierOf(window), previousRange(window, at)), whole: true };
+    const compared = comparedRange(window, at, compare);
+    return { ...this.tierView(compared.tier, compared), whole: compared.whole };
+  }
+
+  /** A view's buckets summed for a ranking of `type`. */
+  private merged(view: WindowView, type: string | null): Merged {
+    return merge(view.buckets.map((b) => b.partFor(type)));
+  }
+
+  /** A view's buckets, each scaled by its decay relative to the view's `to` (rank=hot). */
+  private decayed(view: WindowView, type: string | null, halfLifeSeconds: number): Merged {
+    const halfLifeMs = halfLifeSeconds * 1000;
+    // The decay of a bucket's period, for a finer bucket of a running period too: the answer is the
+    // same whether the period was derived yet or not.
+    const factors = view.buckets.map((b) => 2 ** (-(view.to - view.decayFrom(b)) / halfLifeMs));
+    return merge(view.buckets.map((b) => b.partFor(type)), factors);
   }
 
   /**
@@ -465,40 +653,46 @@ export class Aggregator {
    * period (ranking.ts, `withPrevious`), and `exact` holds only when those are exact too, over the
    * very period asked for.
    */
-  private comparing(answer: RankingAnswer, limit: number, current: Merged, compared: ComparedRange, previous: Merged): RankingAnswer {
+  private comparing(answer: RankingAnswer, limit: number, current: Merged, compared: Compared, previous: Merged): RankingAnswer {
     const items = withPrevious(answer.items, previous);
     const exact =
-      compared.whole && isExact(items, limit, current.floor + previous.floor) && items.every((i) => i.previousError === 0);
-    return { ...answer, items, exact, compared };
+      answer.exact && compared.whole && isExact(items, limit, current.floor + previous.floor) && items.every((i) => i.previousError === 0);
+    return { ...answer, items, exact, compared: { from: compared.from, to: compared.to, whole: compared.whole } };
+  }
+
+  /** A ranking of `view`, compared with `compare`'s period when asked: `score` merges a view's buckets. */
+  private ranked(window: ReadWindow, at: number, limit: number, compare: Compare | undefined, score: (view: WindowView) => Merged): RankingAnswer {
+    this.requireAdvanced(at);
+    const view = this.view(window, at);
+    const merged = score(view);
+    const items = rankTop(merged, limit, this.hidden);
+    const answer = { from: view.from, to: view.to, items, exact: view.whole && isExact(items, limit, merged.floor) };
+    if (compare === undefined) return answer;
+    const compared = this.comparedView(window, at, compare);
+    return this.comparing(answer, limit, merged, compared, score(compared));
   }
 
   /** rank=top: the `limit` highest scores of the window ending at `at`. */
-  top(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
-    this.requireAdvanced(at);
-    const range = windowRange(window, at);
-    const merged = this.merged(tierOf(window), range, type);
-    const items = rankTop(merged, limit, this.hidden);
-    const answer = { ...range, items, exact: isExact(items, limit, merged.floor) };
-    if (compare === undefined) return answer;
-    const compared = comparedRange(window, at, compare);
-    return this.comparing(answer, limit, merged, compared, this.merged(compared.tier, compared, type));
+  top(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
+    return this.ranked(window, at, limit, compare, (view) => this.merged(view, type));
   }
 
   /**
-   * rank=rising: the largest growth against the preceding period of equal length. With `compare`,
-   * the growth is measured against the compared period instead (the same period for `previous`),
-   * and previousScore is the item's score there: a rising score over the compared period would need
-   * the period before it, which no tier keeps.
+   * rank=rising: the largest growth against the preceding period of equal length (for a calendar
+   * window, the calendar period before it). With `compare`, the growth is measured against the
+   * compared period instead (the same period for `previous`), and previousScore is the item's
+   * score there: a rising score over the compared period would need the period before it, which
+   * no tier keeps.
    */
-  rising(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
+  rising(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
-    const range = windowRange(window, at);
-    const current = this.merged(tierOf(window), range, type);
-    const compared = compare === undefined ? undefined : comparedRange(window, at, compare);
-    const previous = compared ? this.merged(compared.tier, compared, type) : this.merged(tierOf(window), previousRange(window, at), type);
+    const view = this.view(window, at);
+    const current = this.merged(view, type);
+    const compared = this.comparedView(window, at, compare);
+    const previous = this.merged(compared, type);
     const items = rankRising(current, previous, limit, this.hidden);
-    const answer = { ...range, items, exact: isExact(items, limit, current.floor + previous.floor) };
-    return compared ? this.comparing(answer, limit, current, compared, previous) : answer;
+    const answer = { from: view.from, to: view.to, items, exact: view.whole && compared.whole && isExact(items, limit, current.floor + previous.floor) };
+    return compare === undefined ? answer : this.comparing(answer, limit, current, compared, previous);
   }
 
   /**
@@ -507,25 +701,8 @@ export class Aggregator {
    * same factors, so the true decayed score stays within [score - error, score]. With `compare`,
    * the compared period decays the same way relative to its own `to`.
    */
-  hot(window: Window, type: string | null, at: number, limit: number, halfLifeSeconds: number, compare?: Compare): RankingAnswer {
-    this.requireAdvanced(at);
-    const range = windowRange(window, at);
-    const merged = this.decayed(tierOf(window), range, type, halfLifeSeconds);
-    const items = rankTop(merged, limit, this.hidden);
-    const answer = { ...range, items, exact: isExact(items, limit, merged.floor) };
-    if (compare === undefined) return answer;
-    const compared = comparedRange(window, at, compare);
-    return this.comparing(answer, limit, merged, compared, this.decayed(compared.tier, compared, type, halfLifeSeconds));
-  }
-
-  /** The buckets of `range` in `tier`, each scaled by its decay relative to `range.to`. */
-  private decayed(tier: Tier, range: Range, type: string | null, halfLifeSeconds: number): Merged {
-    const buckets = this.bucketsIn(tier, range);
-    const halfLifeMs = halfLifeSeconds * 1000;
-    // The decay of a bucket's tier period, for a finer bucket of a running period too: the answer
-    // is the same whether the period was derived yet or not.
-    const factors = buckets.map((b) => 2 ** (-(range.to - bucketStart(b.start, tier)) / halfLifeMs));
-    return merge(buckets.map((b) => b.partFor(type)), factors);
+  hot(window: ReadWindow, type: string | null, at: number, limit: number, halfLifeSeconds: number, compare?: Compare): RankingAnswer {
+    return this.ranked(window, at, limit, compare, (view) => this.decayed(view, type, halfLifeSeconds));
   }
 
   /**
@@ -536,25 +713,25 @@ export class Aggregator {
     this.hidden = items;
   }
 
-  stats(window: Window, at: number, compare?: Compare): StatsAnswer {
+  stats(window: ReadWindow, at: number, compare?: Compare): StatsAnswer {
     this.requireAdvanced(at);
-    const tier = tierOf(window);
-    const range = windowRange(window, at);
-    const buckets = this.bucketsIn(tier, range);
+    const view = this.view(window, at);
     // Type names are data, never keys of a plain object: "constructor" would read Object's.
     const byType = new Map<string, TypeTotals>();
-    const series: StatsAnswer["series"] = [];
-    for (let start = range.from; start < range.to; start += tier.bucketMs) series.push({ start, events: 0, weight: 0 });
-    // A finer bucket of a running period adds to its period's point (bucketsIn).
-    for (const bucket of buckets) {
-      const point = series[(bucketStart(bucket.start, tier) - range.from) / tier.bucketMs]!;
+    const given = typeof view.points[0] === "object";
+    const series = view.points.map((p) => (typeof p === "object" ? { ...p } : { start: p, events: 0, weight: 0 }));
+    const index = new Map(series.map((point, i) => [point.start, i]));
+    for (const bucket of view.buckets) {
+      const point = given ? undefined : series[index.get(view.pointOf(bucket))!]!;
       for (const [type, t] of bucket.totals) {
         let acc = byType.get(type);
         if (!acc) byType.set(type, (acc = { events: 0, weight: 0 }));
         acc.events += t.events;
         acc.weight += t.weight;
-        point.events += t.events;
-        point.weight += t.weight;
+        if (point) {
+          point.events += t.events;
+          point.weight += t.weight;
+        }
       }
     }
     let events = 0;
@@ -564,16 +741,18 @@ export class Aggregator {
       weight += point.weight;
     }
     const answer: StatsAnswer = {
-      ...range,
+      from: view.from,
+      to: view.to,
       events,
       weight,
-      ...uniquesOf(buckets),
+      ...uniquesOf(view.buckets),
       byType: recordOf(foldTypes(byType, this.declared)),
       series,
+      ...(isCalendarWindow(window) ? { exact: view.whole } : {}),
     };
     if (compare === undefined) return answer;
-    const compared = comparedRange(window, at, compare);
-    return { ...answer, compared, previous: totalsOf(this.bucketsIn(compared.tier, compared)) };
+    const compared = this.comparedView(window, at, compare);
+    return { ...answer, compared: { from: compared.from, to: compared.to, whole: compared.whole }, previous: totalsOf(compared.buckets) };
   }
 
   /**
@@ -591,6 +770,11 @@ export class Aggregator {
         revisions.push([bucket, bucket.currentRevision]);
       }
     }
+    for (const day of this.localDays?.days.values() ?? []) {
+      if (!day.bucket.unsaved) continue;
+      changed.push({ tier: LOCAL_DAYS, state: day.toJSON(this.calendar.zone) });
+      revisions.push([day.bucket, day.bucket.currentRevision]);
+    }
     const expiredCount = this.expired.length;
     return {
       changed,
@@ -603,12 +787,26 @@ export class Aggregator {
     };
   }
 
-  /** Loads a checkpointed bucket (start-up). */
+  /** Loads a checkpointed bucket (start-up). A local day of another zone than the namespace's
+   * (a change of zone whose checkpoint did not land) is dropped, and the days assembled again. */
   restore(record: BucketRecord): void {
-    const ring = this.rings.get(record.tier);
-    if (!ring) return;
     this.forgetLastBuckets();
     this.pastVersion += 1;
+    if (record.tier === LOCAL_DAYS) {
+      if (this.localDays && record.state.zone === this.calendar.zone) {
+        const day = LocalDay.fromJSON(record.state, this.dictionary);
+        this.localDays.put(day);
+        this.typeNames.restore(day.bucket);
+        if (!this.staleDays) this.rebuildDue = false;
+      } else {
+        this.expired.push({ tier: LOCAL_DAYS, start: record.state.start });
+        this.staleDays = true;
+        this.rebuildDue = this.localDays !== undefined;
+      }
+      return;
+    }
+    const ring = this.rings.get(record.tier);
+    if (!ring) return;
     ring.get(record.state.start)?.release();
     const bucket = Bucket.fromJSON(record.state, this.dictionary);
     ring.set(record.state.start, bucket);
@@ -618,12 +816,14 @@ export class Aggregator {
   /** Marks every bucket changed, so that the next checkpoint writes them all (an import). */
   markAllChanged(): void {
     // Revisions start at 1 and only grow, so "saved at revision 0" leaves every bucket unsaved.
-    for (const ring of this.ringList) for (const bucket of ring.values()) bucket.saved(0);
+    for (const bucket of this.allBuckets()) bucket.saved(0);
   }
 
   /** Every bucket held, serialised: what an export carries (taking it changes nothing). */
   buckets(): BucketRecord[] {
-    return TIERS.flatMap((tier) => [...this.rings.get(tier.name)!.values()].map((b) => ({ tier: tier.name, state: b.toJSON() })));
+    const records: BucketRecord[] = TIERS.flatMap((tier) => [...this.rings.get(tier.name)!.values()].map((b) => ({ tier: tier.name, state: b.toJSON() })));
+    for (const day of this.localDays?.days.values() ?? []) records.push({ tier: LOCAL_DAYS, state: day.toJSON(this.calendar.zone) });
+    return records;
   }
 }
 

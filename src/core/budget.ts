@@ -110,23 +110,33 @@ export function answerRoom(budgetBytes: number, otherBytes: number): number {
  * what the object holds beside the aggregator (which counts against the same budget). */
 const FIXED_BYTES = KEPT_BUCKETS * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES) + INGEST_RESERVE_BYTES + BESIDE_BYTES;
 
-/** Bytes of the live buckets at worst: every counter of every summary a distinct longest item. */
-export function liveBytesBound(capacity: number, declaredTypes: number): number {
-  return TIERS.length * (1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+/** A zoned namespace's local days (local-days.ts): from the previous local month's first day to
+ * today, at most 31 + 31 of them, each with its hours beside the bucket's fixed part. */
+const LOCAL_DAYS_KEPT = 63;
+const ZONED_FIXED_BYTES = LOCAL_DAYS_KEPT * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES + 1024);
+
+/** Bytes of the live buckets at worst: every counter of every summary a distinct longest item, in
+ * each tier's newest bucket and, for a zoned namespace, today's local day. */
+export function liveBytesBound(capacity: number, declaredTypes: number, zoned = false): number {
+  return (TIERS.length + (zoned ? 1 : 0)) * (1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+}
+
+function fixedBytes(zoned: boolean): number {
+  return FIXED_BYTES + (zoned ? ZONED_FIXED_BYTES : 0);
 }
 
 /** The worst case a config can reach with every older bucket cut to nothing. */
-export function worstCaseBytes(capacity: number, declaredTypes: number): number {
-  return FIXED_BYTES + liveBytesBound(capacity, declaredTypes);
+export function worstCaseBytes(capacity: number, declaredTypes: number, zoned = false): number {
+  return fixedBytes(zoned) + liveBytesBound(capacity, declaredTypes, zoned);
 }
 
 /** True when a config's worst case can be held within `budgetBytes` (with the accounting's margin). */
-export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number): boolean {
-  return worstCaseBytes(capacity, declaredTypes) <= heldBytes(budgetBytes);
+export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number, zoned = false): boolean {
+  return worstCaseBytes(capacity, declaredTypes, zoned) <= heldBytes(budgetBytes);
 }
 
 /** The largest capacity whose worst case fits `budgetBytes` with this many declared types. */
-export function maxCapacityWithin(budgetBytes: number, declaredTypes: number): number {
-  const perCounter = liveBytesBound(1, declaredTypes);
-  return Math.max(0, Math.floor((heldBytes(budgetBytes) - FIXED_BYTES) / perCounter));
+export function maxCapacityWithin(budgetBytes: number, declaredTypes: number, zoned = false): number {
+  const perCounter = liveBytesBound(1, declaredTypes, zoned);
+  return Math.max(0, Math.floor((heldBytes(budgetBytes) - fixedBytes(zoned)) / perCounter));
 }

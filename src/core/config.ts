@@ -2,10 +2,11 @@
  * Namespace configuration: validated field by field when it is set, never on first use.
  * A refused config names the field and the values it allows (`400 invalid_config`).
  */
-import { DEFAULT_CONFIG, MAX_WEIGHT, TYPE_PATTERN, WINDOWS, type NamespaceConfig, type Window } from "../shared/contract";
+import { DEFAULT_CONFIG, MAX_WEIGHT, READ_WINDOWS, TYPE_PATTERN, type NamespaceConfig, type ReadWindow } from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimits } from "../shared/quota-limits";
 import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
+import { canonicalTimeZone } from "./calendar";
 import { MEMORY_BUDGET_BYTES } from "./memory";
 
 /** Bounds that keep one namespace's memory and refresh work within a Durable Object's means. */
@@ -30,7 +31,7 @@ export const CONFIG_BOUNDS = {
 export const ANCESTOR_PATTERN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 const FIELDS = [
-  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors",
+  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors", "timezone",
 ] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
@@ -49,19 +50,19 @@ function integerIn(body: Record<string, unknown>, field: IntegerField): number {
   return value;
 }
 
-function parseWindows(value: unknown): Window[] {
+function parseWindows(value: unknown): ReadWindow[] {
   if (value === undefined) return [...DEFAULT_CONFIG.windows];
-  const allowed = WINDOWS as readonly unknown[];
+  const allowed = READ_WINDOWS as readonly unknown[];
   if (
     !Array.isArray(value) ||
     value.length === 0 ||
     !value.every((w) => allowed.includes(w)) ||
     new Set(value).size !== value.length
   ) {
-    throw refuse("windows", `must be a non-empty list of distinct windows out of ${WINDOWS.join(", ")}.`, WINDOWS);
+    throw refuse("windows", `must be a non-empty list of distinct windows out of ${READ_WINDOWS.join(", ")}.`, READ_WINDOWS);
   }
-  // Stored shortest first, the order of WINDOWS, so that answers list windows predictably.
-  return WINDOWS.filter((w) => value.includes(w));
+  // Stored in the order of READ_WINDOWS (sliding ones shortest first), so that answers list windows predictably.
+  return READ_WINDOWS.filter((w) => value.includes(w));
 }
 
 function parseTypes(value: unknown): NamespaceConfig["types"] {
@@ -109,6 +110,16 @@ function parseAncestors(value: unknown): string[] {
   return [...new Set(value as string[])];
 }
 
+/** An IANA time zone name, stored as the runtime names it ("utc" and "Etc/UTC" are "UTC"). */
+function parseTimezone(value: unknown): string {
+  if (value === undefined) return DEFAULT_CONFIG.timezone!;
+  const zone = typeof value === "string" && value.length <= 64 ? canonicalTimeZone(value) : undefined;
+  if (zone === undefined) {
+    throw refuse("timezone", 'must be an IANA time zone name such as "Europe/Berlin" or "UTC".', { examples: ["UTC", "Europe/Berlin", "Asia/Kolkata"] });
+  }
+  return zone;
+}
+
 /** Parses a whole config (`PUT` replaces it: omitted fields take their defaults). */
 export function parseConfig(body: unknown): NamespaceConfig {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -128,6 +139,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
     ingestShards: integerIn(record, "ingestShards"),
     limits: parseLimits(record.limits, "limits", "invalid_config"),
     embedAncestors: parseAncestors(record.embedAncestors),
+    timezone: parseTimezone(record.timezone),
   };
   checkMemory(config);
   return config;
@@ -141,17 +153,19 @@ export function parseConfig(body: unknown): NamespaceConfig {
  */
 function checkMemory(config: NamespaceConfig): void {
   const types = Object.keys(config.types).length;
-  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES)) return;
-  const estimate = worstCaseBytes(config.capacity, types);
+  // A zoned namespace also keeps its local days (local-days.ts): one more live bucket.
+  const zoned = config.timezone !== undefined && config.timezone !== DEFAULT_CONFIG.timezone;
+  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES, zoned)) return;
+  const estimate = worstCaseBytes(config.capacity, types, zoned);
   const { min } = CONFIG_BOUNDS.capacity;
-  const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types));
+  const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types, zoned));
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   throw refuse(
     "capacity",
     `with ${types} declared type${types === 1 ? "" : "s"}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
       `at worst (every counter a distinct 256-byte item), over the ${mb(heldBytes(MEMORY_BUDGET_BYTES))} a namespace may ` +
       `account for within its memory budget of ${mb(MEMORY_BUDGET_BYTES)}; ` +
-      `at most ${max} fits.`,
+      `at most ${max} fits${zoned ? " with a time zone other than UTC" : ""}.`,
     { min, max, estimateBytes: estimate, budgetBytes: MEMORY_BUDGET_BYTES },
   );
 }

@@ -14,6 +14,8 @@ import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS, MAX_WEIGHT, TYPE_PATTERN, type Namesp
 import { TallyError, invalid } from "../shared/errors";
 import type { BucketRecord } from "./aggregator";
 import { Bucket } from "./bucket";
+import { canonicalTimeZone } from "./calendar";
+import { HOURS_PER_DAY, LOCAL_DAYS, type LocalDayState } from "./local-days";
 import { parseConfig } from "./config";
 import { TIERS } from "./tiers";
 
@@ -125,6 +127,7 @@ function parseBuckets(value: unknown): BucketRecord[] {
   return value.map((record: unknown, i) => {
     const field = `buckets[${i}]`;
     if (!isObject(record) || !isObject(record.state)) throw refuse(field, "must be {tier, state}.");
+    if (record.tier === LOCAL_DAYS) return parseLocalDay(field, record.state, seen);
     const tier = TIERS.find((t) => t.name === record.tier);
     if (!tier) throw refuse(`${field}.tier`, `must be one of ${TIERS.map((t) => t.name).join(", ")}.`);
     const start = record.state.start;
@@ -143,6 +146,33 @@ function parseBuckets(value: unknown): BucketRecord[] {
       throw refuse(field, "is not a valid bucket state.");
     }
   });
+}
+
+/** A local day (v1.5): a bucket state with its zone, end and hours (local-days.ts). */
+function parseLocalDay(field: string, state: Record<string, unknown>, seen: Set<string>): BucketRecord {
+  const { start, end, zone, hours } = state;
+  const ok =
+    Number.isSafeInteger(start) &&
+    Number.isSafeInteger(end) &&
+    (end as number) > (start as number) &&
+    typeof zone === "string" &&
+    canonicalTimeZone(zone) === zone &&
+    Array.isArray(hours) &&
+    hours.length === HOURS_PER_DAY * 2 &&
+    hours.every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0);
+  if (!ok) throw refuse(`${field}.state`, "must be a local day: start, end, zone and its hours.");
+  const key = `${LOCAL_DAYS}:${zone}:${start}`;
+  if (seen.has(key)) throw refuse(field, "repeats a bucket.");
+  seen.add(key);
+  try {
+    const bucket = Bucket.fromJSON(state as never).toJSON();
+    checkTotals(bucket.totals);
+    const day: LocalDayState = { ...bucket, zone, end: end as number, hours: hours as number[], ...(state.approximate === true ? { approximate: true } : {}) };
+    return { tier: LOCAL_DAYS, state: day };
+  } catch (error) {
+    if (error instanceof TallyError) throw refuse(field, error.message);
+    throw refuse(field, "is not a valid bucket state.");
+  }
 }
 
 function checkTotals(totals: unknown): void {

@@ -13,11 +13,10 @@ import {
   type Snapshot,
   type StatsSnapshot,
   type TrendingSnapshot,
-  type Window,
+  type ReadWindow,
 } from "../shared/contract";
 import { snapshotKey } from "../shared/keys";
-import type { Aggregator, StatsAnswer } from "./aggregator";
-import type { ComparedRange } from "./tiers";
+import type { Aggregator, Compared, StatsAnswer } from "./aggregator";
 import { fitDashboard, fitRanking } from "./answer-size";
 
 /** Top entries per window in the dashboard payload (docs/api.md). */
@@ -75,7 +74,7 @@ function memoOf(ctx: BuildContext): Map<string, Snapshot> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function ranking(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number, compare?: Compare) {
+function ranking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare) {
   switch (rank) {
     case "top":
       return agg.top(window, type, ctx.at, limit, compare);
@@ -87,12 +86,12 @@ function ranking(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank,
 }
 
 /** What a compare answer states of its compared period, right after its own range. */
-function comparedHeader(compare: Compare | undefined, compared: ComparedRange | undefined): ComparedHeader | object {
+function comparedHeader(compare: Compare | undefined, compared: Compared | undefined): ComparedHeader | object {
   if (compare === undefined || compared === undefined) return {};
   return { compare, previousFrom: iso(compared.from), previousTo: iso(compared.to) };
 }
 
-function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank, type: string | null, limit: number, compare?: Compare): TrendingSnapshot {
+function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare): TrendingSnapshot {
   const answer = ranking(agg, ctx, window, rank, type, limit, compare);
   return fitRanking({
     namespace: ctx.namespace,
@@ -109,7 +108,7 @@ function trending(agg: Aggregator, ctx: BuildContext, window: Window, rank: Rank
   });
 }
 
-function stats(agg: Aggregator, ctx: BuildContext, window: Window, compare?: Compare): StatsSnapshot {
+function stats(agg: Aggregator, ctx: BuildContext, window: ReadWindow, compare?: Compare): StatsSnapshot {
   const a: StatsAnswer = agg.stats(window, ctx.at, compare);
   const snapshot: StatsSnapshot = {
     namespace: ctx.namespace,
@@ -126,13 +125,15 @@ function stats(agg: Aggregator, ctx: BuildContext, window: Window, compare?: Com
     byType: a.byType,
     series: a.series.map((p) => ({ start: iso(p.start), events: p.events, weight: p.weight })),
   };
-  if (a.previous === undefined || a.compared === undefined) return snapshot;
-  return { ...snapshot, previous: a.previous, exact: a.compared.whole };
+  // `exact` (v1.5, calendar windows): false when a local day was assembled approximately
+  // after a change of time zone; with `compare`, also when the compared period was widened.
+  if (a.previous === undefined || a.compared === undefined) return a.exact === undefined ? snapshot : { ...snapshot, exact: a.exact };
+  return { ...snapshot, previous: a.previous, exact: a.compared.whole && a.exact !== false };
 }
 
 /** A window's top or hot entry of the dashboard: the first DASHBOARD_TOP items of the ranking
  * built with this context if there is one (the same selection, cut shorter), else computed. */
-function dashboardRanking(agg: Aggregator, ctx: BuildContext, window: Window, rank: "top" | "hot"): TrendingSnapshot {
+function dashboardRanking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: "top" | "hot"): TrendingSnapshot {
   const whole = memoOf(ctx).get(snapshotKey({ kind: "trending", window, rank, type: null })) as TrendingSnapshot | undefined;
   if (!whole || ctx.config.maxLimit < DASHBOARD_TOP) return trending(agg, ctx, window, rank, null, DASHBOARD_TOP);
   const items = whole.items.slice(0, DASHBOARD_TOP);

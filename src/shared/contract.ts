@@ -7,6 +7,22 @@
 export const WINDOWS = ["5m", "1h", "24h", "7d", "30d"] as const;
 export type Window = (typeof WINDOWS)[number];
 
+/** (v1.5) Calendar windows: local periods in the namespace's `timezone`, from local midnight
+ * (docs/api.md, "Calendar windows"; core/calendar.ts). */
+export const CALENDAR_WINDOWS = ["today", "yesterday", "thisWeek", "thisMonth"] as const;
+export type CalendarWindow = (typeof CALENDAR_WINDOWS)[number];
+
+/** Every window a read may ask for, and a config may list: the sliding ones, then the calendar ones. */
+export const READ_WINDOWS = [...WINDOWS, ...CALENDAR_WINDOWS] as const;
+export type ReadWindow = Window | CalendarWindow;
+
+export function isCalendarWindow(window: ReadWindow): window is CalendarWindow {
+  return (CALENDAR_WINDOWS as readonly string[]).includes(window);
+}
+
+/** (v1.5) The time zone of a namespace whose config names none. */
+export const DEFAULT_TIMEZONE = "UTC";
+
 /** A trending read without `window` reads this one; a stats read, DEFAULT_STATS_WINDOW. */
 export const DEFAULT_TRENDING_WINDOW: Window = "1h";
 export const DEFAULT_STATS_WINDOW: Window = "24h";
@@ -83,7 +99,8 @@ export interface QuotaLimits {
 }
 
 export interface NamespaceConfig {
-  windows: Window[];
+  /** The windows whose answers are precomputed (any window may be read). */
+  windows: ReadWindow[];
   maxLimit: number;
   refreshSeconds: number;
   staleSeconds: number;
@@ -98,6 +115,8 @@ export interface NamespaceConfig {
   limits?: QuotaLimits;
   /** The origins allowed to frame GET /embed of this namespace (CSP frame-ancestors); none: none. */
   embedAncestors?: string[];
+  /** (v1.5) The IANA time zone of calendar windows. Absent in configs stored before: UTC. */
+  timezone?: string;
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -111,6 +130,7 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   ingestShards: 1,
   limits: {},
   embedAncestors: [],
+  timezone: DEFAULT_TIMEZONE,
 };
 
 export interface RankedItem {
@@ -150,7 +170,7 @@ export interface PreviousTotals {
 /** Fields every precomputed answer carries. Times are ISO-8601 UTC with milliseconds. */
 export interface SnapshotHeader {
   namespace: string;
-  window: Window;
+  window: ReadWindow;
   from: string;
   to: string;
   computedAt: string;
@@ -197,15 +217,15 @@ export interface DashboardSnapshot {
   namespace: string;
   computedAt: string;
   generation: number;
-  windows: Partial<Record<Window, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }>>;
+  windows: Partial<Record<ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }>>;
 }
 
 export type Snapshot = TrendingSnapshot | StatsSnapshot | DashboardSnapshot;
 
 /** What a read asks for. `limit` is applied by whoever serves the answer, never stored. */
 export type ReadQuery =
-  | { kind: "trending"; window: Window; rank: Rank; type: string | null; compare?: Compare }
-  | { kind: "stats"; window: Window; compare?: Compare }
+  | { kind: "trending"; window: ReadWindow; rank: Rank; type: string | null; compare?: Compare }
+  | { kind: "stats"; window: ReadWindow; compare?: Compare }
   | { kind: "dashboard" };
 
 // ---- RPC shapes between the Worker and the NamespaceAggregator. A new Worker may call an object
@@ -223,7 +243,7 @@ export interface NamespaceDescriptor {
   generation: number;
   maxLimit: number;
   types: string[];
-  windows: Window[];
+  windows: ReadWindow[];
   refreshSeconds: number;
   staleSeconds: number;
   /** computedAt of the last refresh an admin asked for: cached copies older than this are not

@@ -7,7 +7,7 @@
  * a static asset's headers (public/_headers) are the same for every namespace.
  */
 import type { Context, Hono } from "hono";
-import { RANKS, WINDOWS, type NamespaceDescriptor, type Rank, type Window } from "../shared/contract";
+import { RANKS, READ_WINDOWS, type NamespaceDescriptor, type Rank, type ReadWindow } from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimit } from "../shared/validate";
 import { checkNamespace, type App } from "./door";
@@ -35,7 +35,7 @@ export function embedPolicy(ancestors: readonly string[]): string {
 }
 
 /** Every value placed in the page was checked against a pattern of safe characters first. */
-function page(ns: string, window: Window, rank: Rank, limit: number): string {
+function page(ns: string, window: ReadWindow, rank: Rank, limit: number): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -56,7 +56,7 @@ function page(ns: string, window: Window, rank: Rank, limit: number): string {
 export function addEmbedRoute(app: Hono<App>, descriptorOf: (c: Context<App>, ns: string) => Promise<NamespaceDescriptor>): void {
   app.get("/embed", async (c) => {
     const ns = checkNamespace(c.req.query("ns") ?? "");
-    const window = choice<Window>(c, "window", WINDOWS, "1h");
+    const window = choice<ReadWindow>(c, "window", READ_WINDOWS, "1h");
     const rank = choice<Rank>(c, "rank", RANKS, "top");
     const limit = parseLimit(c.req.query("limit"), 10, EMBED_MAX_LIMIT);
     // The descriptor this isolate holds (or fetches once): a popular embed costs its object nothing per view.

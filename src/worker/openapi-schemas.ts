@@ -16,6 +16,7 @@ import {
   MAX_WEBHOOKS,
   WEBHOOK_EVENTS,
   WEBHOOK_ID_PATTERN,
+  READ_WINDOWS,
   WINDOWS,
 } from "../shared/contract";
 import { ANCESTOR_PATTERN, CONFIG_BOUNDS } from "../core/config";
@@ -113,6 +114,8 @@ const configBounds = {
   // v1.1 (docs/api.md, "Config fields").
   hotHalfLifeSeconds: { type: "integer", minimum: CONFIG_BOUNDS.hotHalfLifeSeconds.min, maximum: CONFIG_BOUNDS.hotHalfLifeSeconds.max },
   ingestShards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
+  // v1.5 (docs/api.md, "Calendar windows").
+  timezone: { type: "string", maxLength: 64, default: "UTC", description: "The IANA time zone of calendar windows, such as Europe/Berlin." },
   // v1.2 (docs/api.md, "Quotas" and "Embedding a list").
   limits: { ...quotaLimits, description: "Ingest quotas of the namespace, per minute." },
   embedAncestors: {
@@ -155,7 +158,12 @@ const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["num
 
 export const SCHEMAS: Record<string, Schema> = {
   Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
-  Window: { type: "string", enum: [...WINDOWS] },
+  Window: {
+    type: "string",
+    enum: [...READ_WINDOWS],
+    description: "Sliding windows, and (v1.5) calendar windows in the namespace's timezone: today, yesterday, thisWeek (from Monday), thisMonth.",
+  },
+  SlidingWindow: { type: "string", enum: [...WINDOWS], description: "A sliding window." },
   Rank: { type: "string", enum: [...RANKS] },
   Compare: { type: "string", enum: [...COMPARES], description: "(v1.4) previous: the period of as many whole buckets right before `from`; week: those buckets 7 days earlier." },
   Time: { type: "string", format: "date-time", pattern: ISO_MS },
@@ -289,7 +297,7 @@ export const SCHEMAS: Record<string, Schema> = {
     properties: {
       url: { type: "string", format: "uri", maxLength: 2048, description: "https (http to loopback only while running locally)." },
       on: { type: "array", items: { enum: [...WEBHOOK_EVENTS] }, minItems: 1 },
-      window: { ...ref("Window"), default: "1h" },
+      window: { ...ref("SlidingWindow"), default: "1h" },
       rank: { ...ref("Rank"), default: "top" },
       type: { type: ["string", "null"], pattern: TYPE_PATTERN.source, default: null },
       limit: { type: "integer", minimum: 1, default: 10, description: "At most the namespace's maxLimit." },
