@@ -10,7 +10,8 @@ import { HyperLogLog } from "./hyperloglog";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
-import { isExact, merge, rankRising, rankTop, withPrevious, type Hidden, type Merged } from "./ranking";
+import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
+import { rankReach, reachOver, type Reach } from "./reach";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
@@ -229,12 +230,26 @@ export class Aggregator {
         this.count({ item, type, weight, ts: minute.start }, oldest, current, events);
         if ((++counted & 1023) === 0) this.keepWithinBudget();
       }
+      const buckets: Bucket[] = [];
       let finest = true;
       for (let i = 0; i < TIERS.length; i++) {
         const start = bucketStart(minute.start, TIERS[i]!);
         if (start < oldest[i]!) continue;
-        this.bucketFor(i, start, finest)?.addActors(minute.actors);
+        const bucket = this.bucketFor(i, start, finest);
         finest = false;
+        if (bucket === undefined) continue;
+        bucket.addActors(minute.actors);
+        buckets.push(bucket);
+      }
+      // The groups were counted without actors: their distinct pairs go to the same buckets.
+      for (const [entry, actorHash] of minute.pairs) {
+        const [type, item] = minute.entries[entry]!;
+        const itemId = this.dictionary.intern(item);
+        this.dictionary.retain(itemId);
+        const name = this.typeNames.nameOf(type);
+        const itemHash = hash53(item);
+        for (const bucket of buckets) bucket.addPair(itemHash, actorHash, itemId, name, this.declared);
+        this.dictionary.release(itemId);
       }
     }
     this.pastVersion += 1; // a delta's minutes may be past ones
@@ -465,7 +480,7 @@ export class Aggregator {
    * period (ranking.ts, `withPrevious`), and `exact` holds only when those are exact too, over the
    * very period asked for.
    */
-  private comparing(answer: RankingAnswer, limit: number, current: Merged, compared: ComparedRange, previous: Merged): RankingAnswer {
+  private comparing(answer: RankingAnswer, limit: number, current: Bounds, compared: ComparedRange, previous: Bounds): RankingAnswer {
     const items = withPrevious(answer.items, previous);
     const exact =
       compared.whole && isExact(items, limit, current.floor + previous.floor) && items.every((i) => i.previousError === 0);
@@ -482,6 +497,27 @@ export class Aggregator {
     if (compare === undefined) return answer;
     const compared = comparedRange(window, at, compare);
     return this.comparing(answer, limit, merged, compared, this.merged(compared.tier, compared, type));
+  }
+
+  /**
+   * rank=reach: the `limit` items with the most distinct actors in the window ending at `at`
+   * (reach.ts), from the window's buckets' pair samples united; with `compare`, each item's reach
+   * over the compared period too, as rank=top does.
+   */
+  reach(window: Window, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
+    this.requireAdvanced(at);
+    const range = windowRange(window, at);
+    const current = this.reachIn(tierOf(window), range, type);
+    const items = rankReach(current, limit, this.hidden);
+    const answer = { ...range, items, exact: isExact(items, limit, current.floor) };
+    if (compare === undefined) return answer;
+    const compared = comparedRange(window, at, compare);
+    return this.comparing(answer, limit, current, compared, this.reachIn(compared.tier, compared, type));
+  }
+
+  /** The pair samples of `range` in `tier`, united. */
+  private reachIn(tier: Tier, range: Range, type: string | null): Reach {
+    return reachOver(this.bucketsIn(tier, range).map((b) => b.reachPart(type)), this.dictionary);
   }
 
   /**
