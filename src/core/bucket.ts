@@ -328,6 +328,14 @@ export class Bucket {
     return trimmed;
   }
 
+  /** Cuts the pair sample to at most `keep` pairs, raising its level: what `holdBudget` cuts first.
+   * Returns true if any pair went. */
+  cutPairsTo(keep: number): boolean {
+    if (!this.reach?.shrinkTo(keep)) return false;
+    this.revision += 1;
+    return true;
+  }
+
   /** Counters held over all summaries (what `cutTo` can free). */
   get counters(): number {
     let n = this.all.size;

@@ -194,6 +194,8 @@ export class PairSample {
       }
       this.used = kept;
     }
+    // The room freed is given back: a budget cut must lower the bytes it measures.
+    this.resize(Math.max(this.used, Math.min(INITIAL_PAIRS, this.capacity)));
     if (this.table !== null) this.index();
     return true;
   }
@@ -325,7 +327,7 @@ export class PairSample {
 
   /** Doubles the arrays (up to one past capacity: the pair that makes the sample shrink). */
   private grow(): void {
-    this.resize(Math.min(Math.max(1, 2 * this.keys.length), this.capacity + 1));
+    this.resize(Math.max(this.used + 1, Math.min(2 * this.keys.length, this.capacity + 1)));
     this.index();
   }
 

@@ -103,7 +103,7 @@ describe("kills", () => {
         const unreadable: ShardDelta["buckets"][number] = { start: delta.buckets[0]!.start, entries: [], actors: { length: 1 } as unknown as number[], pairs: [] };
         const half = delta.buckets.map((b) => {
           const kept = Math.ceil(b.entries.length / 2);
-          return { ...b, entries: b.entries.slice(0, kept), pairs: b.pairs.filter(([entry]) => entry < kept) };
+          return { ...b, entries: b.entries.slice(0, kept), pairs: b.pairs.filter(([entry]) => entry! < kept) };
         });
         return { ok: true, value: { ...answer.value, delta: { ...delta, buckets: [...half, unreadable], future: [] } } };
       },
