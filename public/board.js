@@ -9,6 +9,7 @@ export const RANKS = [
   { id: "top", label: "Top" },
   { id: "rising", label: "Rising" },
   { id: "hot", label: "Hot" },
+  { id: "reach", label: "Reach" },
 ];
 
 /** Bucket starts of windows within the hour read as clock times; longer windows need the date. */

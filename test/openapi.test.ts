@@ -146,7 +146,7 @@ const CASES: Case[] = [
     send: () => fetchWith({ AGGREGATOR: unreachable }, path("x", "/events"), { method: "POST", headers: jsonHeaders(TOKENS.ingest), body: '{"events":[{"item":"a"}]}' }),
   },
   // reads
-  ...(["top", "rising", "hot"] as const).map((rank): Case => ({
+  ...(["top", "rising", "hot", "reach"] as const).map((rank): Case => ({
     operation: "GET /v1/namespaces/{ns}/trending", name: `rank=${rank}`, status: 200,
     send: async () => {
       const ns = freshNamespace("oa");
@@ -167,7 +167,7 @@ const CASES: Case[] = [
     operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
     send: async () => call("GET", `${path(await seeded("oa"), "/trending")}?${q}`),
   })),
-  ...(["top", "rising", "hot"] as const).flatMap((rank) =>
+  ...(["top", "rising", "hot", "reach"] as const).flatMap((rank) =>
     (["previous", "week"] as const).map((compare): Case => ({
       operation: "GET /v1/namespaces/{ns}/trending", name: `rank=${rank}, compare=${compare}`, status: 200,
       send: async () => {

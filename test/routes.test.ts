@@ -7,7 +7,7 @@ import { TOKENS, admin, bearer, call, expectError, freshNamespace, get, json, re
 
 /** Supported windows and ranks, from docs/api.md. */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d", "today", "yesterday", "thisWeek", "thisMonth"];
-const RANKS = ["top", "rising", "hot"];
+const RANKS = ["top", "rising", "hot", "reach"];
 /** The default config of docs/api.md: maxLimit 100, one declared type "view". */
 const DEFAULT_MAX_LIMIT = 100;
 const DEFAULT_TYPES = ["view"];

@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG, type NamespaceConfig, type StatsSnapshot, type Trending
 import { MIGRATIONS, migrate } from "../durable-objects/migrations";
 import bucketV0 from "./fixtures/format-0/bucket.json";
 import bucketV1 from "./fixtures/format-1/bucket.json";
+import bucketReachV1 from "./fixtures/format-1/bucket-reach.json";
 import configV1 from "./fixtures/format-1/meta-config.json";
 import pendingV1 from "./fixtures/format-1/pending-event.json";
 import { admin, freshNamespace, get, json, stubOf } from "./support/http";
@@ -35,6 +36,11 @@ async function expectFixtureAnswers(ns: string): Promise<void> {
   expect(top.items[0]).toMatchObject({ item: "a" });
   expect(top.items[0]!.score - top.items[0]!.error).toBeLessThanOrEqual(292);
   expect(top.items[0]!.score).toBeGreaterThanOrEqual(292);
+  // Written before buckets kept their (item, actor) pairs: its reach is unknown, bounded by its 300
+  // events, and said to be inexact; the pending event's own minute has its pair.
+  const reach = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", rank: "reach" }));
+  expect(reach.exact).toBe(false);
+  expect(reach.items).toEqual([{ item: "soon", score: 301, error: 300 }]);
   // Fields added since the fixture was written (hotHalfLifeSeconds) read as their defaults.
   expect(await json<NamespaceConfig>(await admin("GET", ns, "config"))).toEqual({ ...DEFAULT_CONFIG, ...configV1.value });
 }
@@ -80,5 +86,40 @@ describe("stored rows of format 0", () => {
     }));
     expect(rows.legacy).toBe(0);
     expect(rows.bucket).toEqual(bucketV1); // format 0 plus its versions is format 1, field for field
+  });
+});
+
+describe("a stored bucket of format 1 with its pair sample (v1.5)", () => {
+  it("is loaded by start-up, and rank=reach answers exactly from it", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(NOW);
+    const ns = freshNamespace("format-1-reach");
+    await runInDurableObject(stubOf(ns), (_, state) => {
+      migrate(state.storage);
+      const sql = state.storage.sql;
+      sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
+      sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucketReachV1));
+    });
+    await evictDurableObject(stubOf(ns));
+    const reach = async (type?: string) => {
+      const body = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", rank: "reach", ...(type ? { type } : {}) }));
+      expect(body.exact).toBe(true);
+      return body.items;
+    };
+    expect(await reach()).toEqual([
+      { item: "a", score: 5, error: 0 },
+      { item: "b", score: 3, error: 0 },
+      { item: "c", score: 1, error: 0 },
+    ]);
+    expect(await reach("view")).toEqual([
+      { item: "a", score: 5, error: 0 },
+      { item: "c", score: 1, error: 0 },
+    ]);
+    expect(await reach("like")).toEqual([
+      { item: "b", score: 3, error: 0 },
+      { item: "c", score: 1, error: 0 },
+    ]);
+    const top = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h" }));
+    expect(top.items.map((i) => [i.item, i.score])).toEqual([["a", 20], ["c", 12], ["b", 6], ["d", 2]]);
   });
 });

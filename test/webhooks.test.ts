@@ -110,6 +110,17 @@ describe("a webhook's events", () => {
     });
   });
 
+  it("entered with rank=reach (v1.5): the item more actors sent enters, not the one with more events", async () => {
+    const byActors = (item: string, actors: number, prefix = "u"): EventInput[] => Array.from({ length: actors }, (_, i) => ({ item, actor: `${prefix}-${i}` }));
+    const ns = await namespaceWith([...byActors("a", 3), ...byActors("b", 2)]);
+    await putHook(ns, { on: ["entered"], window: "1h", rank: "reach", limit: 1 });
+    // Oracle: reach [a 3]; "spam" gets 50 events from one actor (reach 1), "wide" 4 actors: wide enters.
+    await ingestThenRefresh(ns, [...Array.from({ length: 50 }, () => ({ item: "spam", actor: "bot" })), ...byActors("wide", 4, "w")]);
+    const [message] = await receivedAtLeast(1);
+    expect(message!.payload.type).toBe("ranking.entered");
+    expect(itemsOf(message!)).toEqual([{ item: "wide", position: 1, score: 4 }]);
+  });
+
   it("spike: score in the window at least factor × the preceding period, and at least minScore, once per spike", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const now = Date.now();

@@ -78,7 +78,8 @@ export interface ClientOptions {
 
 export interface TrendingQuery {
   window?: ReadWindow;
-  rank?: Rank | "hot";
+  /** `reach` (v1.5): distinct actors per item. */
+  rank?: Rank;
   type?: string;
   limit?: number;
   /** (v1.4) Also score each item over the compared period: `previous` (the period right before the

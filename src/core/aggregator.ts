@@ -22,7 +22,8 @@ import { HyperLogLog } from "./hyperloglog";
 import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./budget";
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
-import { isExact, merge, rankRising, rankTop, withPrevious, type Hidden, type Merged } from "./ranking";
+import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
+import { rankReach, reachOver, type Reach } from "./reach";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
@@ -319,14 +320,32 @@ export class Aggregator {
         this.count({ item, type, weight, ts: minute.start }, oldest, current, events);
         if ((++counted & 1023) === 0) this.keepWithinBudget();
       }
+      const buckets: Bucket[] = [];
       let finest = true;
       for (let i = 0; i < TIERS.length; i++) {
         const start = bucketStart(minute.start, TIERS[i]!);
         if (start < oldest[i]!) continue;
-        this.bucketFor(i, start, finest)?.addActors(minute.actors);
+        const bucket = this.bucketFor(i, start, finest);
         finest = false;
+        if (bucket === undefined) continue;
+        bucket.addActors(minute.actors);
+        buckets.push(bucket);
       }
-      if (minute.start >= this.localFrom) this.localDayOf(minute.start)?.bucket.addActors(minute.actors);
+      const day = minute.start >= this.localFrom ? this.localDayOf(minute.start) : undefined;
+      if (day) {
+        day.bucket.addActors(minute.actors);
+        buckets.push(day.bucket);
+      }
+      // The groups were counted without actors: their distinct pairs go to the same buckets.
+      for (const [entry, actorHash] of minute.pairs) {
+        const [type, item] = minute.entries[entry]!;
+        const itemId = this.dictionary.intern(item);
+        this.dictionary.retain(itemId);
+        const name = this.typeNames.nameOf(type);
+        const itemHash = hash53(item);
+        for (const bucket of buckets) bucket.addPair(itemHash, actorHash, itemId, name, this.declared);
+        this.dictionary.release(itemId);
+      }
     }
     this.pastVersion += 1; // a delta's minutes may be past ones
     this.ingest(delta.future, now);
@@ -653,7 +672,7 @@ export class Aggregator {
    * period (ranking.ts, `withPrevious`), and `exact` holds only when those are exact too, over the
    * very period asked for.
    */
-  private comparing(answer: RankingAnswer, limit: number, current: Merged, compared: Compared, previous: Merged): RankingAnswer {
+  private comparing(answer: RankingAnswer, limit: number, current: Bounds, compared: Compared, previous: Bounds): RankingAnswer {
     const items = withPrevious(answer.items, previous);
     const exact =
       answer.exact && compared.whole && isExact(items, limit, current.floor + previous.floor) && items.every((i) => i.previousError === 0);
@@ -675,6 +694,27 @@ export class Aggregator {
   /** rank=top: the `limit` highest scores of the window ending at `at`. */
   top(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
     return this.ranked(window, at, limit, compare, (view) => this.merged(view, type));
+  }
+
+  /**
+   * rank=reach: the `limit` items with the most distinct actors in the window ending at `at`
+   * (reach.ts), from the window's buckets' pair samples united; with `compare`, each item's reach
+   * over the compared period too, as rank=top does.
+   */
+  reach(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
+    this.requireAdvanced(at);
+    const view = this.view(window, at);
+    const current = this.reachOf(view, type);
+    const items = rankReach(current, limit, this.hidden);
+    const answer = { from: view.from, to: view.to, items, exact: view.whole && isExact(items, limit, current.floor) };
+    if (compare === undefined) return answer;
+    const compared = this.comparedView(window, at, compare);
+    return this.comparing(answer, limit, current, compared, this.reachOf(compared, type));
+  }
+
+  /** A view's pair samples, united. */
+  private reachOf(view: WindowView, type: string | null): Reach {
+    return reachOver(view.buckets.map((b) => b.reachPart(type)), this.dictionary);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * One time bucket of one tier: what every window is assembled from.
  * It holds a Space-Saving summary over all types, one per declared type, exact totals per
- * type, and HyperLogLog registers for unique items and actors.
+ * type, and HyperLogLog registers for unique items and actors, and a distinct sample of its
+ * (item, actor) pairs for rank=reach (pair-sample.ts).
  *
  * While every event of a bucket had the same type, the all-types summary is also that type's
  * summary: the type's own copy is made, exactly, only when a second type arrives. Most buckets of
@@ -13,6 +14,8 @@ import { mergedSummary } from "./derive";
 import { ItemDictionary } from "./dictionary";
 import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
+import { PairSample, SEALED_PAIRS, pairKey, type PairSampleState } from "./pair-sample";
+import type { ReachPart } from "./reach";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -34,6 +37,9 @@ export interface BucketState {
   actors: HyperLogLogState;
   /** The one type of every event so far, if there was only one. */
   sole?: string;
+  /** Its distinct (item, actor) pairs; absent from buckets stored before pairs were kept, whose
+   * reach is unknown (`reachPart`). */
+  reach?: PairSampleState;
 }
 
 /** A bucket's summary: live while the bucket takes events, compact once sealed (compact-summary.ts). */
@@ -71,6 +77,9 @@ export class Bucket {
   private sole: string | null | undefined;
 
   private all: Summary;
+  /** Its distinct (item, actor) pairs; undefined when unknown (a bucket stored without them, or
+   * derived from one): rank=reach then bounds its items by its events (`reachPart`). */
+  reach: PairSample | undefined;
 
   constructor(
     readonly start: number,
@@ -88,7 +97,9 @@ export class Bucket {
 
   /** @param dictionary the namespace's items, shared by all its buckets. */
   static empty(start: number, capacity: number, dictionary: ItemDictionary = new ItemDictionary()): Bucket {
-    return new Bucket(start, new SpaceSaving(capacity, dictionary));
+    const bucket = new Bucket(start, new SpaceSaving(capacity, dictionary));
+    bucket.reach = new PairSample(capacity, dictionary);
+    return bucket;
   }
 
   /**
@@ -116,6 +127,11 @@ export class Bucket {
           bucket.totals.set(type, { events: t.events, weight: t.weight });
         }
       }
+    }
+    // One unknown part makes the whole period's pairs unknown: a partial sample would undercount.
+    if (parts.every((part) => part.reach !== undefined)) {
+      const samples = parts.map((part) => ({ sample: part.reach!, eventsOf: (type: string) => part.totals.get(type)?.events ?? 0 }));
+      bucket.reach = PairSample.union(samples, capacity, dictionary);
     }
     const [only] = soles;
     if (soles.size === 1 && only !== null) {
@@ -149,6 +165,7 @@ export class Bucket {
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
+    if (this.reach !== undefined && (actorHash !== undefined || declared.has(type))) this.addPair(itemHash, actorHash, itemId, type, declared);
     const summary = this.all as SpaceSaving;
     if (this.sole !== type) {
       if (this.sole === undefined) this.sole = type;
@@ -177,6 +194,47 @@ export class Bucket {
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
+  }
+
+  /**
+   * Counts the pair of an event's item and actor in the pair sample, under the type's bit if the
+   * type is declared (undefined `actorHash`: gives the type its bit only). A type that gets its
+   * bit after this bucket counted events of it (it was declared since) leaves those events
+   * untracked: a bound on any item's reach in that type here (`reachPart`). Called by `add`, and
+   * for an ingest shard's pairs, which `add` counts without their actors (shard-delta.ts).
+   */
+  addPair(itemHash: number, actorHash: number | undefined, itemId: number, type: string, declared: ReadonlySet<string>): void {
+    const reach = this.reach;
+    if (reach === undefined) return;
+    let mask = 0;
+    if (declared.has(type)) {
+      const known = reach.types.length;
+      const bit = reach.bitOf(type);
+      if (bit >= known) {
+        const before = this.totals.get(type)?.events ?? 0;
+        if (before > 0) reach.untracked.set(type, before);
+      }
+      if (bit >= 0) mask = (1 << bit) >>> 0;
+    }
+    if (actorHash === undefined) return;
+    this.revision += 1;
+    reach.add(pairKey(itemHash, actorHash), itemId, mask);
+  }
+
+  /** What this bucket says about the reach of items in `type` (null: all types). */
+  reachPart(type: string | null): ReachPart {
+    const { reach } = this;
+    const eventsOf = (t: string | null) => {
+      if (t !== null) return this.totals.get(t)?.events ?? 0;
+      let events = 0;
+      for (const totals of this.totals.values()) events += totals.events;
+      return events;
+    };
+    if (reach === undefined) return { sample: undefined, bit: -1, extra: eventsOf(type) };
+    if (type === null) return { sample: reach, bit: -1, extra: 0 };
+    const bit = reach.types.indexOf(type);
+    if (bit < 0) return { sample: undefined, bit: -1, extra: eventsOf(type) };
+    return { sample: reach, bit, extra: reach.untracked.get(type) ?? 0 };
   }
 
   /** Counts the actors of events counted by `add` without theirs (an ingest shard's group). */
@@ -214,6 +272,7 @@ export class Bucket {
     // Called per event on past buckets during ingest: no allocation on the common no-op path.
     let trimmed = cut(this.summary, above);
     if (this.typed.size > 0) for (const summary of this.typed.values()) trimmed = cut(summary, above) || trimmed;
+    if (this.reach !== undefined && this.reach.size > above) trimmed = this.reach.shrinkTo(SEALED_PAIRS) || trimmed;
     if (trimmed) this.revision += 1;
     return trimmed;
   }
@@ -241,7 +300,8 @@ export class Bucket {
    * Returns true if anything was compacted. Answers and `toJSON()` are unchanged by it.
    */
   compact(): boolean {
-    if (this.all instanceof CompactSummary) return false;
+    const pairs = this.reach?.compact() ?? false;
+    if (this.all instanceof CompactSummary) return pairs;
     this.all = CompactSummary.of(this.all);
     for (const [type, summary] of this.typed) {
       if (summary instanceof SpaceSaving) this.typed.set(type, CompactSummary.of(summary));
@@ -262,8 +322,18 @@ export class Bucket {
         trimmed = true;
       }
     }
+    // The pair sample is cut the same way: its level rises, and reach answers show it in `error`.
+    if (this.reach?.shrinkTo(keep)) trimmed = true;
     if (trimmed) this.revision += 1;
     return trimmed;
+  }
+
+  /** Cuts the pair sample to at most `keep` pairs, raising its level: what `holdBudget` cuts first.
+   * Returns true if any pair went. */
+  cutPairsTo(keep: number): boolean {
+    if (!this.reach?.shrinkTo(keep)) return false;
+    this.revision += 1;
+    return true;
   }
 
   /** Counters held over all summaries (what `cutTo` can free). */
@@ -277,12 +347,14 @@ export class Bucket {
   release(): void {
     this.all.release();
     for (const summary of this.typed.values()) summary.release();
+    this.reach?.release();
   }
 
   /** Estimated bytes held, the shared dictionary excluded. */
   bytes(): number {
     let bytes = OBJECT_BYTES + 3 * SMALL_MAP_BYTES + this.all.bytes() + this.items.bytes() + this.actors.bytes();
     for (const summary of this.typed.values()) bytes += summary.bytes();
+    if (this.reach !== undefined) bytes += this.reach.bytes();
     return bytes + this.totals.size * TYPE_TOTALS_BYTES;
   }
 
@@ -303,6 +375,7 @@ export class Bucket {
       items: this.items.toJSON(),
       actors: this.actors.toJSON(),
       ...(typeof this.sole === "string" ? { sole: this.sole } : {}),
+      ...(this.reach !== undefined ? { reach: this.reach.toJSON() } : {}),
     };
   }
 
@@ -323,6 +396,7 @@ export class Bucket {
       if (untracked > 0) bucket.untracked.set(type, untracked);
     }
     bucket.sole = state.sole ?? (state.totals.length === 0 ? undefined : null);
+    if (state.reach !== undefined) bucket.reach = PairSample.fromJSON(state.reach, dictionary);
     bucket.saved(bucket.revision);
     return bucket;
   }

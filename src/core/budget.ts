@@ -3,13 +3,15 @@
  *
  * Two halves. A config is refused when even its uncuttable worst case would not fit: each tier's
  * newest (live) bucket at capacity in every summary, with every counter a distinct item of the
- * longest length, plus every kept bucket's HyperLogLogs dense (`worstCaseBytes`). Everything
+ * longest length, plus every kept bucket's HyperLogLogs dense and its pair sample's fixed part
+ * (`worstCaseBytes`). Everything
  * else is held at run time by `holdBudget`: sealed buckets are compacted, then the oldest ones are
  * cut to fewer counters. Cutting never hides a loss: the bucket's floor rises to the largest
  * dropped count, so windows that include it report that much more `error`, and `exact: false`.
  */
 import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS } from "../shared/contract";
 import { SEALED_KEEP, type Bucket } from "./bucket";
+import { LIVE_PAIR_BYTES, PAIR_SAMPLE_FIXED_BYTES } from "./pair-sample";
 import { ANSWER_RESERVE_BYTES, MAP_ENTRY_BYTES, OBJECT_BYTES, SNAPSHOT_BUDGET_BYTES, TYPED_ARRAY_BYTES, stringBytes } from "./memory";
 import { TIERS } from "./tiers";
 
@@ -46,8 +48,10 @@ export function heldBytes(budgetBytes: number): number {
 
 /**
  * Compacts every bucket but each tier's newest, then, while the estimate exceeds the budget, cuts
- * summaries to each of BUDGET_CUTS in turn, oldest buckets first (the oldest half of each tier
- * only serves `rank=rising`'s previous period), the newest buckets last of all.
+ * pair samples and then summaries to each of BUDGET_CUTS in turn, oldest buckets first (the oldest
+ * half of each tier only serves `rank=rising`'s previous period), the newest buckets last of all.
+ * Pair samples go first: a sample cut to fewer pairs only samples at a higher level, which
+ * rank=reach shows in a wider `error`, while a cut summary loses items outright.
  */
 export function holdBudget(held: readonly HeldBucket[], budgetBytes: number, measure: () => number): BudgetOutcome {
   let compacted = 0;
@@ -58,13 +62,16 @@ export function holdBudget(held: readonly HeldBucket[], budgetBytes: number, mea
     const target = TARGET_SHARE * budgetBytes;
     const byAge = (a: HeldBucket, b: HeldBucket) => a.bucket.start - b.bucket.start;
     const passes = [held.filter((h) => !h.newest).sort(byAge), held.filter((h) => h.newest).sort(byAge)];
-    outer: for (const pass of passes) {
-      for (const keep of BUDGET_CUTS) {
-        for (const { bucket } of pass) {
-          if (bytes <= target) break outer;
-          if (bucket.cutTo(keep)) {
-            cut++;
-            bytes = measure();
+    const cuts: ((bucket: Bucket, keep: number) => boolean)[] = [(b, keep) => b.cutPairsTo(keep), (b, keep) => b.cutTo(keep)];
+    outer: for (const cutOne of cuts) {
+      for (const pass of passes) {
+        for (const keep of BUDGET_CUTS) {
+          for (const { bucket } of pass) {
+            if (bytes <= target) break outer;
+            if (cutOne(bucket, keep)) {
+              cut++;
+              bytes = measure();
+            }
           }
         }
       }
@@ -79,10 +86,12 @@ export const LIVE_COUNTER_BYTES = 44;
 export const WORST_ITEM_BYTES = 52 + 16 + MAX_ITEM_BYTES;
 /** Two HyperLogLogs (items, actors) at p = 14, dense. */
 const BUCKET_SKETCH_BYTES = 2 * (OBJECT_BYTES + TYPED_ARRAY_BYTES + 2 ** 14);
-/** A bucket's fixed part once cut to nothing: object, maps, totals of a few types. */
-const BUCKET_FIXED_BYTES = 2048;
-/** Room for what ingest adds between two budget checks (1024 events, each in every tier). */
-export const INGEST_RESERVE_BYTES = 1024 * TIERS.length * 2 * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+/** A bucket's fixed part once cut to nothing: object, maps, totals of a few types, and its pair
+ * sample's (a sample cut to nothing holds no pair, but keeps its arrays' headers). */
+const BUCKET_FIXED_BYTES = 2048 + PAIR_SAMPLE_FIXED_BYTES;
+/** Room for what ingest adds between two budget checks (1024 events, each in every tier): two
+ * counters and a pair each (the pair's item is one of the counters'). */
+export const INGEST_RESERVE_BYTES = 1024 * TIERS.length * (2 * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES) + LIVE_PAIR_BYTES);
 
 const KEPT_BUCKETS = TIERS.reduce((n, t) => n + t.retain + 1, 0);
 
@@ -116,7 +125,9 @@ const LOCAL_DAYS_KEPT = 63;
 const ZONED_FIXED_BYTES = LOCAL_DAYS_KEPT * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_BYTES + 1024);
 
 /** Bytes of the live buckets at worst: every counter of every summary a distinct longest item, in
- * each tier's newest bucket and, for a zoned namespace, today's local day. */
+ * each tier's newest bucket and, for a zoned namespace, today's local day. Pair samples are not in
+ * it: `holdBudget` cuts them before any summary, so their pairs are never what stops a config from
+ * fitting (their fixed part is, in BUCKET_FIXED_BYTES). */
 export function liveBytesBound(capacity: number, declaredTypes: number, zoned = false): number {
   return (TIERS.length + (zoned ? 1 : 0)) * (1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
 }

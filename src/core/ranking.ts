@@ -159,13 +159,20 @@ export function rankRising(current: Merged, previous: Merged, limit: number, hid
   return selection.best;
 }
 
+/** What a compared period says of an item, whatever the rank: an upper bound and its overcount,
+ * and the bound of any item it lists nowhere. */
+export interface Bounds {
+  readonly floor: number;
+  boundOf(item: string): { score: number; error: number };
+}
+
 /**
  * (compare) Each listed item with its score over the compared period, `previous` merged the way
  * the rank merged the window (decayed for rank=hot): `previousScore` an upper bound, the true
  * score within [previousScore - previousError, previousScore]. Only the listed items are looked
  * up, so this costs `limit` lookups whatever the merge's size.
  */
-export function withPrevious(items: readonly RankedItem[], previous: Merged): RankedItem[] {
+export function withPrevious(items: readonly RankedItem[], previous: Bounds): RankedItem[] {
   return items.map((i) => {
     const { score, error } = previous.boundOf(i.item);
     return { ...i, previousScore: score, previousError: error };

@@ -5,7 +5,8 @@
  *
  * Nothing a bucket holds is lost by grouping. Every tier's buckets are whole minutes aligned to
  * the epoch (tiers.ts), so a minute's group lands in exactly the buckets its events would; totals
- * add, and the HyperLogLog sketches take the same hashes. Space-Saving takes a group as one
+ * add, and the HyperLogLog sketches take the same hashes, and the pair samples the same distinct
+ * (item, actor) pairs (`pairs`, one per distinct pair of the minute and type). Space-Saving takes a group as one
  * weighted update, which keeps its bounds (and is exact wherever the events were exact). Events
  * stamped at or after the time the delta is built are shipped as they are: the object holds them
  * pending, as it holds a future event sent to it directly (docs/api.md, "Windows").
@@ -20,11 +21,16 @@ const MINUTE_TIER = TIERS[0]!;
 /** One (type, item) of a minute: how many events, and their summed weight. */
 export type DeltaEntry = [type: string, item: string, events: number, weight: number];
 
+/** A distinct (type, item, actor) of a minute, for rank=reach: its entry's index in `entries`,
+ * and the actor's hash53. */
+export type DeltaPair = [entry: number, actor: number];
+
 /** One minute's events, grouped. `actors` are the hashes (hash53) of its distinct actors. */
 export interface DeltaBucket {
   start: number;
   entries: DeltaEntry[];
   actors: number[];
+  pairs: DeltaPair[];
 }
 
 export interface ShardDelta {
@@ -37,7 +43,7 @@ export interface ShardDelta {
 
 /** Builds one delta from batches added in the order they were accepted. */
 export class DeltaBuilder {
-  private readonly minutes = new Map<number, { entries: Map<string, DeltaEntry>; actors: Set<number> }>();
+  private readonly minutes = new Map<number, { entries: Map<string, DeltaEntry>; actors: Set<number>; pairs: Map<string, Set<number>> }>();
   private readonly future: TallyEvent[] = [];
   private events = 0;
 
@@ -53,7 +59,7 @@ export class DeltaBuilder {
       }
       const start = bucketStart(event.ts, MINUTE_TIER);
       let minute = this.minutes.get(start);
-      if (!minute) this.minutes.set(start, (minute = { entries: new Map(), actors: new Set() }));
+      if (!minute) this.minutes.set(start, (minute = { entries: new Map(), actors: new Set(), pairs: new Map() }));
       // A type name never holds "\n" (TYPE_PATTERN), so the first "\n" ends it: no two pairs share a key.
       const key = `${event.type}\n${event.item}`;
       const entry = minute.entries.get(key);
@@ -63,12 +69,25 @@ export class DeltaBuilder {
       } else {
         minute.entries.set(key, [event.type, event.item, 1, event.weight]);
       }
-      if (event.actor !== undefined) minute.actors.add(hash53(event.actor));
+      if (event.actor !== undefined) {
+        const actor = hash53(event.actor);
+        minute.actors.add(actor);
+        const actors = minute.pairs.get(key);
+        if (actors) actors.add(actor);
+        else minute.pairs.set(key, new Set([actor]));
+      }
     }
   }
 
   build(): ShardDelta {
-    const buckets = [...this.minutes].map(([start, m]) => ({ start, entries: [...m.entries.values()], actors: [...m.actors] }));
+    const buckets = [...this.minutes].map(([start, m]) => {
+      const keys = [...m.entries.keys()];
+      const pairs: DeltaPair[] = [];
+      keys.forEach((key, entry) => {
+        for (const actor of m.pairs.get(key) ?? []) pairs.push([entry, actor]);
+      });
+      return { start, entries: keys.map((key) => m.entries.get(key)!), actors: [...m.actors], pairs };
+    });
     return { buckets, future: this.future, events: this.events };
   }
 }

@@ -27,7 +27,7 @@ export const DASHBOARD_TOP = 10;
  * widen every refresh without bound. */
 export const MAX_DEMANDED = 64;
 
-/** Every answer the refresh loop precomputes: each configured window × rank (top, rising, hot) ×
+/** Every answer the refresh loop precomputes: each configured window × rank (top, rising, hot, reach) ×
  * (all types and each declared type), each window's stats, and the dashboard. Compare answers
  * (v1.4) are not planned: each is computed on its first read and then kept warm like any answer
  * read outside the plan (MAX_DEMANDED), so the plan's cost does not double for namespaces that
@@ -82,6 +82,8 @@ function ranking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: R
       return agg.rising(window, type, ctx.at, limit, compare);
     case "hot":
       return agg.hot(window, type, ctx.at, limit, ctx.config.hotHalfLifeSeconds, compare);
+    case "reach":
+      return agg.reach(window, type, ctx.at, limit, compare);
   }
 }
 
@@ -171,6 +173,6 @@ export function buildSnapshot(agg: Aggregator, query: ReadQuery, ctx: BuildConte
   // Only what the dashboard reuses is kept: a refresh builds hundreds of answers at the widest
   // config, and keeping every one until the refresh ends would hold them all in memory at once.
   if (query.compare !== undefined) return snapshot; // the dashboard reuses no compare answer
-  if (query.kind === "stats" || (query.type === null && query.rank !== "rising")) memoOf(ctx).set(snapshotKey(query), snapshot);
+  if (query.kind === "stats" || (query.type === null && (query.rank === "top" || query.rank === "hot"))) memoOf(ctx).set(snapshotKey(query), snapshot);
   return snapshot;
 }

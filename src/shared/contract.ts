@@ -27,7 +27,7 @@ export const DEFAULT_TIMEZONE = "UTC";
 export const DEFAULT_TRENDING_WINDOW: Window = "1h";
 export const DEFAULT_STATS_WINDOW: Window = "24h";
 
-export const RANKS = ["top", "rising", "hot"] as const;
+export const RANKS = ["top", "rising", "hot", "reach"] as const;
 export type Rank = (typeof RANKS)[number];
 
 /** (v1.4) What a trending or stats answer is compared with: the period of as many whole buckets

@@ -129,7 +129,7 @@ export const OPERATIONS: Operation[] = [
     method: "get", path: `${NS}/trending`, summary: "Trending items", tag: "reads", scope: "read", cached: true, object: true,
     description:
       "The top items of a window by `rank`: `top` (score in the window), `rising` (growth against the preceding period) " +
-      "or `hot` (exponentially decayed score). Served from precomputed snapshots through the cache layers.",
+      "`hot` (exponentially decayed score) or `reach` (v1.5: distinct actors of the item). Served from precomputed snapshots through the cache layers.",
     parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "compare", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
     errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare"], 404: ["namespace_not_found", "not_in_layer"] },
   },
@@ -320,7 +320,7 @@ const PARAMETERS: Record<string, Schema> = {
   statsWindow: query("window", { ...ref("Window"), default: "24h" }, "One of the supported windows."),
   limit: query("limit", { type: "integer", minimum: 1, default: 10 }, "1 to the namespace's maxLimit."),
   type: query("type", { type: "string" }, "One of the namespace's declared types; omitted means all types."),
-  rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising or hot."),
+  rank: query("rank", { ...ref("Rank"), default: "top" }, "top, rising, hot or reach (v1.5)."),
   cursor: query("cursor", { type: "string" }, "Continues a listing."),
   minScore: query("minScore", { type: "number", minimum: 0, default: 0 }, "Items scoring below this are left out (rankings)."),
   compare: query(

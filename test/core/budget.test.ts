@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest";
 import type { TallyEvent } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { SEALED_KEEP } from "../../src/core/bucket";
-import { heldBytes, maxCapacityWithin, worstCaseBytes } from "../../src/core/budget";
+import { heldBytes, holdBudget, liveBytesBound, maxCapacityWithin, worstCaseBytes } from "../../src/core/budget";
+import { Bucket } from "../../src/core/bucket";
+import { ItemDictionary } from "../../src/core/dictionary";
+import { hash53 } from "../../src/core/hash";
+import { LIVE_PAIR_BYTES, PAIR_SAMPLE_FIXED_BYTES, PairSample, pairKey } from "../../src/core/pair-sample";
+import { TIERS } from "../../src/core/tiers";
 import { parseConfig } from "../../src/core/config";
 import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
 import { windowRange } from "../../src/core/tiers";
@@ -152,6 +157,67 @@ describe("the aggregator's memory", () => {
     const names = new Set([...big, ...small].map((e) => e.item).concat("first", "newcomer", "other"));
     expect(hour.items.every((i) => names.has(i.item))).toBe(true);
     expect(hour.items.find((i) => i.item === "newcomer")).toEqual({ item: "newcomer", score: 1, error: 0 });
+  });
+});
+
+describe("the pair samples' memory (rank=reach)", () => {
+  it("accounts a live sample at capacity within LIVE_PAIR_BYTES a pair, and a sealed one in less", () => {
+    const sample = new PairSample(5000, new ItemDictionary());
+    for (let i = 0; i < 20_000; i++) sample.add(pairKey(hash53(`item-${i % 700}`), hash53(`actor-${i}`)), sample.dictionary.intern(`item-${i % 700}`), 1);
+    expect(sample.size).toBeGreaterThan(2000);
+    expect(sample.bytes()).toBeLessThanOrEqual(PAIR_SAMPLE_FIXED_BYTES + 5000 * LIVE_PAIR_BYTES);
+    sample.compact();
+    expect(sample.bytes()).toBeLessThanOrEqual(PAIR_SAMPLE_FIXED_BYTES + sample.size * 16);
+  });
+
+  it("cuts pair samples before any summary: a sample only samples coarser, a cut summary loses items", () => {
+    const bucket = Bucket.empty(0, 5000);
+    const declared = new Set<string>();
+    for (let i = 0; i < 20_000; i++) bucket.add({ item: `item-${i % 100}`, type: "view", weight: 1, ts: 0 }, hash53(`item-${i % 100}`), hash53(`actor-${i}`), declared);
+    bucket.compact();
+    const counters = bucket.counters;
+    const pairs = bucket.reach!.size;
+    expect(pairs).toBeGreaterThan(1000);
+    // A budget the pairs beyond SEALED_KEEP alone exceed.
+    const outcome = holdBudget([{ bucket, newest: false }], (bucket.bytes() - 100) / 0.85, () => bucket.bytes());
+    expect(outcome.cut).toBeGreaterThan(0);
+    expect(bucket.reach!.size).toBeLessThan(pairs);
+    expect(bucket.counters).toBe(counters);
+  });
+
+  it("counts every kept bucket's sample in the worst case a config is checked against", () => {
+    const kept = TIERS.reduce((n, t) => n + t.retain + 1, 0);
+    expect(worstCaseBytes(5000, 0) - liveBytesBound(5000, 0)).toBeGreaterThan(kept * PAIR_SAMPLE_FIXED_BYTES);
+  });
+
+  it("holds the budget at the widest accepted config, each item reached by distinct actors, within the stated bounds", () => {
+    const capacity = maxCapacityWithin(MEMORY_BUDGET_BYTES, 0);
+    const agg = new Aggregator({ capacity, types: [] });
+    const start = Math.floor(T0 / MINUTE) * MINUTE - 8 * MINUTE;
+    let reachCut = false;
+    for (let m = 0; m < 8; m++) {
+      // `capacity` distinct items of the longest length a minute, each sent by two actors: every
+      // summary full of distinct items, and twice as many distinct pairs as a live sample holds.
+      const batch: TallyEvent[] = [];
+      for (let i = 0; i < capacity; i++) {
+        const item = `${m}-${i}-`.padEnd(256, "x");
+        batch.push({ item, type: "view", weight: 1, actor: `a-${i}`, ts: start + m * MINUTE + 1 });
+        batch.push({ item, type: "view", weight: 1, actor: `b-${i}`, ts: start + m * MINUTE + 2 });
+      }
+      const now = start + (m + 1) * MINUTE - 1;
+      agg.ingest(batch, now);
+      agg.advance(now);
+      expect(agg.memoryBytes()).toBeLessThanOrEqual(heldBytes(MEMORY_BUDGET_BYTES));
+      const reach = agg.reach("5m", null, now, 50);
+      reachCut ||= !reach.exact;
+      // Every item had exactly two actors: the stated bounds hold through every cut.
+      for (const { score, error } of reach.items) {
+        expect(score).toBeGreaterThanOrEqual(2);
+        expect(score - error).toBeLessThanOrEqual(2);
+      }
+    }
+    expect(agg.budgetCuts).toBeGreaterThan(0);
+    expect(reachCut).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * An ingest shard's delta (core/shard-delta.ts), merged by the aggregator, counts exactly what
- * the same events counted one by one would: every window, every rank, stats, unique counts and
+ * the same events counted one by one would: every window, every rank (reach too), stats, unique counts and
  * per-type answers. Events stamped at or after the time the delta is built travel whole, and are
  * counted once time reaches them. Time is passed in, so these tests drive it directly.
  */
@@ -45,6 +45,7 @@ function answers(agg: Aggregator, at: number) {
       top: agg.top(window, type, at, 100),
       rising: agg.rising(window, type, at, 100),
       hot: agg.hot(window, type, at, 100, HALF_LIFE_SECONDS),
+      reach: agg.reach(window, type, at, 100),
     })),
     stats: agg.stats(window, at),
   }));

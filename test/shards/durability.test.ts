@@ -100,8 +100,11 @@ describe("kills", () => {
         const answer = await real.pull(request);
         if (!answer.ok || answer.value.delta.buckets.length === 0) return answer;
         const { delta } = answer.value;
-        const unreadable: ShardDelta["buckets"][number] = { start: delta.buckets[0]!.start, entries: [], actors: { length: 1 } as unknown as number[] };
-        const half = delta.buckets.map((b) => ({ ...b, entries: b.entries.slice(0, Math.ceil(b.entries.length / 2)) }));
+        const unreadable: ShardDelta["buckets"][number] = { start: delta.buckets[0]!.start, entries: [], actors: { length: 1 } as unknown as number[], pairs: [] };
+        const half = delta.buckets.map((b) => {
+          const kept = Math.ceil(b.entries.length / 2);
+          return { ...b, entries: b.entries.slice(0, kept), pairs: b.pairs.filter(([entry]) => entry! < kept) };
+        });
         return { ok: true, value: { ...answer.value, delta: { ...delta, buckets: [...half, unreadable], future: [] } } };
       },
     });

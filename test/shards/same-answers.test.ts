@@ -57,7 +57,7 @@ describe("a namespace with ingestShards 4", () => {
       const stats = await body(one, "stats", { window });
       expect(stats.events).toBeGreaterThan(0);
       expect(await body(four, "stats", { window })).toEqual(stats);
-      for (const rank of ["top", "rising", "hot"]) {
+      for (const rank of ["top", "rising", "hot", "reach"]) {
         for (const type of [null, "like"]) {
           const query = { window, rank, limit: 100, ...(type ? { type } : {}) };
           const answer = await body(one, "trending", query);

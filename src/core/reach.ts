@@ -1,0 +1,119 @@
+/**
+ * rank=reach: per item, the number of distinct actors that sent it events in a window, counted
+ * from the buckets' distinct pair samples (pair-sample.ts) united over the window.
+ *
+ * At level 0 every distinct (item, actor) pair is held and the count is exact. At level L each
+ * distinct pair is held with probability p = 2^-L, independently (its key's low bits), so an item
+ * with n distinct actors has c ~ Binomial(n, p) sampled pairs. Its answer is a ~3-sigma interval:
+ *   score = ceil((c + 3·sqrt(c + 1) + 3) · 2^L)      (n above it: c fell over 3 sigmas short)
+ *   lower = max(c, ceil((c - 3·sqrt(c)) · 2^L))     (n below it: c rose over 3 sigmas above)
+ * and error = score - lower, so the true count lies in [score - error, score] like any rank's.
+ * These are probabilistic bounds, not worst cases: each fails for roughly one item in a thousand
+ * or fewer, never silently at level 0. An item with no sampled pair may still have up to
+ * 6·2^L (the score with c = 0): the floor.
+ *
+ * A bucket whose pairs are unknown for a type (stored before pairs were kept, or a type counted
+ * before it was declared) adds its events of that type to every item's score and error and to the
+ * floor: each event brings at most one actor.
+ */
+import type { RankedItem } from "../shared/contract";
+import type { ItemDictionary } from "./dictionary";
+import { levelOf, type PairSample } from "./pair-sample";
+import { Selection, type Hidden } from "./ranking";
+
+/** Standard deviations the interval spans on each side. */
+export const SIGMAS = 3;
+
+/** What one bucket says about one reach ranking. */
+export interface ReachPart {
+  /** Its pairs, or undefined when it has none to give (unknown, or no pair of the type). */
+  sample: PairSample | undefined;
+  /** The bit of the type asked for in `sample.types`; -1: every pair counts (all types). */
+  bit: number;
+  /** Events whose actors are unknown here: a bound on any item's reach in this bucket. */
+  extra: number;
+}
+
+/** Upper bound of the distinct actors of an item with `c` sampled pairs at `level`. */
+export function reachUpper(c: number, level: number): number {
+  if (level === 0) return c;
+  return Math.ceil((c + SIGMAS * Math.sqrt(c + 1) + SIGMAS) * 2 ** level);
+}
+
+/** Lower bound of the same. */
+export function reachLower(c: number, level: number): number {
+  if (level === 0) return c;
+  return Math.max(c, Math.ceil((c - SIGMAS * Math.sqrt(c)) * 2 ** level));
+}
+
+/** A window's reach: per item id its sampled pairs at one level, and what is unknown. */
+export class Reach {
+  constructor(
+    readonly counts: ReadonlyMap<number, number>,
+    readonly level: number,
+    readonly extra: number,
+    readonly dictionary: ItemDictionary,
+  ) {}
+
+  /** Upper bound of the reach of any item not in `counts`. */
+  get floor(): number {
+    return reachUpper(0, this.level) + this.extra;
+  }
+
+  /** An item's bound from its sampled pairs. */
+  boundOfCount(c: number): { score: number; error: number } {
+    const score = reachUpper(c, this.level) + this.extra;
+    return { score, error: score - reachLower(c, this.level) };
+  }
+
+  /** An item's bound by name: the floor, twice, for one with no sampled pair (it may have none). */
+  boundOf(item: string): { score: number; error: number } {
+    const id = this.dictionary.lookup(item);
+    const c = id === undefined ? undefined : this.counts.get(id);
+    return c === undefined ? { score: this.floor, error: this.floor } : this.boundOfCount(c);
+  }
+}
+
+/**
+ * Unites the parts' samples at their highest level: a pair sampled in several buckets (one actor
+ * on several minutes) is one actor. With a type, only pairs seen with it count.
+ */
+export function reachOver(parts: readonly ReachPart[], dictionary: ItemDictionary): Reach {
+  let level = 0;
+  let extra = 0;
+  let samples = 0;
+  for (const part of parts) {
+    extra += part.extra;
+    if (part.sample === undefined) continue;
+    level = Math.max(level, part.sample.level);
+    samples += 1;
+  }
+  const counts = new Map<number, number>();
+  // Keys are distinct within a sample: only a union of several needs to drop repeats.
+  const seen = samples > 1 ? new Set<number>() : undefined;
+  for (const { sample, bit } of parts) {
+    if (sample === undefined) continue;
+    const filtered = sample.level < level;
+    sample.forEach((key, id, mask) => {
+      if (bit >= 0 && ((mask >>> bit) & 1) === 0) return;
+      if (filtered && levelOf(key) < level) return;
+      if (seen) {
+        if (seen.has(key)) return;
+        seen.add(key);
+      }
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    });
+  }
+  return new Reach(counts, level, extra, dictionary);
+}
+
+/** rank=reach: the `limit` items of highest reach (ties: item ascending), hidden ones skipped. */
+export function rankReach(reach: Reach, limit: number, hidden?: Hidden): RankedItem[] {
+  const selection = new Selection(limit, hidden);
+  for (const [id, c] of reach.counts) {
+    const { score, error } = reach.boundOfCount(c);
+    const item = reach.dictionary.name(id);
+    if (selection.admits(score, item)) selection.add({ item, score, error });
+  }
+  return selection.best;
+}
