@@ -165,7 +165,8 @@ export class Bucket {
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
-    if (this.reach !== undefined && (actorHash !== undefined || declared.has(type))) this.addPair(itemHash, actorHash, itemId, type, declared);
+    // The type's bit is given before the totals count this event (see `pairMask`).
+    const mask = this.reach === undefined ? 0 : this.pairMask(type, declared);
     const summary = this.all as SpaceSaving;
     if (this.sole !== type) {
       if (this.sole === undefined) this.sole = type;
@@ -194,31 +195,35 @@ export class Bucket {
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
+    // After the summary took the item: a sample that drops the new pair at once releases its id.
+    if (actorHash !== undefined) this.reach?.add(pairKey(itemHash, actorHash), itemId, mask);
   }
 
   /**
-   * Counts the pair of an event's item and actor in the pair sample, under the type's bit if the
-   * type is declared (undefined `actorHash`: gives the type its bit only). A type that gets its
-   * bit after this bucket counted events of it (it was declared since) leaves those events
-   * untracked: a bound on any item's reach in that type here (`reachPart`). Called by `add`, and
-   * for an ingest shard's pairs, which `add` counts without their actors (shard-delta.ts).
+   * Counts the pair of an item and an actor in the pair sample, under the type's bit if the type
+   * is declared: an ingest shard's pairs, whose groups `add` counted without actors (shard-delta.ts).
+   * A type that gets its bit after this bucket counted events of it (it was declared since) leaves
+   * those events untracked: a bound on any item's reach in that type here (`reachPart`). The
+   * caller holds a reference on `itemId`.
    */
-  addPair(itemHash: number, actorHash: number | undefined, itemId: number, type: string, declared: ReadonlySet<string>): void {
+  addPair(itemHash: number, actorHash: number, itemId: number, type: string, declared: ReadonlySet<string>): void {
     const reach = this.reach;
     if (reach === undefined) return;
-    let mask = 0;
-    if (declared.has(type)) {
-      const known = reach.types.length;
-      const bit = reach.bitOf(type);
-      if (bit >= known) {
-        const before = this.totals.get(type)?.events ?? 0;
-        if (before > 0) reach.untracked.set(type, before);
-      }
-      if (bit >= 0) mask = (1 << bit) >>> 0;
-    }
-    if (actorHash === undefined) return;
     this.revision += 1;
-    reach.add(pairKey(itemHash, actorHash), itemId, mask);
+    reach.add(pairKey(itemHash, actorHash), itemId, this.pairMask(type, declared));
+  }
+
+  /** The mask of a pair seen with `type`: its bit, given now if the type is declared and has none. */
+  private pairMask(type: string, declared: ReadonlySet<string>): number {
+    const reach = this.reach!;
+    if (!declared.has(type)) return 0;
+    const known = reach.types.length;
+    const bit = reach.bitOf(type);
+    if (bit >= known) {
+      const before = this.totals.get(type)?.events ?? 0;
+      if (before > 0) reach.untracked.set(type, before);
+    }
+    return bit < 0 ? 0 : (1 << bit) >>> 0;
   }
 
   /** What this bucket says about the reach of items in `type` (null: all types). */

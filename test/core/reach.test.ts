@@ -160,6 +160,24 @@ describe("rank=reach", () => {
     expect(direct.reach("1h", "like", T0, 100).items.length).toBeGreaterThan(0);
   });
 
+  it("bounds a type's reach by its events counted before it was declared, and says it is not exact", () => {
+    const agg = new Aggregator({ capacity: 100, types: ["view"] });
+    const like = (actor: string, item = "a"): TallyEvent => ({ item, type: "like", weight: 1, actor, ts: T0 - 2 * MINUTE });
+    agg.ingest([like("x"), like("y"), like("x")], T0 - MINUTE);
+    agg.configure({ capacity: 100, types: ["view", "like"] });
+    agg.ingest([like("z"), like("x", "b")], T0);
+    agg.advance(T0);
+    const answer = agg.reach("1h", "like", T0, 10);
+    expect(answer.exact).toBe(false);
+    // Truth: a has 3 actors (x, y, z), b has 1; the 3 likes before the type was declared may be anyone's.
+    expect(answer.items).toEqual([
+      { item: "a", score: 4, error: 3 },
+      { item: "b", score: 4, error: 3 },
+    ]);
+    // All types never depended on the type's bit: exact.
+    expect(agg.reach("1h", null, T0, 10)).toMatchObject({ exact: true, items: [{ item: "a", score: 3, error: 0 }, { item: "b", score: 1, error: 0 }] });
+  });
+
   it("answers a bucket stored without pairs as unknown: bounded by its events, never exact", () => {
     const agg = new Aggregator({ capacity: 100, types: ["view"] });
     agg.ingest([
