@@ -17,13 +17,17 @@ const TYPES = [null, "view", "like"] as const;
 const SPAM = "spam";
 
 /** 13 items, all in the last second (so inside every window and growing in every rising list):
- * spam scores 50 of each type, item-k scores 12 - k of each type. */
+ * spam scores 50 of each type, item-k scores 12 - k of each type, each point an event of its own
+ * actor (so that rank=reach ranks them alike). */
 function events(): Counted[] {
   const out: Counted[] = [];
   const ts = Date.now() - 1000;
+  const points = (item: string, type: string, n: number) => {
+    for (let i = 0; i < n; i++) out.push({ item, type, weight: 1, ts, actor: `${item}-${type}-${i}` });
+  };
   for (const type of ["view", "like"]) {
-    out.push({ item: SPAM, type, weight: 50, ts });
-    for (let k = 0; k < 12; k++) out.push({ item: `item-${k}`, type, weight: 12 - k, ts });
+    points(SPAM, type, 50);
+    for (let k = 0; k < 12; k++) points(`item-${k}`, type, 12 - k);
   }
   return out;
 }
