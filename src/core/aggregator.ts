@@ -178,8 +178,9 @@ export class Aggregator {
   private calendar: LocalCalendar;
   /** A zoned namespace's local days (local-days.ts); none in UTC, whose days are the day tier's. */
   private localDays: LocalDays | undefined;
-  /** The oldest local day kept at the last `prepare`. */
-  private localFrom = -Infinity;
+  /** The oldest local day kept at the last `prepare`; +Infinity in UTC, so that the per-event
+   * test in `count` skips the local days at once. */
+  private localFrom = Infinity;
   /** True until the local days are restored or assembled from the tiers (after a change of zone,
    * or at start-up without a checkpointed day of this zone). */
   private rebuildDue = false;
@@ -233,10 +234,8 @@ export class Aggregator {
    */
   private prepare(now: number): { oldest: number[]; current: number[] } {
     this.rollUp(now);
-    if (this.localDays) {
-      if (this.rebuildDue) this.rebuildLocalDays(now);
-      this.localFrom = this.localDays.keptFrom(now);
-    }
+    if (this.rebuildDue) this.rebuildLocalDays(now);
+    this.localFrom = this.localDays ? this.localDays.keptFrom(now) : Infinity;
     return { oldest: TIERS.map((tier) => oldestKept(now, tier)), current: TIERS.map((tier) => bucketStart(now, tier)) };
   }
 

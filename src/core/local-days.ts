@@ -152,9 +152,17 @@ export class LocalDays {
     return this.calendar.zone;
   }
 
+  /** The day `keptFrom` last answered for, and its answer: it changes only at a local midnight,
+   * and every ingest asks (calendar.ts formats dates with Intl, a few microseconds a call). */
+  private kept = { day: { from: NaN, to: NaN } as Range, from: NaN };
+
   /** The start of the oldest day kept at `now`. */
   keptFrom(now: number): number {
-    return this.calendar.previous("thisMonth", now).from;
+    const { day } = this.kept;
+    if (now >= day.from && now < day.to) return this.kept.from;
+    const from = this.calendar.previous("thisMonth", now).from;
+    this.kept = { day: { ...this.calendar.dayOf(now) }, from };
+    return from;
   }
 
   /** The day holding `ts`, made with `make` if missing. */
