@@ -9,13 +9,17 @@
  *   with no declared type, or two declared types and each item seen in both.
  * - worst accepted config: the largest capacity the config check accepts with 32 declared types
  *   (and with 1), every event a new 256-byte item, so every summary of every bucket is full of
- *   distinct longest items: the budget can then only hold by cutting.
+ *   distinct longest items: the budget can then only hold by cutting. Also with every event from
+ *   an actor of its own and a time zone with a 45-minute offset: every bucket's pair sample
+ *   (rank=reach) fills with distinct pairs, and every local day kept (from the first day of the
+ *   previous local month) is a bucket of its own, straddling two UTC days.
  */
 import type { TallyEvent } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { maxCapacityWithin } from "../../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
 import { TIERS, bucketStart, oldestKept } from "../../src/core/tiers";
+import { LocalCalendar } from "../../src/core/calendar";
 import { liveMemory } from "./node";
 
 export interface MemoryResult {
@@ -25,6 +29,10 @@ export interface MemoryResult {
   capacity: number;
   declaredTypes: number;
   itemBytes: number;
+  /** Every event from an actor of its own (pair samples full), or none with an actor. */
+  actors: boolean;
+  /** The namespace's time zone (local days kept beside the tiers where it is not UTC). */
+  timezone: string;
   events: number;
   /** Largest measured heap + ArrayBuffers over the samples taken during the fill, MB. */
   peakMB: number;
@@ -46,9 +54,16 @@ const BATCH = 1000;
 /** Measured samples during a fill (each costs a full GC). */
 const SAMPLES = 12;
 
-/** Every kept bucket of every tier at time `end`, as the time an event in it is stamped. */
-function stamps(end: number): number[] {
+/** Every kept bucket of every tier at time `end`, and every local day kept in `timezone`, as the
+ * time an event in it is stamped. */
+function stamps(end: number, timezone: string): number[] {
   const out = new Set<number>();
+  const calendar = new LocalCalendar(timezone);
+  if (timezone !== "UTC") {
+    // As local-days.ts keeps them: from the first day of the previous local month.
+    const kept = calendar.previous("thisMonth", end).from;
+    for (const day of calendar.daysIn({ from: kept, to: end })) out.add(Math.min(day.from + Math.floor((day.to - day.from) / 2), end - 1));
+  }
   for (const tier of TIERS) {
     for (let start = oldestKept(end, tier); start <= bucketStart(end, tier); start += tier.bucketMs) {
       // Mid-bucket, but never at or after `end` (the current bucket is partial).
@@ -63,17 +78,18 @@ let held: Aggregator | undefined;
 interface Fill {
   capacity: number;
   types: string[];
+  timezone?: string;
   /** The events stamped at `ts`, produced lazily in batches. */
   eventsAt(ts: number): Iterable<TallyEvent[]>;
 }
 
-function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes"> {
+function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes" | "actors" | "timezone"> {
   held = undefined;
   const base = liveMemory();
-  const agg = new Aggregator({ capacity: spec.capacity, types: spec.types });
+  const agg = new Aggregator({ capacity: spec.capacity, types: spec.types, timezone: spec.timezone });
   held = agg;
   const end = Date.UTC(2026, 10, 21, 12, 0, 0) + 30_000;
-  const times = stamps(end);
+  const times = stamps(end, agg.timezone);
   const every = Math.max(1, Math.floor(times.length / SAMPLES));
   let events = 0;
   let peak = 0;
@@ -137,29 +153,42 @@ export function steadyCatalogue(n: number, declaredTypes: 0 | 2, log: (s: string
       if (batch.length > 0) yield batch;
     },
   });
-  const r: MemoryResult = { scenario: "steady catalogue", items: n, declaredTypes, itemBytes: `item-${n - 1}`.length, ...result };
+  const r: MemoryResult = { scenario: "steady catalogue", items: n, declaredTypes, itemBytes: `item-${n - 1}`.length, actors: false, timezone: "UTC", ...result };
   log(describe(r));
   return r;
 }
 
+/** What the worst accepted config adds besides its declared types. */
+export interface WorstOptions {
+  /** Every event from a new 64-byte actor id, so each bucket's pair sample fills with distinct pairs. */
+  actors?: boolean;
+  /** The namespace's time zone: where it is not UTC, the accepted capacity is the zoned one. */
+  timezone?: string;
+  capacityCap?: number;
+}
+
 /**
- * The largest accepted capacity for `declaredTypes`, each bucket fed `capacity` new 256-byte
- * items per declared type (so every typed summary fills and the all-types one overflows).
+ * The largest accepted capacity for `declaredTypes` (and the zone), each bucket fed `capacity`
+ * new 256-byte items per declared type (so every typed summary fills and the all-types one overflows).
  */
-export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => void, capacityCap = Infinity): MemoryResult {
-  const capacity = Math.min(capacityCap, maxCapacityWithin(MEMORY_BUDGET_BYTES, declaredTypes));
+export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => void, options: WorstOptions = {}): MemoryResult {
+  const timezone = options.timezone ?? "UTC";
+  const zoned = timezone !== "UTC";
+  const capacity = Math.min(options.capacityCap ?? Infinity, maxCapacityWithin(MEMORY_BUDGET_BYTES, declaredTypes, zoned));
   const types = Array.from({ length: declaredTypes }, (_, i) => `type-${i}`);
   let next = 0;
   const result = fill({
     capacity,
     types,
+    timezone,
     *eventsAt(ts) {
       // Built as the JSON text of a request and parsed, as the Worker receives it: parsed strings
       // are flat, where padStart or concatenation would leave cons strings V8 stores differently.
       let batch: string[] = [];
       for (const type of types) {
         for (let i = 0; i < capacity; i++) {
-          batch.push(`{"item":"${String(next++).padStart(256, "x")}","type":"${type}","weight":1,"ts":${ts}}`);
+          const actor = options.actors ? `,"actor":"${String(next).padStart(64, "a")}"` : "";
+          batch.push(`{"item":"${String(next++).padStart(256, "x")}","type":"${type}","weight":1,"ts":${ts}${actor}}`);
           if (batch.length === BATCH) {
             yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
             batch = [];
@@ -169,13 +198,16 @@ export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => v
       if (batch.length > 0) yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
     },
   });
-  const r: MemoryResult = { scenario: "worst accepted config", items: capacity, declaredTypes, itemBytes: 256, ...result };
+  const r: MemoryResult = { scenario: "worst accepted config", items: capacity, declaredTypes, itemBytes: 256, actors: !!options.actors, timezone, ...result };
   log(describe(r));
   return r;
 }
 
 function describe(r: MemoryResult): string {
-  const what = r.scenario === "steady catalogue" ? `${r.items} items` : `capacity ${r.capacity}, 256-byte items`;
+  const what =
+    (r.scenario === "steady catalogue" ? `${r.items} items` : `capacity ${r.capacity}, 256-byte items`) +
+    (r.actors ? ", an actor per event" : "") +
+    (r.timezone !== "UTC" ? `, ${r.timezone}` : "");
   return (
     `  memory, ${r.scenario}, ${what}, ${r.declaredTypes} declared types: ${r.events.toLocaleString("en")} events, ` +
     `peak ${r.peakMB.toFixed(1)} MB (accounted ${r.peakAccountedMB.toFixed(1)}), settled ${r.settledMB.toFixed(1)} MB ` +

@@ -219,6 +219,32 @@ describe("the pair samples' memory (rank=reach)", () => {
     expect(agg.budgetCuts).toBeGreaterThan(0);
     expect(reachCut).toBe(true);
   });
+
+  it("holds the budget at the widest accepted zoned config across a local midnight, today's stats exact", () => {
+    const timezone = "Asia/Kathmandu"; // UTC+5:45: local midnight is 18:15 UTC
+    const capacity = maxCapacityWithin(MEMORY_BUDGET_BYTES, 0, true);
+    const agg = new Aggregator({ capacity, types: [], timezone });
+    const midnight = Date.UTC(2026, 10, 21, 18, 15);
+    const start = midnight - 4 * MINUTE;
+    let sinceMidnight = 0;
+    for (let m = 0; m < 8; m++) {
+      // Each minute `capacity` new longest items, each from an actor of its own: every summary and
+      // pair sample of the minute, its hour, and the local day full of distinct entries.
+      const ts = start + m * MINUTE + 1;
+      const batch: TallyEvent[] = [];
+      for (let i = 0; i < capacity; i++) batch.push({ item: `${m}-${i}-`.padEnd(256, "x"), type: "view", weight: 1, actor: `${m}-${i}`, ts });
+      if (ts >= midnight) sinceMidnight += batch.length;
+      const now = start + (m + 1) * MINUTE - 1;
+      agg.ingest(batch, now);
+      agg.advance(now);
+      expect(agg.memoryBytes()).toBeLessThanOrEqual(heldBytes(MEMORY_BUDGET_BYTES));
+      const today = agg.stats("today", now);
+      expect(today.from).toBe(ts >= midnight ? midnight : midnight - 24 * HOUR);
+      if (ts >= midnight) expect(today.events).toBe(sinceMidnight);
+      expect(today.exact).toBe(true);
+    }
+    expect(agg.budgetCuts).toBeGreaterThan(0);
+  });
 });
 
 describe("the config's memory check", () => {
@@ -230,6 +256,27 @@ describe("the config's memory check", () => {
     expect(worstCaseBytes(max + 1, 32)).toBeGreaterThan(heldBytes(MEMORY_BUDGET_BYTES));
     expect(parseConfig({ capacity: max, types }).capacity).toBe(max);
     expect(() => parseConfig({ capacity: max + 1, types })).toThrow(/capacity/);
+  });
+
+  it("checks a zoned config against its local days too: the widest UTC capacity is refused in Asia/Kathmandu", () => {
+    const types = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`t${i}`, {}]));
+    const utc = maxCapacityWithin(MEMORY_BUDGET_BYTES, 32);
+    const zoned = maxCapacityWithin(MEMORY_BUDGET_BYTES, 32, true);
+    expect(zoned).toBeLessThan(utc);
+    expect(worstCaseBytes(zoned, 32, true)).toBeLessThanOrEqual(heldBytes(MEMORY_BUDGET_BYTES));
+    expect(parseConfig({ capacity: zoned, types, timezone: "Asia/Kathmandu" }).capacity).toBe(zoned);
+    expect(parseConfig({ capacity: utc, types, timezone: "UTC" }).capacity).toBe(utc);
+    let refused: unknown;
+    try {
+      parseConfig({ capacity: zoned + 1, types, timezone: "Asia/Kathmandu" });
+    } catch (error) {
+      refused = error;
+    }
+    const e = refused as { code: string; message: string; details: { field: string; allowed: Record<string, number> } };
+    expect(e.code).toBe("invalid_config");
+    expect(e.details.field).toBe("capacity");
+    expect(e.message).toContain("time zone");
+    expect(e.details.allowed.max).toBe(zoned);
   });
 
   it("refuses the largest capacity with the most types naming capacity, the estimate and the budget", () => {
