@@ -21,7 +21,6 @@ import {
   MAX_BODY_BYTES,
   RANKS,
   READ_WINDOWS,
-  isCalendarWindow,
   type Compare,
   type Described,
   type LiveAnswer,
@@ -42,7 +41,7 @@ import { parseConfig } from "./core/config";
 import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
-import { weekRefusal } from "./core/tiers";
+import { compareRefusal } from "./core/tiers";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
@@ -194,14 +193,10 @@ function compareOf(c: Context<App>, window: ReadWindow): { compare?: Compare } {
   const raw = c.req.query("compare");
   if (raw === undefined || raw === "") return {};
   const compare = oneOf<Compare>(c, "compare", COMPARES, "previous");
-  const refusal = compare !== "week" ? undefined : isCalendarWindow(window) ? CALENDAR_WEEK_REFUSAL : weekRefusal(window);
+  const refusal = compareRefusal(window, compare);
   if (refusal) throw invalid("invalid_compare", refusal, { field: "compare", allowed: COMPARES.filter((v) => v !== "week") });
   return { compare };
 }
-
-/** `compare=week` of a calendar window: its previous period is already the day, week or month
- * before (docs/api.md, "Calendar windows"). */
-const CALENDAR_WEEK_REFUSAL = "compare=week is for sliding windows up to 24h; a calendar window compares with the calendar period before it: use compare=previous.";
 
 /** What a read asks for, once validated against the namespace's descriptor. */
 type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };

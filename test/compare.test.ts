@@ -1,11 +1,13 @@
 /**
  * Comparisons (docs/api.md, "Comparisons (v1.4)"): `compare=previous` and `compare=week` on trending
  * and stats, checked against an exact count over the ranges each answer states, with events placed on
- * the edges of those ranges; the refusals at the door; and a compare answer's own keys in every layer.
+ * the edges of those ranges; the refusals at the door; a compare answer's own keys in every layer; and
+ * (v1.6) comparisons a config precomputes.
  * The clock is Vitest's fake `Date`, set to the times each test needs; nothing sleeps.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Compare, RankedItem, ReadQuery, StatsSnapshot, TrendingSnapshot, Window } from "../src/shared/contract";
+import { DEFAULT_CONFIG, type Compare, type RankedItem, type ReadQuery, type ReadWindow, type StatsSnapshot, type TrendingSnapshot, type Window } from "../src/shared/contract";
+import { plan } from "../src/core/snapshots";
 import { answerCacheKey, mirrorKey, snapshotKey } from "../src/shared/keys";
 import { admin, call, expectError, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
 import { hotScores, inRange, ranked, scores, type Counted } from "./support/exact";
@@ -362,5 +364,74 @@ describe("caching", () => {
     const body = await json<TrendingSnapshot>(warm);
     expect(ms(body.computedAt)).toBe(t0 + 2000);
     expect(body.items.map((i) => [i.item, i.score, i.previousScore])).toEqual([["b", 7, 0], ["a", 1, 1]]);
+  });
+});
+
+describe("precomputed comparisons (config compare, v1.6)", () => {
+  const RANK_LIST = ["top", "rising", "hot", "reach"] as const;
+
+  it("plans every rank and type and the stats of each configured window with each listed comparison it takes", () => {
+    const config = { ...DEFAULT_CONFIG, windows: ["5m", "24h", "7d", "today"] as ReadWindow[], types: { view: {}, like: {} }, compare: ["previous", "week"] as Compare[] };
+    const queries = plan(config);
+    const compared = (compare: Compare) => queries.filter((q) => q.kind !== "dashboard" && q.compare === compare);
+    // previous: every window; 3 type choices (all, view, like) × 4 ranks + stats = 13 answers a window.
+    expect(compared("previous").length).toBe(4 * (3 * RANK_LIST.length + 1));
+    // week: only 24h takes it (5m is not held a week back at its grain, 7d overlaps, today is calendar).
+    expect(new Set(compared("week").map((q) => (q.kind === "dashboard" ? null : q.window)))).toEqual(new Set(["24h"]));
+    expect(compared("week").length).toBe(3 * RANK_LIST.length + 1);
+    // Without the field nothing is compared: the plan of namespaces that never compare does not grow.
+    expect(plan({ ...config, compare: [] }).length).toBe(queries.length - compared("previous").length - compared("week").length);
+  });
+
+  it("serves the first compare read of a planned window from the refresh, the same answer as computed on read", async () => {
+    const t0 = Date.now() - 10 * MINUTE;
+    clockAt(t0);
+    const events: Counted[] = [
+      ...edge("a", t0 - 70 * MINUTE, t0),
+      ...edge("b", t0 - 5 * MINUTE, t0),
+      ...edge("c", t0 - 25 * HOUR, t0),
+      { item: "a", type: "like", weight: 3, ts: t0 - 2 * HOUR, actor: "u1" },
+    ];
+    const config = { windows: ["1h", "24h"], maxLimit: 500, types: { view: {}, like: {} }, hotHalfLifeSeconds: HALF_LIFE_SECONDS };
+    const planned = freshNamespace("compare-planned");
+    const onRead = freshNamespace("compare-on-read");
+    expect((await admin("PUT", planned, "config", { ...config, compare: ["previous", "week"] })).status).toBe(200);
+    expect((await admin("PUT", onRead, "config", config)).status).toBe(200);
+    for (const ns of [planned, onRead]) {
+      await ingestAll(ns, events);
+      await refresh(ns);
+    }
+    const reads: [string, Record<string, string | number>][] = [];
+    for (const window of ["1h", "24h"]) {
+      for (const compare of window === "24h" ? ["previous", "week"] : ["previous"]) {
+        reads.push(["stats", { window, compare }]);
+        for (const rank of RANK_LIST) for (const type of ["", "like"]) reads.push(["trending", { window, rank, compare, limit: 500, ...(type ? { type } : {}) }]);
+      }
+    }
+    for (const [path, query] of reads) {
+      const what = `${path} ${JSON.stringify(query)}`;
+      const fromPlan = await get(planned, path, query);
+      expect(fromPlan.status, what).toBe(200);
+      expect(fromPlan.headers.get("X-Cache"), what).not.toBe("MISS");
+      const computed = await get(onRead, path, query);
+      expect(computed.headers.get("X-Cache"), what).toBe("MISS");
+      const { namespace: _a, ...planBody } = await json<Record<string, unknown>>(fromPlan);
+      const { namespace: _b, ...readBody } = await json<Record<string, unknown>>(computed);
+      expect(planBody, what).toEqual(readBody);
+    }
+    // A comparison the window cannot take is refused as before, planned or not.
+    await expectError(await get(planned, "stats", { window: "1h", compare: "week" }), 400, "invalid_compare");
+  });
+
+  it("refuses a compare field that is not a list of distinct comparisons: 400 invalid_config, field compare", async () => {
+    const ns = freshNamespace("compare-config-bad");
+    for (const compare of ["previous", ["month"], ["previous", "previous"], [null], {}]) {
+      const error = await expectError(await admin("PUT", ns, "config", { compare }), 400, "invalid_config");
+      expect(error.field, JSON.stringify(compare)).toBe("compare");
+      expect(error.allowed).toEqual(["previous", "week"]);
+    }
+    // Stored in a fixed order, whatever order it was given in.
+    expect((await admin("PUT", ns, "config", { compare: ["week", "previous"] })).status).toBe(200);
+    expect((await json<{ compare: Compare[] }>(await admin("GET", ns, "config"))).compare).toEqual(["previous", "week"]);
   });
 });

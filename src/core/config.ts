@@ -2,7 +2,7 @@
  * Namespace configuration: validated field by field when it is set, never on first use.
  * A refused config names the field and the values it allows (`400 invalid_config`).
  */
-import { DEFAULT_CONFIG, MAX_WEIGHT, READ_WINDOWS, TYPE_PATTERN, type NamespaceConfig, type ReadWindow } from "../shared/contract";
+import { COMPARES, DEFAULT_CONFIG, MAX_WEIGHT, READ_WINDOWS, TYPE_PATTERN, type Compare, type NamespaceConfig, type ReadWindow } from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimits } from "../shared/quota-limits";
 import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
@@ -31,7 +31,7 @@ export const CONFIG_BOUNDS = {
 export const ANCESTOR_PATTERN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 const FIELDS = [
-  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors", "timezone",
+  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors", "timezone", "compare",
 ] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
@@ -110,6 +110,16 @@ function parseAncestors(value: unknown): string[] {
   return [...new Set(value as string[])];
 }
 
+/** The comparisons to precompute: distinct values of COMPARES, stored in that order. */
+function parseCompare(value: unknown): Compare[] {
+  if (value === undefined) return [...DEFAULT_CONFIG.compare!];
+  const allowed = COMPARES as readonly unknown[];
+  if (!Array.isArray(value) || !value.every((c) => allowed.includes(c)) || new Set(value).size !== value.length) {
+    throw refuse("compare", `must be a list of distinct comparisons out of ${COMPARES.join(", ")}.`, COMPARES);
+  }
+  return COMPARES.filter((c) => value.includes(c));
+}
+
 /** An IANA time zone name, stored as the runtime names it ("utc" and "Etc/UTC" are "UTC"). */
 function parseTimezone(value: unknown): string {
   if (value === undefined) return DEFAULT_CONFIG.timezone!;
@@ -140,6 +150,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
     limits: parseLimits(record.limits, "limits", "invalid_config"),
     embedAncestors: parseAncestors(record.embedAncestors),
     timezone: parseTimezone(record.timezone),
+    compare: parseCompare(record.compare),
   };
   checkMemory(config);
   return config;

@@ -18,6 +18,7 @@ import {
 import { snapshotKey } from "../shared/keys";
 import type { Aggregator, Compared, StatsAnswer } from "./aggregator";
 import { fitDashboard, fitRanking } from "./answer-size";
+import { compareRefusal } from "./tiers";
 
 /** Top entries per window in the dashboard payload (docs/api.md). */
 export const DASHBOARD_TOP = 10;
@@ -28,16 +29,22 @@ export const DASHBOARD_TOP = 10;
 export const MAX_DEMANDED = 64;
 
 /** Every answer the refresh loop precomputes: each configured window × rank (top, rising, hot, reach) ×
- * (all types and each declared type), each window's stats, and the dashboard. Compare answers
- * (v1.4) are not planned: each is computed on its first read and then kept warm like any answer
- * read outside the plan (MAX_DEMANDED), so the plan's cost does not double for namespaces that
- * never compare. */
+ * (all types and each declared type), each window's stats, and the dashboard; then (v1.6) the same
+ * rankings and stats with each comparison the config's `compare` lists, for every window that takes
+ * it. Comparisons no config lists are not planned: each is computed on its first read and then kept
+ * warm like any answer read outside the plan (MAX_DEMANDED), so the plan's cost does not double for
+ * namespaces that never compare. */
 export function plan(config: NamespaceConfig): ReadQuery[] {
   const types: (string | null)[] = [null, ...Object.keys(config.types)];
   const queries: ReadQuery[] = [];
-  for (const window of config.windows) {
-    for (const rank of RANKS) for (const type of types) queries.push({ kind: "trending", window, rank, type });
-    queries.push({ kind: "stats", window });
+  const compares: (Compare | undefined)[] = [undefined, ...(config.compare ?? [])];
+  for (const compare of compares) {
+    const asked = compare === undefined ? {} : { compare };
+    for (const window of config.windows) {
+      if (compare !== undefined && compareRefusal(window, compare) !== undefined) continue;
+      for (const rank of RANKS) for (const type of types) queries.push({ kind: "trending", window, rank, type, ...asked });
+      queries.push({ kind: "stats", window, ...asked });
+    }
   }
   queries.push({ kind: "dashboard" });
   return queries;

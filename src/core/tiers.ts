@@ -2,7 +2,7 @@
  * Time tiers: each window is answered from the ring of buckets of exactly one tier.
  * Buckets are aligned to the Unix epoch in UTC, so `from` is always a bucket boundary.
  */
-import { DAY, HOUR, MINUTE, WINDOW_MS, type Compare, type Window } from "../shared/contract";
+import { DAY, HOUR, MINUTE, WINDOW_MS, isCalendarWindow, type Compare, type ReadWindow, type Window } from "../shared/contract";
 
 export type TierName = "minute" | "hour" | "quarter" | "day";
 
@@ -92,6 +92,17 @@ export function weekTier(window: Window): Tier | undefined {
  * itself, since the compared period would then be many times the window (5m and 1h: a week ago is
  * held only in 6-hour buckets).
  */
+/** `compare=week` of a calendar window: its previous period is already the day, week or month
+ * before (docs/api.md, "Calendar windows"). */
+const CALENDAR_WEEK_REFUSAL = "compare=week is for sliding windows up to 24h; a calendar window compares with the calendar period before it: use compare=previous.";
+
+/** Why `window` cannot be compared so, if it cannot: a read is refused with it, and the plan of a
+ * config that precomputes `compare` leaves that window out of it. */
+export function compareRefusal(window: ReadWindow, compare: Compare): string | undefined {
+  if (compare !== "week") return undefined;
+  return isCalendarWindow(window) ? CALENDAR_WEEK_REFUSAL : weekRefusal(window);
+}
+
 export function weekRefusal(window: Window): string | undefined {
   if (WINDOW_MS[window] > DAY) {
     return `compare=week is for windows up to 24h: a week before a ${window} window overlaps the window itself; use compare=previous.`;

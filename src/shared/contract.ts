@@ -117,6 +117,9 @@ export interface NamespaceConfig {
   embedAncestors?: string[];
   /** (v1.5) The IANA time zone of calendar windows. Absent in configs stored before: UTC. */
   timezone?: string;
+  /** (v1.6) The comparisons precomputed for every configured window that takes them. Absent in
+   * configs stored before: none. */
+  compare?: Compare[];
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -131,6 +134,7 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   limits: {},
   embedAncestors: [],
   timezone: DEFAULT_TIMEZONE,
+  compare: [],
 };
 
 export interface RankedItem {

@@ -116,6 +116,14 @@ const configBounds = {
   ingestShards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
   // v1.5 (docs/api.md, "Calendar windows").
   timezone: { type: "string", maxLength: 64, default: "UTC", description: "The IANA time zone of calendar windows, such as Europe/Berlin." },
+  // v1.6 (docs/api.md, "Comparisons").
+  compare: {
+    type: "array",
+    items: ref("Compare"),
+    uniqueItems: true,
+    default: [],
+    description: "The comparisons precomputed for every configured window that takes them (week: sliding windows up to 24h); others are computed on first read.",
+  },
   // v1.2 (docs/api.md, "Quotas" and "Embedding a list").
   limits: { ...quotaLimits, description: "Ingest quotas of the namespace, per minute." },
   embedAncestors: {

@@ -424,7 +424,7 @@ export function describeApi(): Record<string, unknown> {
     openapi: "3.1.0",
     info: {
       title: "Tally",
-      version: "1.4",
+      version: "1.6",
       summary: "Trending and dashboard aggregation on Cloudflare Workers and Durable Objects.",
       description:
         "Trending and dashboard aggregation. Every error is `{\"error\": {\"code\", \"message\", ...details}}`. " +
