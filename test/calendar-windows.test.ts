@@ -5,7 +5,7 @@
  * Vitest's fake `Date`, set half past one at night in Kolkata; nothing sleeps.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
+import type { DashboardSnapshot, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
 import { admin, expectError, freshNamespace, get, ingestAll, json, refresh } from "./support/http";
 import { ranked, scores, type Counted } from "./support/exact";
 
@@ -47,11 +47,19 @@ describe("calendar windows over HTTP", () => {
     expect(today.items.some((i) => i.item === "edge-after")).toBe(true);
     expect(today.items.some((i) => i.item === "edge-before")).toBe(false);
     expect(today.exact).toBe(true);
+    // (v1.6) A calendar window's answer names its zone, spelt as the config gave it; a sliding one's names none.
+    expect(today.timezone).toBe(ZONE);
+    expect((await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h" }))).timezone).toBeUndefined();
+    const dashboard = await json<DashboardSnapshot>(await get(ns, "dashboard"));
+    expect(dashboard.timezone).toBe(ZONE);
+    expect(dashboard.windows.today?.stats.timezone).toBe(ZONE);
+    expect(dashboard.windows["1h"]?.stats.timezone).toBeUndefined();
 
     const stats = await json<StatsSnapshot>(await get(ns, "stats", { window: "today" }));
     expect(stats.events).toBe(sinceMidnight.length);
     expect(stats.series.map((p) => p.start)).toEqual([NOW - 90 * 60_000, NOW - 30 * 60_000].map((t) => new Date(t).toISOString()));
     expect(stats.exact).toBe(true);
+    expect(stats.timezone).toBe(ZONE);
 
     const month = await json<StatsSnapshot>(await get(ns, "stats", { window: "thisMonth", compare: "previous" }));
     const thisMonth = events.filter((e) => localDate(e.ts).slice(0, 7) === localDate(NOW).slice(0, 7));
@@ -65,6 +73,13 @@ describe("calendar windows over HTTP", () => {
     expect(error.field).toBe("timezone");
     expect((await admin("PUT", ns, "config", { timezone: "utc" })).status).toBe(200);
     expect(((await json<{ timezone: string }>(await admin("GET", ns, "config"))).timezone)).toBe("UTC");
+    // A zone keeps the name it was given, in the runtime's case where the runtime uses that name:
+    // ICU would answer Asia/Kolkata with the older Asia/Calcutta.
+    for (const [given, stored] of [["Asia/Kolkata", "Asia/Kolkata"], ["Asia/Kathmandu", "Asia/Kathmandu"], ["asia/calcutta", "Asia/Calcutta"], ["Etc/UTC", "UTC"], ["europe/berlin", "Europe/Berlin"]]) {
+      expect((await admin("PUT", ns, "config", { timezone: given })).status).toBe(200);
+      expect(((await json<{ timezone: string }>(await admin("GET", ns, "config"))).timezone), given).toBe(stored);
+    }
+    expect((await admin("PUT", ns, "config", { timezone: "UTC" })).status).toBe(200);
     await ingestAll(ns, [{ item: "a", type: "view", weight: 1, ts: Date.now() - 1000 }]);
     await expectError(await get(ns, "stats", { window: "today", compare: "week" }), 400, "invalid_compare");
     await expectError(await get(ns, "trending", { window: "tomorrow" }), 400, "invalid_window");

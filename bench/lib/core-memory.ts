@@ -83,7 +83,24 @@ interface Fill {
   eventsAt(ts: number): Iterable<TallyEvent[]>;
 }
 
-function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes" | "actors" | "timezone"> {
+type Filled = Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes" | "actors" | "timezone">;
+
+/**
+ * One scenario's fill, its memory over the lower of two floors: live memory before the aggregator
+ * existed, and again once it is dropped (in this frame, after `filled`'s has returned, so that no
+ * register of it still holds the aggregator). A baseline may still include garbage of the scenario
+ * before that a forced GC had not yet returned; without the second floor that showed as a
+ * negative "settled".
+ */
+function fill(spec: Fill): Filled {
+  const { peakBytes, settledBytes, baseBytes, ...rest } = filled(spec);
+  held = undefined;
+  const dropped = liveMemory();
+  const floor = Math.min(baseBytes, dropped.heap + dropped.arrayBuffers);
+  return { ...rest, peakMB: (peakBytes - floor) / MB, settledMB: (settledBytes - floor) / MB };
+}
+
+function filled(spec: Fill): Omit<Filled, "peakMB" | "settledMB"> & { peakBytes: number; settledBytes: number; baseBytes: number } {
   held = undefined;
   const base = liveMemory();
   const agg = new Aggregator({ capacity: spec.capacity, types: spec.types, timezone: spec.timezone });
@@ -112,7 +129,7 @@ function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes"
     peakAccounted = Math.max(peakAccounted, agg.memoryBytes());
     if (i % every === every - 1 || i === times.length - 1) {
       const m = liveMemory();
-      peak = Math.max(peak, m.heap + m.arrayBuffers - base.heap - base.arrayBuffers);
+      peak = Math.max(peak, m.heap + m.arrayBuffers);
     }
   });
   agg.advance(end);
@@ -122,9 +139,10 @@ function fill(spec: Fill): Omit<MemoryResult, "scenario" | "items" | "itemBytes"
   return {
     capacity: spec.capacity,
     events,
-    peakMB: peak / MB,
+    peakBytes: peak,
     peakAccountedMB: peakAccounted / MB,
-    settledMB: (settled.heap + settled.arrayBuffers - base.heap - base.arrayBuffers) / MB,
+    settledBytes: settled.heap + settled.arrayBuffers,
+    baseBytes: base.heap + base.arrayBuffers,
     settledAccountedMB: agg.memoryBytes() / MB,
     budgetMB: agg.budgetBytes / MB,
     cuts,

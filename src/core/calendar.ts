@@ -17,15 +17,22 @@ interface LocalDate {
 /** No local day is longer than this (a 25-hour day, with room): its start lies within it before any instant of it. */
 const LONGEST_DAY_MS = 26 * HOUR;
 
-/** The runtime's name for the IANA time zone `zone` ("utc" and "Etc/UTC" are "UTC"), or
- * undefined when it knows no such zone. */
+/**
+ * The name to store for the IANA time zone `zone`, or undefined when the runtime knows no such
+ * zone. The UTC aliases ("utc", "Etc/UTC", "GMT") are "UTC". Any other zone keeps the name it was
+ * given, in the runtime's case where that is the same name: ICU resolves current names to older
+ * ones ("Asia/Kolkata" to "Asia/Calcutta", "Asia/Kathmandu" to "Asia/Katmandu"), and a user who
+ * set Asia/Kolkata should read it back. Both names count local days alike.
+ */
 export function canonicalTimeZone(zone: string): string | undefined {
+  let name: string;
   try {
-    const name = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
-    return name === "Etc/UTC" || name === "Etc/GMT" ? "UTC" : name;
+    name = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
+  if (name === "Etc/UTC" || name === "Etc/GMT" || name === "UTC") return "UTC";
+  return name.toLowerCase() === zone.toLowerCase() ? name : zone;
 }
 
 export class LocalCalendar {

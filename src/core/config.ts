@@ -120,7 +120,7 @@ function parseCompare(value: unknown): Compare[] {
   return COMPARES.filter((c) => value.includes(c));
 }
 
-/** An IANA time zone name, stored as the runtime names it ("utc" and "Etc/UTC" are "UTC"). */
+/** An IANA time zone name, stored as given where the runtime knows it (calendar.ts `canonicalTimeZone`). */
 function parseTimezone(value: unknown): string {
   if (value === undefined) return DEFAULT_CONFIG.timezone!;
   const zone = typeof value === "string" && value.length <= 64 ? canonicalTimeZone(value) : undefined;

@@ -4,6 +4,7 @@
  */
 import {
   RANKS,
+  isCalendarWindow,
   type Compare,
   type ComparedHeader,
   type DashboardSnapshot,
@@ -100,6 +101,11 @@ function comparedHeader(compare: Compare | undefined, compared: Compared | undef
   return { compare, previousFrom: iso(compared.from), previousTo: iso(compared.to) };
 }
 
+/** (v1.6) A calendar window's answer names its zone; a sliding window's needs none. */
+function zoneOf(agg: Aggregator, window: ReadWindow): { timezone?: string } {
+  return isCalendarWindow(window) ? { timezone: agg.timezone } : {};
+}
+
 function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare): TrendingSnapshot {
   const answer = ranking(agg, ctx, window, rank, type, limit, compare);
   return fitRanking({
@@ -112,6 +118,7 @@ function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: 
     ...comparedHeader(compare, answer.compared),
     computedAt: iso(ctx.at),
     generation: ctx.generation,
+    ...zoneOf(agg, window),
     exact: answer.exact,
     items: answer.items,
   });
@@ -127,6 +134,7 @@ function stats(agg: Aggregator, ctx: BuildContext, window: ReadWindow, compare?:
     ...comparedHeader(compare, a.compared),
     computedAt: iso(ctx.at),
     generation: ctx.generation,
+    ...zoneOf(agg, window),
     events: a.events,
     weight: a.weight,
     uniqueItems: a.uniqueItems,
@@ -161,7 +169,7 @@ function dashboard(agg: Aggregator, ctx: BuildContext): DashboardSnapshot {
       hot: dashboardRanking(agg, ctx, window, "hot"),
     };
   }
-  return fitDashboard({ namespace: ctx.namespace, computedAt: iso(ctx.at), generation: ctx.generation, windows });
+  return fitDashboard({ namespace: ctx.namespace, computedAt: iso(ctx.at), generation: ctx.generation, timezone: agg.timezone, windows });
 }
 
 /** Computes the answer to `query` at `ctx.at`. Rankings keep `maxLimit` items. */

@@ -179,6 +179,9 @@ export interface SnapshotHeader {
   to: string;
   computedAt: string;
   generation: number;
+  /** (v1.6) Calendar windows only: the IANA time zone whose local midnights bound the answer and
+   * its series, so that any reader can show local times. */
+  timezone?: string;
 }
 
 export interface TrendingSnapshot extends SnapshotHeader, Partial<ComparedHeader> {
@@ -221,6 +224,8 @@ export interface DashboardSnapshot {
   namespace: string;
   computedAt: string;
   generation: number;
+  /** (v1.6) The namespace's time zone (config `timezone`), the zone of its calendar windows. */
+  timezone: string;
   windows: Partial<Record<ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }>>;
 }
 

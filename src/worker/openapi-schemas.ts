@@ -96,6 +96,9 @@ const header = {
   generation,
 };
 
+/** (v1.6) The zone a calendar window's answer is bounded in (not sent for sliding windows). */
+const zone = { type: "string", maxLength: 64, description: "(v1.6) Calendar windows only: the IANA time zone of from, to and the series." };
+
 const perMinute = { type: "integer", minimum: PER_MINUTE.min, maximum: PER_MINUTE.max };
 const quotaLimits = object({ eventsPerMinute: perMinute, requestsPerMinute: perMinute }, []);
 
@@ -214,6 +217,7 @@ export const SCHEMAS: Record<string, Schema> = {
       items: { type: "array", items: ref("RankedItem") },
       truncated: { const: true, description: "Items were left out to keep the answer within 256 KiB." },
       ...compared,
+      timezone: zone,
     },
     [...Object.keys(header), "rank", "type", "exact", "items"],
   ),
@@ -227,6 +231,7 @@ export const SCHEMAS: Record<string, Schema> = {
     byType: { type: "object", additionalProperties: ref("TypeTotals") },
     series: { type: "array", items: object({ start: ref("Time"), events: count, weight: nonNegative }) },
     ...compared,
+    timezone: zone,
     previous: {
       ...object({ events: count, weight: nonNegative, uniqueItems: count, uniqueActors: count }),
       description: "(v1.4) With compare only: the totals over [previousFrom, previousTo).",
@@ -237,12 +242,13 @@ export const SCHEMAS: Record<string, Schema> = {
     namespace: ref("Namespace"),
     computedAt: ref("Time"),
     generation,
+    timezone: { type: "string", maxLength: 64, description: "(v1.6) The namespace's time zone, that of its calendar windows." },
     windows: {
       type: "object",
       propertyNames: ref("Window"),
       additionalProperties: object({ stats: ref("Stats"), top: ref("Trending"), hot: ref("Trending") }),
     },
-  }),
+  }, ["namespace", "computedAt", "generation", "windows"]),
   Config: object(configBounds, V1_0_CONFIG_FIELDS),
   ConfigInput: { ...object(configBounds, []), description: "PUT replaces the whole config: omitted fields take their defaults." },
   RefreshResult: object({ namespace: ref("Namespace"), computedAt: ref("Time"), generation }),

@@ -62,7 +62,7 @@ describe("a dashboard", () => {
     const points = Array.from({ length: series }, () => ({ start: header.from, events: 1e9, weight: 1e12 + 0.5 }));
     const stats: StatsSnapshot = { ...header, events: 1e9, weight: 1e12, uniqueItems: 1e9, uniqueActors: 1e9, byType, series: points };
     const window = { stats, top: ranking(worst(items)), hot: ranking(worst(items)) };
-    return { namespace: "n", computedAt: header.computedAt, generation: 1, windows: { "5m": window, "1h": window, "24h": window, "7d": window, "30d": window } };
+    return { namespace: "n", computedAt: header.computedAt, generation: 1, timezone: "America/Argentina/ComodRivadavia", windows: { "5m": window, "1h": window, "24h": window, "7d": window, "30d": window } };
   }
 
   it("at the widest it can be (lists of 10, every breakdown full, 60 points a window) fits whole", () => {
