@@ -29,7 +29,7 @@ const label = (window) => CALENDAR[window] ?? window;
 function bucketTime(window, zone) {
   if (!(window in CALENDAR)) return window === "5m" || window === "1h" ? clock : dateTime;
   if (window === "today" || window === "yesterday") return zoned({ hour: "2-digit", minute: "2-digit" }, zone);
-  return zoned(window === "thisWeek" ? { weekday: "short", day: "numeric" } : { month: "short", day: "numeric" }, zone);
+  return zoned({ weekday: window === "thisWeek" ? "short" : undefined, month: "short", day: "numeric" }, zone);
 }
 
 /** `[from, to)` of an answer for people; a calendar window's in the namespace's zone, when known. */

@@ -411,6 +411,8 @@ describe("calendar windows and comparisons", () => {
     const { page, problems } = await openTab(browser.context);
     const statsReads = [];
     page.on("request", (r) => r.url().includes("/stats?") && statsReads.push(new URL(r.url()).search));
+    const answered = new Set(); // the live sockets that brought an answer, by their query
+    page.on("websocket", (ws) => ws.on("framereceived", () => answered.add(new URL(ws.url()).search)));
     await page.goto(`${service.base}/?ns=${ns}&window=today`);
     await page.locator("#ranking li").first().waitFor();
     const offered = () => page.$$eval("#compare option", (o) => o.map((x) => x.value));
@@ -430,6 +432,7 @@ describe("calendar windows and comparisons", () => {
     expect(await page.locator("#stats-compare").textContent()).toMatch(/^Compared with .+ to .+$/);
     // One stats read for the choice; after it, the live sockets bring changes (no polling).
     expect(statsReads).toEqual([`?window=today&compare=previous`]);
+    await expect.poll(() => [...answered]).toEqual(expect.arrayContaining(["?answer=stats&window=today&compare=previous", "?answer=trending&window=today&rank=top&limit=10&compare=previous"]));
     expect(new URL(page.url()).search).toBe(`?ns=${ns}&window=today&compare=previous`);
 
     // A reload keeps the comparison.
