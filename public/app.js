@@ -7,14 +7,14 @@
 // The page has one state object, `state`, and one function that draws it, `render`: every read,
 // click and timer changes `state` and calls `render`, which draws the whole page from it (the
 // parts whose inputs did not change are left as they are: see whenChanged in dom.js).
-import { ApiError, nsPath, read, takeSharedKey, token } from "./api.js";
-import { RANKS, renderBoard } from "./board.js";
+import { ApiError, call, nsPath, read, takeSharedKey, token } from "./api.js";
+import { CALENDAR, COMPARES, comparable, RANKS, renderBoard } from "./board.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
 import { $, button, whenChanged } from "./dom.js";
 import { followLive } from "./live.js";
 
-/** Supported windows in order; the tabs show the namespace's own. */
-const WINDOWS = ["5m", "1h", "24h", "7d", "30d"];
+/** Supported windows in order, sliding then calendar; the tabs show the namespace's own. */
+const WINDOWS = ["5m", "1h", "24h", "7d", "30d", ...Object.keys(CALENDAR)];
 /** Until an answer says otherwise (Cache-Control max-age), the service's default refreshSeconds. */
 const DEFAULT_PERIOD = 10;
 const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -35,12 +35,18 @@ const state = {
     window: params.get("window") ?? "",
     rank: RANKS.some((r) => r.id === params.get("rank")) ? params.get("rank") : "top",
     type: params.get("type") ?? "",
+    /** "", "previous" or "week": what stats and the ranking are compared with. */
+    compare: COMPARES.some((c) => c.id === params.get("compare")) ? params.get("compare") : "",
   },
   board: {
     shown: false,
     busy: false,
     windows: [],
     declaredTypes: [],
+    /** The namespace's time zone (config `timezone`), or null: no read answer states it, so it is
+     * known only to a token that may read the config. `zoneFor` is the token it was asked with. */
+    zone: null,
+    zoneFor: null,
     /** The answers shown (bodies as the service sent them), and the rank and type they were read for. */
     trending: null,
     stats: null,
@@ -131,8 +137,12 @@ function trendingPath() {
   const { view } = state;
   const query = new URLSearchParams({ window: view.window, rank: view.rank, limit: "10" });
   if (view.type) query.set("type", view.type);
+  if (view.compare) query.set("compare", view.compare);
   return `${nsPath(state.ns, "trending")}?${query}`;
 }
+
+/** The stats of the shown window compared (the dashboard answer compares nothing). */
+const statsQuery = () => new URLSearchParams({ window: state.view.window, compare: state.view.compare });
 
 function keepInUrl() {
   // The view (never the token) is kept in the address, so a link or a reload shows the same thing.
@@ -140,11 +150,14 @@ function keepInUrl() {
   const query = new URLSearchParams({ ns: state.ns, window: view.window });
   if (view.rank !== "top") query.set("rank", view.rank);
   if (view.type) query.set("type", view.type);
+  if (view.compare) query.set("compare", view.compare);
   history.replaceState(null, "", `/?${query}`);
 }
 
 function choose(change) {
   Object.assign(state.view, change);
+  // compare=week is answered for window=24h only: another window compares with its previous period.
+  if (!comparable(state.view.window, state.view.compare)) state.view.compare = "previous";
   keepInUrl();
   render();
   return refreshBoard();
@@ -170,6 +183,7 @@ $("ranks").addEventListener("click", (event) => {
   if (rank) choose({ rank: rank.dataset.rank });
 });
 $("type").addEventListener("change", (event) => choose({ type: event.target.value }));
+$("compare").addEventListener("change", (event) => choose({ compare: event.target.value }));
 $("notice").addEventListener("click", (event) => {
   if (event.target.closest("[data-action=notice]")) state.notice?.action?.run();
 });
@@ -213,12 +227,13 @@ let following = { key: "", stop: () => {}, open: new Set() };
 /** Follows the dashboard and the selected ranking live; a view already followed is left as is. */
 function followBoard() {
   const { view } = state;
-  const key = `${state.ns}|${view.window}|${view.rank}|${view.type}|${state.token}`;
+  const key = `${state.ns}|${view.window}|${view.rank}|${view.type}|${view.compare}|${state.token}`;
   if (following.key === key) return;
   following.stop();
   const open = new Set();
   const trending = new URLSearchParams({ answer: "trending", window: view.window, rank: view.rank, limit: "10" });
   if (view.type) trending.set("type", view.type);
+  if (view.compare) trending.set("compare", view.compare);
   const onState = (name) => (socketState) => {
     if (socketState === "live") open.add(name);
     else open.delete(name);
@@ -228,9 +243,11 @@ function followBoard() {
     if (live) clearTimeout(timer); // no polling while both sockets are open
     else schedule(1); // a socket closed: poll until it is back
   };
+  // Compared stats follow their own stats answer; else the dashboard's stats of the window shown.
+  const compared = view.compare;
   const stops = [
-    followLive(`${nsPath(state.ns, "live")}?answer=dashboard`, (dashboard) => {
-      const stats = dashboard.windows[state.view.window]?.stats;
+    followLive(`${nsPath(state.ns, "live")}?${compared ? `answer=stats&${statsQuery()}` : "answer=dashboard"}`, (body) => {
+      const stats = compared ? body : body.windows[state.view.window]?.stats;
       if (stats) Object.assign(state.board, { stats, unreachable: false });
       render();
     }, onState("dashboard")),
@@ -256,15 +273,21 @@ async function refreshBoard() {
     if (mine !== reading) return;
     board.windows = WINDOWS.filter((w) => w in dashboard.body.windows);
     if (!board.windows.includes(view.window)) view.window = board.windows.includes("1h") ? "1h" : board.windows[0];
-    const trending = await read(trendingPath());
+    if (!comparable(view.window, view.compare)) {
+      view.compare = "previous";
+      keepInUrl();
+    }
+    if (board.windows.some((w) => w in CALENDAR)) await learnZone();
+    // One read per answer shown: the ranking, and the compared stats when comparing.
+    const [trending, compared] = await Promise.all([read(trendingPath()), view.compare ? read(`${nsPath(state.ns, "stats")}?${statsQuery()}`) : null]);
     if (mine !== reading) return;
-    const stale = trending.meta.stale || dashboard.meta.stale;
+    const stale = trending.meta.stale || dashboard.meta.stale || Boolean(compared?.meta.stale);
     Object.assign(board, {
       shown: true,
       busy: false,
       declaredTypes: trending.meta.declaredTypes,
       trending: trending.body,
-      stats: dashboard.body.windows[view.window].stats,
+      stats: compared?.body ?? dashboard.body.windows[view.window].stats,
       read: { rank: view.rank, type: view.type },
       period: periodOf(trending.meta) ?? periodOf(dashboard.meta) ?? board.period,
       staleInARow: stale ? board.staleInARow + 1 : 0,
@@ -279,6 +302,22 @@ async function refreshBoard() {
     failed(error);
   }
   await admin.update();
+}
+
+/** Reads the namespace's time zone from its config, once per token: only a token that may read
+ * the config (admin) learns it; for any other the page says it does not know the zone. */
+async function learnZone() {
+  const { board } = state;
+  if (board.zoneFor === state.token) return;
+  board.zoneFor = state.token;
+  board.zone = null;
+  if (!state.token) return;
+  try {
+    board.zone = (await call("GET", nsPath(state.ns, "config"))).timezone ?? "UTC";
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.unreachable) board.zoneFor = null; // asked again at the next read
+  }
 }
 
 /** What the page shows when a read is refused or the service cannot be reached. */

@@ -2,7 +2,7 @@
 // the ranking, the stats with their chart, and how fresh they are. Nothing here fetches or listens:
 // app.js decides what to read and when, and handles the clicks (by delegation on the containers).
 import { seriesChart } from "./chart.js";
-import { $, button, clock, dateTime, el, headedRow, number, time, whenChanged } from "./dom.js";
+import { $, button, change, clock, dateTime, el, headedRow, number, time, whenChanged, zoned } from "./dom.js";
 
 /** The ranks the page offers. */
 export const RANKS = [
@@ -12,11 +12,34 @@ export const RANKS = [
   { id: "reach", label: "Reach" },
 ];
 
-/** Bucket starts of windows within the hour read as clock times; longer windows need the date. */
-const bucketTime = (window) => (window === "5m" || window === "1h" ? clock : dateTime);
+/** What the page compares with (docs/api.md, Comparisons); "week" is for window=24h only. */
+export const COMPARES = [
+  { id: "", label: "No comparison" },
+  { id: "previous", label: "vs previous period" },
+  { id: "week", label: "vs same time last week" },
+];
+export const comparable = (window, compare) => compare !== "week" || window === "24h";
+
+/** The calendar windows (local periods in the namespace's `timezone`), by their labels. */
+export const CALENDAR = { today: "Today", yesterday: "Yesterday", thisWeek: "This week", thisMonth: "This month" };
+const label = (window) => CALENDAR[window] ?? window;
+
+/** Bucket starts of windows within the hour read as clock times; longer windows need the date.
+ * Calendar windows read in the namespace's zone: local hours, or local days. */
+function bucketTime(window, zone) {
+  if (!(window in CALENDAR)) return window === "5m" || window === "1h" ? clock : dateTime;
+  if (window === "today" || window === "yesterday") return zoned({ hour: "2-digit", minute: "2-digit" }, zone);
+  return zoned({ weekday: window === "thisWeek" ? "short" : undefined, month: "short", day: "numeric" }, zone);
+}
+
+/** `[from, to)` of an answer for people; a calendar window's in the namespace's zone, when known. */
+function range({ window }, zone, from, to) {
+  const at = window in CALENDAR ? zoned({ month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }, zone ?? undefined) : dateTime;
+  return `${at(from)} to ${at(to)}`;
+}
 
 /** The bucket length of each window (ARCHITECTURE.md, tiers), to say what one bar of the chart is. */
-const BUCKET_OF = { "5m": "minute", "1h": "minute", "24h": "hour", "7d": "6 hours", "30d": "day" };
+const BUCKET_OF = { "5m": "minute", "1h": "minute", "24h": "hour", "7d": "6 hours", "30d": "day", today: "hour", yesterday: "hour", thisWeek: "day", thisMonth: "day" };
 
 /** The board of `state` (app.js): shown once a namespace answered, and hidden after a refusal. */
 export function renderBoard(state) {
@@ -29,8 +52,8 @@ export function renderBoard(state) {
   const rankLabel = RANKS.find((r) => r.id === board.read.rank)?.label ?? board.read.rank;
   // Each ranked row has a Hide button while the admin token is accepted (admin.js).
   const hiding = admin.pending?.startsWith("hide:") ? admin.pending : null;
-  renderRanking(board.trending, rankLabel, board.read.type, admin.hiding, hiding);
-  renderStats(board.stats);
+  renderRanking(board.trending, rankLabel, board.read.type, admin.hiding, hiding, board.zone);
+  renderStats(board.stats, board.zone);
   renderFreshness(board.trending.computedAt, board.staleInARow > 1 || board.unreachable, board.unreachable, board.period);
 }
 
@@ -45,7 +68,7 @@ function renderControls(view, windows, declaredTypes) {
     tabList.dataset.windows = windows.join(",");
     tabList.replaceChildren(
       ...windows.map((w) => {
-        const tab = button(w, { data: { window: w } });
+        const tab = button(label(w), { data: { window: w } });
         tab.role = "tab";
         tab.id = `tab-${w}`;
         tab.setAttribute("aria-controls", "panel");
@@ -76,10 +99,26 @@ function renderControls(view, windows, declaredTypes) {
     );
   }
   select.value = view.type;
+
+  // Offered for the window shown: compare=week only where the service answers it.
+  const compare = $("compare");
+  const offered = COMPARES.filter((c) => comparable(view.window, c.id));
+  if (compare.dataset.offered !== String(offered.length)) {
+    compare.dataset.offered = String(offered.length);
+    compare.replaceChildren(...offered.map((c) => Object.assign(el("option", "", c.label), { value: c.id })));
+  }
+  compare.value = view.compare;
+}
+
+/** The previous value beside the current one, and the change: "before 4 · +50%". */
+function before(previous, now, error = 0) {
+  const line = el("span", "before", `before ${number(previous)}${error > 0 ? ` ± ${number(error)}` : ""} · `);
+  line.append(el("span", "change", change(previous, now)));
+  return line;
 }
 
 /** The ranked list of a trending answer. Inexact answers say so, and each bounded score shows ±. */
-const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pending) => {
+const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pending, zone) => {
   $("ranking-title").textContent = `${rankLabel} items${typeLabel ? ` · ${typeLabel}` : ""}`;
   const top = Math.max(0, ...trending.items.map((i) => i.score));
   const rows = trending.items.map((entry, i) => {
@@ -99,7 +138,11 @@ const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pendi
     const bar = el("span", "meter");
     bar.style.width = `${top > 0 ? Math.max(1, (Math.max(0, entry.score) / top) * 100) : 0}%`;
     row.append(position, name, score, bar);
-    if (entry.current !== undefined) row.append(el("span", "growth", `${number(entry.previous)} → ${number(entry.current)}`));
+    if (entry.current !== undefined) {
+      const growth = el("span", "growth", `${number(entry.previous)} → ${number(entry.current)}`);
+      if (trending.compare) growth.append(` · ${change(entry.previous, entry.current)}`);
+      row.append(growth);
+    } else if (trending.compare) row.append(before(entry.previousScore, entry.score, entry.previousError));
     if (hiding) {
       row.append(button("Hide", { className: "hide", ariaLabel: `Hide ${entry.item}`, disabled: pending === `hide:${entry.item}`, data: { hide: entry.item } }));
     }
@@ -111,29 +154,48 @@ const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pendi
   if (trending.items.length === 0) note.textContent = "No items in this window yet.";
   else if (trending.exact) note.textContent = "Exact scores.";
   else note.append(el("strong", "inexact-mark", "Bounded scores: "), "some scores may overcount; the true score of an item with ± e lies between score − e and score.");
+  if (trending.compare) {
+    const bounded = trending.items.some((i) => i.previousError > 0);
+    note.append(` Compared with ${range(trending, zone, trending.previousFrom, trending.previousTo)}: previous scores ${bounded ? "bounded where ± shows" : "exact"}.`);
+  }
 });
 
 /** Totals, the chart of the series, and the per-type table of a stats answer. */
-const renderStats = whenChanged((stats) => {
+const renderStats = whenChanged((stats, zone) => {
   const totals = [
-    ["Events", stats.events, "events"],
-    ["Weight", stats.weight, "weight"],
-    ["Unique items", stats.uniqueItems, "unique-items"],
-    ["Unique actors", stats.uniqueActors, "unique-actors"],
+    ["Events", "events", "events"],
+    ["Weight", "weight", "weight"],
+    ["Unique items", "uniqueItems", "unique-items"],
+    ["Unique actors", "uniqueActors", "unique-actors"],
   ];
   $("totals").replaceChildren(
-    ...totals.map(([label, value, key]) => {
+    ...totals.map(([name, field, key]) => {
       const box = el("div", "total");
-      const dd = el("dd", "", number(value));
+      const dd = el("dd", "", number(stats[field]));
       dd.dataset.total = key;
-      box.append(el("dt", "", label), dd);
+      box.append(el("dt", "", name), dd);
+      if (stats.previous) {
+        const was = el("dd", "previous");
+        was.dataset.previous = key;
+        was.append(before(stats.previous[field], stats[field]));
+        box.append(was);
+      }
       return box;
     }),
   );
   const covers = $("stats-range");
-  covers.textContent = `${stats.window} window: ${dateTime(stats.from)} to ${dateTime(stats.to)}`;
+  // A calendar window states its zone; a token that may not read the config is not told it.
+  const where = !(stats.window in CALENDAR) ? " window" : zone ? ` (${zone})` : `, in the namespace's time zone (an admin token shows which; times here in yours, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`;
+  covers.textContent = `${label(stats.window)}${where}: ${range(stats, zone, stats.from, stats.to)}`;
   covers.title = `[${stats.from}, ${stats.to})`;
-  $("chart").replaceChildren(seriesChart(stats.series, { time: bucketTime(stats.window), bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
+  const compared = $("stats-compare");
+  compared.hidden = !stats.previous;
+  if (stats.previous) {
+    const inexact = stats.exact === false ? (stats.compare === "week" ? " (widened to whole 6-hour buckets)" : " (not exact)") : "";
+    compared.textContent = `Compared with ${range(stats, zone, stats.previousFrom, stats.previousTo)}${inexact}`;
+    compared.title = `[${stats.previousFrom}, ${stats.previousTo})`;
+  }
+  $("chart").replaceChildren(seriesChart(stats.series, { time: bucketTime(stats.window, zone ?? undefined), bucketLabel: BUCKET_OF[stats.window] ?? "bucket" }));
   const types = Object.entries(stats.byType).sort((a, b) => b[1].events - a[1].events || (a[0] < b[0] ? -1 : 1));
   $("by-type").tBodies[0].replaceChildren(
     ...types.map(([type, t]) => {

@@ -71,3 +71,16 @@ export const number = (n) => numberFormat.format(n);
 export const time = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 export const clock = (iso) => new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 export const dateTime = (iso) => new Date(iso).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+/** A formatter of ISO times with `options` in the IANA zone `timeZone` (undefined: the reader's). */
+export function zoned(options, timeZone) {
+  const format = new Intl.DateTimeFormat(undefined, { ...options, timeZone });
+  return (iso) => format.format(new Date(iso));
+}
+
+const percentFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+/** The change from `before` to `now`: "+50%", "−25%", "unchanged", or "new" when nothing was before. */
+export function change(before, now) {
+  if (before === 0) return now === 0 ? "unchanged" : "new";
+  const p = ((now - before) / before) * 100;
+  return p === 0 ? "unchanged" : `${p > 0 ? "+" : "−"}${percentFormat.format(Math.abs(p))}%`;
+}

@@ -6,11 +6,13 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launch, openTab } from "./support/browser.mjs";
-import { expectClean, ranking, totals, useToken, waitForTopItem } from "./support/page.mjs";
+import { expectClean, previousTotals, ranking, totals, useToken, waitForTopItem } from "./support/page.mjs";
 import { freshNamespace, startTally, tally } from "./support/service.mjs";
 
 const TOKENS = { admin: "browser-admin", ingest: "browser-ingest" };
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 let service;
 let browser;
@@ -310,6 +312,157 @@ describe("the admin panel", () => {
     expect((await ranking(page)).length).toBe(3); // reads still work
     expectClean(problems, [/403/]);
     expect(problems.errors).toEqual([`403 ${service.base}/v1/namespaces/${ns}/cache`]);
+    await page.close();
+  });
+});
+
+/**
+ * A namespace in Asia/Kolkata (UTC+05:30 all year, so its days begin at :30 past a UTC hour) with
+ * today, thisMonth and 24h among its windows, and events today, yesterday and earlier this month
+ * (or, on the 1st, last month). Returns the events and Kolkata's boundaries, for the numbers the
+ * page should show.
+ */
+async function seedKolkata(ns) {
+  const offset = 5.5 * HOUR;
+  await api.configure(ns, { windows: ["1h", "24h", "today", "thisMonth"], timezone: "Asia/Kolkata" });
+  const now = Date.now();
+  const todayStart = Math.floor((now + offset) / DAY) * DAY - offset;
+  const local = new Date(now + offset);
+  const monthStart = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), 1) - offset;
+  const today = (k) => todayStart + Math.floor(((now - todayStart) * k) / 6);
+  const events = [
+    // Today: a 3 events (score 3), b 2 events of weight 2 (score 4); 5 events, weight 7, 3 actors.
+    ...[1, 2, 3].map((k) => ({ item: "a", actor: `u${k}`, ts: today(k) })),
+    ...[4, 5].map((k) => ({ item: "b", weight: 2, actor: "u1", ts: today(k) })),
+    // Yesterday (today's previous period): a 2, c 1; 3 events, weight 3, 2 items, 1 actor.
+    ...[1, 2, 3].map((k) => ({ item: k === 3 ? "c" : "a", actor: "u9", ts: todayStart - k * HOUR })),
+    // Earlier: last month's (this month's from the 30th: never more than 29 days old), never yesterday's.
+    { item: "d", weight: 5, actor: "u8", ts: Math.max(Math.min(monthStart, todayStart - DAY) - 2 * HOUR, now - 29 * DAY) },
+    { item: "d", actor: "u8", ts: Math.max(todayStart - 3 * DAY, now - 29 * DAY) },
+  ];
+  await api.ingest(ns, events);
+  await api.refresh(ns);
+  const sum = (list) => ({
+    events: String(list.length),
+    weight: String(list.reduce((n, e) => n + (e.weight ?? 1), 0)),
+    "unique-items": String(new Set(list.map((e) => e.item)).size),
+    "unique-actors": String(new Set(list.map((e) => e.actor)).size),
+  });
+  const within = (from, to) => events.filter((e) => e.ts >= from && e.ts < to);
+  return { events, todayStart, monthStart, sum, within };
+}
+
+/** "+66.7%" as the page writes a change, computed here from the numbers ingested. */
+const percent = (before, now) => `${now >= before ? "+" : "−"}${new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }).format((Math.abs(now - before) / before) * 100)}%`;
+
+describe("calendar windows and comparisons", () => {
+  it("shows a namespace's calendar windows as tabs, in its time zone, with the totals and local series of the events", async () => {
+    const ns = freshNamespace("page-calendar");
+    const { todayStart, monthStart, sum, within } = await seedKolkata(ns);
+    const { page, problems } = await openTab(browser.context);
+    await page.goto(`${service.base}/?ns=${ns}&window=today`);
+    await page.locator("#ranking li").first().waitFor();
+
+    expect(await page.$$eval("[role=tab]", (tabs) => tabs.map((t) => t.textContent))).toEqual(["1h", "24h", "Today", "This month"]);
+    expect(await page.getByRole("tab", { name: "Today" }).getAttribute("aria-selected")).toBe("true");
+    const future = Date.now() + DAY;
+    expect(await totals(page)).toEqual(sum(within(todayStart, future)));
+    // No read answer names the zone, and an anonymous reader may not read the config: said so.
+    expect(await page.locator("#stats-range").textContent()).toMatch(/^Today, in the namespace's time zone \(an admin token shows which; times here in yours, UTC\): /);
+
+    // With the admin token the page reads the config's zone, as the runtime names it (its ICU may
+    // say Asia/Calcutta), and writes the times in it.
+    const { timezone } = await api.config(ns);
+    expect(["Asia/Kolkata", "Asia/Calcutta"]).toContain(timezone);
+    await useToken(page, TOKENS.admin);
+    await expect.poll(() => page.locator("#stats-range").textContent()).toMatch(new RegExp(`^Today \\(${timezone}\\): .+ 12:00 AM to `));
+    // One bar per local hour begun since Kolkata's midnight, the first at 00:00 local (18:30 UTC).
+    const hours = () => Math.floor((Date.now() - todayStart) / HOUR) + 1;
+    const expectedHours = [hours()];
+    const bars = await page.$$eval("#chart svg rect.bar", (rects) => rects.map((r) => Number(r.dataset.events)));
+    expectedHours.push(hours());
+    expect(expectedHours).toContain(bars.length);
+    expect(bars.reduce((a, b) => a + b, 0)).toBe(within(todayStart, future).length);
+    expect(await page.locator(".chart-axis span").first().textContent()).toBe("12:00 AM");
+    expect(await page.locator("#chart svg").getAttribute("aria-label")).toMatch(/^Events per hour, 12:00 AM to /);
+
+    await page.getByRole("tab", { name: "This month" }).click();
+    await expect.poll(() => totals(page)).toEqual(sum(within(monthStart, future)));
+    await expect.poll(() => page.locator("#stats-range").textContent()).toMatch(new RegExp(`^This month \\(${timezone}\\): `));
+    // One bar per local day begun, the first on the 1st (in Kolkata; in UTC it began the day before).
+    const day = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Kolkata", day: "numeric" });
+    const days = await page.$$eval("#chart svg rect.bar", (rects) => rects.map((r) => Number(r.dataset.events)));
+    expect(days).toHaveLength(Number(day.format(Date.now())));
+    expect(days.reduce((a, b) => a + b, 0)).toBe(within(monthStart, future).length);
+    const firstDay = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Kolkata", month: "short", day: "numeric" }).format(monthStart);
+    expect(await page.locator(".chart-axis span").first().textContent()).toBe(firstDay);
+    expect(firstDay).toMatch(/ 1$/);
+    expect(new URL(page.url()).search).toBe(`?ns=${ns}&window=thisMonth`);
+    if (process.env.TALLY_SHOTS) await page.screenshot({ path: `${process.env.TALLY_SHOTS}/page-calendar-desktop.png`, fullPage: true });
+    expectClean(problems);
+    await page.close();
+  });
+
+  it("compares stats and ranking with the previous period, keeps the choice in the address, and offers the week before on 24h only", async () => {
+    const ns = freshNamespace("page-compare");
+    const { todayStart, sum, within } = await seedKolkata(ns);
+    const current = sum(within(todayStart, Date.now() + DAY));
+    const previous = sum(within(todayStart - DAY, todayStart));
+    const { page, problems } = await openTab(browser.context);
+    const statsReads = [];
+    page.on("request", (r) => r.url().includes("/stats?") && statsReads.push(new URL(r.url()).search));
+    const answered = new Set(); // the live sockets that brought an answer, by their query
+    page.on("websocket", (ws) => ws.on("framereceived", () => answered.add(new URL(ws.url()).search)));
+    await page.goto(`${service.base}/?ns=${ns}&window=today`);
+    await page.locator("#ranking li").first().waitFor();
+    const offered = () => page.$$eval("#compare option", (o) => o.map((x) => x.value));
+    // compare=week is refused on calendar windows (400 invalid_compare), so it is not offered.
+    expect(await offered()).toEqual(["", "previous"]);
+    expect(statsReads).toEqual([]); // without a comparison the dashboard answer has the stats
+
+    await page.getByLabel("Compare").selectOption("previous");
+    const line = (key) => `before ${previous[key]} · ${previous[key] === current[key] ? "unchanged" : percent(Number(previous[key]), Number(current[key]))}`;
+    await expect.poll(() => previousTotals(page)).toEqual({ events: line("events"), weight: line("weight"), "unique-items": line("unique-items"), "unique-actors": line("unique-actors") });
+    await expect(previousTotals(page)).resolves.toMatchObject({ events: "before 3 · +66.7%", "unique-items": "before 2 · unchanged" });
+    expect(await totals(page)).toEqual(current);
+    // Ranked items: a scored 2 yesterday (+50%), b nothing (new); c is not in today's list.
+    await expect.poll(() => page.$$eval("#ranking li .before", (b) => b.map((x) => x.textContent))).toEqual([`before 0 · new`, `before 2 · ${percent(2, 3)}`]);
+    expect((await ranking(page)).map((r) => [r.item, r.score])).toEqual([["b", "4"], ["a", "3"]]);
+    expect(await page.locator("#ranking-note").textContent()).toMatch(/^Exact scores\. Compared with .+ to .+: previous scores exact\.$/);
+    expect(await page.locator("#stats-compare").textContent()).toMatch(/^Compared with .+ to .+$/);
+    // One stats read for the choice; after it, the live sockets bring changes (no polling).
+    expect(statsReads).toEqual([`?window=today&compare=previous`]);
+    await expect.poll(() => [...answered]).toEqual(expect.arrayContaining(["?answer=stats&window=today&compare=previous", "?answer=trending&window=today&rank=top&limit=10&compare=previous"]));
+    expect(new URL(page.url()).search).toBe(`?ns=${ns}&window=today&compare=previous`);
+
+    // A reload keeps the comparison.
+    await page.reload();
+    await page.locator("#totals dd[data-previous]").first().waitFor();
+    expect(await page.getByLabel("Compare").inputValue()).toBe("previous");
+    expect(await previousTotals(page)).toMatchObject({ events: line("events") });
+
+    // The week before is offered on 24h, and the ranking and stats are read with it.
+    await page.getByRole("tab", { name: "24h" }).click();
+    await expect.poll(offered).toEqual(["", "previous", "week"]);
+    await page.getByLabel("Compare").selectOption("week");
+    await expect.poll(() => page.locator("#stats-compare").textContent()).toMatch(/^Compared with /);
+    await expect.poll(() => statsReads.at(-1)).toBe("?window=24h&compare=week");
+    expect(new URL(page.url()).search).toBe(`?ns=${ns}&window=24h&compare=week`);
+    // Back on a calendar window the comparison becomes the previous period's.
+    await page.getByRole("tab", { name: "Today" }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe(`?ns=${ns}&window=today&compare=previous`);
+    await expect.poll(offered).toEqual(["", "previous"]);
+    await expect.poll(() => previousTotals(page)).toMatchObject({ events: line("events") });
+    expect(problems.urls.filter((u) => u.includes("compare=week") && u.includes("window=today"))).toEqual([]);
+
+    // The layout, for people to look at (TALLY_SHOTS=<dir>): desktop and phone widths.
+    if (process.env.TALLY_SHOTS) {
+      await page.screenshot({ path: `${process.env.TALLY_SHOTS}/page-compare-desktop.png`, fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: `${process.env.TALLY_SHOTS}/page-compare-phone.png`, fullPage: true });
+    }
+    expectClean(problems);
     await page.close();
   });
 });

@@ -18,7 +18,12 @@ export function ranking(page) {
 
 /** The totals as shown, by key: events, weight, unique-items, unique-actors. */
 export function totals(page) {
-  return page.$$eval("#totals dd", (dds) => Object.fromEntries(dds.map((dd) => [dd.dataset.total, dd.textContent])));
+  return page.$$eval("#totals dd[data-total]", (dds) => Object.fromEntries(dds.map((dd) => [dd.dataset.total, dd.textContent])));
+}
+
+/** The compared period's totals as shown beside them ("before 3 · +66.7%"), by the same keys. */
+export function previousTotals(page) {
+  return page.$$eval("#totals dd[data-previous]", (dds) => Object.fromEntries(dds.map((dd) => [dd.dataset.previous, dd.textContent])));
 }
 
 /** Waits (bounded) until the first ranked item is `item`. */

@@ -33,6 +33,7 @@ export function tally(base, tokens) {
   };
   return {
     configure: (ns, config) => call("PUT", `/v1/namespaces/${ns}/config`, tokens.admin, config),
+    config: (ns) => call("GET", `/v1/namespaces/${ns}/config`, tokens.admin),
     ingest: (ns, events) => call("POST", `/v1/namespaces/${ns}/events`, tokens.ingest, { events }),
     refresh: (ns) => call("POST", `/v1/namespaces/${ns}/refresh`, tokens.admin),
     trending: (ns, query = "") => call("GET", `/v1/namespaces/${ns}/trending${query}`, tokens.admin),
