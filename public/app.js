@@ -7,7 +7,7 @@
 // The page has one state object, `state`, and one function that draws it, `render`: every read,
 // click and timer changes `state` and calls `render`, which draws the whole page from it (the
 // parts whose inputs did not change are left as they are: see whenChanged in dom.js).
-import { ApiError, call, nsPath, read, takeSharedKey, token } from "./api.js";
+import { ApiError, nsPath, read, takeSharedKey, token } from "./api.js";
 import { CALENDAR, COMPARES, comparable, RANKS, renderBoard } from "./board.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
 import { $, button, whenChanged } from "./dom.js";
@@ -43,10 +43,8 @@ const state = {
     busy: false,
     windows: [],
     declaredTypes: [],
-    /** The namespace's time zone (config `timezone`), or null: no read answer states it, so it is
-     * known only to a token that may read the config. `zoneFor` is the token it was asked with. */
+    /** The namespace's time zone, from its dashboard (null: a service before it stated one). */
     zone: null,
-    zoneFor: null,
     /** The answers shown (bodies as the service sent them), and the rank and type they were read for. */
     trending: null,
     stats: null,
@@ -277,7 +275,6 @@ async function refreshBoard() {
       view.compare = "previous";
       keepInUrl();
     }
-    if (board.windows.some((w) => w in CALENDAR)) await learnZone();
     // One read per answer shown: the ranking, and the compared stats when comparing.
     const [trending, compared] = await Promise.all([read(trendingPath()), view.compare ? read(`${nsPath(state.ns, "stats")}?${statsQuery()}`) : null]);
     if (mine !== reading) return;
@@ -288,6 +285,8 @@ async function refreshBoard() {
       declaredTypes: trending.meta.declaredTypes,
       trending: trending.body,
       stats: compared?.body ?? dashboard.body.windows[view.window].stats,
+      // Calendar windows' times are local to the namespace's zone, which every dashboard states.
+      zone: dashboard.body.timezone ?? null,
       read: { rank: view.rank, type: view.type },
       period: periodOf(trending.meta) ?? periodOf(dashboard.meta) ?? board.period,
       staleInARow: stale ? board.staleInARow + 1 : 0,
@@ -302,22 +301,6 @@ async function refreshBoard() {
     failed(error);
   }
   await admin.update();
-}
-
-/** Reads the namespace's time zone from its config, once per token: only a token that may read
- * the config (admin) learns it; for any other the page says it does not know the zone. */
-async function learnZone() {
-  const { board } = state;
-  if (board.zoneFor === state.token) return;
-  board.zoneFor = state.token;
-  board.zone = null;
-  if (!state.token) return;
-  try {
-    board.zone = (await call("GET", nsPath(state.ns, "config"))).timezone ?? "UTC";
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    if (error.unreachable) board.zoneFor = null; // asked again at the next read
-  }
 }
 
 /** What the page shows when a read is refused or the service cannot be reached. */

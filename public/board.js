@@ -184,8 +184,9 @@ const renderStats = whenChanged((stats, zone) => {
     }),
   );
   const covers = $("stats-range");
-  // A calendar window states its zone; a token that may not read the config is not told it.
-  const where = !(stats.window in CALENDAR) ? " window" : zone ? ` (${zone})` : `, in the namespace's time zone (an admin token shows which; times here in yours, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`;
+  // A calendar window states its zone (every answer of one names it; the dashboard too).
+  const local = stats.timezone ?? zone;
+  const where = !(stats.window in CALENDAR) ? " window" : local ? ` (${local})` : `, in the namespace's time zone (times here in yours, ${Intl.DateTimeFormat().resolvedOptions().timeZone})`;
   covers.textContent = `${label(stats.window)}${where}: ${range(stats, zone, stats.from, stats.to)}`;
   covers.title = `[${stats.from}, ${stats.to})`;
   const compared = $("stats-compare");
