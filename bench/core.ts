@@ -11,7 +11,7 @@ import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
 import { mergeCost, type MergeCase, type MergeResult } from "./lib/core-merge";
 import { REFRESH_PLANS, refreshAtScale } from "./lib/core-refresh";
-import { steadyCatalogue, worstAcceptedConfig, type MemoryResult } from "./lib/core-memory";
+import { answerScenario, inFreshProcess, type MemoryResult, type Scenario } from "./lib/core-memory";
 import { memoryKinds, type KindResult } from "./lib/memory-kinds";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
 import { nodeProcess, writeText } from "./lib/node";
@@ -24,6 +24,13 @@ import { writeRefreshReport } from "./lib/refresh-report.mjs";
 
 const argv = nodeProcess.argv.slice(2);
 const quick = argv.includes("--quick");
+
+// --memory-scenario JSON: one scenario of measurement 9, in this process (core-memory.ts, `inFreshProcess`).
+const scenarioAt = argv.indexOf("--memory-scenario");
+if (scenarioAt >= 0) {
+  answerScenario(JSON.parse(argv[scenarioAt + 1]!) as Scenario);
+  nodeProcess.exit(0);
+}
 
 // --refresh: measurement 6b alone (a full refresh with every rank at 1M distinct items, for each
 // plan), printed, written to bench/results/core-refresh.json and into its own section of BENCHMARKS.md.
@@ -117,9 +124,13 @@ if (!only || only === "merge") {
 }
 const memoryResults: MemoryResult[] = [];
 if (!only || only === "memory") {
-  for (const [n, types] of CATALOGUE) memoryResults.push(steadyCatalogue(n, types, log));
-  for (const types of WORST_TYPES) memoryResults.push(worstAcceptedConfig(types, log));
-  for (const types of WORST_TYPES) memoryResults.push(worstAcceptedConfig(types, log, WORST_REACH_ZONED));
+  const scenarios: Scenario[] = [
+    ...CATALOGUE.map(([items, declaredTypes]): Scenario => ({ kind: "steady", items, declaredTypes })),
+    ...WORST_TYPES.map((declaredTypes): Scenario => ({ kind: "worst", declaredTypes })),
+    ...WORST_TYPES.map((declaredTypes): Scenario => ({ kind: "worst", declaredTypes, options: WORST_REACH_ZONED })),
+  ];
+  // Each in a process of its own: a baseline free of the scenario before.
+  for (const s of scenarios) memoryResults.push(inFreshProcess(s, log));
 }
 // The estimate kind by kind (type names, a pending flood, held answers, suppressions): seconds.
 const kindResults: KindResult[] = !only || only === "memory" ? memoryKinds(quick, log) : [];

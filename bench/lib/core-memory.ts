@@ -20,7 +20,8 @@ import { maxCapacityWithin } from "../../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
 import { TIERS, bucketStart, oldestKept } from "../../src/core/tiers";
 import { LocalCalendar } from "../../src/core/calendar";
-import { liveMemory } from "./node";
+import { spawnSync } from "node:child_process";
+import { liveMemory, nodeProcess } from "./node";
 
 export interface MemoryResult {
   scenario: "steady catalogue" | "worst accepted config";
@@ -231,4 +232,40 @@ function describe(r: MemoryResult): string {
     `peak ${r.peakMB.toFixed(1)} MB (accounted ${r.peakAccountedMB.toFixed(1)}), settled ${r.settledMB.toFixed(1)} MB ` +
     `(accounted ${r.settledAccountedMB.toFixed(1)}), budget ${r.budgetMB} MB, ${r.cuts} cuts, ${Math.round(r.eventsPerSec).toLocaleString("en")} events/s`
   );
+}
+
+/** One memory scenario, as `npm run bench:core` runs it. */
+export type Scenario =
+  | { kind: "steady"; items: number; declaredTypes: 0 | 2 }
+  | { kind: "worst"; declaredTypes: number; options?: WorstOptions };
+
+export function runScenario(s: Scenario, log: (s: string) => void): MemoryResult {
+  return s.kind === "steady" ? steadyCatalogue(s.items, s.declaredTypes, log) : worstAcceptedConfig(s.declaredTypes, log, s.options);
+}
+
+const RESULT = "memory-scenario-result ";
+
+/**
+ * Runs `s` in a Node process of its own (this one's flags, bench/core.ts --memory-scenario), so
+ * that nothing of the scenario before is alive at its baseline: in one process, an optimised
+ * frame's stale stack slot kept the previous scenario's aggregator alive through forced GCs, and
+ * the next baseline stood above what that scenario then held (a negative "settled").
+ */
+export function inFreshProcess(s: Scenario, log: (s: string) => void): MemoryResult {
+  const child = spawnSync(nodeProcess.execPath, [...nodeProcess.execArgv, "bench/core.ts", "--memory-scenario", JSON.stringify(s)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  const lines = (child.stdout ?? "").split("\n");
+  const result = lines.find((l) => l.startsWith(RESULT));
+  if (child.status !== 0 || result === undefined) throw new Error(`memory scenario ${JSON.stringify(s)} failed (exit ${child.status})`);
+  for (const line of lines) if (line && !line.startsWith(RESULT)) log(line);
+  return JSON.parse(result.slice(RESULT.length)) as MemoryResult;
+}
+
+/** The child's side of `inFreshProcess`. */
+export function answerScenario(s: Scenario): void {
+  const r = runScenario(s, (line) => console.log(line));
+  console.log(RESULT + JSON.stringify(r));
 }
