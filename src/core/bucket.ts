@@ -73,6 +73,11 @@ export class Bucket {
   /** Bumped by every change; the checkpoint compares it with the revision it last saved. */
   private revision = 1;
   private savedRevision = 0;
+  /** `bytes()` as of `sizedAt`, a revision (-1: not yet measured, or compacted since): the
+   * aggregator checks its budget every 1024 events over every bucket, of which all but a few
+   * are unchanged since the last check. */
+  private sized = 0;
+  private sizedAt = -1;
   /** undefined: no event yet; a type: every event had it; null: several types. */
   private sole: string | null | undefined;
 
@@ -305,6 +310,7 @@ export class Bucket {
    * Returns true if anything was compacted. Answers and `toJSON()` are unchanged by it.
    */
   compact(): boolean {
+    this.sizedAt = -1; // compacting changes no revision (nothing to save), only the bytes held
     const pairs = this.reach?.compact() ?? false;
     if (this.all instanceof CompactSummary) return pairs;
     this.all = CompactSummary.of(this.all);
@@ -357,10 +363,13 @@ export class Bucket {
 
   /** Estimated bytes held, the shared dictionary excluded. */
   bytes(): number {
+    if (this.sizedAt === this.revision) return this.sized;
     let bytes = OBJECT_BYTES + 3 * SMALL_MAP_BYTES + this.all.bytes() + this.items.bytes() + this.actors.bytes();
     for (const summary of this.typed.values()) bytes += summary.bytes();
     if (this.reach !== undefined) bytes += this.reach.bytes();
-    return bytes + this.totals.size * TYPE_TOTALS_BYTES;
+    this.sized = bytes + this.totals.size * TYPE_TOTALS_BYTES;
+    this.sizedAt = this.revision;
+    return this.sized;
   }
 
   private thaw(): void {
