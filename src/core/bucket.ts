@@ -310,9 +310,11 @@ export class Bucket {
    * Returns true if anything was compacted. Answers and `toJSON()` are unchanged by it.
    */
   compact(): boolean {
-    this.sizedAt = -1; // compacting changes no revision (nothing to save), only the bytes held
     const pairs = this.reach?.compact() ?? false;
+    // Compacting changes no revision (nothing to save), only the bytes held.
+    if (pairs) this.sizedAt = -1;
     if (this.all instanceof CompactSummary) return pairs;
+    this.sizedAt = -1;
     this.all = CompactSummary.of(this.all);
     for (const [type, summary] of this.typed) {
       if (summary instanceof SpaceSaving) this.typed.set(type, CompactSummary.of(summary));
