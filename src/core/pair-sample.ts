@@ -236,7 +236,10 @@ export class PairSample {
    * declared) has that part's events of it as untracked, a bound on its reach there.
    */
   static union(parts: readonly UnionPart[], capacity: number, dictionary: ItemDictionary): PairSample {
-    const out = new PairSample(capacity, dictionary);
+    // Room for every part's pairs (up to the one past capacity that shrinks it): growing by
+    // doubling re-indexed each derived hour's sample several times.
+    const pairs = parts.reduce((n, { sample }) => n + sample.used, 0);
+    const out = new PairSample(capacity, dictionary, Math.max(Math.min(capacity, INITIAL_PAIRS), Math.min(pairs, capacity + 1)));
     for (const { sample } of parts) {
       out.current = Math.max(out.current, sample.current);
       for (const type of sample.types) out.bitOf(type);
