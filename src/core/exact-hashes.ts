@@ -52,9 +52,14 @@ export class ExactHashes {
     const tail = this.used - this.sorted;
     if (tail === 0) return;
     const values = this.values;
-    const pending = scratch.subarray(0, tail);
-    pending.set(values.subarray(this.sorted, this.used));
-    pending.sort();
+    // An insertion sort of the few pending values: cheaper than a native sort's call at this size.
+    const pending = scratch;
+    for (let k = 0; k < tail; k++) {
+      const v = values[this.sorted + k]!;
+      let at = k;
+      for (; at > 0 && pending[at - 1]! > v; at--) pending[at] = pending[at - 1]!;
+      pending[at] = v;
+    }
     let i = this.sorted - 1;
     let j = tail - 1;
     for (let out = this.used - 1; j >= 0; out--) {
