@@ -81,6 +81,14 @@ export class Bucket {
   /** undefined: no event yet; a type: every event had it; null: several types. */
   private sole: string | null | undefined;
 
+  /** The type `add` counted last, under the declared types it was given, with its totals entry
+   * and pair mask: consecutive events mostly share their type, and each would otherwise look it
+   * up in the totals and the declared types again. A new config gives a new declared set. */
+  private lastType: string | undefined;
+  private lastDeclared: ReadonlySet<string> | undefined;
+  private lastTotals: TypeTotals | undefined;
+  private lastMask = 0;
+
   private all: Summary;
   /** Its distinct (item, actor) pairs; undefined when unknown (a bucket stored without them, or
    * derived from one): rank=reach then bounds its items by its events (`reachPart`). */
@@ -170,8 +178,16 @@ export class Bucket {
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
-    // The type's bit is given before the totals count this event (see `pairMask`).
-    const mask = this.reach === undefined ? 0 : this.pairMask(type, declared);
+    if (type !== this.lastType || declared !== this.lastDeclared) {
+      // The type's bit is given before the totals count this event (see `pairMask`).
+      this.lastMask = this.reach === undefined ? 0 : this.pairMask(type, declared);
+      let totals = this.totals.get(type);
+      if (!totals) this.totals.set(type, (totals = { events: 0, weight: 0 }));
+      this.lastTotals = totals;
+      this.lastType = type;
+      this.lastDeclared = declared;
+    }
+    const mask = this.lastMask;
     const summary = this.all as SpaceSaving;
     if (this.sole !== type) {
       if (this.sole === undefined) this.sole = type;
@@ -190,13 +206,9 @@ export class Bucket {
       }
       typed.addId(itemId, event.weight);
     }
-    const totals = this.totals.get(type);
-    if (totals) {
-      totals.events += events;
-      totals.weight += event.weight;
-    } else {
-      this.totals.set(type, { events, weight: event.weight });
-    }
+    const totals = this.lastTotals!;
+    totals.events += events;
+    totals.weight += event.weight;
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
