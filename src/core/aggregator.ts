@@ -338,10 +338,10 @@ export class Aggregator {
       // The groups were counted without actors: their distinct pairs go to the same buckets.
       for (const [entry, actorHash] of minute.pairs) {
         const [type, item] = minute.entries[entry]!;
-        const itemId = this.dictionary.intern(item);
+        const itemHash = hash53(item);
+        const itemId = this.dictionary.intern(item, itemHash);
         this.dictionary.retain(itemId);
         const name = this.typeNames.nameOf(type);
-        const itemHash = hash53(item);
         for (const bucket of buckets) bucket.addPair(itemHash, actorHash, itemId, name, this.declared);
         this.dictionary.release(itemId);
       }
@@ -363,7 +363,7 @@ export class Aggregator {
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
     // Held for the whole event: cutting a past bucket (below) or holding the budget may drop the
     // item's last other counter between two tiers, which would free the id mid-event.
-    const itemId = this.dictionary.intern(event.item);
+    const itemId = this.dictionary.intern(event.item, itemHash);
     this.dictionary.retain(itemId);
     const type = this.typeNames.nameOf(event.type);
     let finest = true;

@@ -73,8 +73,21 @@ export class Bucket {
   /** Bumped by every change; the checkpoint compares it with the revision it last saved. */
   private revision = 1;
   private savedRevision = 0;
+  /** `bytes()` as of `sizedAt`, a revision (-1: not yet measured, or compacted since): the
+   * aggregator checks its budget every 1024 events over every bucket, of which all but a few
+   * are unchanged since the last check. */
+  private sized = 0;
+  private sizedAt = -1;
   /** undefined: no event yet; a type: every event had it; null: several types. */
   private sole: string | null | undefined;
+
+  /** The type `add` counted last, under the declared types it was given, with its totals entry
+   * and pair mask: consecutive events mostly share their type, and each would otherwise look it
+   * up in the totals and the declared types again. A new config gives a new declared set. */
+  private lastType: string | undefined;
+  private lastDeclared: ReadonlySet<string> | undefined;
+  private lastTotals: TypeTotals | undefined;
+  private lastMask = 0;
 
   private all: Summary;
   /** Its distinct (item, actor) pairs; undefined when unknown (a bucket stored without them, or
@@ -165,8 +178,16 @@ export class Bucket {
   ): void {
     this.revision += 1;
     if (this.all instanceof CompactSummary) this.thaw();
-    // The type's bit is given before the totals count this event (see `pairMask`).
-    const mask = this.reach === undefined ? 0 : this.pairMask(type, declared);
+    if (type !== this.lastType || declared !== this.lastDeclared) {
+      // The type's bit is given before the totals count this event (see `pairMask`).
+      this.lastMask = this.reach === undefined ? 0 : this.pairMask(type, declared);
+      let totals = this.totals.get(type);
+      if (!totals) this.totals.set(type, (totals = { events: 0, weight: 0 }));
+      this.lastTotals = totals;
+      this.lastType = type;
+      this.lastDeclared = declared;
+    }
+    const mask = this.lastMask;
     const summary = this.all as SpaceSaving;
     if (this.sole !== type) {
       if (this.sole === undefined) this.sole = type;
@@ -185,13 +206,9 @@ export class Bucket {
       }
       typed.addId(itemId, event.weight);
     }
-    const totals = this.totals.get(type);
-    if (totals) {
-      totals.events += events;
-      totals.weight += event.weight;
-    } else {
-      this.totals.set(type, { events, weight: event.weight });
-    }
+    const totals = this.lastTotals!;
+    totals.events += events;
+    totals.weight += event.weight;
     // An item the summary holds was added to this bucket before: its hash is already counted.
     if (!seen) this.items.addHash(itemHash);
     if (actorHash !== undefined) this.actors.addHash(actorHash);
@@ -306,7 +323,10 @@ export class Bucket {
    */
   compact(): boolean {
     const pairs = this.reach?.compact() ?? false;
+    // Compacting changes no revision (nothing to save), only the bytes held.
+    if (pairs) this.sizedAt = -1;
     if (this.all instanceof CompactSummary) return pairs;
+    this.sizedAt = -1;
     this.all = CompactSummary.of(this.all);
     for (const [type, summary] of this.typed) {
       if (summary instanceof SpaceSaving) this.typed.set(type, CompactSummary.of(summary));
@@ -357,10 +377,13 @@ export class Bucket {
 
   /** Estimated bytes held, the shared dictionary excluded. */
   bytes(): number {
+    if (this.sizedAt === this.revision) return this.sized;
     let bytes = OBJECT_BYTES + 3 * SMALL_MAP_BYTES + this.all.bytes() + this.items.bytes() + this.actors.bytes();
     for (const summary of this.typed.values()) bytes += summary.bytes();
     if (this.reach !== undefined) bytes += this.reach.bytes();
-    return bytes + this.totals.size * TYPE_TOTALS_BYTES;
+    this.sized = bytes + this.totals.size * TYPE_TOTALS_BYTES;
+    this.sizedAt = this.revision;
+    return this.sized;
   }
 
   private thaw(): void {

@@ -11,6 +11,7 @@
  * in state order (heap order while full), so reloading rebuilds the same heap.
  */
 import type { ItemDictionary } from "./dictionary";
+import { largestRanked } from "./largest";
 import { OBJECT_BYTES, typedArrayBytes } from "./memory";
 import { SPACE_SAVING_FORMAT, SpaceSaving, type CounterArrays, type SpaceSavingState } from "./space-saving";
 
@@ -120,16 +121,11 @@ export class CompactSummary {
     const n = this.size;
     if (n <= keep) return;
     const { ids, counts, errors, dictionary } = this;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
-      const byCount = counts[b]! - counts[a]!;
-      if (byCount !== 0) return byCount;
-      const x = dictionary.name(ids[a]!);
-      const y = dictionary.name(ids[b]!);
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-    const floor = Math.max(this.bound, counts[order[keep]!]!);
-    for (let i = keep; i < n; i++) dictionary.release(ids[order[i]!]!);
-    const kept = order.slice(0, keep);
+    const { kept, dropped } = largestRanked(counts, n, keep, (slot) => dictionary.name(ids[slot]!));
+    const floor = Math.max(this.bound, dropped);
+    const keeps = new Uint8Array(n);
+    for (const slot of kept) keeps[slot] = 1;
+    for (let slot = 0; slot < n; slot++) if (keeps[slot] === 0) dictionary.release(ids[slot]!);
     const next = CompactSummary.adopt(
       {
         capacity: this.capacity,

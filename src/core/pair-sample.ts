@@ -172,11 +172,26 @@ export class PairSample {
     this.masks[slot] = mask;
     this.dictionary.retain(id);
     table[i] = slot + 1;
-    if (this.used > this.capacity) this.shrinkTo(this.capacity);
+    if (this.used > this.capacity) {
+      // The room stays: a live sample that overflowed fills again, and giving the room back only
+      // to grow into it again re-allocated and re-indexed each derived hour's sample many times.
+      this.raiseLevel(this.capacity);
+      this.index();
+    }
   }
 
   /** Raises the level until at most `keep` pairs are held. Returns true if any pair went. */
   shrinkTo(keep: number): boolean {
+    if (!this.raiseLevel(keep)) return false;
+    // The room freed is given back: a budget cut must lower the bytes it measures.
+    this.resize(Math.max(this.used, Math.min(INITIAL_PAIRS, this.capacity)));
+    if (this.table !== null) this.index();
+    return true;
+  }
+
+  /** Raises the level until at most `keep` pairs are held, keeping the arrays' room (the slot
+   * table is left stale). Returns true if any pair went. */
+  private raiseLevel(keep: number): boolean {
     if (this.used <= keep) return false;
     while (this.used > keep && this.current < MAX_LEVEL) {
       this.current += 1;
@@ -194,9 +209,6 @@ export class PairSample {
       }
       this.used = kept;
     }
-    // The room freed is given back: a budget cut must lower the bytes it measures.
-    this.resize(Math.max(this.used, Math.min(INITIAL_PAIRS, this.capacity)));
-    if (this.table !== null) this.index();
     return true;
   }
 
@@ -236,7 +248,10 @@ export class PairSample {
    * declared) has that part's events of it as untracked, a bound on its reach there.
    */
   static union(parts: readonly UnionPart[], capacity: number, dictionary: ItemDictionary): PairSample {
-    const out = new PairSample(capacity, dictionary);
+    // Room for every part's pairs (up to the one past capacity that shrinks it): growing by
+    // doubling re-indexed each derived hour's sample several times.
+    const pairs = parts.reduce((n, { sample }) => n + sample.used, 0);
+    const out = new PairSample(capacity, dictionary, Math.max(Math.min(capacity, INITIAL_PAIRS), Math.min(pairs, capacity + 1)));
     for (const { sample } of parts) {
       out.current = Math.max(out.current, sample.current);
       for (const type of sample.types) out.bitOf(type);
@@ -314,7 +329,8 @@ export class PairSample {
   private index(): Int32Array {
     const bits = tableBits(Math.max(this.keys.length, 1));
     this.shift = 32 - bits;
-    const table = new Int32Array(1 << bits);
+    // A table of the same size is cleared and reused (after a level rise in `add`).
+    const table = this.table?.length === 1 << bits ? this.table.fill(0) : new Int32Array(1 << bits);
     const mask = table.length - 1;
     for (let slot = 0; slot < this.used; slot++) {
       let i = home(this.keys[slot]!, this.shift);

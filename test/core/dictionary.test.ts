@@ -67,6 +67,32 @@ describe("ItemDictionary", () => {
     expect(new Set(ids).size).toBe(1000);
     expect(ids.every((id, i) => dict.name(id) === `item-${i}` && dict.references(id) === 1)).toBe(true);
   });
+
+  it("finds every held item and none forgotten through heavy churn (its table grows, shrinks and deletes)", () => {
+    const dict = new ItemDictionary();
+    const held = new Map<string, number>();
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let step = 0; step < 20_000; step++) {
+      const name = `item-${next() % 3000}`;
+      if (held.has(name) && next() % 2 === 0) {
+        dict.release(held.get(name)!);
+        held.delete(name);
+      } else if (!held.has(name)) {
+        const id = dict.intern(name);
+        dict.retain(id);
+        held.set(name, id);
+      }
+      if (step % 997 === 0) {
+        for (const [n, id] of held) expect(dict.lookup(n)).toBe(id);
+        expect(dict.size).toBe(held.size);
+      }
+    }
+    for (let i = 0; i < 3000; i++) expect(dict.lookup(`item-${i}`)).toBe(held.get(`item-${i}`));
+    for (const id of held.values()) dict.release(id);
+    expect(dict.size).toBe(0);
+    expect(dict.lookup("item-1")).toBeUndefined();
+  });
 });
 
 describe("stringBytes", () => {
