@@ -227,9 +227,10 @@ describe("the pair samples' memory (rank=reach)", () => {
     const midnight = Date.UTC(2026, 10, 21, 18, 15);
     const start = midnight - 4 * MINUTE;
     let sinceMidnight = 0;
-    for (let m = 0; m < 8; m++) {
+    for (let m = 0; m < 12; m++) {
       // Each minute `capacity` new longest items, each from an actor of its own: every summary and
-      // pair sample of the minute, its hour, and the local day full of distinct entries.
+      // pair sample of the minute, its hour, and the local day full of distinct entries, until the
+      // budget can hold only by cutting.
       const ts = start + m * MINUTE + 1;
       const batch: TallyEvent[] = [];
       for (let i = 0; i < capacity; i++) batch.push({ item: `${m}-${i}-`.padEnd(256, "x"), type: "view", weight: 1, actor: `${m}-${i}`, ts });
