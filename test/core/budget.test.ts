@@ -249,6 +249,18 @@ describe("the pair samples' memory (rank=reach)", () => {
 });
 
 describe("the config's memory check", () => {
+  /** The error `parseConfig` refuses `config` with. */
+  function refusalOf(config: Record<string, unknown>) {
+    let refused: unknown;
+    try {
+      parseConfig(config);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeDefined();
+    return refused as { code: string; message: string; details: { field: string; allowed: Record<string, number> } };
+  }
+
   it("accepts the default config and the largest capacity that fits, and refuses one more", () => {
     expect(parseConfig({}).capacity).toBe(5000);
     const types = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`t${i}`, {}]));
@@ -267,13 +279,7 @@ describe("the config's memory check", () => {
     expect(worstCaseBytes(zoned, 32, true)).toBeLessThanOrEqual(heldBytes(MEMORY_BUDGET_BYTES));
     expect(parseConfig({ capacity: zoned, types, timezone: "Asia/Kathmandu" }).capacity).toBe(zoned);
     expect(parseConfig({ capacity: utc, types, timezone: "UTC" }).capacity).toBe(utc);
-    let refused: unknown;
-    try {
-      parseConfig({ capacity: zoned + 1, types, timezone: "Asia/Kathmandu" });
-    } catch (error) {
-      refused = error;
-    }
-    const e = refused as { code: string; message: string; details: { field: string; allowed: Record<string, number> } };
+    const e = refusalOf({ capacity: zoned + 1, types, timezone: "Asia/Kathmandu" });
     expect(e.code).toBe("invalid_config");
     expect(e.details.field).toBe("capacity");
     expect(e.message).toContain("time zone");
@@ -282,13 +288,7 @@ describe("the config's memory check", () => {
 
   it("refuses the largest capacity with the most types naming capacity, the estimate and the budget", () => {
     const types = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`t${i}`, {}]));
-    let refused: unknown;
-    try {
-      parseConfig({ capacity: 50_000, types });
-    } catch (error) {
-      refused = error;
-    }
-    const e = refused as { code: string; message: string; details: { field: string; allowed: Record<string, number> } };
+    const e = refusalOf({ capacity: 50_000, types });
     expect(e.code).toBe("invalid_config");
     expect(e.details.field).toBe("capacity");
     expect(e.message).toContain("64.0 MB");
