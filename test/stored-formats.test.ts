@@ -45,20 +45,26 @@ async function expectFixtureAnswers(ns: string): Promise<void> {
   expect(await json<NamespaceConfig>(await admin("GET", ns, "config"))).toEqual({ ...DEFAULT_CONFIG, ...configV1.value });
 }
 
+/** A namespace whose storage holds, at NOW, the config fixture, `bucket` as the one minute row of
+ * format 1, and the pending fixture if asked; evicted, so that start-up loads them. */
+async function storedFormat1(prefix: string, bucket: unknown, pending: boolean): Promise<string> {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(NOW);
+  const ns = freshNamespace(prefix);
+  await runInDurableObject(stubOf(ns), (_, state) => {
+    migrate(state.storage);
+    const sql = state.storage.sql;
+    sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
+    sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucket));
+    if (pending) sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", pendingV1.event.ts, pendingV1.format, JSON.stringify(pendingV1.event));
+  });
+  await evictDurableObject(stubOf(ns));
+  return ns;
+}
+
 describe("stored rows of format 1", () => {
   it("are loaded by start-up, and answered from", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(NOW);
-    const ns = freshNamespace("format-1");
-    await runInDurableObject(stubOf(ns), (_, state) => {
-      migrate(state.storage);
-      const sql = state.storage.sql;
-      sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
-      sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucketV1));
-      sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", pendingV1.event.ts, pendingV1.format, JSON.stringify(pendingV1.event));
-    });
-    await evictDurableObject(stubOf(ns));
-    await expectFixtureAnswers(ns);
+    await expectFixtureAnswers(await storedFormat1("format-1", bucketV1, true));
   });
 });
 
@@ -91,16 +97,7 @@ describe("stored rows of format 0", () => {
 
 describe("a stored bucket of format 1 with its pair sample (v1.5)", () => {
   it("is loaded by start-up, and rank=reach answers exactly from it", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(NOW);
-    const ns = freshNamespace("format-1-reach");
-    await runInDurableObject(stubOf(ns), (_, state) => {
-      migrate(state.storage);
-      const sql = state.storage.sql;
-      sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
-      sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucketReachV1));
-    });
-    await evictDurableObject(stubOf(ns));
+    const ns = await storedFormat1("format-1-reach", bucketReachV1, false);
     const reach = async (type?: string) => {
       const body = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", rank: "reach", ...(type ? { type } : {}) }));
       expect(body.exact).toBe(true);
