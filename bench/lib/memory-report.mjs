@@ -73,7 +73,7 @@ export function memorySection(core, baseline = core.scaleBefore ? { scale: core.
   const million = scale.find((s) => s.items === 1_000_000 && s.mode === "live");
   const r = core.refused;
   return `## 9. Memory against the budget (\`npm run bench:core\`)
-Each scenario is fed live into one aggregator: events stamped at increasing times, each ingest at its own \`now\`, then
+Each scenario runs in a Node process of its own (so nothing of the one before is alive at its baseline) and is fed live into one aggregator: events stamped at increasing times, each ingest at its own \`now\`, then
 \`advance\` and \`holdBudget\` as the refresh runs them. *Steady catalogue*: N items (\`item-0\` …), every one seen in every
 kept bucket of every tier (288 buckets), with no declared type, or with 2 declared types and each item seen in both.
 *Worst accepted config*: the largest capacity the config check accepts with that many declared types, every event a new
