@@ -233,13 +233,16 @@ export class RefreshLoop {
     // KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum.
     const ttl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, state.config.staleSeconds + 2 * state.config.refreshSeconds);
     const changes: AnswerChange[] = [];
-    for (const [key, query] of queries) {
-      const snapshot = buildSnapshot(state.aggregator, query, ctx);
-      const answer: SerialisedAnswer = { body: JSON.stringify(snapshot), computedAt: at };
-      state.answers.hold(key, answer);
-      if (mirror) writes.push(state.mirror.put(state.namespace, state.generation, key, answer, ttl));
-      if (this.feed.watched(key) && this.feed.differs(key, snapshot)) changes.push({ key, generation: state.generation, ...answer });
-    }
+    // One state for every answer, so the answers of one window share its merges (aggregator.ts).
+    state.aggregator.sharing(() => {
+      for (const [key, query] of queries) {
+        const snapshot = buildSnapshot(state.aggregator, query, ctx);
+        const answer: SerialisedAnswer = { body: JSON.stringify(snapshot), computedAt: at };
+        state.answers.hold(key, answer);
+        if (mirror) writes.push(state.mirror.put(state.namespace, state.generation, key, answer, ttl));
+        if (this.feed.watched(key) && this.feed.differs(key, snapshot)) changes.push({ key, generation: state.generation, ...answer });
+      }
+    });
     this.feed.emit(changes);
     return Promise.all(writes);
   }

@@ -43,6 +43,9 @@ export interface RefreshResult {
   /** The same refreshes in CPU time of the process: on a shared machine wall time also counts the
    * time other processes held the CPU, CPU time does not. */
   fullRefreshCpuMs: Spread;
+  /** The same plan in CPU time with every answer merging its own periods, as before answers shared
+   * their merges (Aggregator.sharing): what sharing saves, measured in the same run. */
+  unsharedCpuMs?: Spread;
   /** Every window × (all types, the declared type) of one rank, built as snapshots. */
   byRankMs: Partial<Record<Rank, Spread>>;
 }
@@ -78,26 +81,32 @@ export function refreshAtScale(items: number, events: number, runs: number, log:
   const ctx = () => ({ namespace: "bench", generation: 0, at: now, config });
   const queries = plan(config);
   const cpu: number[] = [];
-  const fullRefreshMs = time(runs, () => {
-    // One context per refresh, as the object builds one per refresh.
+  // One context per refresh, as the object builds one per refresh, and its answers share their merges.
+  const refresh = () => {
     const c = ctx();
     for (const q of queries) JSON.stringify(buildSnapshot(agg, q, c));
-  }, cpu);
+  };
+  const fullRefreshMs = time(runs, () => agg.sharing(refresh), cpu);
   const fullRefreshCpuMs = summarise(cpu);
+  const unshared: number[] = [];
+  time(runs, refresh, unshared);
+  const unsharedCpuMs = summarise(unshared);
   const byRankMs: RefreshResult["byRankMs"] = {};
   for (const rank of RANKS) {
     const ranked = queries.filter((q) => q.kind === "trending" && q.rank === rank);
-    byRankMs[rank] = time(runs, () => {
-      const c = ctx();
-      for (const q of ranked) JSON.stringify(buildSnapshot(agg, q, c));
-    });
+    byRankMs[rank] = time(runs, () =>
+      agg.sharing(() => {
+        const c = ctx();
+        for (const q of ranked) JSON.stringify(buildSnapshot(agg, q, c));
+      }),
+    );
   }
   const ranks = Object.entries(byRankMs).map(([r, s]) => `${r} ${s!.median.toFixed(0)} ms`).join(", ");
   log(
     `  core refresh at ${items} items, ${name}: full refresh (${queries.length} snapshots) ${fullRefreshMs.median.toFixed(0)} ms ` +
       `(${fullRefreshMs.min.toFixed(0)}–${fullRefreshMs.max.toFixed(0)}), CPU ${fullRefreshCpuMs.median.toFixed(0)} ms ` +
-      `(${fullRefreshCpuMs.min.toFixed(0)}–${fullRefreshCpuMs.max.toFixed(0)}); by rank: ${ranks}`,
+      `(${fullRefreshCpuMs.min.toFixed(0)}–${fullRefreshCpuMs.max.toFixed(0)}), CPU without shared merges ${unsharedCpuMs.median.toFixed(0)} ms; by rank: ${ranks}`,
   );
   const timezone = config.timezone ?? "UTC";
-  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length, fullRefreshMs, fullRefreshCpuMs, byRankMs };
+  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length, fullRefreshMs, fullRefreshCpuMs, unsharedCpuMs, byRankMs };
 }

@@ -128,6 +128,19 @@ interface WindowView extends Range {
   points: number[] | ({ start: number } & TypeTotals)[];
   /** False when a bucket of it straddles its bounds (an approximate local day). */
   whole: boolean;
+  /** Names its buckets and their decay: views with the same `source`, `from` and `to` at one
+   * state merge the same way (see `sharing`). */
+  source: string;
+}
+
+/** Merges kept by `sharing`: a window's current, previous and week-before periods, which its
+ * rankings and their comparisons read in turn (snapshots.ts, `plan`, orders them so). Each one
+ * held is a window's worth of sums, so they are few. */
+const SHARED_MERGES = 3;
+
+/** A view's merges for a ranking of `type` are known by this: type names are any text, so last. */
+function keyOf(view: WindowView, type: string | null): string {
+  return `${view.source}|${view.from}|${view.to}|${type === null ? "*" : `=${type}`}`;
 }
 
 /** A ring's Map entry for one bucket. */
@@ -186,6 +199,8 @@ export class Aggregator {
   private rebuildDue = false;
   /** True once a restored local day was of another zone: the days are assembled again then. */
   private staleDays = false;
+  /** Merges shared by the answers computed within `sharing`, by view and type. */
+  private shared: Map<string, Merged | Reach> | undefined;
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -608,7 +623,7 @@ export class Aggregator {
     for (let start = range.from; start < range.to; start += tier.bucketMs) points.push(start);
     // A finer bucket of a running period adds to its period's point, and decays from its start (bucketsIn).
     const pointOf = (bucket: Bucket) => bucketStart(bucket.start, tier);
-    return { ...range, buckets: this.bucketsIn(tier, range), pointOf, decayFrom: pointOf, points, whole: true };
+    return { ...range, buckets: this.bucketsIn(tier, range), pointOf, decayFrom: pointOf, points, whole: true, source: tier.name };
   }
 
   /**
@@ -622,11 +637,11 @@ export class Aggregator {
     // In UTC, a day within the hour tier's reach has its hourly series; an older one (the day before
     // yesterday, compared with yesterday) comes from the day tier.
     const tier = hourly && range.from >= oldestKept(this.advancedTo, TIERS[1]!) ? TIERS[1]! : TIERS[3]!;
-    if (!this.localDays) return { ...this.tierView(tier, range), decayFrom };
+    if (!this.localDays) return { ...this.tierView(tier, range), decayFrom, source: `${tier.name}, decayed by day` };
     const days = this.localDays.within(range);
     const points = hourly ? (days[0]?.series(range.to) ?? []) : this.calendar.daysIn(range).map((day) => day.from);
     const buckets = days.map((day) => day.bucket);
-    return { ...range, buckets, pointOf: (bucket) => bucket.start, decayFrom, points, whole: days.every((day) => !day.approximate) };
+    return { ...range, buckets, pointOf: (bucket) => bucket.start, decayFrom, points, whole: days.every((day) => !day.approximate), source: "local days" };
   }
 
   /** What answers `window` at `at`. */
@@ -652,18 +667,47 @@ export class Aggregator {
     return { ...this.tierView(compared.tier, compared), whole: compared.whole };
   }
 
+  /**
+   * Runs `compute` with the merges of its answers shared: a ranking, the other ranks of the same
+   * window and type, and their comparisons read the same periods' sums, merged once here instead of
+   * once per answer (the refresh's largest cost: `npm run bench:core -- --refresh`). `compute` must
+   * be synchronous and only read, so that the state every held merge was made from stays the same.
+   */
+  sharing<T>(compute: () => T): T {
+    this.shared = new Map();
+    try {
+      return compute();
+    } finally {
+      this.shared = undefined;
+    }
+  }
+
+  /** What `make` gives for `key`, made once within `sharing` (at most SHARED_MERGES kept). */
+  private shareable<T extends Merged | Reach>(key: string, make: () => T): T {
+    const shared = this.shared;
+    if (shared === undefined) return make();
+    const held = shared.get(key);
+    if (held !== undefined) return held as T;
+    const made = make();
+    shared.set(key, made);
+    if (shared.size > SHARED_MERGES) shared.delete(shared.keys().next().value!);
+    return made;
+  }
+
   /** A view's buckets summed for a ranking of `type`. */
   private merged(view: WindowView, type: string | null): Merged {
-    return merge(view.buckets.map((b) => b.partFor(type)));
+    return this.shareable(`sum|${keyOf(view, type)}`, () => merge(view.buckets.map((b) => b.partFor(type))));
   }
 
   /** A view's buckets, each scaled by its decay relative to the view's `to` (rank=hot). */
   private decayed(view: WindowView, type: string | null, halfLifeSeconds: number): Merged {
-    const halfLifeMs = halfLifeSeconds * 1000;
-    // The decay of a bucket's period, for a finer bucket of a running period too: the answer is the
-    // same whether the period was derived yet or not.
-    const factors = view.buckets.map((b) => 2 ** (-(view.to - view.decayFrom(b)) / halfLifeMs));
-    return merge(view.buckets.map((b) => b.partFor(type)), factors);
+    return this.shareable(`hot ${halfLifeSeconds}|${keyOf(view, type)}`, () => {
+      const halfLifeMs = halfLifeSeconds * 1000;
+      // The decay of a bucket's period, for a finer bucket of a running period too: the answer is the
+      // same whether the period was derived yet or not.
+      const factors = view.buckets.map((b) => 2 ** (-(view.to - view.decayFrom(b)) / halfLifeMs));
+      return merge(view.buckets.map((b) => b.partFor(type)), factors);
+    });
   }
 
   /**
@@ -713,7 +757,7 @@ export class Aggregator {
 
   /** A view's pair samples, united. */
   private reachOf(view: WindowView, type: string | null): Reach {
-    return reachOver(view.buckets.map((b) => b.reachPart(type)), this.dictionary);
+    return this.shareable(`reach|${keyOf(view, type)}`, () => reachOver(view.buckets.map((b) => b.reachPart(type)), this.dictionary));
   }
 
   /**

@@ -21,6 +21,7 @@ import type { RankedItem } from "../shared/contract";
 import type { ItemDictionary } from "./dictionary";
 import { levelOf, type PairSample } from "./pair-sample";
 import { Selection, type Hidden } from "./ranking";
+import { findSlot, placeSlot, tableBits } from "./slot-table";
 
 /** Standard deviations the interval spans on each side. */
 export const SIGMAS = 3;
@@ -47,16 +48,26 @@ export function reachLower(c: number, level: number): number {
   return Math.max(c, Math.ceil((c - SIGMAS * Math.sqrt(c)) * 2 ** level));
 }
 
+/** Per item id of a window, its sampled pairs: ids and counts in slots, found through a slot table
+ * (slot-table.ts) sized for every pair the window's samples hold. */
+export interface PairCounts {
+  readonly ids: Uint32Array;
+  readonly counts: Int32Array;
+  readonly used: number;
+  /** The slot of an item id, or -1. */
+  slotOf(id: number): number;
+}
+
 /** A window's reach: per item id its sampled pairs at one level, and what is unknown. */
 export class Reach {
   constructor(
-    readonly counts: ReadonlyMap<number, number>,
+    readonly pairs: PairCounts,
     readonly level: number,
     readonly extra: number,
     readonly dictionary: ItemDictionary,
   ) {}
 
-  /** Upper bound of the reach of any item not in `counts`. */
+  /** Upper bound of the reach of any item not in `pairs`. */
   get floor(): number {
     return reachUpper(0, this.level) + this.extra;
   }
@@ -70,8 +81,76 @@ export class Reach {
   /** An item's bound by name: the floor, twice, for one with no sampled pair (it may have none). */
   boundOf(item: string): { score: number; error: number } {
     const id = this.dictionary.lookup(item);
-    const c = id === undefined ? undefined : this.counts.get(id);
-    return c === undefined ? { score: this.floor, error: this.floor } : this.boundOfCount(c);
+    const slot = id === undefined ? -1 : this.pairs.slotOf(id);
+    return slot < 0 ? { score: this.floor, error: this.floor } : this.boundOfCount(this.pairs.counts[slot]!);
+  }
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * The keys seen by a union, in an open-addressing table of key + 1 (0 = empty; keys are below
+ * 2^53, so key + 1 is exact): a Set of keys would box every key above 2^31 as a heap number.
+ * Sized at most half full for `pairs` keys. True if `key` was new.
+ */
+class SeenKeys {
+  private readonly table: Float64Array;
+  private readonly shift: number;
+
+  constructor(pairs: number) {
+    const bits = tableBits(Math.max(1, pairs));
+    this.table = new Float64Array(1 << bits);
+    this.shift = 32 - bits;
+  }
+
+  add(key: number): boolean {
+    const { table } = this;
+    const mask = table.length - 1;
+    // A sampled key's low `level` bits are all zero: its high lane goes into the hash too.
+    const mixed = (key >>> 0) ^ Math.imul(Math.floor(key / TWO_POW_32), 0x85ebca6b);
+    for (let i = Math.imul(mixed, GOLDEN) >>> this.shift; ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) {
+        table[i] = key + 1;
+        return true;
+      }
+      if (entry === key + 1) return false;
+    }
+  }
+}
+
+const GOLDEN = 0x9e3779b1;
+
+/** Sampled pairs by item id, for at most `pairs` distinct items. */
+class CountsById implements PairCounts {
+  readonly ids: Uint32Array;
+  readonly counts: Int32Array;
+  used = 0;
+  private readonly table: Int32Array;
+  private readonly shift: number;
+
+  constructor(pairs: number) {
+    this.ids = new Uint32Array(pairs);
+    this.counts = new Int32Array(pairs);
+    const bits = tableBits(Math.max(1, pairs));
+    this.table = new Int32Array(1 << bits);
+    this.shift = 32 - bits;
+  }
+
+  slotOf(id: number): number {
+    return findSlot(this.table, this.shift, this.ids, id);
+  }
+
+  add(id: number): void {
+    const slot = this.slotOf(id);
+    if (slot >= 0) {
+      this.counts[slot]! += 1;
+      return;
+    }
+    const fresh = this.used++;
+    this.ids[fresh] = id;
+    this.counts[fresh] = 1;
+    placeSlot(this.table, this.shift, id, fresh);
   }
 }
 
@@ -83,26 +162,25 @@ export function reachOver(parts: readonly ReachPart[], dictionary: ItemDictionar
   let level = 0;
   let extra = 0;
   let samples = 0;
+  let pairs = 0;
   for (const part of parts) {
     extra += part.extra;
     if (part.sample === undefined) continue;
     level = Math.max(level, part.sample.level);
     samples += 1;
+    pairs += part.sample.size;
   }
-  const counts = new Map<number, number>();
+  const counts = new CountsById(pairs);
   // Keys are distinct within a sample: only a union of several needs to drop repeats.
-  const seen = samples > 1 ? new Set<number>() : undefined;
+  const seen = samples > 1 ? new SeenKeys(pairs) : undefined;
   for (const { sample, bit } of parts) {
     if (sample === undefined) continue;
     const filtered = sample.level < level;
     sample.forEach((key, id, mask) => {
       if (bit >= 0 && ((mask >>> bit) & 1) === 0) return;
       if (filtered && levelOf(key) < level) return;
-      if (seen) {
-        if (seen.has(key)) return;
-        seen.add(key);
-      }
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      if (seen && !seen.add(key)) return;
+      counts.add(id);
     });
   }
   return new Reach(counts, level, extra, dictionary);
@@ -111,10 +189,14 @@ export function reachOver(parts: readonly ReachPart[], dictionary: ItemDictionar
 /** rank=reach: the `limit` items of highest reach (ties: item ascending), hidden ones skipped. */
 export function rankReach(reach: Reach, limit: number, hidden?: Hidden): RankedItem[] {
   const selection = new Selection(limit, hidden);
-  for (const [id, c] of reach.counts) {
-    const { score, error } = reach.boundOfCount(c);
-    const item = reach.dictionary.name(id);
-    if (selection.admits(score, item)) selection.add({ item, score, error });
+  const { ids, counts, used } = reach.pairs;
+  const { level, extra, dictionary } = reach;
+  for (let slot = 0; slot < used; slot++) {
+    // The bound's object only for an item that enters: most do not.
+    const c = counts[slot]!;
+    const score = reachUpper(c, level) + extra;
+    const item = dictionary.name(ids[slot]!);
+    if (selection.admits(score, item)) selection.add({ item, score, error: score - reachLower(c, level) });
   }
   return selection.best;
 }

@@ -34,18 +34,18 @@ export const MAX_DEMANDED = 64;
  * rankings and stats with each comparison the config's `compare` lists, for every window that takes
  * it. Comparisons no config lists are not planned: each is computed on its first read and then kept
  * warm like any answer read outside the plan (MAX_DEMANDED), so the plan's cost does not double for
- * namespaces that never compare. */
+ * namespaces that never compare.
+ *
+ * A window's rankings of one type come together, each rank beside its comparisons, so that they
+ * read the sums of the same periods in turn (aggregator.ts, `sharing`). */
 export function plan(config: NamespaceConfig): ReadQuery[] {
   const types: (string | null)[] = [null, ...Object.keys(config.types)];
   const queries: ReadQuery[] = [];
-  const compares: (Compare | undefined)[] = [undefined, ...(config.compare ?? [])];
-  for (const compare of compares) {
-    const asked = compare === undefined ? {} : { compare };
-    for (const window of config.windows) {
-      if (compare !== undefined && compareRefusal(window, compare) !== undefined) continue;
-      for (const rank of RANKS) for (const type of types) queries.push({ kind: "trending", window, rank, type, ...asked });
-      queries.push({ kind: "stats", window, ...asked });
-    }
+  for (const window of config.windows) {
+    const compares: (Compare | undefined)[] = [undefined, ...(config.compare ?? []).filter((c) => compareRefusal(window, c) === undefined)];
+    const asked = compares.map((compare) => (compare === undefined ? {} : { compare }));
+    for (const type of types) for (const rank of RANKS) for (const a of asked) queries.push({ kind: "trending", window, rank, type, ...a });
+    for (const a of asked) queries.push({ kind: "stats", window, ...a });
   }
   queries.push({ kind: "dashboard" });
   return queries;
