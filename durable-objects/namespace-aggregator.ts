@@ -205,6 +205,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
 
   /** One platform alarm drives the loop (refresh-loop.ts). */
   override async alarm(): Promise<void> {
+    this.loop.fired();
     await this.startup.ready();
     if (!this.state.exists) return;
     await this.loop.alarm();

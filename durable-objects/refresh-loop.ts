@@ -34,6 +34,10 @@ export class RefreshLoop {
   /** The last event or read; the loop stops after IDLE_STOP_MS without one. */
   private lastActivity = 0;
   private stopped = false;
+  /** When the platform alarm is set for, as this loop last set or read it: null when none is set,
+   * undefined until read. Every ingested batch asks whether an alarm is set; getAlarm is a storage
+   * call, so it is read once per start and kept here, since only this loop sets the alarm. */
+  private alarmAt: number | null | undefined;
 
   constructor(
     private readonly state: NamespaceState,
@@ -47,6 +51,17 @@ export class RefreshLoop {
     this.lastActivity = now;
     this.stopped = false;
     this.refreshedInputs = undefined;
+    this.alarmAt = undefined; // an erase deletes the alarm, then starts again
+  }
+
+  /** The platform delivered the alarm: none is set any more (the object's `alarm()` calls this first). */
+  fired(): void {
+    this.alarmAt = null;
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   /** The next refresh writes everything again (a new config, an import, a new generation). */
@@ -61,9 +76,12 @@ export class RefreshLoop {
    */
   async schedule(now: number, replace = false): Promise<void> {
     if (!this.state.aggregator.hasData(now) && !this.state.shards.active) return;
-    if (!replace && (await this.ctx.storage.getAlarm()) !== null) return;
+    if (!replace) {
+      this.alarmAt ??= await this.ctx.storage.getAlarm();
+      if (this.alarmAt !== null) return;
+    }
     const period = this.state.config.refreshSeconds * 1000;
-    await this.ctx.storage.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
+    await this.setAlarm(now + period * (1 - REFRESH_JITTER * Math.random()));
   }
 
   /**
@@ -73,7 +91,7 @@ export class RefreshLoop {
    */
   private async catchUp(now: number): Promise<boolean> {
     if (!this.state.shards.behind) return false;
-    await this.ctx.storage.setAlarm(now + CATCH_UP_MS);
+    await this.setAlarm(now + CATCH_UP_MS);
     return true;
   }
 

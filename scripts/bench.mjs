@@ -15,6 +15,7 @@ import { client, config, seed } from "../bench/lib/tally.mjs";
 import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
 import { ingestCpu } from "../bench/lib/ingest-cpu.mjs";
+import { ingestFloor } from "../bench/lib/ingest-floor.mjs";
 import { baseCommit, checkoutBefore } from "../bench/lib/before.mjs";
 import { shardedIngest } from "../bench/lib/shards.mjs";
 import { mix, prepareMix } from "../bench/lib/mix.mjs";
@@ -182,7 +183,7 @@ async function direct(results) {
  * names another), each under its own wrangler dev. Its rounds are interleaved with this one's.
  */
 async function measureIngestCpu(service, api) {
-  log(`\n[5b] workerd CPU per ingested event: ${PLAN.ingestCpu.events} events in 1000-event batches, 1M and 1k items`);
+  log(`\n[5b] workerd CPU per ingested event: ${PLAN.ingestCpu.events} events in 1000-event batches, 1M and 1k items, and 1M items live`);
   const profileTo = args.has("--profile") ? join(root, "bench/results/ingest-{items}.cpuprofile") : undefined;
   const at = process.argv.indexOf("--before");
   let before;
@@ -214,6 +215,8 @@ async function measureIngestCpu(service, api) {
         }
       }
     }
+    // The runtime's own cost of the same requests, before any counting (ingest-floor.mjs).
+    if (!args.has("--skip-direct")) out.floor = await ingestFloor(root, PLAN.ingestCpu, log);
     return { ...out, beforeCommit: before?.commit, machine: cpuOnly ? machine() : undefined };
   } finally {
     await beforeService?.stop();

@@ -86,6 +86,22 @@ describe("the refresh loop", () => {
     });
   });
 
+  it("keeps an alarm set through many batches, every delivered alarm, and an erase followed by new events", async () => {
+    const ns = await seeded("kept");
+    for (let round = 0; round < 3; round++) {
+      expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+      expect(await alarmOf(ns)).not.toBeNull(); // the delivered alarm set the next one
+      await ingest(ns, [{ item: `after-${round}` }]);
+      expect(await alarmOf(ns)).not.toBeNull();
+    }
+    expect((await admin("DELETE", ns, "")).status).toBe(200);
+    expect(await alarmOf(ns)).toBeNull(); // the erase deleted it
+    await ingest(ns, [{ item: "reborn" }]);
+    expect(await alarmOf(ns)).not.toBeNull(); // and the first event of the new generation set one again
+    expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+    expect((await snapshots(ns)).top.items.map((i) => i.item)).toEqual(["reborn"]);
+  });
+
   it("heals a lost alarm on restart, from stored state", async () => {
     const ns = await seeded("heal");
     await runInDurableObject(stubOf(ns), (_, state) => state.storage.deleteAlarm());

@@ -15,7 +15,7 @@ import { localVars } from "./server.mjs";
 const TYPES = { ".js": "ESModule", ".mjs": "ESModule", ".sql": "Text", ".txt": "Text", ".html": "Text", ".wasm": "CompiledWasm", ".bin": "Data" };
 
 /** compatibility_date and [vars] from wrangler.toml (flat keys only, which is all it uses). */
-function wranglerToml(root) {
+export function wranglerToml(root) {
   const text = readFileSync(join(root, "wrangler.toml"), "utf8");
   const date = text.match(/^compatibility_date\s*=\s*"([^"]+)"/m)?.[1];
   const flags = JSON.parse(text.match(/^compatibility_flags\s*=\s*(\[[^\]]*\])/m)?.[1] ?? "[]");
@@ -26,7 +26,7 @@ function wranglerToml(root) {
 }
 
 /** Miniflare as wrangler itself depends on it, and its version. */
-async function miniflareOf(root) {
+export async function miniflareOf(root) {
   const fromWrangler = createRequire(createRequire(join(root, "package.json")).resolve("wrangler/package.json"));
   const mod = await import(pathToFileURL(fromWrangler.resolve("miniflare")).href);
   const version = JSON.parse(readFileSync(fromWrangler.resolve("miniflare/package.json"), "utf8")).version;

@@ -1,6 +1,7 @@
 /**
  * Measurement 5b: workerd CPU per ingested event, end to end. A heavy user's stream (1000-event
- * batches, 4 in flight, Zipf over 1M and over 1k distinct items, stamped over the last hour) goes
+ * batches, 4 in flight, Zipf over 1M and over 1k distinct items, stamped over the last hour; and
+ * over 1M items stamped within the last 10 seconds, as a live app sends them) goes
  * through the Worker and the namespace's object, then one refresh computes and checkpoints what it
  * caused. The figure is the CPU time of every workerd process of the service, from /proc, divided by
  * the events accepted: wall time on a shared machine says little, CPU time is what a namespace pays.
@@ -13,39 +14,57 @@ import { startProfile } from "./profile.mjs";
 
 const BATCH = 1000;
 const IN_FLIGHT = 4;
+/** A live app's events arrive within seconds of their time: they land in the running minute. */
+const LIVE_SPAN_MS = 10_000;
 
-/** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
- * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
-async function ingestCase(service, api, { events, items, profileTo }, log) {
-  const ns = `bench-cpu-${items}`;
-  await api.configure(ns, config());
-  // Bodies made first, so the generator's time is not the service's.
-  const bodies = [...stream({ count: events, items, batch: BATCH, spanMs: HOUR, seed: items })].map((e) => JSON.stringify({ events: e }));
-  const profile = profileTo ? await startProfile(service.inspector) : undefined;
-  const cpu = service.cpuSeconds ?? (() => workerdCpuSecondsUnder(service.pid));
-  const before = cpu();
-  const started = performance.now();
+/** The cases, by the key the results and the report use: distinct items, and how far back events are stamped. */
+export const CASES = [
+  { key: "1000000", items: 1_000_000, spanMs: HOUR },
+  { key: "1000", items: 1_000, spanMs: HOUR },
+  { key: "1000000 live", items: 1_000_000, spanMs: LIVE_SPAN_MS },
+];
+
+/** The case's request bodies, made before any is timed, so that the generator's time is not the service's. */
+export function bodiesOf({ items, spanMs }, events) {
+  return [...stream({ count: events, items, batch: BATCH, spanMs, seed: items })].map((e) => JSON.stringify({ events: e }));
+}
+
+/** Posts `bodies` to `url` with IN_FLIGHT requests in flight; every answer must be 202. */
+export async function postAll(url, headers, bodies) {
   let next = 0;
   const send = async () => {
     while (next < bodies.length) {
       const body = bodies[next++];
-      const res = await fetch(`${service.base}/v1/namespaces/${ns}/events`, { method: "POST", headers: api.ingestHeaders, body });
+      const res = await fetch(url, { method: "POST", headers, body });
       if (res.status !== 202) throw new Error(`ingest: ${res.status} ${(await res.text()).slice(0, 200)}`);
       await res.arrayBuffer();
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, send));
+}
+
+/** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
+ * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
+async function ingestCase(service, api, { events, items, spanMs, profileTo }, log) {
+  const ns = `bench-cpu-${items}-${spanMs}`;
+  await api.configure(ns, config());
+  const bodies = bodiesOf({ items, spanMs }, events);
+  const profile = profileTo ? await startProfile(service.inspector) : undefined;
+  const cpu = service.cpuSeconds ?? (() => workerdCpuSecondsUnder(service.pid));
+  const before = cpu();
+  const started = performance.now();
+  await postAll(`${service.base}/v1/namespaces/${ns}/events`, api.ingestHeaders, bodies);
   const posted = cpu();
   await api.refresh(ns); // the refresh and checkpoint these events cause, inside the measurement
   const wallSeconds = (performance.now() - started) / 1000;
   const after = cpu();
-  if (profile) writeFileSync(profileTo.replace("{items}", String(items)), JSON.stringify(await profile.stop()));
+  if (profile) writeFileSync(profileTo.replace("{items}", spanMs === HOUR ? String(items) : `${items}-live`), JSON.stringify(await profile.stop()));
   await api.erase(ns).catch((e) => log(`  (could not delete ${ns}: ${e.message})`));
   const cpuSeconds = after - before;
   // The refresh at the end apart, as a share: its cost is per refresh, not per event, so it weighs
   // less the more events a refresh period brings (alarms during the posts count as ingest).
   const refreshShare = (after - posted) / cpuSeconds;
-  return { events, items, cpuSeconds, wallSeconds, refreshShare, cpuMicrosPerEvent: (cpuSeconds * 1e6) / events, eventsPerCpuSecond: events / cpuSeconds };
+  return { events, items, spanMs, cpuSeconds, wallSeconds, refreshShare, cpuMicrosPerEvent: (cpuSeconds * 1e6) / events, eventsPerCpuSecond: events / cpuSeconds };
 }
 
 /**
@@ -56,12 +75,12 @@ async function ingestCase(service, api, { events, items, profileTo }, log) {
 export async function ingestCpu(services, { events, rounds = 3, profileTo }, log) {
   const out = {};
   for (let round = 1; round <= rounds; round++) {
-    for (const items of [1_000_000, 1_000]) {
+    for (const { key, items, spanMs } of CASES) {
       for (const [name, { service, api }] of Object.entries(services)) {
         const profile = name === "after" && round === rounds ? profileTo : undefined;
-        const m = await ingestCase(service, api, { events, items, profileTo: profile }, log);
-        ((out[name] ??= {})[items] ??= { runs: [] }).runs.push(m);
-        log(`  [5b] ${name}, ${items} items, round ${round}/${rounds}: ${m.cpuMicrosPerEvent.toFixed(2)} µs of workerd CPU per event ` +
+        const m = await ingestCase(service, api, { events, items, spanMs, profileTo: profile }, log);
+        ((out[name] ??= {})[key] ??= { runs: [] }).runs.push(m);
+        log(`  [5b] ${name}, ${key} items, round ${round}/${rounds}: ${m.cpuMicrosPerEvent.toFixed(2)} µs of workerd CPU per event ` +
           `(${Math.round(m.eventsPerCpuSecond).toLocaleString("en-US")} events per CPU second; the last refresh ${(m.refreshShare * 100).toFixed(0)}% of it; ${m.wallSeconds.toFixed(1)} s wall)`);
       }
     }
