@@ -14,7 +14,9 @@ import { HYPERLOGLOG_FORMAT } from "../src/core/hyperloglog";
 import { SPACE_SAVING_FORMAT } from "../src/core/space-saving";
 import type { RecordTier } from "../src/core/aggregator";
 import { GuardedSql, utf8Bytes } from "./guarded-sql";
+import { decodeLogRow, encodeLogRow } from "./batch-log";
 import { schemaExists } from "./migrations";
+import { UnknownFormatError } from "./stored-format";
 import type { StoredPending } from "./pending-events";
 
 export interface LoggedBatch {
@@ -35,13 +37,7 @@ export const PART_UNITS = 400_000;
 /** A log row carries at most this many bytes of events; a larger batch takes several rows. */
 const LOG_ROW_BYTES = 1_000_000;
 
-/** A stored state this build cannot read: start-up refuses it loudly, it never guesses. */
-export class UnknownFormatError extends Error {
-  constructor(what: string, found: unknown, known: number) {
-    super(`stored ${what} has format ${String(found)}; this build reads format ${known} only`);
-    this.name = "UnknownFormatError";
-  }
-}
+export { UnknownFormatError } from "./stored-format";
 
 /** Cuts `text` into parts of at most PART_UNITS code units, never between a surrogate pair. */
 export function splitParts(text: string): string[] {
@@ -58,13 +54,14 @@ export function splitParts(text: string): string[] {
 
 /**
  * A batch as the JSON texts of its log rows, in order: the whole batch if it fits LOG_ROW_BYTES,
- * else its halves, recursively. The rows replay exactly like the whole.
+ * else its halves, recursively. The rows replay exactly like the whole. `encode` writes one row's
+ * text: the namespace's log stores columns (batch-log.ts), a shard's log one object per event.
  */
-export function logRows(events: readonly TallyEvent[]): { text: string; events: number }[] {
-  const text = JSON.stringify(events);
+export function logRows(events: readonly TallyEvent[], encode: (events: readonly TallyEvent[]) => string = JSON.stringify): { text: string; events: number }[] {
+  const text = encode(events);
   if (events.length > 1 && utf8Bytes(text) > LOG_ROW_BYTES) {
     const half = events.length >> 1;
-    return [...logRows(events.slice(0, half)), ...logRows(events.slice(half))];
+    return [...logRows(events.slice(0, half), encode), ...logRows(events.slice(half), encode)];
   }
   return [{ text, events: events.length }];
 }
@@ -119,7 +116,7 @@ export class NamespaceStore {
   }
 
   private logEvents(acceptedAt: number, events: readonly TallyEvent[]): void {
-    for (const { text } of logRows(events)) this.sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", acceptedAt, text);
+    for (const { text } of logRows(events, encodeLogRow)) this.sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", acceptedAt, text);
   }
 
   /** Batches logged since the last checkpoint, oldest first. */
@@ -127,7 +124,7 @@ export class NamespaceStore {
     return this.sql
       .exec<{ accepted_at: number; events: string }>("SELECT accepted_at, events FROM batch_log ORDER BY seq")
       .toArray()
-      .map((r) => ({ acceptedAt: r.accepted_at, events: JSON.parse(r.events) as TallyEvent[] }));
+      .map((r) => ({ acceptedAt: r.accepted_at, events: decodeLogRow(r.events) }));
   }
 
   /**

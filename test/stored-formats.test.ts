@@ -12,6 +12,10 @@ import bucketV1 from "./fixtures/format-1/bucket.json";
 import bucketReachV1 from "./fixtures/format-1/bucket-reach.json";
 import configV1 from "./fixtures/format-1/meta-config.json";
 import pendingV1 from "./fixtures/format-1/pending-event.json";
+import logRowV1 from "./fixtures/format-1/batch-log-row.json";
+import logRowV2 from "./fixtures/format-2/batch-log-row.json";
+import { decodeLogRow, encodeLogRow } from "../durable-objects/batch-log";
+import type { TallyEvent } from "../src/shared/contract";
 import { admin, freshNamespace, get, json, stubOf } from "./support/http";
 
 const BUCKET_START = Date.UTC(2026, 10, 21, 12, 0);
@@ -61,6 +65,58 @@ async function storedFormat1(prefix: string, bucket: unknown, pending: boolean):
   await evictDurableObject(stubOf(ns));
   return ns;
 }
+
+describe("batch log rows, of format 2 (columns) and of format 1 (an object per event)", () => {
+  it("are replayed by start-up, each event once, with its weight, actor and time", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(NOW);
+    const ns = freshNamespace("log-rows");
+    await runInDurableObject(stubOf(ns), (_, state) => {
+      migrate(state.storage);
+      const sql = state.storage.sql;
+      sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
+      for (const row of [logRowV1, logRowV2]) sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", row.accepted_at, row.events);
+    });
+    await evictDurableObject(stubOf(ns));
+    // The rows' events (test/fixtures/README.md): x ×4 (view) by p, q, r and p; y (like, 2); z (like, 3); é-ünï (view).
+    const stats = await json<StatsSnapshot>(await get(ns, "stats", { window: "1h" }));
+    expect(stats.events).toBe(7);
+    expect(stats.byType).toEqual({ view: { events: 5, weight: 5 }, like: { events: 2, weight: 5 } });
+    expect(stats.uniqueItems).toBe(4);
+    expect(stats.uniqueActors).toBe(4);
+    const top = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h" }));
+    expect(top.items.map(({ item, score, error }) => ({ item, score, error }))).toEqual([
+      { item: "x", score: 4, error: 0 },
+      { item: "z", score: 3, error: 0 },
+      { item: "y", score: 2, error: 0 },
+      { item: "é-ünï", score: 1, error: 0 },
+    ]);
+    const reach = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", rank: "reach" }));
+    expect(reach.items[0]).toEqual({ item: "x", score: 3, error: 0 });
+    const minutes = stats.series.filter((p) => p.events > 0).map((p) => [p.start, p.events]);
+    expect(minutes).toEqual([[new Date(BUCKET_START).toISOString(), 3], [new Date(BUCKET_START + 60_000).toISOString(), 4]]);
+  });
+
+  it("of format 2 give back exactly the events written, with or without actors, in any script", () => {
+    const events: TallyEvent[] = [
+      { item: "a", type: "view", weight: 1, actor: "u1", ts: 1_795_262_460_123 },
+      { item: "日本語 😀", type: "like", weight: 2.5, ts: 1_795_262_460_000 },
+      { item: "a", type: "view", weight: 1e6, actor: "u2", ts: 1_795_262_470_999 },
+    ];
+    expect(decodeLogRow(encodeLogRow(events))).toEqual(events);
+    expect(decodeLogRow(encodeLogRow([]))).toEqual([]);
+    // Less than half the text of an object per event, for a batch like a client's.
+    const batch = Array.from({ length: 1000 }, (_, i): TallyEvent => ({ item: `item-${i * 7919}`, type: i % 10 ? "view" : "like", weight: 1, actor: `u${i % 500}`, ts: 1_795_262_460_000 + i * 997 }));
+    expect(encodeLogRow(batch).length).toBeLessThan(JSON.stringify(batch).length / 2);
+  });
+
+  it("of an unknown format are refused, never guessed", () => {
+    expect(() => decodeLogRow(JSON.stringify({ v: 3, items: [] }))).toThrow(/batch log row has format 3/);
+    const row = JSON.parse(logRowV2.events) as { ts: number[] };
+    row.ts.pop();
+    expect(() => decodeLogRow(JSON.stringify(row))).toThrow(/columns differ in length/);
+  });
+});
 
 describe("stored rows of format 1", () => {
   it("are loaded by start-up, and answered from", async () => {

@@ -69,8 +69,8 @@ function floorPart(m) {
   return `
 **The runtime's floor.** The same bodies, posted the same way to a bare Worker and one SQLite-backed object on the same
 runtime, each step adding to the one before (\`bench/lib/ingest-floor.mjs\`): *receive* reads the body and answers 202,
-*parse* also parses its JSON, *hand over* also passes its events to the object as columns by RPC, *log* also writes their
-JSON into a SQLite row in the object, as every accepted batch is logged before it is acknowledged. Nothing is counted. µs of
+*parse* also parses its JSON, *hand over* also passes its events to the object as columns by RPC, *log* also writes those
+columns' JSON into a SQLite row in the object, as every accepted batch is logged before it is acknowledged. Nothing is counted. µs of
 workerd CPU per event, median (min–max) of ${m.floor["1000000"]?.log ? "3" : "–"} rounds:
 
 ${table(["distinct items", ...FLOOR_STEPS.map((s) => `${s} µs`), "this build, without the dev proxy, µs"], rows)}

@@ -6,8 +6,9 @@
  *   /receive    read the body;
  *   /parse      and parse its JSON;
  *   /hand-over  and pass its events as columns to the object by RPC (as Tally's Worker does);
- *   /log        and, in the object, write the events' JSON into a SQLite row, the rows deleted every
- *               200 batches (as Tally logs a batch before acknowledging it, and a checkpoint truncates).
+ *   /log        and, in the object, write the columns' JSON into a SQLite row, the rows deleted every
+ *               200 batches (as Tally logs a batch before acknowledging it, and a checkpoint truncates;
+ *               Tally's rows are columns too, batch-log.ts).
  * CPU per event is counted as for Tally: every workerd child of this process, from /proc.
  */
 import { workerdChildrenCpuSeconds } from "./machine.mjs";
@@ -25,10 +26,10 @@ export class Sink extends DurableObject {
   }
   take(columns) { return columns.items.length; }
   log({ items, typeNames, typeOf, actors, ts }) {
-    const events = items.map((item, i) => ({ item, type: typeNames[typeOf[i]], weight: 1, actor: actors[i], ts: ts[i] }));
-    this.ctx.storage.sql.exec("INSERT INTO batch_log (events) VALUES (?)", JSON.stringify(events));
+    const row = { items, typeNames, typeOf: Array.from(typeOf), actors, ts: Array.from(ts) };
+    this.ctx.storage.sql.exec("INSERT INTO batch_log (events) VALUES (?)", JSON.stringify(row));
     if (++this.batches % 200 === 0) this.ctx.storage.sql.exec("DELETE FROM batch_log");
-    return events.length;
+    return items.length;
   }
 }
 function columnsOf(events) {

@@ -70,7 +70,8 @@ export const objectHeldEvents = (ns: string) =>
     (_, state) =>
       state.storage.sql
         .exec<{ n: number }>(
-          "SELECT (SELECT coalesce(sum(json_array_length(events)), 0) FROM batch_log) + (SELECT count(*) FROM pending_events) AS n",
+          // A log row of format 2 holds its events as columns (batch-log.ts), one of format 1 as an array.
+          "SELECT (SELECT coalesce(sum(coalesce(json_array_length(events, '$.items'), json_array_length(events))), 0) FROM batch_log) + (SELECT count(*) FROM pending_events) AS n",
         )
         .one().n,
   );

@@ -1,0 +1,78 @@
+/**
+ * The rows of `batch_log`: the events a namespace's object acknowledged since its last checkpoint,
+ * replayed at start-up. Every accepted batch is written here before its `202`, so this encoding is
+ * on the ingest path of every event.
+ *
+ * Format 2 stores a row's events as columns: one array per field, the type names once, times as
+ * offsets from the row's earliest. For 1000 events that is less than half the text of an object
+ * per event (format 1) and about a quarter of the time to serialise; SQLite writes, and the
+ * checkpoint deletes, fewer pages. A format-1 row (a JSON array of events) is still replayed.
+ */
+import type { TallyEvent } from "../src/shared/contract";
+import { UnknownFormatError } from "./stored-format";
+
+export const BATCH_LOG_FORMAT = 2;
+
+export interface LogRow {
+  v: typeof BATCH_LOG_FORMAT;
+  /** The earliest `ts` of the row; `ts` holds each event's offset from it. */
+  base: number;
+  items: string[];
+  /** The row's distinct type names; `typeOf[i]` indexes them. */
+  types: string[];
+  typeOf: number[];
+  weights: number[];
+  /** null where the event named no actor. */
+  actors: (string | null)[];
+  ts: number[];
+}
+
+/** The JSON text of a format-2 row holding `events`. */
+export function encodeLogRow(events: readonly TallyEvent[]): string {
+  const n = events.length;
+  const items = new Array<string>(n);
+  const typeOf = new Array<number>(n);
+  const weights = new Array<number>(n);
+  const actors = new Array<string | null>(n);
+  const ts = new Array<number>(n);
+  const types: string[] = [];
+  const typeIndex = new Map<string, number>();
+  let base = Infinity;
+  for (const event of events) base = Math.min(base, event.ts);
+  for (let i = 0; i < n; i++) {
+    const event = events[i]!;
+    items[i] = event.item;
+    let type = typeIndex.get(event.type);
+    if (type === undefined) {
+      type = types.push(event.type) - 1;
+      typeIndex.set(event.type, type);
+    }
+    typeOf[i] = type;
+    weights[i] = event.weight;
+    actors[i] = event.actor ?? null;
+    ts[i] = event.ts - base;
+  }
+  const row: LogRow = { v: BATCH_LOG_FORMAT, base: n === 0 ? 0 : base, items, types, typeOf, weights, actors, ts };
+  return JSON.stringify(row);
+}
+
+/** The events of a stored row, of format 2 or of format 1; any other is refused, never guessed. */
+export function decodeLogRow(text: string): TallyEvent[] {
+  const stored = JSON.parse(text) as TallyEvent[] | LogRow;
+  if (Array.isArray(stored)) return stored; // format 1: one object per event
+  if (stored.v !== BATCH_LOG_FORMAT) throw new UnknownFormatError("batch log row", stored.v, BATCH_LOG_FORMAT);
+  const { base, items, types, typeOf, weights, actors, ts } = stored;
+  const n = items.length;
+  if (typeOf.length !== n || weights.length !== n || actors.length !== n || ts.length !== n) throw new Error("malformed batch log row: its columns differ in length");
+  const events = new Array<TallyEvent>(n);
+  for (let i = 0; i < n; i++) {
+    const type = types[typeOf[i]!];
+    if (type === undefined) throw new Error("malformed batch log row: a type index out of range");
+    const actor = actors[i];
+    events[i] =
+      actor === null
+        ? { item: items[i]!, type, weight: weights[i]!, ts: base + ts[i]! }
+        : { item: items[i]!, type, weight: weights[i]!, actor: actor!, ts: base + ts[i]! };
+  }
+  return events;
+}
