@@ -19,6 +19,7 @@ export function refreshSection({ plans, machine, seconds }) {
     p.snapshots,
     ms(p.fullRefreshMs),
     ms(p.fullRefreshCpuMs),
+    p.unsharedCpuMs ? ms(p.unsharedCpuMs) : "–",
     ...ranks.map((r) => (p.byRankMs[r] ? num(p.byRankMs[r].median, 0) : "–")),
     verdict(p.fullRefreshCpuMs.median < TARGET_MS),
   ]);
@@ -32,19 +33,21 @@ as the object's refresh does: every rank (${ranks.join(", ")}) of every window, 
 dashboard. The second plan adds the four calendar windows in a zone with daylight saving, so the object also keeps local days
 and answers today, this week and this month from them; the third, the largest a namespace can configure, also precomputes
 every one of those answers with \`compare=previous\` and, for 24h, \`compare=week\` (config \`compare\`). Medians of ${first?.fullRefreshMs ? "5" : "–"} runs after a warm-up, min–max in
-parentheses; *CPU* is the process's own CPU time, which other processes on a shared machine do not inflate. By rank: the ranked
+parentheses; *CPU* is the process's own CPU time, which other processes on a shared machine do not inflate. A refresh shares
+its merges between the answers of a window and type (\`Aggregator.sharing\`); *merges not shared* times the same plan in the
+same run with every answer merging its own periods, as before that was built. By rank: the ranked
 snapshots of that rank alone, timed apart (wall time): each such run pays its own merges and garbage collections, so the ranks
 need not add up to the full refresh.
 
 Measured on ${machine.cores} cores of ${machine.cpu}, Node ${machine.node}, ${machine.date.slice(0, 16).replace("T", " ")} UTC, load average
 ${machine.loadAverage.join(", ")} at the end, ${int(seconds)} s in all.
 
-${table(["plan", "windows", "snapshots", "full refresh ms", "CPU ms", ...ranks.map((r) => `${r} ms`), `CPU < ${TARGET_MS} ms`], rows)}
+${table(["plan", "windows", "snapshots", "full refresh ms", "CPU ms", "CPU ms, merges not shared", ...ranks.map((r) => `${r} ms`), `CPU < ${TARGET_MS} ms`], rows)}
 
 The largest plan costs ${num(growth, 2)}× the CPU of the five sliding windows in UTC${largest && largest.fullRefreshCpuMs.median >= TARGET_MS ? `, ${num(largest.fullRefreshCpuMs.median / TARGET_MS, 2)}× the target` : ""}.
 Calendar windows add little: each is answered from local days, one bucket a day, where a sliding 1h window merges 60
-minutes. A comparison merges a second period for every answer it adds, and \`rank=reach\` merges pair samples, the
-largest part of a compared refresh; comparisons are therefore precomputed only where a namespace's config lists them.`;
+minutes. A comparison merges a second period for every rank it adds (once per window and type, shared by the ranks that
+read it), and \`rank=reach\` unites pair samples; comparisons are therefore precomputed only where a namespace's config lists them.`;
 }
 
 export function writeRefreshReport(root, result, log = console.log, source = "bench/results/core-refresh.json") {
