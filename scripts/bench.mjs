@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
-import { machine, workerdChildrenCpuSeconds } from "../bench/lib/machine.mjs";
+import { machine } from "../bench/lib/machine.mjs";
 import { client, config, seed } from "../bench/lib/tally.mjs";
 import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
@@ -201,18 +201,20 @@ async function measureIngestCpu(service, api) {
     const out = await ingestCpu(services, { ...PLAN.ingestCpu, profileTo }, log);
     await beforeService?.stop();
     beforeService = undefined;
-    // Without the dev proxy too, one service at a time (each counts every workerd child of this process):
-    // wrangler dev moves every body through workers of its own, which a deployment does not have.
+    // Without the dev proxy too, both builds at once and their rounds interleaved, each counting its
+    // own workerd processes: wrangler dev moves every body through workers of its own, which a
+    // deployment does not have.
     if (!args.has("--skip-direct") && (!quick || cpuOnly)) {
-      for (const [name, dir] of [["afterDirect", root], ["beforeDirect", before?.dir]]) {
-        if (!dir) continue;
-        const direct = await startDirect(dir, log);
-        try {
-          const directApi = client(direct.base, localVars(dir));
-          Object.assign(out, await ingestCpu({ [name]: { service: { ...direct, cpuSeconds: workerdChildrenCpuSeconds }, api: directApi } }, PLAN.ingestCpu, log));
-        } finally {
-          await direct.stop();
+      const directs = {};
+      try {
+        for (const [name, dir] of [["afterDirect", root], ["beforeDirect", before?.dir]]) {
+          if (!dir) continue;
+          const direct = await startDirect(dir, log);
+          directs[name] = { service: direct, api: client(direct.base, localVars(dir)) };
         }
+        Object.assign(out, await ingestCpu(directs, PLAN.ingestCpu, log));
+      } finally {
+        for (const { service: direct } of Object.values(directs)) await direct.stop();
       }
     }
     // The runtime's own cost of the same requests, before any counting (ingest-floor.mjs).

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { localVars } from "./server.mjs";
+import { workerdChildren, workerdChildrenCpuSeconds } from "./machine.mjs";
 
 const TYPES = { ".js": "ESModule", ".mjs": "ESModule", ".sql": "Text", ".txt": "Text", ".html": "Text", ".wasm": "CompiledWasm", ".bin": "Data" };
 
@@ -92,11 +93,15 @@ export async function startDirect(root, log) {
     kvNamespaces: ["SNAPSHOTS"],
     bindings: { ...toml.vars, ...localVars(root) },
   };
+  const others = workerdChildren();
   const mf = create(options);
   const base = String(await mf.ready).replace(/\/$/, "");
+  const own = new Set([...workerdChildren()].filter((pid) => !others.has(pid)));
   log(`service: workerd via miniflare ${version} ready on ${base}`);
   return {
     base,
+    /** CPU seconds of this service's own workerd processes, whatever else runs beside it. */
+    cpuSeconds: () => workerdChildrenCpuSeconds(own),
     miniflare: version,
     compatibilityDate: toml.date,
     stop: async () => {

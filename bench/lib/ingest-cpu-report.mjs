@@ -46,7 +46,7 @@ export function ingestCpuSection(r) {
 ${int(m.after["1000000"]?.runs[0]?.events)} events per case in 1000-event batches, 4 in flight, Zipf(1.0) over 1M and over 1k items,
 90% \`view\` and 10% \`like\`, stamped over the last hour, then one \`POST .../refresh\` (its advance, checkpoint and every
 snapshot) inside the measurement; ${runs} rounds, median (min–max): through wrangler dev, before and after interleaved;
-without the dev proxy, one service at a time (every round of this build, then every round of the one before). The figure is the CPU time of every workerd process
+without the dev proxy, ${m.afterDirect?.["1000000"]?.runs[0]?.interleaved ? "both builds at once, their rounds interleaved too" : "one service at a time (every round of this build, then every round of the one before)"}. The figure is the CPU time of every workerd process
 of the service from \`/proc\`, divided by the events accepted: what a namespace pays for, whatever else the machine runs.
 "before" is commit \`${(m.beforeCommit ?? "?").slice(0, 12)}\`, built from git in the same run.${run}
 

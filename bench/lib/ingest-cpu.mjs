@@ -79,6 +79,7 @@ export async function ingestCpu(services, { events, rounds = 3, profileTo }, log
       for (const [name, { service, api }] of Object.entries(services)) {
         const profile = name === "after" && round === rounds ? profileTo : undefined;
         const m = await ingestCase(service, api, { events, items, spanMs, profileTo: profile }, log);
+        m.interleaved = Object.keys(services).length > 1; // with another service's rounds, in turn
         ((out[name] ??= {})[key] ??= { runs: [] }).runs.push(m);
         log(`  [5b] ${name}, ${key} items, round ${round}/${rounds}: ${m.cpuMicrosPerEvent.toFixed(2)} µs of workerd CPU per event ` +
           `(${Math.round(m.eventsPerCpuSecond).toLocaleString("en-US")} events per CPU second; the last refresh ${(m.refreshShare * 100).toFixed(0)}% of it; ${m.wallSeconds.toFixed(1)} s wall)`);

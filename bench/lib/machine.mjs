@@ -96,11 +96,18 @@ export function workerdCpuSecondsUnder(root) {
 }
 
 /** CPU seconds spent so far by the workerd processes that are this process's own children (the
- * ones Miniflare starts, without wrangler dev); undefined where /proc is not. */
-export function workerdChildrenCpuSeconds() {
+ * ones Miniflare starts, without wrangler dev), or by those of `pids` only; undefined where /proc is not. */
+export function workerdChildrenCpuSeconds(pids) {
   const table = processes();
   if (!table) return undefined;
   let seconds = 0;
-  for (const p of table.values()) if (p.workerd && p.ppid === process.pid) seconds += p.cpuSeconds;
+  for (const [pid, p] of table) if (p.workerd && p.ppid === process.pid && (pids === undefined || pids.has(pid))) seconds += p.cpuSeconds;
   return seconds;
+}
+
+/** The pids of this process's workerd children now: taken before and after a Miniflare starts, they
+ * tell its own processes apart from another's running beside it. Empty where /proc is not. */
+export function workerdChildren() {
+  const table = processes();
+  return new Set(table ? [...table].filter(([, p]) => p.workerd && p.ppid === process.pid).map(([pid]) => pid) : []);
 }
