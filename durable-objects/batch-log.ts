@@ -9,6 +9,7 @@
  * checkpoint deletes, fewer pages. A format-1 row (a JSON array of events) is still replayed.
  */
 import type { TallyEvent } from "../src/shared/contract";
+import { typeIndex } from "../src/shared/batch-columns";
 import { UnknownFormatError } from "./stored-format";
 
 export const BATCH_LOG_FORMAT = 2;
@@ -35,24 +36,18 @@ export function encodeLogRow(events: readonly TallyEvent[]): string {
   const weights = new Array<number>(n);
   const actors = new Array<string | null>(n);
   const ts = new Array<number>(n);
-  const types: string[] = [];
-  const typeIndex = new Map<string, number>();
+  const types = typeIndex();
   let base = Infinity;
   for (const event of events) base = Math.min(base, event.ts);
   for (let i = 0; i < n; i++) {
     const event = events[i]!;
     items[i] = event.item;
-    let type = typeIndex.get(event.type);
-    if (type === undefined) {
-      type = types.push(event.type) - 1;
-      typeIndex.set(event.type, type);
-    }
-    typeOf[i] = type;
+    typeOf[i] = types.indexOf(event.type);
     weights[i] = event.weight;
     actors[i] = event.actor ?? null;
     ts[i] = event.ts - base;
   }
-  const row: LogRow = { v: BATCH_LOG_FORMAT, base: n === 0 ? 0 : base, items, types, typeOf, weights, actors, ts };
+  const row: LogRow = { v: BATCH_LOG_FORMAT, base: n === 0 ? 0 : base, items, types: types.names, typeOf, weights, actors, ts };
   return JSON.stringify(row);
 }
 

@@ -49,9 +49,9 @@ async function expectFixtureAnswers(ns: string): Promise<void> {
   expect(await json<NamespaceConfig>(await admin("GET", ns, "config"))).toEqual({ ...DEFAULT_CONFIG, ...configV1.value });
 }
 
-/** A namespace whose storage holds, at NOW, the config fixture, `bucket` as the one minute row of
- * format 1, and the pending fixture if asked; evicted, so that start-up loads them. */
-async function storedFormat1(prefix: string, bucket: unknown, pending: boolean): Promise<string> {
+/** A namespace whose storage holds, at NOW, the config fixture and what `write` adds; evicted, so
+ * that start-up loads them. */
+async function storedAtNow(prefix: string, write: (sql: SqlStorage) => void): Promise<string> {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(NOW);
   const ns = freshNamespace(prefix);
@@ -59,25 +59,25 @@ async function storedFormat1(prefix: string, bucket: unknown, pending: boolean):
     migrate(state.storage);
     const sql = state.storage.sql;
     sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
-    sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucket));
-    if (pending) sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", pendingV1.event.ts, pendingV1.format, JSON.stringify(pendingV1.event));
+    write(sql);
   });
   await evictDurableObject(stubOf(ns));
   return ns;
 }
 
+/** The same, with `bucket` as the one minute row of format 1, and the pending fixture if asked. */
+function storedFormat1(prefix: string, bucket: unknown, pending: boolean): Promise<string> {
+  return storedAtNow(prefix, (sql) => {
+    sql.exec("INSERT INTO bucket_parts (tier, start, part, parts, data) VALUES ('minute', ?, 0, 1, ?)", BUCKET_START, JSON.stringify(bucket));
+    if (pending) sql.exec("INSERT INTO pending_events (ts, format, event) VALUES (?, ?, ?)", pendingV1.event.ts, pendingV1.format, JSON.stringify(pendingV1.event));
+  });
+}
+
 describe("batch log rows, of format 2 (columns) and of format 1 (an object per event)", () => {
   it("are replayed by start-up, each event once, with its weight, actor and time", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(NOW);
-    const ns = freshNamespace("log-rows");
-    await runInDurableObject(stubOf(ns), (_, state) => {
-      migrate(state.storage);
-      const sql = state.storage.sql;
-      sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
+    const ns = await storedAtNow("log-rows", (sql) => {
       for (const row of [logRowV1, logRowV2]) sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", row.accepted_at, row.events);
     });
-    await evictDurableObject(stubOf(ns));
     // The rows' events (test/fixtures/README.md): x ×4 (view) by p, q, r and p; y (like, 2); z (like, 3); é-ünï (view).
     const stats = await json<StatsSnapshot>(await get(ns, "stats", { window: "1h" }));
     expect(stats.events).toBe(7);

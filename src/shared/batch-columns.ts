@@ -20,6 +20,24 @@ export interface BatchColumns {
   ts: Float64Array;
 }
 
+/** A batch's distinct type names in order of first use, and each one's index among them: a batch
+ * as columns names each type once. */
+export function typeIndex(): { names: string[]; indexOf(type: string): number } {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  return {
+    names,
+    indexOf(type) {
+      let i = index.get(type);
+      if (i === undefined) {
+        i = names.push(type) - 1;
+        index.set(type, i);
+      }
+      return i;
+    },
+  };
+}
+
 /** The columns of a batch the door accepted (validate.ts): at most MAX_BATCH events, so a Uint16
  * type index always fits (a batch cannot hold more distinct types than events). */
 export function columnsOf(batch: IncomingBatch): BatchColumns {
@@ -29,22 +47,16 @@ export function columnsOf(batch: IncomingBatch): BatchColumns {
   const typeOf = new Uint16Array(n);
   const weights = new Float64Array(n);
   const ts = new Float64Array(n);
-  const typeNames: string[] = [];
-  const typeIndex = new Map<string, number>();
+  const types = typeIndex();
   for (let i = 0; i < n; i++) {
     const event = batch.events[i]!;
     items[i] = event.item;
     actors[i] = event.actor ?? null;
     weights[i] = event.weight ?? NaN;
     ts[i] = event.ts;
-    let type = typeIndex.get(event.type);
-    if (type === undefined) {
-      type = typeNames.push(event.type) - 1;
-      typeIndex.set(event.type, type);
-    }
-    typeOf[i] = type;
+    typeOf[i] = types.indexOf(event.type);
   }
-  const columns: BatchColumns = { items, typeNames, typeOf, weights, actors, ts };
+  const columns: BatchColumns = { items, typeNames: types.names, typeOf, weights, actors, ts };
   if (batch.batchId !== undefined) columns.batchId = batch.batchId;
   return columns;
 }
