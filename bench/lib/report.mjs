@@ -394,9 +394,9 @@ ${referenceTable(core)}Every event is counted once, into its minute: its Space-S
 several types; these streams have one) and its HyperLogLogs; hours, quarters and days are derived when their period
 ends. What limits the rate at many distinct items is that per-event work: with 100k and more items the summaries are full,
 nearly every event is new to them and evicts a counter (a heap sift, a slot-table delete and insert), and the namespace's
-item dictionary (a Map of up to a million strings, past the CPU caches) takes an insert and a delete. The JavaScript
-string Map is the largest single cost left; the heavy-hitter sketches in systems languages that reach millions of items
-per second hash fixed-width keys instead.
+item dictionary (a table of up to a million strings found by their hash53, past the CPU caches) takes an insert and a
+delete. The heavy-hitter sketches in systems languages that reach millions of items per second hash fixed-width keys and
+keep no names; a ranking that must answer with each item's name pays for interning it.
 A user feels this as the ceiling of one namespace's ingest: ${int(live?.eventsPerCpuSec?.median)} events per CPU second at 1M distinct
 items${httpBest ? `, against ${int(httpBest)} events/s measured through HTTP in 5` : ""}.`;
 }
