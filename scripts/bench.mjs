@@ -218,7 +218,7 @@ async function measureIngestCpu(service, api) {
       }
     }
     // The runtime's own cost of the same requests, before any counting (ingest-floor.mjs).
-    if (!args.has("--skip-direct")) out.floor = await ingestFloor(root, PLAN.ingestCpu, log);
+    if (!args.has("--skip-direct") && (!quick || cpuOnly)) out.floor = await ingestFloor(root, PLAN.ingestCpu, log);
     return { ...out, beforeCommit: before?.commit, machine: cpuOnly ? machine() : undefined };
   } finally {
     await beforeService?.stop();
