@@ -134,9 +134,19 @@ interface WindowView extends Range {
 }
 
 /** Merges kept by `sharing`: a window's current, previous and week-before periods, which its
- * rankings and their comparisons read in turn (snapshots.ts, `plan`, orders them so). Each one
- * held is a window's worth of sums, so they are few. */
+ * rankings and their comparisons read in turn (snapshots.ts, `plan`, orders them so). */
 const SHARED_MERGES = 3;
+/** And at most these bytes of them. A merge is a window's worth of sums: at the widest accepted
+ * config, the 1h window's 60 full minutes sum to about 25 MB. Beside a budget of 64 MB in an isolate
+ * of 128 MB (memory.ts), a refresh may hold this much more than one answer's merge; a larger merge
+ * is made for its answer alone, as without sharing. */
+export const SHARED_BYTES = 16 * 2 ** 20;
+
+/** Bytes a held merge keeps: its arrays, and its slot table (at least two 4-byte entries a slot). */
+function mergeBytes(held: Merged | Reach): number {
+  if ("sums" in held) return 3 * held.sums.ids.byteLength + held.sums.scores.byteLength + held.sums.errors.byteLength;
+  return 3 * held.pairs.ids.byteLength + held.pairs.counts.byteLength;
+}
 
 /** A view's merges for a ranking of `type` are known by this: type names are any text, so last. */
 function keyOf(view: WindowView, type: string | null): string {
@@ -201,6 +211,9 @@ export class Aggregator {
   private staleDays = false;
   /** Merges shared by the answers computed within `sharing`, by view and type. */
   private shared: Map<string, Merged | Reach> | undefined;
+  /** The bytes `shared` holds (see SHARED_BYTES), and the cap of the running `sharing`. */
+  private sharedHeld = 0;
+  private sharedCap = SHARED_BYTES;
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
@@ -673,24 +686,40 @@ export class Aggregator {
    * once per answer (the refresh's largest cost: `npm run bench:core -- --refresh`). `compute` must
    * be synchronous and only read, so that the state every held merge was made from stays the same.
    */
-  sharing<T>(compute: () => T): T {
+  sharing<T>(compute: () => T, capBytes: number = SHARED_BYTES): T {
     this.shared = new Map();
+    this.sharedHeld = 0;
+    this.sharedCap = capBytes;
     try {
       return compute();
     } finally {
       this.shared = undefined;
+      this.sharedHeld = 0;
     }
   }
 
-  /** What `make` gives for `key`, made once within `sharing` (at most SHARED_MERGES kept). */
+  /** Bytes of merges held by the running `sharing` (tests and diagnostics). */
+  get sharedBytes(): number {
+    return this.sharedHeld;
+  }
+
+  /** What `make` gives for `key`, made once within `sharing`: at most SHARED_MERGES kept, the
+   * oldest given up first, within the cap's bytes. */
   private shareable<T extends Merged | Reach>(key: string, make: () => T): T {
     const shared = this.shared;
     if (shared === undefined) return make();
     const held = shared.get(key);
     if (held !== undefined) return held as T;
     const made = make();
+    const bytes = mergeBytes(made);
+    if (bytes > this.sharedCap) return made; // too large to keep beside the others: this answer's alone
     shared.set(key, made);
-    if (shared.size > SHARED_MERGES) shared.delete(shared.keys().next().value!);
+    this.sharedHeld += bytes;
+    for (const [oldest, merge] of shared) {
+      if (shared.size <= SHARED_MERGES && this.sharedHeld <= this.sharedCap) break;
+      shared.delete(oldest);
+      this.sharedHeld -= mergeBytes(merge);
+    }
     return made;
   }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CALENDAR_WINDOWS, DEFAULT_CONFIG, WINDOWS, type NamespaceConfig, type ReadQuery, type TallyEvent } from "../../src/shared/contract";
-import { Aggregator } from "../../src/core/aggregator";
+import { Aggregator, SHARED_BYTES } from "../../src/core/aggregator";
 import { buildSnapshot, plan } from "../../src/core/snapshots";
 import { snapshotKey } from "../../src/shared/keys";
 import { rng, zipf } from "../support/random";
@@ -31,12 +31,50 @@ function stream(count: number, seed: number, T0: number): TallyEvent[] {
   }));
 }
 
-/** Every answer of `queries` at T0, built with one context, within `sharing` or not. */
-function answers(agg: Aggregator, config: NamespaceConfig, T0: number, queries: readonly ReadQuery[], shared: boolean): Map<string, unknown> {
+/** Every answer of `queries` at T0, built with one context, within `sharing` (up to `capBytes` of
+ * merges held) or not; `held` gets the bytes held after each answer. */
+function answers(
+  agg: Aggregator,
+  config: NamespaceConfig,
+  T0: number,
+  queries: readonly ReadQuery[],
+  shared: boolean,
+  { capBytes = SHARED_BYTES, held = (_: number) => {} } = {},
+): Map<string, unknown> {
   const ctx = { namespace: "shared-merges", generation: 0, at: T0, config };
-  const all = () => new Map(queries.map((q) => [snapshotKey(q), JSON.parse(JSON.stringify(buildSnapshot(agg, q, ctx)))]));
-  return shared ? agg.sharing(all) : all();
+  const all = () =>
+    new Map(
+      queries.map((q) => {
+        const answer = JSON.parse(JSON.stringify(buildSnapshot(agg, q, ctx)));
+        held(agg.sharedBytes);
+        return [snapshotKey(q), answer];
+      }),
+    );
+  return shared ? agg.sharing(all, capBytes) : all();
 }
+
+/** The aggregator of these tests: `events` of the stream ingested live, in batches, up to T0. */
+function fed(config: NamespaceConfig, T0: number, events: number): Aggregator {
+  const timezone = config.timezone ?? "UTC";
+  const agg = new Aggregator({ capacity: config.capacity, types: Object.keys(config.types), timezone });
+  const stamped = stream(events, timezone.length, T0).sort((a, b) => a.ts - b.ts);
+  for (let i = 0; i < stamped.length; i += 2000) {
+    const at = stamped[Math.min(i + 1999, stamped.length - 1)]!.ts + 1;
+    agg.ingest(stamped.slice(i, i + 2000), at);
+    agg.advance(at);
+  }
+  agg.advance(T0);
+  return agg;
+}
+
+const configIn = (timezone: string, capacity: number): NamespaceConfig => ({
+  ...DEFAULT_CONFIG,
+  windows: [...WINDOWS, ...CALENDAR_WINDOWS],
+  types: { view: {}, like: {} },
+  capacity,
+  timezone,
+  compare: ["previous", "week"],
+});
 
 /** The plan in four orders: its own; every answer of a rank before the next rank (so the types of
  * a window meet in turn); the reverse of its own; and by rank, type and comparison, with 24h beside
@@ -56,23 +94,8 @@ function orders(config: NamespaceConfig): ReadQuery[][] {
 describe("answers computed with shared merges", () => {
   for (const [timezone, T0] of [["UTC", MIDDAY], ["Asia/Kolkata", MIDDAY], ["UTC", MIDNIGHT]] as const) {
     it(`are every planned answer computed alone, lossy buckets, both comparisons and every window included (${timezone}, ${new Date(T0).toISOString()})`, () => {
-      const config: NamespaceConfig = {
-        ...DEFAULT_CONFIG,
-        windows: [...WINDOWS, ...CALENDAR_WINDOWS],
-        types: { view: {}, like: {} },
-        capacity: 50, // well below the 3000 items: floors and errors in every merge
-        timezone,
-        compare: ["previous", "week"],
-      };
-      const agg = new Aggregator({ capacity: config.capacity, types: ["view", "like"], timezone });
-      const events = stream(40_000, timezone.length, T0);
-      events.sort((a, b) => a.ts - b.ts);
-      for (let i = 0; i < events.length; i += 2000) {
-        const at = events[Math.min(i + 1999, events.length - 1)]!.ts + 1;
-        agg.ingest(events.slice(i, i + 2000), at);
-        agg.advance(at);
-      }
-      agg.advance(T0);
+      const config = configIn(timezone, 50); // a capacity well below the 3000 items: floors and errors in every merge
+      const agg = fed(config, T0, 40_000);
       const alone = answers(agg, config, T0, plan(config), false);
       for (const order of orders(config)) {
         const shared = answers(agg, config, T0, order, true);
@@ -87,4 +110,26 @@ describe("answers computed with shared merges", () => {
       expect(lossy.length).toBeGreaterThan(20);
     });
   }
+
+  it("hold at most their cap of bytes, and make a merge larger than the cap for its answer alone", () => {
+    // Every item in the buckets (capacity above the 3000 items): the 1h window's sums are its largest.
+    const config = configIn("UTC", 5000);
+    const agg = fed(config, MIDDAY, 60_000);
+    const alone = answers(agg, config, MIDDAY, plan(config), false);
+    const largest = (capBytes: number) => {
+      let most = 0;
+      const shared = answers(agg, config, MIDDAY, plan(config), true, { capBytes, held: (bytes) => (most = Math.max(most, bytes)) });
+      for (const [key, answer] of alone) expect(shared.get(key), key).toEqual(answer);
+      return most;
+    };
+    const unbounded = largest(Infinity);
+    const cap = Math.floor(unbounded / 4);
+    expect(cap).toBeGreaterThan(0);
+    const capped = largest(cap);
+    expect(capped).toBeLessThanOrEqual(cap);
+    expect(capped).toBeGreaterThan(0); // the smaller merges are still shared
+    expect(largest(0)).toBe(0); // nothing fits: every answer merges its own, and answers the same
+    // Nothing is held once the refresh is done.
+    expect(agg.sharedBytes).toBe(0);
+  });
 });
