@@ -183,6 +183,7 @@ export class NamespaceState {
       generation: this.generation,
       maxLimit: config.maxLimit,
       types: Object.keys(config.types),
+      dimensions: config.dimensions ?? {},
       ingestShards: config.ingestShards,
       weights: Object.fromEntries(Object.entries(config.types).flatMap(([type, t]) => (t.weight === undefined ? [] : [[type, t.weight]]))),
       windows: config.windows,

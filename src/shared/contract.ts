@@ -64,6 +64,22 @@ export const MAX_ACTOR_BYTES = 256;
 export const MAX_WEIGHT = 1e6;
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
+/** (v1.7) Segments: dimensions per namespace, values per event and dimension, bytes per value. */
+export const MAX_DIMENSIONS = 8;
+export const MAX_DIMENSION_VALUES = 8;
+export const MAX_VALUE_BYTES = 128;
+/** (v1.7) Counters of each dimension's summaries per bucket, unless its config sets `capacity`. */
+export const DEFAULT_DIMENSION_CAPACITY = 1000;
+
+/** (v1.7) An event's dimension values, each dimension's as a list (one value: a list of one). */
+export type EventDims = Record<string, string[]>;
+
+/** (v1.7) One value of one dimension: the events a segment read counts. */
+export interface Segment {
+  dimension: string;
+  value: string;
+}
+
 /** Items of a ranking read without `limit` (or maxLimit, if that is smaller). */
 export const DEFAULT_LIMIT = 10;
 
@@ -75,6 +91,8 @@ export interface EventInput {
   actor?: string;
   /** Milliseconds since the epoch or an ISO-8601 string; default now. */
   ts?: number | string;
+  /** (v1.7) Values of declared dimensions: one string, or a list for a `multi` dimension. */
+  dims?: Record<string, string | string[]>;
 }
 
 /** An event after validation: every default applied, `ts` in epoch milliseconds. */
@@ -84,10 +102,19 @@ export interface TallyEvent {
   weight: number;
   actor?: string;
   ts: number;
+  /** (v1.7) Its values of declared dimensions, distinct within each dimension; absent: none. */
+  dims?: EventDims;
 }
 
 export interface TypeConfig {
   weight?: number;
+}
+
+/** (v1.7) A declared dimension: `multi` takes up to MAX_DIMENSION_VALUES values per event;
+ * `capacity` is the counters of each of its summaries per bucket. */
+export interface DimensionConfig {
+  multi?: boolean;
+  capacity?: number;
 }
 
 /** Per-namespace configuration (docs/api.md, "Config fields and defaults"). */
@@ -120,6 +147,8 @@ export interface NamespaceConfig {
   /** (v1.6) The comparisons precomputed for every configured window that takes them. Absent in
    * configs stored before: none. */
   compare?: Compare[];
+  /** (v1.7) The declared dimensions of segments. Absent in configs stored before: none. */
+  dimensions?: Record<string, DimensionConfig>;
 }
 
 export const DEFAULT_CONFIG: NamespaceConfig = {
@@ -135,6 +164,7 @@ export const DEFAULT_CONFIG: NamespaceConfig = {
   embedAncestors: [],
   timezone: DEFAULT_TIMEZONE,
   compare: [],
+  dimensions: {},
 };
 
 export interface RankedItem {
@@ -197,6 +227,13 @@ export interface TrendingSnapshot extends SnapshotHeader, Partial<ComparedHeader
   truncated?: true;
 }
 
+/** (v1.7) A segment's ranking: the same answer over only the events with one value of one
+ * dimension, with `floor`, the score no item absent from the list may exceed. */
+export interface SegmentTrendingSnapshot extends TrendingSnapshot {
+  segment: Segment;
+  floor: number;
+}
+
 export interface TypeTotals {
   events: number;
   weight: number;
@@ -220,21 +257,56 @@ export interface StatsSnapshot extends SnapshotHeader, Partial<ComparedHeader> {
   exact?: boolean;
 }
 
+/** (v1.7) A segment's stats: its totals are upper bounds, the truth within `error` below them. */
+export interface SegmentStatsSnapshot extends SnapshotHeader {
+  segment: Segment;
+  events: number;
+  weight: number;
+  error: TypeTotals;
+  exact: boolean;
+  /** Items held by the segment's summaries: exact when `exact`, else at least this many. */
+  uniqueItems: number;
+  series: (SeriesPoint & { error: TypeTotals })[];
+}
+
+/** (v1.7) One value of a dimension's breakdown: its events and weight, upper bounds each. */
+export interface DimensionValue {
+  value: string;
+  events: number;
+  weight: number;
+  /** The overcount of `weight`: the truth lies in [weight - error, weight]. */
+  error: number;
+  /** The overcount of `events`, likewise. */
+  eventsError: number;
+}
+
+/** (v1.7) A dimension's top values by weight: a bounded top-K, whatever its cardinality. */
+export interface DimensionSnapshot extends SnapshotHeader {
+  dimension: string;
+  exact: boolean;
+  /** The weight no value absent from the list may exceed. */
+  floor: number;
+  /** Up to maxLimit values; a read pages through them with `limit` and `cursor`. */
+  values: DimensionValue[];
+  truncated?: true;
+}
+
 export interface DashboardSnapshot {
   namespace: string;
   computedAt: string;
   generation: number;
   /** (v1.6) The namespace's time zone (config `timezone`), the zone of its calendar windows. */
   timezone: string;
-  windows: Partial<Record<ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }>>;
+  windows: Partial<Record<ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot; dimensions?: Record<string, DimensionSnapshot> }>>;
 }
 
-export type Snapshot = TrendingSnapshot | StatsSnapshot | DashboardSnapshot;
+export type Snapshot = TrendingSnapshot | StatsSnapshot | SegmentStatsSnapshot | DimensionSnapshot | DashboardSnapshot;
 
 /** What a read asks for. `limit` is applied by whoever serves the answer, never stored. */
 export type ReadQuery =
-  | { kind: "trending"; window: ReadWindow; rank: Rank; type: string | null; compare?: Compare }
-  | { kind: "stats"; window: ReadWindow; compare?: Compare }
+  | { kind: "trending"; window: ReadWindow; rank: Rank; type: string | null; compare?: Compare; segment?: Segment }
+  | { kind: "stats"; window: ReadWindow; compare?: Compare; segment?: Segment }
+  | { kind: "dimension"; window: ReadWindow; dimension: string }
   | { kind: "dashboard" };
 
 // ---- RPC shapes between the Worker and the NamespaceAggregator. A new Worker may call an object
@@ -252,6 +324,9 @@ export interface NamespaceDescriptor {
   generation: number;
   maxLimit: number;
   types: string[];
+  /** (v1.7) The declared dimensions (absent from an older object: none): the door checks events'
+   * `dims` and reads' `segment` against them. */
+  dimensions?: Record<string, DimensionConfig>;
   windows: ReadWindow[];
   refreshSeconds: number;
   staleSeconds: number;
