@@ -259,7 +259,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       state.ensureSchema();
       state.store.setMeta("config", config);
       state.useConfig(config);
-      state.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types), timezone: config.timezone });
+      state.aggregator.configure({ capacity: config.capacity, types: Object.keys(config.types), timezone: config.timezone, dimensions: config.dimensions });
       state.shards.configure(config.ingestShards, Date.now());
       this.loop.forget();
       await this.loop.schedule(Date.now(), true);

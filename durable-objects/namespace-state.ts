@@ -115,6 +115,7 @@ export class NamespaceState {
       capacity: this.config.capacity,
       types: Object.keys(this.config.types),
       timezone: this.config.timezone,
+      dimensions: this.config.dimensions,
       pending: this.pending,
       heldBeside: () => this.answers.bytes + this.suppressions.bytes,
     });

@@ -4,11 +4,11 @@
  * then sets itself again. Its schedule is derived from stored state, so a restart heals a lost
  * alarm, and scheduling is idempotent, so it is safe on every wake.
  */
-import { BATCH_ID_TTL_MS, WINDOWS, type AnswerChange, type SerialisedAnswer } from "../src/shared/contract";
+import { BATCH_ID_TTL_MS, WINDOWS, type AnswerChange, type ReadQuery, type ReadWindow, type SerialisedAnswer } from "../src/shared/contract";
 import { answerRoom } from "../src/core/budget";
-import { buildSnapshot } from "../src/core/snapshots";
+import { buildSnapshot, builtBreakdown, hotSegments, segmentQueries } from "../src/core/snapshots";
 import { previousRange, windowRange } from "../src/core/tiers";
-import { KV_MIN_EXPIRATION_TTL_SECONDS } from "../src/shared/keys";
+import { KV_MIN_EXPIRATION_TTL_SECONDS, snapshotKey } from "../src/shared/keys";
 import type { ChangeFeed } from "./change-feed";
 import type { NamespaceState } from "./namespace-state";
 import { messageOf } from "./outcome";
@@ -251,14 +251,21 @@ export class RefreshLoop {
     // KV keeps a mirrored answer through its stale period, and never less than KV's 60 s minimum.
     const ttl = Math.max(KV_MIN_EXPIRATION_TTL_SECONDS, state.config.staleSeconds + 2 * state.config.refreshSeconds);
     const changes: AnswerChange[] = [];
+    const compute = (key: string, query: ReadQuery) => {
+      const snapshot = buildSnapshot(state.aggregator, query, ctx);
+      const answer: SerialisedAnswer = { body: JSON.stringify(snapshot), computedAt: at };
+      state.answers.hold(key, answer);
+      if (mirror) writes.push(state.mirror.put(state.namespace, state.generation, key, answer, ttl));
+      if (this.feed.watched(key) && this.feed.differs(key, snapshot)) changes.push({ key, generation: state.generation, ...answer });
+    };
     // One state for every answer, so the answers of one window share its merges (aggregator.ts).
     state.aggregator.sharing(() => {
-      for (const [key, query] of queries) {
-        const snapshot = buildSnapshot(state.aggregator, query, ctx);
-        const answer: SerialisedAnswer = { body: JSON.stringify(snapshot), computedAt: at };
-        state.answers.hold(key, answer);
-        if (mirror) writes.push(state.mirror.put(state.namespace, state.generation, key, answer, ttl));
-        if (this.feed.watched(key) && this.feed.differs(key, snapshot)) changes.push({ key, generation: state.generation, ...answer });
+      for (const [key, query] of queries) compute(key, query);
+      // (v1.7) Then the hot segments, chosen by the breakdowns just built (snapshots.ts, HOT_SEGMENTS).
+      const breakdownOf = (window: ReadWindow, dimension: string) => builtBreakdown(state.aggregator, ctx, window, dimension);
+      for (const query of segmentQueries(state.config, hotSegments(state.config, breakdownOf))) {
+        const key = snapshotKey(query);
+        if (!queries.has(key)) compute(key, query);
       }
     });
     this.feed.emit(changes);

@@ -42,6 +42,7 @@ import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 import { compareRefusal } from "./core/tiers";
+import { dimensionOf, offsetOfCursor, segmentOf } from "./worker/segment-params";
 
 export { NamespaceAggregator } from "../durable-objects/namespace-aggregator";
 export { NamespaceRegistry } from "../durable-objects/namespace-registry";
@@ -88,7 +89,7 @@ const browserFacing = cors({
 // cross-origin request and preflight), so only such a request pays for the CORS middleware: a read
 // from a server-side client skips it. Read answers say `Vary: Origin` for shared caches.
 const whenFromBrowser: MiddlewareHandler<App> = (c, next) => (c.req.header("Origin") === undefined ? next() : browserFacing(c, next));
-for (const path of ["events", "trending", "stats", "dashboard"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
+for (const path of ["events", "trending", "stats", "dashboard", "dimensions/:dim"]) app.use(`/v1/namespaces/:ns/${path}`, whenFromBrowser);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
@@ -199,7 +200,7 @@ function compareOf(c: Context<App>, window: ReadWindow): { compare?: Compare } {
 }
 
 /** What a read asks for, once validated against the namespace's descriptor. */
-type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number };
+type ReadOf = (d: NamespaceDescriptor) => { query: ReadQuery; limit: number | null; minScore?: number; offset?: number };
 
 /** Each read's query, from its parameters: the same for a GET and for a live socket. Parameters
  * that need no descriptor are checked at once, before any I/O. */
@@ -209,12 +210,22 @@ const READS: Record<LiveAnswer, (c: Context<App>) => ReadOf> = {
     const rank = oneOf<Rank>(c, "rank", RANKS, "top");
     const minScore = minScoreOf(c);
     const compare = compareOf(c, window);
-    return (d) => ({ query: { kind: "trending", window, rank, type: typeOf(c, d), ...compare }, limit: limitOf(c, d), minScore });
+    return (d) => {
+      const type = typeOf(c, d);
+      const segment = segmentOf(c.req.query("segment"), d, { type, rank });
+      return { query: { kind: "trending", window, rank, type, ...compare, ...segment }, limit: limitOf(c, d), minScore };
+    };
   },
   stats: (c) => {
     const window = oneOf<ReadWindow>(c, "window", READ_WINDOWS, DEFAULT_STATS_WINDOW);
     const compare = compareOf(c, window);
-    return () => ({ query: { kind: "stats", window, ...compare }, limit: null });
+    return (d) => {
+      const segment = segmentOf(c.req.query("segment"), d, {});
+      if (segment.segment !== undefined && compare.compare !== undefined) {
+        throw invalid("invalid_compare", "A segment's stats take no compare; its rankings do.", { field: "compare", allowed: [] });
+      }
+      return { query: { kind: "stats", window, ...compare, ...segment }, limit: null };
+    };
   },
   dashboard: () => () => ({ query: { kind: "dashboard" }, limit: null }),
 };
@@ -232,10 +243,10 @@ async function existing(c: Context<App>, ns: string): Promise<NamespaceDescripto
 async function read(c: Context<App>, build: ReadOf) {
   const ns = namespaceOf(c);
   const descriptor = await existing(c, ns);
-  const { query, limit, minScore = 0 } = build(descriptor);
+  const { query, limit, minScore = 0, offset = 0 } = build(descriptor);
   // Reads carry an ETag made of generation, computedAt, limit and minScore, which identify an
   // answer's bytes, so the read path answers If-None-Match itself (304) without hashing any body.
-  const request = { namespace: ns, query, limit, minScore, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
+  const request = { namespace: ns, query, limit, minScore, offset, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
   const { reads } = isolateOf(c);
   return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);
@@ -244,6 +255,15 @@ async function read(c: Context<App>, build: ReadOf) {
 app.get("/v1/namespaces/:ns/trending", requireScope("read"), (c) => read(c, READS.trending(c)));
 app.get("/v1/namespaces/:ns/stats", requireScope("read"), (c) => read(c, READS.stats(c)));
 app.get("/v1/namespaces/:ns/dashboard", requireScope("read"), (c) => read(c, READS.dashboard(c)));
+// (v1.7) A dimension's top values, a page at a time.
+app.get("/v1/namespaces/:ns/dimensions/:dim", requireScope("read"), (c) => {
+  const window = oneOf<ReadWindow>(c, "window", READ_WINDOWS, DEFAULT_STATS_WINDOW);
+  return read(c, (d) => ({
+    query: { kind: "dimension", window, dimension: dimensionOf(c.req.param("dim"), d) },
+    limit: limitOf(c, d),
+    offset: offsetOfCursor(c.req.query("cursor"), d),
+  }));
+});
 
 // Live answers: a WebSocket that gets the answer of a read, then every change of it. Read auth
 // applies; a browser offers its token as a subprotocol (auth.ts), never in the URL.

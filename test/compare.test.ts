@@ -373,7 +373,7 @@ describe("precomputed comparisons (config compare, v1.6)", () => {
   it("plans every rank and type and the stats of each configured window with each listed comparison it takes", () => {
     const config = { ...DEFAULT_CONFIG, windows: ["5m", "24h", "7d", "today"] as ReadWindow[], types: { view: {}, like: {} }, compare: ["previous", "week"] as Compare[] };
     const queries = plan(config);
-    const compared = (compare: Compare) => queries.filter((q) => q.kind !== "dashboard" && q.compare === compare);
+    const compared = (compare: Compare) => queries.filter((q) => "compare" in q && q.compare === compare);
     // previous: every window; 3 type choices (all, view, like) × 4 ranks + stats = 13 answers a window.
     expect(compared("previous").length).toBe(4 * (3 * RANK_LIST.length + 1));
     // week: only 24h takes it (5m is not held a week back at its grain, 7d overlaps, today is calendar).

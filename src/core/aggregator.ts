@@ -7,6 +7,9 @@ import {
   isCalendarWindow,
   type CalendarWindow,
   type Compare,
+  type DimensionConfig,
+  type DimensionValue,
+  type Segment,
   type PreviousTotals,
   type RankedItem,
   type ReadWindow,
@@ -23,7 +26,10 @@ import { heldBytes, holdBudget, type BudgetOutcome, type HeldBucket } from "./bu
 import { MEMORY_BUDGET_BYTES, OBJECT_BYTES } from "./memory";
 import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
 import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
+import type { SummaryPart } from "./bucket";
 import { rankReach, reachOver, type Reach } from "./reach";
+import { boundIn, pairKeyOf, segmentPart, valuePart, type SegmentMark, type SegmentScope } from "./segments";
+import { DEFAULT_DIMENSION_CAPACITY } from "../shared/contract";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
@@ -50,6 +56,8 @@ export interface AggregatorOptions {
   pending?: PendingEvents;
   /** The IANA time zone of calendar windows (default UTC). */
   timezone?: string;
+  /** (v1.7) The declared dimensions of segments (segments.ts). */
+  dimensions?: Record<string, DimensionConfig>;
   /** Bytes held beside the aggregator that count against the same budget (the object's answers
    * and suppressions, budget.ts `BESIDE_BYTES`); read often, so it must be cheap. */
   heldBeside?: () => number;
@@ -63,6 +71,8 @@ export interface Compared extends Range {
 
 export interface RankingAnswer extends Range {
   items: RankedItem[];
+  /** What no item absent from `items` may score above (the merge's floor). */
+  floor: number;
   /** True when every listed item's error is 0 (with `compare`, its previousError too, over the
    * very period asked for). */
   exact: boolean;
@@ -84,6 +94,26 @@ export interface StatsAnswer extends Range {
   exact?: boolean;
   previous?: PreviousTotals;
 }
+
+/** (v1.7) A segment's stats: its totals are upper bounds, within `error` of the truth. */
+export interface SegmentStatsAnswer extends Range {
+  events: number;
+  weight: number;
+  error: TypeTotals;
+  exact: boolean;
+  uniqueItems: number;
+  series: ({ start: number; error: TypeTotals } & TypeTotals)[];
+}
+
+/** (v1.7) A dimension's top values by weight. */
+export interface BreakdownAnswer extends Range {
+  values: DimensionValue[];
+  exact: boolean;
+  floor: number;
+}
+
+/** What a ranking counts: all types (null), one declared type, or (v1.7) one segment. */
+export type Scope = string | null | Segment;
 
 export type RecordTier = TierName | typeof LOCAL_DAYS;
 
@@ -148,9 +178,10 @@ function mergeBytes(held: Merged | Reach): number {
   return 3 * held.pairs.ids.byteLength + held.pairs.counts.byteLength;
 }
 
-/** A view's merges for a ranking of `type` are known by this: type names are any text, so last. */
-function keyOf(view: WindowView, type: string | null): string {
-  return `${view.source}|${view.from}|${view.to}|${type === null ? "*" : `=${type}`}`;
+/** A view's merges for a ranking of `scope` are known by this: names and values are any text, so last. */
+function keyOf(view: WindowView, scope: Scope): string {
+  const named = scope === null ? "*" : typeof scope === "string" ? `=${scope}` : `@${scope.dimension}\u0000${scope.value}`;
+  return `${view.source}|${view.from}|${view.to}|${named}`;
 }
 
 /** A ring's Map entry for one bucket. */
@@ -214,11 +245,21 @@ export class Aggregator {
   /** The bytes `shared` holds (see SHARED_BYTES), and the cap of the running `sharing`. */
   private sharedHeld = 0;
   private sharedCap = SHARED_BYTES;
+  /** Segment keys (values, and value-and-item pairs) held by any bucket's dimensions, once. */
+  private readonly keys = new ItemDictionary();
+  /** The declared dimensions' capacities, by name. */
+  private dimensions = new Map<string, number>();
+  /** What derives and restores buckets' dimensions. */
+  private readonly segments: SegmentScope = {
+    keys: this.keys,
+    capacityOf: (dimension) => this.dimensions.get(dimension) ?? DEFAULT_DIMENSION_CAPACITY,
+  };
 
   constructor(options: AggregatorOptions) {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
     this.typeNames = new TypeNames(this.declared);
+    this.dimensions = capacitiesOf(options.dimensions);
     this.budgetBytes = options.budgetBytes ?? MEMORY_BUDGET_BYTES;
     this.pending = options.pending ?? new HeldInMemory();
     this.heldBeside = options.heldBeside ?? (() => 0);
@@ -250,6 +291,7 @@ export class Aggregator {
     this.capacity = options.capacity;
     this.declared = new Set(options.types);
     this.typeNames.configure(this.declared);
+    this.dimensions = capacitiesOf(options.dimensions);
     // A new zone takes effect for every window at once: its local days are assembled from the
     // tiers at the next `prepare`, exactly where their buckets allow (docs/api.md, "Calendar windows").
     const zone = options.timezone ?? DEFAULT_TIMEZONE;
@@ -278,9 +320,13 @@ export class Aggregator {
         (ahead ??= []).push(event);
         continue;
       }
-      this.count(event, oldest, current);
-      // Within a large call too: an event adds at most a few KB (budget.ts, `INGEST_RESERVE_BYTES`).
-      if ((++counted & 1023) === 0) this.keepWithinBudget();
+      // Within a large call too: an event adds at most a few KB (budget.ts, `INGEST_RESERVE_BYTES`),
+      // and each of its dimension values about as much again.
+      counted += this.count(event, oldest, current);
+      if (counted >= 1024) {
+        counted = 0;
+        this.keepWithinBudget();
+      }
     }
     if (ahead) this.pending.hold(ahead);
     this.keepWithinBudget();
@@ -289,7 +335,7 @@ export class Aggregator {
   /** Estimated bytes held: buckets, the item dictionary, and what is held beside (memory.ts).
    * Pending events cost nothing here: they are held outside (pending.ts). */
   memoryBytes(): number {
-    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.heldBeside();
+    let bytes = OBJECT_BYTES + this.dictionary.bytes() + this.keys.bytes() + this.heldBeside();
     for (const partial of this.partials) if (partial?.bucket) bytes += partial.bucket.bytes();
     for (const ring of this.ringList) for (const bucket of ring.values()) bytes += RING_ENTRY_BYTES + bucket.bytes();
     if (this.localDays) for (const day of this.localDays.days.values()) bytes += LOCAL_DAY_BYTES + day.bucket.bytes();
@@ -343,9 +389,14 @@ export class Aggregator {
     const { oldest, current } = this.prepare(now);
     let counted = 0;
     for (const minute of delta.buckets) {
-      for (const [type, item, events, weight] of minute.entries) {
-        this.count({ item, type, weight, ts: minute.start }, oldest, current, events);
-        if ((++counted & 1023) === 0) this.keepWithinBudget();
+      for (const entry of minute.entries) {
+        const [type, item, events, weight] = entry;
+        const dims = (entry as unknown[])[4] as TallyEvent["dims"];
+        counted += this.count(dims === undefined ? { item, type, weight, ts: minute.start } : { item, type, weight, ts: minute.start, dims }, oldest, current, events);
+        if (counted >= 1024) {
+          counted = 0;
+          this.keepWithinBudget();
+        }
       }
       const buckets: Bucket[] = [];
       let finest = true;
@@ -384,9 +435,10 @@ export class Aggregator {
    * buckets (`bucketFor`): a period still running is derived from them when it ends (`rollUp`).
    * `oldest[i]` and `current[i]` are the starts of tier i's oldest kept bucket and of its current
    * one. With `events` > 1, `event` is a shard's group of that many events and their summed
-   * weight (`mergeDelta`).
+   * weight (`mergeDelta`). Returns what it added, in events' worth of counters: 1, plus one per
+   * dimension value.
    */
-  private count(event: TallyEvent, oldest: readonly number[], current: readonly number[], events = 1): void {
+  private count(event: TallyEvent, oldest: readonly number[], current: readonly number[], events = 1): number {
     const itemHash = hash53(event.item);
     const actorHash = event.actor === undefined ? undefined : hash53(event.actor);
     // Held for the whole event: cutting a past bucket (below) or holding the budget may drop the
@@ -394,6 +446,7 @@ export class Aggregator {
     const itemId = this.dictionary.intern(event.item, itemHash);
     this.dictionary.retain(itemId);
     const type = this.typeNames.nameOf(event.type);
+    const marks = event.dims === undefined ? undefined : this.marksOf(event);
     let finest = true;
     for (let i = 0; i < TIERS.length; i++) {
       const start = bucketStart(event.ts, TIERS[i]!);
@@ -402,6 +455,7 @@ export class Aggregator {
       finest = false;
       if (bucket === undefined) continue;
       bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
+      if (marks !== undefined) bucket.addSegments(marks, event.weight, events, this.keys);
       if (start < current[i]!) {
         // A backfill between two refreshes would fill every past bucket to capacity: cut one that
         // overflowed twice over, but only once its coarser period is derived (merge before the cut).
@@ -413,11 +467,39 @@ export class Aggregator {
       const day = this.localDayOf(event.ts);
       if (day) {
         day.bucket.add(event, itemHash, actorHash, this.declared, itemId, events, type);
+        if (marks !== undefined) day.bucket.addSegments(marks, event.weight, events, this.keys);
         day.addToHour(event.ts, events, event.weight);
         if (day.range.to <= current[0]!) day.bucket.seal(2 * SEALED_KEEP); // a backfill, as above
       }
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
+    if (marks === undefined) return 1;
+    for (const mark of marks) {
+      this.keys.release(mark.valueId);
+      this.keys.release(mark.pairId);
+    }
+    return 1 + marks.length;
+  }
+
+  /**
+   * An event's values of declared dimensions, each value and its pair with the item interned once
+   * and held for the whole event (as the item is in `count`). A dimension no longer declared is
+   * passed over: segments count events accepted while their dimension is declared (docs/api.md).
+   */
+  private marksOf(event: TallyEvent): SegmentMark[] | undefined {
+    const marks: SegmentMark[] = [];
+    for (const [dimension, values] of Object.entries(event.dims!)) {
+      const capacity = this.dimensions.get(dimension);
+      if (capacity === undefined) continue;
+      for (const value of values) {
+        const valueId = this.keys.intern(value);
+        this.keys.retain(valueId);
+        const pairId = this.keys.intern(pairKeyOf(value, event.item));
+        this.keys.retain(pairId);
+        marks.push({ dimension, capacity, valueId, pairId });
+      }
+    }
+    return marks.length === 0 ? undefined : marks;
   }
 
   /** The local day holding `ts`, made if missing; none in UTC. */
@@ -435,7 +517,7 @@ export class Aggregator {
     localDays.clear();
     const days = this.calendar.daysIn({ from: localDays.keptFrom(now), to: now });
     const rings = TIERS.map((tier, i) => ({ bucketMs: tier.bucketMs, buckets: this.ringList[i]! }));
-    const derive = (start: number, parts: Bucket[]) => Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary);
+    const derive = (start: number, parts: Bucket[]) => Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary, this.segments);
     for (const day of rebuildDays(days, rings, derive)) {
       localDays.put(day);
       if (day.range.to <= now) day.bucket.seal();
@@ -485,7 +567,7 @@ export class Aggregator {
       }
       for (const [period, parts] of periods) {
         parts.sort((a, b) => a.start - b.start);
-        const bucket = Bucket.derive(period, parts, this.capacity, this.declared, this.dictionary);
+        const bucket = Bucket.derive(period, parts, this.capacity, this.declared, this.dictionary, this.segments);
         bucket.seal();
         ring.set(period, bucket);
       }
@@ -617,7 +699,7 @@ export class Aggregator {
     held?.bucket?.release();
     const parts: Bucket[] = [];
     this.cover(i - 1, { from: start, to: end }, parts);
-    const bucket = parts.length === 0 ? undefined : Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary);
+    const bucket = parts.length === 0 ? undefined : Bucket.derive(start, parts, this.capacity, this.declared, this.dictionary, this.segments);
     this.partials[i] = { start, end, version: this.pastVersion, bucket };
     return bucket;
   }
@@ -723,19 +805,27 @@ export class Aggregator {
     return made;
   }
 
-  /** A view's buckets summed for a ranking of `type`. */
-  private merged(view: WindowView, type: string | null): Merged {
-    return this.shareable(`sum|${keyOf(view, type)}`, () => merge(view.buckets.map((b) => b.partFor(type))));
+  /** What each of a view's buckets says about a ranking of `scope`. A segment's parts name their
+   * items in one dictionary of their own, shared by the view's buckets (segments.ts). */
+  private partsOf(view: WindowView, scope: Scope): SummaryPart[] {
+    if (scope === null || typeof scope === "string") return view.buckets.map((b) => b.partFor(scope));
+    const names = new ItemDictionary();
+    return view.buckets.map((b) => segmentPart(b.dims?.get(scope.dimension), scope, names));
+  }
+
+  /** A view's buckets summed for a ranking of `scope`. */
+  private merged(view: WindowView, scope: Scope): Merged {
+    return this.shareable(`sum|${keyOf(view, scope)}`, () => merge(this.partsOf(view, scope)));
   }
 
   /** A view's buckets, each scaled by its decay relative to the view's `to` (rank=hot). */
-  private decayed(view: WindowView, type: string | null, halfLifeSeconds: number): Merged {
-    return this.shareable(`hot ${halfLifeSeconds}|${keyOf(view, type)}`, () => {
+  private decayed(view: WindowView, scope: Scope, halfLifeSeconds: number): Merged {
+    return this.shareable(`hot ${halfLifeSeconds}|${keyOf(view, scope)}`, () => {
       const halfLifeMs = halfLifeSeconds * 1000;
       // The decay of a bucket's period, for a finer bucket of a running period too: the answer is the
       // same whether the period was derived yet or not.
       const factors = view.buckets.map((b) => 2 ** (-(view.to - view.decayFrom(b)) / halfLifeMs));
-      return merge(view.buckets.map((b) => b.partFor(type)), factors);
+      return merge(this.partsOf(view, scope), factors);
     });
   }
 
@@ -757,15 +847,15 @@ export class Aggregator {
     const view = this.view(window, at);
     const merged = score(view);
     const items = rankTop(merged, limit, this.hidden);
-    const answer = { from: view.from, to: view.to, items, exact: view.whole && isExact(items, limit, merged.floor) };
+    const answer = { from: view.from, to: view.to, items, floor: merged.floor, exact: view.whole && isExact(items, limit, merged.floor) };
     if (compare === undefined) return answer;
     const compared = this.comparedView(window, at, compare);
     return this.comparing(answer, limit, merged, compared, score(compared));
   }
 
   /** rank=top: the `limit` highest scores of the window ending at `at`. */
-  top(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
-    return this.ranked(window, at, limit, compare, (view) => this.merged(view, type));
+  top(window: ReadWindow, scope: Scope, at: number, limit: number, compare?: Compare): RankingAnswer {
+    return this.ranked(window, at, limit, compare, (view) => this.merged(view, scope));
   }
 
   /**
@@ -778,7 +868,7 @@ export class Aggregator {
     const view = this.view(window, at);
     const current = this.reachOf(view, type);
     const items = rankReach(current, limit, this.hidden);
-    const answer = { from: view.from, to: view.to, items, exact: view.whole && isExact(items, limit, current.floor) };
+    const answer = { from: view.from, to: view.to, items, floor: current.floor, exact: view.whole && isExact(items, limit, current.floor) };
     if (compare === undefined) return answer;
     const compared = this.comparedView(window, at, compare);
     return this.comparing(answer, limit, current, compared, this.reachOf(compared, type));
@@ -796,14 +886,15 @@ export class Aggregator {
    * score there: a rising score over the compared period would need the period before it, which
    * no tier keeps.
    */
-  rising(window: ReadWindow, type: string | null, at: number, limit: number, compare?: Compare): RankingAnswer {
+  rising(window: ReadWindow, scope: Scope, at: number, limit: number, compare?: Compare): RankingAnswer {
     this.requireAdvanced(at);
     const view = this.view(window, at);
-    const current = this.merged(view, type);
+    const current = this.merged(view, scope);
     const compared = this.comparedView(window, at, compare);
-    const previous = this.merged(compared, type);
+    const previous = this.merged(compared, scope);
     const items = rankRising(current, previous, limit, this.hidden);
-    const answer = { from: view.from, to: view.to, items, exact: view.whole && compared.whole && isExact(items, limit, current.floor + previous.floor) };
+    // An item absent from both merges grew by at most the current floor.
+    const answer = { from: view.from, to: view.to, items, floor: current.floor, exact: view.whole && compared.whole && isExact(items, limit, current.floor + previous.floor) };
     return compare === undefined ? answer : this.comparing(answer, limit, current, compared, previous);
   }
 
@@ -813,8 +904,67 @@ export class Aggregator {
    * same factors, so the true decayed score stays within [score - error, score]. With `compare`,
    * the compared period decays the same way relative to its own `to`.
    */
-  hot(window: ReadWindow, type: string | null, at: number, limit: number, halfLifeSeconds: number, compare?: Compare): RankingAnswer {
-    return this.ranked(window, at, limit, compare, (view) => this.decayed(view, type, halfLifeSeconds));
+  hot(window: ReadWindow, scope: Scope, at: number, limit: number, halfLifeSeconds: number, compare?: Compare): RankingAnswer {
+    return this.ranked(window, at, limit, compare, (view) => this.decayed(view, scope, halfLifeSeconds));
+  }
+
+  /**
+   * (v1.7) A segment's stats: per bucket its value's weight and events, read from the dimension's
+   * summaries, upper bounds whose overcounts add up in `error` (the summary's floor, twice, for a
+   * value it holds no counter of). `uniqueItems` counts the items of the segment's pairs merged,
+   * exact while the answer is. A zoned today's or yesterday's series has one point per local day
+   * here: a local day's bucket holds its hours' totals, not its segments' (local-days.ts).
+   */
+  segmentStats(window: ReadWindow, segment: Segment, at: number): SegmentStatsAnswer {
+    this.requireAdvanced(at);
+    const view = this.view(window, at);
+    const given = typeof view.points[0] === "object";
+    const starts = given ? view.buckets.map((b) => b.start) : (view.points as number[]);
+    const series = starts.map((start) => ({ start, events: 0, weight: 0, error: { events: 0, weight: 0 } }));
+    const index = new Map(series.map((point, i) => [point.start, i]));
+    const valueId = this.keys.lookup(segment.value);
+    for (const bucket of view.buckets) {
+      const counts = bucket.dims?.get(segment.dimension);
+      if (counts === undefined) continue; // no event with the dimension here: 0, exactly
+      const point = series[index.get(given ? bucket.start : view.pointOf(bucket))!]!;
+      const weight = boundIn(counts.values, valueId);
+      const events = boundIn(counts.events, valueId);
+      point.events += events.count;
+      point.weight += weight.count;
+      point.error.events += events.error;
+      point.error.weight += weight.error;
+    }
+    const error = { events: 0, weight: 0 };
+    let events = 0;
+    let weight = 0;
+    for (const point of series) {
+      events += point.events;
+      weight += point.weight;
+      error.events += point.error.events;
+      error.weight += point.error.weight;
+    }
+    const pairs = this.merged(view, segment);
+    const exact = view.whole && error.events === 0 && error.weight === 0 && pairs.floor === 0 && !pairs.sums.lossy;
+    return { from: view.from, to: view.to, events, weight, error, exact, uniqueItems: pairs.sums.used, series };
+  }
+
+  /**
+   * (v1.7) A dimension's `limit` values with the most weight in the window, each with its events:
+   * the dimension's value summaries merged like an item ranking's, so a breakdown of a million
+   * values is as bounded as one of ten.
+   */
+  breakdown(window: ReadWindow, dimension: string, at: number, limit: number): BreakdownAnswer {
+    this.requireAdvanced(at);
+    const view = this.view(window, at);
+    const byWeight = merge(view.buckets.map((b) => valuePart(b.dims?.get(dimension), "weight")));
+    const byEvents = merge(view.buckets.map((b) => valuePart(b.dims?.get(dimension), "events")));
+    const top = rankTop(byWeight, limit);
+    const values = top.map((v): DimensionValue => {
+      const events = byEvents.boundOf(v.item);
+      return { value: v.item, events: events.score, weight: v.score, error: v.error, eventsError: events.error };
+    });
+    const exact = view.whole && isExact(top, limit, byWeight.floor) && values.every((v) => v.eventsError === 0);
+    return { from: view.from, to: view.to, values, exact, floor: byWeight.floor };
   }
 
   /**
@@ -906,7 +1056,7 @@ export class Aggregator {
     this.pastVersion += 1;
     if (record.tier === LOCAL_DAYS) {
       if (this.localDays && record.state.zone === this.calendar.zone) {
-        const day = LocalDay.fromJSON(record.state, this.dictionary);
+        const day = LocalDay.fromJSON(record.state, this.dictionary, this.keys);
         this.localDays.put(day);
         this.typeNames.restore(day.bucket);
         if (!this.staleDays) this.rebuildDue = false;
@@ -920,7 +1070,7 @@ export class Aggregator {
     const ring = this.rings.get(record.tier);
     if (!ring) return;
     ring.get(record.state.start)?.release();
-    const bucket = Bucket.fromJSON(record.state, this.dictionary);
+    const bucket = Bucket.fromJSON(record.state, this.dictionary, this.keys);
     ring.set(record.state.start, bucket);
     this.typeNames.restore(bucket);
   }
@@ -937,6 +1087,11 @@ export class Aggregator {
     for (const day of this.localDays?.days.values() ?? []) records.push({ tier: LOCAL_DAYS, state: day.toJSON(this.calendar.zone) });
     return records;
   }
+}
+
+/** The declared dimensions' capacities (segments.ts), by name. */
+function capacitiesOf(dimensions: Record<string, DimensionConfig> | undefined): Map<string, number> {
+  return new Map(Object.entries(dimensions ?? {}).map(([name, d]) => [name, d.capacity ?? DEFAULT_DIMENSION_CAPACITY]));
 }
 
 /** A Map of type names as an object whose keys are all own properties (Object.fromEntries

@@ -4,7 +4,7 @@
  * from the edge in under 50 ms. Rankings are cut, from the end, to fit MAX_ANSWER_BYTES and say
  * so with `truncated: true`; stats are bounded by construction (type names and buckets are).
  */
-import type { DashboardSnapshot, RankedItem, TrendingSnapshot } from "../shared/contract";
+import type { DashboardSnapshot, DimensionSnapshot, DimensionValue, RankedItem, TrendingSnapshot } from "../shared/contract";
 
 /** The largest answer, in bytes of UTF-8 JSON. */
 export const MAX_ANSWER_BYTES = 256 * 1024;
@@ -23,29 +23,48 @@ const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).length
 const HEADER_BOUND = 2048;
 
 /** `ranking` itself if it fits `maxBytes`, else its longest prefix that does, marked `truncated`. */
-export function fitRanking(ranking: TrendingSnapshot, maxBytes = MAX_ANSWER_BYTES): TrendingSnapshot {
-  let bound = HEADER_BOUND;
-  for (const item of ranking.items) bound += itemBound(item);
-  if (bound <= maxBytes || bytesOf(ranking) <= maxBytes) return ranking;
-  // The longest prefix that fits, by bisection over its length: answers are measured, not guessed.
-  let fits = 0;
-  let fails = ranking.items.length;
-  while (fails - fits > 1) {
-    const mid = (fits + fails) >> 1;
-    if (bytesOf({ ...ranking, items: ranking.items.slice(0, mid), truncated: true }) <= maxBytes) fits = mid;
-    else fails = mid;
-  }
-  return { ...ranking, items: ranking.items.slice(0, fits), truncated: true };
+export function fitRanking<T extends TrendingSnapshot>(ranking: T, maxBytes = MAX_ANSWER_BYTES): T {
+  return fitPrefix(ranking, ranking.items, itemBound, (items) => ({ ...ranking, items }), maxBytes);
 }
 
-/** `dashboard` itself if it fits, else with every window's lists cut to one length that fits. */
+/** (v1.7) A value's JSON bytes at most: six per UTF-16 unit, and its four numbers and names. */
+const valueBound = (value: DimensionValue) => 6 * value.value.length + 160;
+
+/** (v1.7) A dimension's breakdown, cut like a ranking. */
+export function fitList(breakdown: DimensionSnapshot, maxBytes = MAX_ANSWER_BYTES): DimensionSnapshot {
+  return fitPrefix(breakdown, breakdown.values, valueBound, (values) => ({ ...breakdown, values }), maxBytes);
+}
+
+/** `answer` if its list fits, else with the longest prefix of `list` that does, marked `truncated`. */
+function fitPrefix<T extends object, E>(answer: T, list: readonly E[], bound: (entry: E) => number, withList: (list: E[]) => T, maxBytes: number): T {
+  let bytes = HEADER_BOUND;
+  for (const entry of list) bytes += bound(entry);
+  if (bytes <= maxBytes || bytesOf(answer) <= maxBytes) return answer;
+  // The longest prefix that fits, by bisection over its length: answers are measured, not guessed.
+  let fits = 0;
+  let fails = list.length;
+  while (fails - fits > 1) {
+    const mid = (fits + fails) >> 1;
+    if (bytesOf({ ...withList(list.slice(0, mid)), truncated: true }) <= maxBytes) fits = mid;
+    else fails = mid;
+  }
+  return { ...withList(list.slice(0, fits)), truncated: true };
+}
+
+type DashboardWindow = NonNullable<DashboardSnapshot["windows"][keyof DashboardSnapshot["windows"]]>;
+
+/** `dashboard` itself if it fits, else with every window's lists (its rankings, and its
+ * dimensions' values) cut to one length that fits. */
 export function fitDashboard(dashboard: DashboardSnapshot): DashboardSnapshot {
   if (bytesOf(dashboard) <= MAX_ANSWER_BYTES) return dashboard;
-  const windows = Object.entries(dashboard.windows);
-  const longest = Math.max(0, ...windows.flatMap(([, w]) => [w.top.items.length, w.hot.items.length]));
+  const windows = Object.entries(dashboard.windows) as [string, DashboardWindow][];
+  const lengths = (w: DashboardWindow) => [w.top.items.length, w.hot.items.length, ...Object.values(w.dimensions ?? {}).map((d) => d.values.length)];
+  const longest = Math.max(0, ...windows.flatMap(([, w]) => lengths(w)));
+  const cutDimensions = (w: DashboardWindow, keep: number) =>
+    w.dimensions === undefined ? {} : { dimensions: Object.fromEntries(Object.entries(w.dimensions).map(([name, d]) => [name, cutValues(d, keep)])) };
   const cut = (keep: number): DashboardSnapshot => ({
     ...dashboard,
-    windows: Object.fromEntries(windows.map(([window, w]) => [window, { ...w, top: cutTo(w.top, keep), hot: cutTo(w.hot, keep) }])),
+    windows: Object.fromEntries(windows.map(([window, w]) => [window, { ...w, top: cutTo(w.top, keep), hot: cutTo(w.hot, keep), ...cutDimensions(w, keep) }])),
   });
   for (let keep = longest - 1; keep > 0; keep--) {
     const fitted = cut(keep);
@@ -56,4 +75,8 @@ export function fitDashboard(dashboard: DashboardSnapshot): DashboardSnapshot {
 
 function cutTo(ranking: TrendingSnapshot, keep: number): TrendingSnapshot {
   return ranking.items.length <= keep ? ranking : { ...ranking, items: ranking.items.slice(0, keep), truncated: true };
+}
+
+function cutValues(breakdown: DimensionSnapshot, keep: number): DimensionSnapshot {
+  return breakdown.values.length <= keep ? breakdown : { ...breakdown, values: breakdown.values.slice(0, keep), truncated: true };
 }

@@ -16,6 +16,7 @@ import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
 import { PairSample, SEALED_PAIRS, pairKey, type PairSampleState } from "./pair-sample";
 import type { ReachPart } from "./reach";
+import { DimensionCounts, type DimensionState, type SegmentMark, type SegmentScope } from "./segments";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -23,11 +24,12 @@ import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 export const SEALED_KEEP = 1000;
 
 /** The serial version of {@link BucketState} (its summaries and sketches carry their own). A
- * stored bucket of any other version is refused on load, never guessed at. */
-export const BUCKET_FORMAT = 1;
+ * stored bucket of any other version is refused on load, never guessed at. A bucket without
+ * segments is still written as format 1, which an older build reads; format 2 adds `dims`. */
+export const BUCKET_FORMAT = 2;
 
 export interface BucketState {
-  v: typeof BUCKET_FORMAT;
+  v: 1 | typeof BUCKET_FORMAT;
   start: number;
   totals: [string, number, number][];
   summary: SpaceSavingState;
@@ -40,14 +42,24 @@ export interface BucketState {
   /** Its distinct (item, actor) pairs; absent from buckets stored before pairs were kept, whose
    * reach is unknown (`reachPart`). */
   reach?: PairSampleState;
+  /** (format 2) Per dimension, its summaries (segments.ts), over the namespace's segment keys. */
+  dims?: DimensionState[];
 }
 
 /** A bucket's summary: live while the bucket takes events, compact once sealed (compact-summary.ts). */
 export type Summary = SpaceSaving | CompactSummary;
 
+/** What a merge reads of a summary (sums.ts): a bucket's, or a segment's part of one (segments.ts). */
+export interface Counters {
+  readonly dictionary: ItemDictionary;
+  readonly size: number;
+  readonly lossy: boolean;
+  forEachId(fn: (id: number, count: number, error: number) => void): void;
+}
+
 /** What a bucket says about one item ranking: its summary, or only a bound when it has none. */
 export interface SummaryPart {
-  summary: Summary | undefined;
+  summary: Counters | undefined;
   /** Upper bound of the true total of any item absent from `summary`. */
   floor: number;
   /** Weight that may belong to any item, present ones included (a type's events counted before
@@ -93,6 +105,8 @@ export class Bucket {
   /** Its distinct (item, actor) pairs; undefined when unknown (a bucket stored without them, or
    * derived from one): rank=reach then bounds its items by its events (`reachPart`). */
   reach: PairSample | undefined;
+  /** Per declared dimension its summaries (segments.ts); undefined until an event with dims. */
+  dims: Map<string, DimensionCounts> | undefined;
 
   constructor(
     readonly start: number,
@@ -123,7 +137,7 @@ export class Bucket {
    * window's merged score does. A type gets its own summary where a directly counted bucket would
    * have one: when the period saw several types and the type is declared.
    */
-  static derive(start: number, parts: readonly Bucket[], capacity: number, declared: ReadonlySet<string>, dictionary: ItemDictionary): Bucket {
+  static derive(start: number, parts: readonly Bucket[], capacity: number, declared: ReadonlySet<string>, dictionary: ItemDictionary, segments?: SegmentScope): Bucket {
     const summaryOf = (type: string | null) => mergedSummary(parts.map((part) => part.partFor(type)), capacity, dictionary);
     const bucket = new Bucket(start, summaryOf(null));
     const soles = new Set<string | null>();
@@ -146,6 +160,7 @@ export class Bucket {
       const samples = parts.map((part) => ({ sample: part.reach!, eventsOf: (type: string) => part.totals.get(type)?.events ?? 0 }));
       bucket.reach = PairSample.union(samples, capacity, dictionary);
     }
+    if (segments !== undefined) bucket.dims = deriveDims(parts, segments);
     const [only] = soles;
     if (soles.size === 1 && only !== null) {
       bucket.sole = only;
@@ -259,6 +274,20 @@ export class Bucket {
     return { sample: reach, bit, extra: reach.untracked.get(type) ?? 0 };
   }
 
+  /**
+   * Counts an event's dimension values, right after `add` counted the event here (which thawed
+   * the bucket): each mark is one value, interned once per event by the aggregator.
+   */
+  addSegments(marks: readonly SegmentMark[], weight: number, events: number, keys: ItemDictionary): void {
+    this.revision += 1;
+    const dims = (this.dims ??= new Map());
+    for (const mark of marks) {
+      let counts = dims.get(mark.dimension);
+      if (!counts) dims.set(mark.dimension, (counts = DimensionCounts.empty(mark.capacity, keys)));
+      counts.add(mark, weight, events);
+    }
+  }
+
   /** Counts the actors of events counted by `add` without theirs (an ingest shard's group). */
   addActors(hashes: readonly number[]): void {
     if (hashes.length === 0) return;
@@ -274,7 +303,7 @@ export class Bucket {
   }
 
   /** The ranking source for `type` (null: all types). */
-  partFor(type: string | null): SummaryPart {
+  partFor(type: string | null): SummaryPart & { summary: Summary | undefined } {
     if (type === null || type === this.sole) return { summary: this.summary, floor: this.summary.floor };
     const typed = this.typed.get(type);
     if (!typed) return { summary: undefined, floor: this.totals.get(type)?.weight ?? 0 };
@@ -294,6 +323,7 @@ export class Bucket {
     // Called per event on past buckets during ingest: no allocation on the common no-op path.
     let trimmed = cut(this.summary, above);
     if (this.typed.size > 0) for (const summary of this.typed.values()) trimmed = cut(summary, above) || trimmed;
+    if (this.dims !== undefined) for (const summary of this.dimSummaries()) trimmed = cut(summary, above) || trimmed;
     if (this.reach !== undefined && this.reach.size > above) trimmed = this.reach.shrinkTo(SEALED_PAIRS) || trimmed;
     if (trimmed) this.revision += 1;
     return trimmed;
@@ -331,6 +361,7 @@ export class Bucket {
     for (const [type, summary] of this.typed) {
       if (summary instanceof SpaceSaving) this.typed.set(type, CompactSummary.of(summary));
     }
+    for (const counts of this.dims?.values() ?? []) counts.map((s) => (s instanceof SpaceSaving ? CompactSummary.of(s) : s));
     return true;
   }
 
@@ -341,7 +372,7 @@ export class Bucket {
    */
   cutTo(keep: number): boolean {
     let trimmed = false;
-    for (const summary of [this.all, ...this.typed.values()]) {
+    for (const summary of [this.all, ...this.typed.values(), ...this.dimSummaries()]) {
       if (summary.size > keep) {
         summary.trim(keep);
         trimmed = true;
@@ -365,13 +396,23 @@ export class Bucket {
   get counters(): number {
     let n = this.all.size;
     for (const summary of this.typed.values()) n += summary.size;
+    for (const summary of this.dimSummaries()) n += summary.size;
     return n;
+  }
+
+  /** Every summary of every dimension. */
+  private dimSummaries(): Summary[] {
+    if (this.dims === undefined) return [];
+    const out: Summary[] = [];
+    for (const counts of this.dims.values()) out.push(...counts.summaries());
+    return out;
   }
 
   /** Gives the bucket's items back to the dictionary: called once, when the bucket is dropped. */
   release(): void {
     this.all.release();
     for (const summary of this.typed.values()) summary.release();
+    for (const summary of this.dimSummaries()) summary.release();
     this.reach?.release();
   }
 
@@ -380,6 +421,7 @@ export class Bucket {
     if (this.sizedAt === this.revision) return this.sized;
     let bytes = OBJECT_BYTES + 3 * SMALL_MAP_BYTES + this.all.bytes() + this.items.bytes() + this.actors.bytes();
     for (const summary of this.typed.values()) bytes += summary.bytes();
+    for (const summary of this.dimSummaries()) bytes += summary.bytes() + SMALL_MAP_BYTES / 3;
     if (this.reach !== undefined) bytes += this.reach.bytes();
     this.sized = bytes + this.totals.size * TYPE_TOTALS_BYTES;
     this.sizedAt = this.revision;
@@ -391,11 +433,13 @@ export class Bucket {
     for (const [type, summary] of this.typed) {
       if (summary instanceof CompactSummary) this.typed.set(type, summary.thaw());
     }
+    for (const counts of this.dims?.values() ?? []) counts.map((s) => (s instanceof CompactSummary ? s.thaw() : s));
   }
 
   toJSON(): BucketState {
+    const dims = this.dims === undefined || this.dims.size === 0 ? undefined : [...this.dims].map(([dimension, counts]) => counts.toJSON(dimension));
     return {
-      v: BUCKET_FORMAT,
+      v: dims === undefined ? 1 : BUCKET_FORMAT,
       start: this.start,
       totals: [...this.totals].map(([type, t]) => [type, t.events, t.weight]),
       summary: this.summary.toJSON(),
@@ -404,13 +448,15 @@ export class Bucket {
       actors: this.actors.toJSON(),
       ...(typeof this.sole === "string" ? { sole: this.sole } : {}),
       ...(this.reach !== undefined ? { reach: this.reach.toJSON() } : {}),
+      ...(dims !== undefined ? { dims } : {}),
     };
   }
 
-  /** Restores a checkpointed bucket, compacted: the next event thaws it if it is still current. */
-  static fromJSON(state: BucketState, dictionary: ItemDictionary = new ItemDictionary()): Bucket {
-    if (state.v !== BUCKET_FORMAT) {
-      throw new RangeError(`bucket state has format ${String(state.v)}; this build reads format ${BUCKET_FORMAT} only`);
+  /** Restores a checkpointed bucket, compacted: the next event thaws it if it is still current.
+   * `keys` are the namespace's segment keys, which its dimensions' summaries are over. */
+  static fromJSON(state: BucketState, dictionary: ItemDictionary = new ItemDictionary(), keys: ItemDictionary = new ItemDictionary()): Bucket {
+    if (state.v !== 1 && state.v !== BUCKET_FORMAT) {
+      throw new RangeError(`bucket state has format ${String(state.v)}; this build reads formats 1 and ${BUCKET_FORMAT} only`);
     }
     const bucket = new Bucket(
       state.start,
@@ -425,7 +471,20 @@ export class Bucket {
     }
     bucket.sole = state.sole ?? (state.totals.length === 0 ? undefined : null);
     if (state.reach !== undefined) bucket.reach = PairSample.fromJSON(state.reach, dictionary);
+    if (state.dims !== undefined) bucket.dims = new Map(state.dims.map((dim) => [dim[0], DimensionCounts.fromJSON(dim, keys)]));
     bucket.saved(bucket.revision);
     return bucket;
   }
+}
+
+/** A derived bucket's dimensions: every dimension any part counted, merged from the parts. */
+function deriveDims(parts: readonly Bucket[], scope: SegmentScope): Map<string, DimensionCounts> | undefined {
+  const names = new Set<string>();
+  for (const part of parts) for (const dimension of part.dims?.keys() ?? []) names.add(dimension);
+  if (names.size === 0) return undefined;
+  const dims = new Map<string, DimensionCounts>();
+  for (const dimension of names) {
+    dims.set(dimension, DimensionCounts.derive(parts.map((part) => part.dims?.get(dimension)), scope.capacityOf(dimension), scope.keys));
+  }
+  return dims;
 }

@@ -9,7 +9,7 @@
  * cut to fewer counters. Cutting never hides a loss: the bucket's floor rises to the largest
  * dropped count, so windows that include it report that much more `error`, and `exact: false`.
  */
-import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS } from "../shared/contract";
+import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS, MAX_VALUE_BYTES } from "../shared/contract";
 import { SEALED_KEEP, type Bucket } from "./bucket";
 import { LIVE_PAIR_BYTES, PAIR_SAMPLE_FIXED_BYTES } from "./pair-sample";
 import { ANSWER_RESERVE_BYTES, MAP_ENTRY_BYTES, OBJECT_BYTES, SNAPSHOT_BUDGET_BYTES, TYPED_ARRAY_BYTES, stringBytes } from "./memory";
@@ -128,26 +128,31 @@ const ZONED_FIXED_BYTES = LOCAL_DAYS_KEPT * (BUCKET_SKETCH_BYTES + BUCKET_FIXED_
  * each tier's newest bucket and, for a zoned namespace, today's local day. Pair samples are not in
  * it: `holdBudget` cuts them before any summary, so their pairs are never what stops a config from
  * fitting (their fixed part is, in BUCKET_FIXED_BYTES). */
-export function liveBytesBound(capacity: number, declaredTypes: number, zoned = false): number {
-  return (TIERS.length + (zoned ? 1 : 0)) * (1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES);
+export function liveBytesBound(capacity: number, declaredTypes: number, zoned = false, dimensionCounters = 0): number {
+  const live = TIERS.length + (zoned ? 1 : 0);
+  return live * ((1 + declaredTypes) * capacity * (LIVE_COUNTER_BYTES + WORST_ITEM_BYTES) + dimensionCounters * WORST_DIMENSION_COUNTER_BYTES);
 }
+
+/** (v1.7) A dimension's counter at worst: a pair key of the longest value and item (segments.ts). */
+const WORST_DIMENSION_COUNTER_BYTES = LIVE_COUNTER_BYTES + WORST_ITEM_BYTES + MAX_VALUE_BYTES;
 
 function fixedBytes(zoned: boolean): number {
   return FIXED_BYTES + (zoned ? ZONED_FIXED_BYTES : 0);
 }
 
 /** The worst case a config can reach with every older bucket cut to nothing. */
-export function worstCaseBytes(capacity: number, declaredTypes: number, zoned = false): number {
-  return fixedBytes(zoned) + liveBytesBound(capacity, declaredTypes, zoned);
+export function worstCaseBytes(capacity: number, declaredTypes: number, zoned = false, dimensionCounters = 0): number {
+  return fixedBytes(zoned) + liveBytesBound(capacity, declaredTypes, zoned, dimensionCounters);
 }
 
 /** True when a config's worst case can be held within `budgetBytes` (with the accounting's margin). */
-export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number, zoned = false): boolean {
-  return worstCaseBytes(capacity, declaredTypes, zoned) <= heldBytes(budgetBytes);
+export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes: number, zoned = false, dimensionCounters = 0): boolean {
+  return worstCaseBytes(capacity, declaredTypes, zoned, dimensionCounters) <= heldBytes(budgetBytes);
 }
 
 /** The largest capacity whose worst case fits `budgetBytes` with this many declared types. */
-export function maxCapacityWithin(budgetBytes: number, declaredTypes: number, zoned = false): number {
+export function maxCapacityWithin(budgetBytes: number, declaredTypes: number, zoned = false, dimensionCounters = 0): number {
   const perCounter = liveBytesBound(1, declaredTypes, zoned);
-  return Math.max(0, Math.floor((heldBytes(budgetBytes) - fixedBytes(zoned)) / perCounter));
+  const dims = liveBytesBound(0, declaredTypes, zoned, dimensionCounters);
+  return Math.max(0, Math.floor((heldBytes(budgetBytes) - fixedBytes(zoned) - dims) / perCounter));
 }

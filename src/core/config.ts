@@ -2,7 +2,19 @@
  * Namespace configuration: validated field by field when it is set, never on first use.
  * A refused config names the field and the values it allows (`400 invalid_config`).
  */
-import { COMPARES, DEFAULT_CONFIG, MAX_WEIGHT, READ_WINDOWS, TYPE_PATTERN, type Compare, type NamespaceConfig, type ReadWindow } from "../shared/contract";
+import {
+  COMPARES,
+  DEFAULT_CONFIG,
+  DEFAULT_DIMENSION_CAPACITY,
+  MAX_DIMENSIONS,
+  MAX_WEIGHT,
+  READ_WINDOWS,
+  TYPE_PATTERN,
+  type Compare,
+  type DimensionConfig,
+  type NamespaceConfig,
+  type ReadWindow,
+} from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimits } from "../shared/quota-limits";
 import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
@@ -25,13 +37,19 @@ export const CONFIG_BOUNDS = {
   ingestShards: { min: 1, max: 16 },
   /** Origins allowed to frame GET /embed: a CSP header carries them all, so a few. */
   embedAncestors: { max: 16 },
+  /** (v1.7) Each dimension adds three summaries per bucket (segments.ts). */
+  dimensions: { max: MAX_DIMENSIONS },
+  dimensionCapacity: { min: 10, max: 10_000 },
 } as const;
+
+/** (v1.7) A dimension is named like a type, but without ":", which ends its name in `segment=`. */
+export const DIMENSION_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 /** An origin a CSP `frame-ancestors` source may name: scheme, host (optionally `*.` first), port. */
 export const ANCESTOR_PATTERN = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 
 const FIELDS = [
-  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors", "timezone", "compare",
+  "windows", "maxLimit", "refreshSeconds", "staleSeconds", "types", "capacity", "hotHalfLifeSeconds", "ingestShards", "limits", "embedAncestors", "timezone", "compare", "dimensions",
 ] as const;
 
 function refuse(field: string, message: string, allowed: unknown) {
@@ -120,6 +138,43 @@ function parseCompare(value: unknown): Compare[] {
   return COMPARES.filter((c) => value.includes(c));
 }
 
+/** (v1.7) The declared dimensions: each `{}`, `{"multi": true}`, and/or `{"capacity": n}`. */
+function parseDimensions(value: unknown): Record<string, DimensionConfig> {
+  if (value === undefined) return {};
+  const example = '{"category": {}, "tag": {"multi": true}}';
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw refuse("dimensions", `must be an object such as ${example}.`, { pattern: DIMENSION_PATTERN.source });
+  }
+  const entries = Object.entries(value);
+  const { max } = CONFIG_BOUNDS.dimensions;
+  if (entries.length > max) throw refuse("dimensions", `declares at most ${max} dimensions.`, { max });
+  const { min: lo, max: hi } = CONFIG_BOUNDS.dimensionCapacity;
+  // Names are data, as type names are (parseTypes).
+  const dimensions = new Map<string, DimensionConfig>();
+  for (const [name, spec] of entries) {
+    if (!DIMENSION_PATTERN.test(name)) throw refuse(`dimensions.${name}`, "is not a valid dimension name.", { pattern: DIMENSION_PATTERN.source });
+    if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+      throw refuse(`dimensions.${name}`, 'must be an object: {}, {"multi": true} or {"capacity": n}.', { fields: ["multi", "capacity"] });
+    }
+    const unknown = Object.keys(spec).find((k) => k !== "multi" && k !== "capacity");
+    if (unknown !== undefined) throw refuse(`dimensions.${name}.${unknown}`, "is not a dimension setting.", { fields: ["multi", "capacity"] });
+    const { multi, capacity } = spec as { multi?: unknown; capacity?: unknown };
+    if (multi !== undefined && typeof multi !== "boolean") throw refuse(`dimensions.${name}.multi`, "must be true or false.", [true, false]);
+    if (capacity !== undefined && (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < lo || capacity > hi)) {
+      throw refuse(`dimensions.${name}.capacity`, `must be an integer from ${lo} to ${hi}.`, { min: lo, max: hi, default: DEFAULT_DIMENSION_CAPACITY });
+    }
+    dimensions.set(name, { ...(multi === true ? { multi } : {}), ...(capacity !== undefined ? { capacity: capacity as number } : {}) });
+  }
+  return Object.fromEntries(dimensions);
+}
+
+/** (v1.7) Counters per bucket of the dimensions' summaries: three per dimension (segments.ts). */
+export function dimensionCounters(dimensions: Record<string, DimensionConfig> | undefined): number {
+  let counters = 0;
+  for (const d of Object.values(dimensions ?? {})) counters += 3 * (d.capacity ?? DEFAULT_DIMENSION_CAPACITY);
+  return counters;
+}
+
 /** An IANA time zone name, stored as given where the runtime knows it (calendar.ts `canonicalTimeZone`). */
 function parseTimezone(value: unknown): string {
   if (value === undefined) return DEFAULT_CONFIG.timezone!;
@@ -151,6 +206,7 @@ export function parseConfig(body: unknown): NamespaceConfig {
     embedAncestors: parseAncestors(record.embedAncestors),
     timezone: parseTimezone(record.timezone),
     compare: parseCompare(record.compare),
+    dimensions: parseDimensions(record.dimensions),
   };
   checkMemory(config);
   return config;
@@ -166,14 +222,22 @@ function checkMemory(config: NamespaceConfig): void {
   const types = Object.keys(config.types).length;
   // A zoned namespace also keeps its local days (local-days.ts): one more live bucket.
   const zoned = config.timezone !== undefined && config.timezone !== DEFAULT_CONFIG.timezone;
-  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES, zoned)) return;
-  const estimate = worstCaseBytes(config.capacity, types, zoned);
+  const dims = dimensionCounters(config.dimensions);
+  if (fitsBudget(config.capacity, types, MEMORY_BUDGET_BYTES, zoned, dims)) return;
+  const estimate = worstCaseBytes(config.capacity, types, zoned, dims);
   const { min } = CONFIG_BOUNDS.capacity;
-  const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types, zoned));
+  const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types, zoned, dims));
+  if (max < min) {
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+    throw refuse("dimensions", `their summaries could hold ${mb(estimate)} at worst, beyond the namespace's memory budget at any capacity; declare fewer dimensions or lower their capacity.`, {
+      estimateBytes: estimate,
+      budgetBytes: MEMORY_BUDGET_BYTES,
+    });
+  }
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   throw refuse(
     "capacity",
-    `with ${types} declared type${types === 1 ? "" : "s"}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
+    `with ${types} declared type${types === 1 ? "" : "s"}${dims > 0 ? ` and ${dims} dimension counters` : ""}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
       `at worst (every counter a distinct 256-byte item), over the ${mb(heldBytes(MEMORY_BUDGET_BYTES))} a namespace may ` +
       `account for within its memory budget of ${mb(MEMORY_BUDGET_BYTES)}; ` +
       `at most ${max} fits${zoned ? " with a time zone other than UTC" : ""}.`,

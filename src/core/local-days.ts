@@ -70,8 +70,8 @@ export class LocalDay {
     };
   }
 
-  static fromJSON(state: LocalDayState, dictionary: ItemDictionary): LocalDay {
-    const day = new LocalDay({ from: state.start, to: state.end }, Bucket.fromJSON(state, dictionary), state.approximate === true);
+  static fromJSON(state: LocalDayState, dictionary: ItemDictionary, keys?: ItemDictionary): LocalDay {
+    const day = new LocalDay({ from: state.start, to: state.end }, Bucket.fromJSON(state, dictionary, keys), state.approximate === true);
     day.hours.set(state.hours.slice(0, 2 * HOURS_PER_DAY));
     return day;
   }

@@ -4,11 +4,16 @@
  */
 import {
   RANKS,
+  SEGMENT_RANKS,
   isCalendarWindow,
   type Compare,
   type ComparedHeader,
   type DashboardSnapshot,
+  type DimensionSnapshot,
   type NamespaceConfig,
+  type Segment,
+  type SegmentStatsSnapshot,
+  type SegmentTrendingSnapshot,
   type Rank,
   type ReadQuery,
   type Snapshot,
@@ -17,8 +22,8 @@ import {
   type ReadWindow,
 } from "../shared/contract";
 import { snapshotKey } from "../shared/keys";
-import type { Aggregator, Compared, StatsAnswer } from "./aggregator";
-import { fitDashboard, fitRanking } from "./answer-size";
+import type { Aggregator, Compared, Scope, StatsAnswer } from "./aggregator";
+import { fitDashboard, fitList, fitRanking } from "./answer-size";
 import { compareRefusal } from "./tiers";
 
 /** Top entries per window in the dashboard payload (docs/api.md). */
@@ -46,10 +51,47 @@ export function plan(config: NamespaceConfig): ReadQuery[] {
     const asked = compares.map((compare) => (compare === undefined ? {} : { compare }));
     for (const type of types) for (const rank of RANKS) for (const a of asked) queries.push({ kind: "trending", window, rank, type, ...a });
     for (const a of asked) queries.push({ kind: "stats", window, ...a });
+    for (const dimension of Object.keys(config.dimensions ?? {})) queries.push({ kind: "dimension", window, dimension });
   }
   queries.push({ kind: "dashboard" });
   return queries;
 }
+
+/** (v1.7) Segments precomputed per refresh, at most, beside the plan: the values with the most
+ * weight, one dimension after another (see `hotSegments`). Each costs its windows' top, rising
+ * and hot rankings and stats; others are computed on their first read and kept warm while read. */
+export const HOT_SEGMENTS = 8;
+
+/**
+ * The segments a refresh precomputes: round by round, each dimension's next value by weight in
+ * the first configured window (its breakdown, already built by this refresh), up to HOT_SEGMENTS.
+ * A dimension with fewer values gives its turns to the others.
+ */
+export function hotSegments(config: NamespaceConfig, breakdownOf: (window: ReadWindow, dimension: string) => DimensionSnapshot): Segment[] {
+  const window = config.windows[0]!;
+  const lists = Object.keys(config.dimensions ?? {}).map((dimension) => ({ dimension, values: breakdownOf(window, dimension).values }));
+  const segments: Segment[] = [];
+  for (let round = 0; segments.length < HOT_SEGMENTS; round++) {
+    const takers = lists.filter((list) => round < list.values.length);
+    if (takers.length === 0) break;
+    for (const list of takers) if (segments.length < HOT_SEGMENTS) segments.push({ dimension: list.dimension, value: list.values[round]!.value });
+  }
+  return segments;
+}
+
+/** The answers of the hot segments, for every configured window: the ranks a segment takes
+ * (reach is per item and actor, which no segment summary holds) and its stats. */
+export function segmentQueries(config: NamespaceConfig, segments: readonly Segment[]): ReadQuery[] {
+  const queries: ReadQuery[] = [];
+  for (const segment of segments) {
+    for (const window of config.windows) {
+      for (const rank of SEGMENT_RANKS) queries.push({ kind: "trending", window, rank, type: null, segment });
+      queries.push({ kind: "stats", window, segment });
+    }
+  }
+  return queries;
+}
+
 
 /**
  * One instant of one namespace: answers built with the same context share work (see `built`), so
@@ -82,7 +124,7 @@ function memoOf(ctx: BuildContext): Map<string, Snapshot> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function ranking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare) {
+function ranking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: Scope, limit: number, compare?: Compare) {
   switch (rank) {
     case "top":
       return agg.top(window, type, ctx.at, limit, compare);
@@ -91,6 +133,7 @@ function ranking(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: R
     case "hot":
       return agg.hot(window, type, ctx.at, limit, ctx.config.hotHalfLifeSeconds, compare);
     case "reach":
+      if (type !== null && typeof type !== "string") throw new RangeError("rank=reach takes no segment");
       return agg.reach(window, type, ctx.at, limit, compare);
   }
 }
@@ -106,9 +149,9 @@ function zoneOf(agg: Aggregator, window: ReadWindow): { timezone?: string } {
   return isCalendarWindow(window) ? { timezone: agg.timezone } : {};
 }
 
-function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare): TrendingSnapshot {
-  const answer = ranking(agg, ctx, window, rank, type, limit, compare);
-  return fitRanking({
+function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: Rank, type: string | null, limit: number, compare?: Compare, segment?: Segment): TrendingSnapshot {
+  const answer = ranking(agg, ctx, window, rank, segment ?? type, limit, compare);
+  const snapshot: TrendingSnapshot = {
     namespace: ctx.namespace,
     window,
     rank,
@@ -121,6 +164,48 @@ function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: 
     ...zoneOf(agg, window),
     exact: answer.exact,
     items: answer.items,
+  };
+  // (v1.7) A segment's answer names it, and says what no unlisted item exceeds: an empty list
+  // with its floor proves that no item of the segment scores above it.
+  if (segment === undefined) return fitRanking(snapshot);
+  const { items, ...header } = snapshot;
+  return fitRanking<SegmentTrendingSnapshot>({ ...header, segment, floor: answer.floor, items });
+}
+
+function segmentStats(agg: Aggregator, ctx: BuildContext, window: ReadWindow, segment: Segment): SegmentStatsSnapshot {
+  const a = agg.segmentStats(window, segment, ctx.at);
+  return {
+    namespace: ctx.namespace,
+    window,
+    segment,
+    from: iso(a.from),
+    to: iso(a.to),
+    computedAt: iso(ctx.at),
+    generation: ctx.generation,
+    ...zoneOf(agg, window),
+    exact: a.exact,
+    events: a.events,
+    weight: a.weight,
+    error: a.error,
+    uniqueItems: a.uniqueItems,
+    series: a.series.map((p) => ({ start: iso(p.start), events: p.events, weight: p.weight, error: p.error })),
+  };
+}
+
+function dimension(agg: Aggregator, ctx: BuildContext, window: ReadWindow, name: string, limit: number): DimensionSnapshot {
+  const a = agg.breakdown(window, name, ctx.at, limit);
+  return fitList({
+    namespace: ctx.namespace,
+    window,
+    dimension: name,
+    from: iso(a.from),
+    to: iso(a.to),
+    computedAt: iso(ctx.at),
+    generation: ctx.generation,
+    ...zoneOf(agg, window),
+    exact: a.exact,
+    floor: a.floor,
+    values: a.values,
   });
 }
 
@@ -159,6 +244,27 @@ function dashboardRanking(agg: Aggregator, ctx: BuildContext, window: ReadWindow
   return { ...rest, ...cut, items, exact: items.every((i) => i.error === 0) };
 }
 
+/** (v1.7) A window's breakdown of each declared dimension in the dashboard: its top
+ * DASHBOARD_TOP values, from the breakdown built with this context if there is one. */
+function dashboardDimensions(agg: Aggregator, ctx: BuildContext, window: ReadWindow): { dimensions?: Record<string, DimensionSnapshot> } {
+  const names = Object.keys(ctx.config.dimensions ?? {});
+  if (names.length === 0) return {};
+  const dimensions = new Map<string, DimensionSnapshot>();
+  for (const name of names) {
+    const whole = memoOf(ctx).get(snapshotKey({ kind: "dimension", window, dimension: name })) as DimensionSnapshot | undefined;
+    if (!whole || ctx.config.maxLimit < DASHBOARD_TOP) {
+      dimensions.set(name, dimension(agg, ctx, window, name, DASHBOARD_TOP));
+      continue;
+    }
+    const values = whole.values.slice(0, DASHBOARD_TOP);
+    const { truncated, ...rest } = whole;
+    const cut = truncated && values.length === whole.values.length ? { truncated } : {};
+    dimensions.set(name, { ...rest, ...cut, values, exact: values.every((v) => v.error === 0 && v.eventsError === 0) && (values.length === DASHBOARD_TOP || whole.floor === 0) });
+  }
+  // Dimension names are data: own properties only (see `recordOf` in aggregator.ts).
+  return { dimensions: Object.fromEntries(dimensions) };
+}
+
 function dashboard(agg: Aggregator, ctx: BuildContext): DashboardSnapshot {
   const windows: DashboardSnapshot["windows"] = {};
   const memo = memoOf(ctx);
@@ -167,9 +273,16 @@ function dashboard(agg: Aggregator, ctx: BuildContext): DashboardSnapshot {
       stats: (memo.get(snapshotKey({ kind: "stats", window })) as StatsSnapshot | undefined) ?? stats(agg, ctx, window),
       top: dashboardRanking(agg, ctx, window, "top"),
       hot: dashboardRanking(agg, ctx, window, "hot"),
+      ...dashboardDimensions(agg, ctx, window),
     };
   }
   return fitDashboard({ namespace: ctx.namespace, computedAt: iso(ctx.at), generation: ctx.generation, timezone: agg.timezone, windows });
+}
+
+/** A dimension's breakdown built with this context, or built now (the choice of hot segments). */
+export function builtBreakdown(agg: Aggregator, ctx: BuildContext, window: ReadWindow, name: string): DimensionSnapshot {
+  const query: ReadQuery = { kind: "dimension", window, dimension: name };
+  return (memoOf(ctx).get(snapshotKey(query)) as DimensionSnapshot | undefined) ?? (buildSnapshot(agg, query, ctx) as DimensionSnapshot);
 }
 
 /** Computes the answer to `query` at `ctx.at`. Rankings keep `maxLimit` items. */
@@ -177,17 +290,23 @@ export function buildSnapshot(agg: Aggregator, query: ReadQuery, ctx: BuildConte
   let snapshot: Snapshot;
   switch (query.kind) {
     case "trending":
+      if (query.segment !== undefined) return trending(agg, ctx, query.window, query.rank, null, ctx.config.maxLimit, query.compare, query.segment);
       snapshot = trending(agg, ctx, query.window, query.rank, query.type, ctx.config.maxLimit, query.compare);
       break;
     case "stats":
+      if (query.segment !== undefined) return segmentStats(agg, ctx, query.window, query.segment);
       snapshot = stats(agg, ctx, query.window, query.compare);
+      break;
+    case "dimension":
+      snapshot = dimension(agg, ctx, query.window, query.dimension, ctx.config.maxLimit);
       break;
     case "dashboard":
       return dashboard(agg, ctx);
   }
-  // Only what the dashboard reuses is kept: a refresh builds hundreds of answers at the widest
-  // config, and keeping every one until the refresh ends would hold them all in memory at once.
-  if (query.compare !== undefined) return snapshot; // the dashboard reuses no compare answer
-  if (query.kind === "stats" || (query.type === null && (query.rank === "top" || query.rank === "hot"))) memoOf(ctx).set(snapshotKey(query), snapshot);
+  // Only what the dashboard (and the choice of hot segments) reuses is kept: a refresh builds
+  // hundreds of answers at the widest config, and keeping every one until the refresh ends would
+  // hold them all in memory at once.
+  if (query.kind !== "dimension" && query.compare !== undefined) return snapshot; // the dashboard reuses no compare answer
+  if (query.kind !== "trending" || (query.type === null && (query.rank === "top" || query.rank === "hot"))) memoOf(ctx).set(snapshotKey(query), snapshot);
   return snapshot;
 }

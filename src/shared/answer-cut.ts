@@ -3,12 +3,25 @@
  * that score at least `minScore`. One function for every place that serves answers (the read
  * path, the live relays), so a live message is the same JSON as the GET.
  */
-import type { TrendingSnapshot } from "./contract";
+import type { DimensionSnapshot, TrendingSnapshot } from "./contract";
 
 /** What a reader asked to keep of a stored answer: `limit` null for answers without one. */
 export interface AnswerCut {
   limit: number | null;
   minScore?: number;
+  /** (v1.7) A breakdown's page: the values before it were read already. */
+  offset?: number;
+}
+
+/** (v1.7) A breakdown's cursor: the offset of its next page, opaque to readers. */
+export function cursorOf(offset: number): string {
+  return `o${offset}`;
+}
+
+/** The offset a cursor names, or undefined for a string that is not one Tally gave. */
+export function offsetOf(cursor: string): number | undefined {
+  const match = /^o([1-9]\d{0,3})$/.exec(cursor);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
@@ -16,8 +29,12 @@ export interface AnswerCut {
  * served whole. Items are ordered by score, so those that pass are a prefix of the snapshot, and
  * the snapshot holds maxLimit of them: the cut equals the ranking computed with both.
  */
-export function cutAnswer(body: string, { limit, minScore = 0 }: AnswerCut): string {
+export function cutAnswer(body: string, { limit, minScore = 0, offset = 0 }: AnswerCut): string {
   if (limit === null) return body;
+  if (body.includes('"values":[')) {
+    const breakdown = JSON.parse(body) as DimensionSnapshot | TrendingSnapshot;
+    if ("values" in breakdown) return cutPage(breakdown, limit, offset);
+  }
   const snapshot = JSON.parse(body) as TrendingSnapshot;
   let keep = Math.min(limit, snapshot.items.length);
   if (minScore > 0) {
@@ -33,4 +50,16 @@ export function cutAnswer(body: string, { limit, minScore = 0 }: AnswerCut): str
 /** A live message: the answer's JSON, as the GET serves it, with `"kind": "answer"` first. */
 export function liveMessage(cutBody: string): string {
   return `{"kind":"answer",${cutBody.slice(1)}`;
+}
+
+/**
+ * (v1.7) One page of a breakdown: `limit` values from `offset`, and the cursor of the next page
+ * (null on the last). The answer holds the dimension's top maxLimit values; `truncated` stays only
+ * on the page that reaches its end.
+ */
+function cutPage(breakdown: DimensionSnapshot, limit: number, offset: number): string {
+  const end = offset + limit;
+  const { truncated, ...whole } = breakdown;
+  const cursor = end < breakdown.values.length ? cursorOf(end) : null;
+  return JSON.stringify({ ...whole, ...(truncated && cursor === null ? { truncated } : {}), values: breakdown.values.slice(offset, end), cursor });
 }

@@ -29,6 +29,8 @@ export const DEFAULT_STATS_WINDOW: Window = "24h";
 
 export const RANKS = ["top", "rising", "hot", "reach"] as const;
 export type Rank = (typeof RANKS)[number];
+/** (v1.7) The ranks a segment read takes: reach counts actors, which segment summaries do not keep. */
+export const SEGMENT_RANKS: readonly Rank[] = ["top", "rising", "hot"];
 
 /** (v1.4) What a trending or stats answer is compared with: the period of as many whole buckets
  * right before `from` (`previous`), or those buckets a week earlier (`week`, windows up to 24h

@@ -2,7 +2,7 @@
  * Every key format shared by the Worker and the object, each built and parsed here and nowhere
  * else: the snapshot key of an answer, its KV-mirror key, and its cache key (in isolate answers and at the edge alike).
  */
-import type { LiveOpen, ReadQuery, SnapshotRead } from "./contract";
+import type { LiveOpen, ReadQuery, Segment, SnapshotRead } from "./contract";
 
 /** The name of the one NamespaceRegistry object (idFromName), used by the Worker and the objects. */
 export const REGISTRY_OBJECT = "namespaces";
@@ -21,15 +21,31 @@ export function keyLookupUrl(id: string): string {
 export function snapshotKey(query: ReadQuery): string {
   switch (query.kind) {
     case "trending":
-      return `trending:${query.window}:${query.rank}:${query.type ?? "*"}${compareSuffix(query.compare)}`;
+      return `trending:${query.window}:${query.rank}:${query.type ?? "*"}${compareSuffix(query.compare)}${segmentSuffix(query.segment)}`;
     case "stats":
-      return `stats:${query.window}${compareSuffix(query.compare)}`;
+      return `stats:${query.window}${compareSuffix(query.compare)}${segmentSuffix(query.segment)}`;
+    case "dimension":
+      return `dimension:${query.window}:${query.dimension}`;
     case "dashboard":
       return "dashboard";
   }
 }
 
 const compareSuffix = (compare: string | undefined) => (compare === undefined ? "" : `;compare=${compare}`);
+
+/**
+ * (v1.7) A segment answer's key ends in `;segment=<dimension>:<value>`, the value in base64url of
+ * its UTF-8: any text, at most 172 characters for 128 bytes, so that the longest KV-mirror key stays
+ * within KV's 512 bytes, and no two values share a key (a hash would let a crafted value read
+ * another segment's answer).
+ */
+const segmentSuffix = (segment: Segment | undefined) => (segment === undefined ? "" : `;segment=${segment.dimension}:${base64url(segment.value)}`);
+
+function base64url(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 /** Metadata stored beside each mirrored snapshot (its body is the value), readable without
  * parsing the body: the stamp of the snapshot it mirrors. */
@@ -62,8 +78,8 @@ export function mirrorKeyGeneration(namespace: string, kvKey: string): number | 
  * entries simply stop being asked for. minScore 0 (the default, which cuts nothing) adds nothing,
  * so the keys of reads without it are what they always were.
  */
-export function answerCacheKey(namespace: string, generation: number, query: ReadQuery, limit: number | null, minScore = 0): string {
-  const cut = minScore > 0 ? `&minScore=${minScore}` : "";
+export function answerCacheKey(namespace: string, generation: number, query: ReadQuery, limit: number | null, minScore = 0, offset = 0): string {
+  const cut = (minScore > 0 ? `&minScore=${minScore}` : "") + (offset > 0 ? `&offset=${offset}` : "");
   return `https://tally.internal/answer/${namespace}/g${generation}/${snapshotKey(query)}?limit=${limit ?? ""}${cut}`;
 }
 

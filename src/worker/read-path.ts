@@ -28,6 +28,8 @@ export interface Read {
   limit: number | null;
   /** Rankings only: items scoring below this are left out (0, the default: none). */
   minScore?: number;
+  /** (v1.7) Breakdowns only: the values before this are the pages already read (cursor). */
+  offset?: number;
   descriptor: NamespaceDescriptor;
   /** The request's If-None-Match header, if any. */
   ifNoneMatch?: string | undefined;
@@ -49,7 +51,7 @@ const DECLARED_TYPES = "X-Declared-Types";
 
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
-  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore);
+  return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore, read.offset);
 }
 
 /** One isolate's read path: its isolate answers, its read counts, and its misses in flight.
@@ -198,11 +200,11 @@ const usable = (a: Stamped, d: NamespaceDescriptor, now: number) =>
   a.computedAt >= (d.freshSince ?? 0) &&
   ageOf(a, now) <= (d.refreshSeconds + d.staleSeconds) * 1000;
 
-/** The ETag of an answer: generation, computedAt, limit, minScore and compare identify its bytes,
- * so no body is hashed. */
-function etagOf(generation: number, computedAt: number, { limit, minScore, query }: Read): string {
-  const compare = query.kind !== "dashboard" && query.compare !== undefined ? `-${query.compare}` : "";
-  return `"g${generation}-${computedAt}-${limit ?? "all"}${minScore ? `-${minScore}` : ""}${compare}"`;
+/** The ETag of an answer: generation, computedAt, limit, minScore, compare and a page's offset
+ * identify its bytes, so no body is hashed. */
+function etagOf(generation: number, computedAt: number, { limit, minScore, offset, query }: Read): string {
+  const compare = "compare" in query && query.compare !== undefined ? `-${query.compare}` : "";
+  return `"g${generation}-${computedAt}-${limit ?? "all"}${minScore ? `-${minScore}` : ""}${compare}${offset ? `-o${offset}` : ""}"`;
 }
 
 /** Whether If-None-Match names `etag` (weak comparison, RFC 9110 13.1.2), or is "*". */

@@ -84,7 +84,7 @@ function orders(config: NamespaceConfig): ReadQuery[][] {
   const by = (key: (q: ReadQuery) => string) => [...queries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const rankOf = (q: ReadQuery) => (q.kind === "trending" ? q.rank : q.kind);
   const beside = (q: ReadQuery) => {
-    if (q.kind === "dashboard") return "~";
+    if (q.kind === "dashboard" || q.kind === "dimension") return "~";
     const window = q.window === "24h" ? "0" : q.window === "yesterday" ? "1" : `2${q.window}`;
     return `${rankOf(q)}|${q.kind === "trending" ? q.type : ""}|${q.compare ?? ""}|${window}`;
   };

@@ -1,0 +1,158 @@
+/**
+ * Segments (docs/api.md, "Segments"): per bucket, per declared dimension, three Space-Saving
+ * summaries over the namespace's segment keys, whatever the dimension's cardinality:
+ * - `pairs`, keyed by (value, item): a segment's ranking is the pairs of its value;
+ * - `values`, keyed by value, weighted: the dimension's breakdown and a segment's weight;
+ * - `events`, keyed by value, one per event: a segment's and a value's events.
+ *
+ * Memory is the summaries' capacity, not the number of values: a million values cost what a
+ * thousand do. Precision goes where the weight is: a pair or a value is exact while its bucket's
+ * summary held every one of its kind (no more distinct pairs, or values, than counters), and
+ * bounded always by the summary's floor, the same arithmetic as an item ranking (sums.ts).
+ */
+import type { Segment } from "../shared/contract";
+import type { Counters, SummaryPart } from "./bucket";
+import { CompactSummary } from "./compact-summary";
+import { mergedSummary } from "./derive";
+import { ItemDictionary } from "./dictionary";
+import { SpaceSaving, type SpaceSavingState } from "./space-saving";
+
+/** Ends a value in a pair key: values never hold it (the door refuses U+0000), items may. */
+const SEPARATOR = "\u0000";
+
+/** The key of an item's counter in a value's pairs. */
+export function pairKeyOf(value: string, item: string): string {
+  return value + SEPARATOR + item;
+}
+
+type Summary = SpaceSaving | CompactSummary;
+
+/** What derives and restores a bucket's dimensions: the namespace's segment keys, and the
+ * counters each declared dimension's summaries hold (its config's `capacity`). */
+export interface SegmentScope {
+  readonly keys: ItemDictionary;
+  capacityOf(dimension: string): number;
+}
+
+/** One value of one event, interned once per event and counted in every bucket it reaches. */
+export interface SegmentMark {
+  dimension: string;
+  capacity: number;
+  valueId: number;
+  pairId: number;
+}
+
+export type DimensionState = [dimension: string, pairs: SpaceSavingState, values: SpaceSavingState, events: SpaceSavingState];
+
+/** One dimension's counts in one bucket. */
+export class DimensionCounts {
+  constructor(
+    public pairs: Summary,
+    public values: Summary,
+    public events: Summary,
+  ) {}
+
+  static empty(capacity: number, keys: ItemDictionary): DimensionCounts {
+    return new DimensionCounts(new SpaceSaving(capacity, keys), new SpaceSaving(capacity, keys), new SpaceSaving(capacity, keys));
+  }
+
+  /** Counts `events` events of one value and item whose weights sum to `weight`. Live only:
+   * the bucket thaws before it counts (bucket.ts, `add`). */
+  add(mark: SegmentMark, weight: number, events: number): void {
+    (this.values as SpaceSaving).addId(mark.valueId, weight);
+    (this.events as SpaceSaving).addId(mark.valueId, events);
+    (this.pairs as SpaceSaving).addId(mark.pairId, weight);
+  }
+
+  summaries(): Summary[] {
+    return [this.pairs, this.values, this.events];
+  }
+
+  /** Applies `fn` to each summary in place (compact, thaw). */
+  map(fn: (summary: Summary) => Summary): void {
+    this.pairs = fn(this.pairs);
+    this.values = fn(this.values);
+    this.events = fn(this.events);
+  }
+
+  toJSON(dimension: string): DimensionState {
+    return [dimension, this.pairs.toJSON(), this.values.toJSON(), this.events.toJSON()];
+  }
+
+  static fromJSON([, pairs, values, events]: DimensionState, keys: ItemDictionary): DimensionCounts {
+    return new DimensionCounts(CompactSummary.fromJSON(pairs, keys), CompactSummary.fromJSON(values, keys), CompactSummary.fromJSON(events, keys));
+  }
+
+  /**
+   * A period's counts from its finer buckets' (bucket.ts, `derive`): each summary merged with a
+   * window's sums and cut to the dimension's capacity, as an item ranking's summary is. A part
+   * without the dimension counted no event with it: it adds nothing, with a floor of 0.
+   */
+  static derive(parts: readonly (DimensionCounts | undefined)[], capacity: number, keys: ItemDictionary): DimensionCounts {
+    const of = (pick: (counts: DimensionCounts) => Summary) =>
+      mergedSummary(parts.map((counts) => (counts === undefined ? { summary: undefined, floor: 0 } : partOf(pick(counts)))), capacity, keys);
+    return new DimensionCounts(of((c) => c.pairs), of((c) => c.values), of((c) => c.events));
+  }
+}
+
+function partOf(summary: Summary): SummaryPart {
+  return { summary, floor: summary.floor };
+}
+
+/** A bucket's part in a breakdown of a dimension's values, by weight or by events. */
+export function valuePart(counts: DimensionCounts | undefined, by: "weight" | "events"): SummaryPart {
+  if (counts === undefined) return { summary: undefined, floor: 0 };
+  return partOf(by === "weight" ? counts.values : counts.events);
+}
+
+/**
+ * The counters of one value's pairs, named by item in `names`, a dictionary of the merge's own
+ * (shared by every bucket of one window, so that they meet by id in sums.ts). Any item absent from
+ * them had at most the pairs' floor in this bucket: the summary's, whatever the value.
+ */
+class ValuePairs implements Counters {
+  constructor(
+    readonly dictionary: ItemDictionary,
+    private readonly ids: number[],
+    private readonly counts: number[],
+    private readonly errors: number[],
+    readonly lossy: boolean,
+  ) {}
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  forEachId(fn: (id: number, count: number, error: number) => void): void {
+    for (let i = 0; i < this.ids.length; i++) fn(this.ids[i]!, this.counts[i]!, this.errors[i]!);
+  }
+}
+
+/** A bucket's part in a segment's ranking: its value's pairs, or only a floor. */
+export function segmentPart(counts: DimensionCounts | undefined, segment: Segment, names: ItemDictionary): SummaryPart {
+  if (counts === undefined) return { summary: undefined, floor: 0 };
+  const { pairs } = counts;
+  const prefix = segment.value + SEPARATOR;
+  const ids: number[] = [];
+  const scores: number[] = [];
+  const errors: number[] = [];
+  pairs.forEach((key, count, error) => {
+    if (!key.startsWith(prefix)) return;
+    ids.push(names.intern(key.slice(prefix.length)));
+    scores.push(count);
+    errors.push(error);
+  });
+  return { summary: new ValuePairs(names, ids, scores, errors, pairs.lossy), floor: pairs.floor };
+}
+
+/** A value's count in one summary as an upper bound and its overcount: the floor, twice, when
+ * the summary holds no counter of it (it may have had up to the floor, and may have had nothing). */
+export function boundIn(summary: Summary, id: number | undefined): { count: number; error: number } {
+  const { floor } = summary;
+  if (id === undefined) return { count: floor, error: floor };
+  let found: { count: number; error: number } | undefined;
+  summary.forEachId((held, count, error) => {
+    if (held === id) found = { count, error };
+  });
+  return found ?? { count: floor, error: floor };
+}
