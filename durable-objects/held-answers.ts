@@ -47,4 +47,11 @@ export class HeldAnswers {
   get size(): number {
     return this.answers.size;
   }
+
+  /** How many answers held have a key that `which` picks. */
+  count(which: (key: string) => boolean): number {
+    let n = 0;
+    for (const key of this.answers.keys()) if (which(key)) n += 1;
+    return n;
+  }
 }

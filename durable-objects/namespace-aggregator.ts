@@ -308,10 +308,11 @@ export class NamespaceAggregator extends DurableObject<Env> {
   }
 
   /** Adds a Worker isolate's batch of read counts. */
-  recordReads(counts: Partial<ReadCounts>): Promise<Outcome<null>> {
+  recordReads(counts: Partial<ReadCounts>, segments?: Partial<ReadCounts>): Promise<Outcome<null>> {
     return this.run("recordReads", async () => {
       if (!this.state.exists) return null; // reads of unknown namespaces leave no trace
       addReadCounts(this.state.metrics.reads, counts);
+      if (segments) addReadCounts(this.state.metrics.segmentReads, segments);
       this.state.saveMetrics();
       await this.loop.wake(Date.now()); // reads served by the edge or KV are activity too
       return null;
@@ -327,7 +328,7 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const memory = { bytes: aggregator.memoryBytes(), budgetBytes: aggregator.budgetBytes, cuts: aggregator.budgetCuts };
       const ingest = { shards: state.config.ingestShards, perShard: await state.shards.status(Date.now()) };
       const live = { relays: this.live.relays, pushes: this.live.pushes, pushFailures: this.live.pushFailures };
-      return { ...cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest }), live, webhooks: this.webhooks.report() };
+      return { ...cacheReport(state.namespace, state.generation, metrics, { storage, memory, ingest }), live, webhooks: this.webhooks.report(), segments: state.segmentReport() };
     });
   }
 

@@ -6,12 +6,14 @@
  */
 import {
   DEFAULT_CONFIG,
+  type CacheReport,
   type NamespaceConfig,
   type NamespaceDescriptor,
   type ReadQuery,
+  type Segment,
 } from "../src/shared/contract";
 import { Aggregator } from "../src/core/aggregator";
-import { emptyMetrics, type ServiceMetrics } from "../src/core/metrics";
+import { emptyMetrics, layersOf, type ServiceMetrics } from "../src/core/metrics";
 import { MAX_PENDING_EVENTS } from "../src/core/pending";
 import { MAX_DEMANDED, plan, type BuildContext } from "../src/core/snapshots";
 import { TallyError, notFound } from "../src/shared/errors";
@@ -50,6 +52,8 @@ export class NamespaceState {
   freshSince = 0;
   metrics: ServiceMetrics = emptyMetrics();
   aggregator: Aggregator;
+  /** (v1.7) The segments the last refresh precomputed (snapshots.ts, `hotSegments`). */
+  hotSegments: Segment[] = [];
   /** Batches counted since the object started: part of what a refresh compares. */
   batchesCounted = 0;
 
@@ -195,6 +199,15 @@ export class NamespaceState {
       embedAncestors: config.embedAncestors ?? [],
       batchColumns: true,
     };
+  }
+
+  /** (v1.7) What `/cache` says of segments. */
+  segmentReport(): NonNullable<CacheReport["segments"]> {
+    const isSegment = (key: string) => key.includes(";segment=");
+    let warm = 0;
+    for (const key of this.demanded.keys()) if (isSegment(key)) warm += 1;
+    const { segmentReads } = this.metrics;
+    return { hot: this.hotSegments, held: this.answers.count(isSegment), warm, reads: segmentReads.edge.hits + segmentReads.edge.misses, layers: layersOf(segmentReads) };
   }
 
   saveMetrics(): void {

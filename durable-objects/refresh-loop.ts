@@ -263,7 +263,8 @@ export class RefreshLoop {
       for (const [key, query] of queries) compute(key, query);
       // (v1.7) Then the hot segments, chosen by the breakdowns just built (snapshots.ts, HOT_SEGMENTS).
       const breakdownOf = (window: ReadWindow, dimension: string) => builtBreakdown(state.aggregator, ctx, window, dimension);
-      for (const query of segmentQueries(state.config, hotSegments(state.config, breakdownOf))) {
+      state.hotSegments = hotSegments(state.config, breakdownOf);
+      for (const query of segmentQueries(state.config, state.hotSegments)) {
         const key = snapshotKey(query);
         if (!queries.has(key)) compute(key, query);
       }

@@ -28,7 +28,7 @@ import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
 import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
 import type { SummaryPart } from "./bucket";
 import { rankReach, reachOver, type Reach } from "./reach";
-import { boundIn, pairKeyOf, segmentPart, valuePart, type SegmentMark, type SegmentScope } from "./segments";
+import { SegmentMarks, boundIn, pairKeyOf, segmentPart, valuePart, type SegmentScope } from "./segments";
 import { DEFAULT_DIMENSION_CAPACITY } from "../shared/contract";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
@@ -247,6 +247,8 @@ export class Aggregator {
   private sharedCap = SHARED_BYTES;
   /** Segment keys (values, and value-and-item pairs) held by any bucket's dimensions, once. */
   private readonly keys = new ItemDictionary();
+  /** The values of the event being counted (see `marksOf`). */
+  private readonly marks = new SegmentMarks();
   /** The declared dimensions' capacities, by name. */
   private dimensions = new Map<string, number>();
   /** What derives and restores buckets' dimensions. */
@@ -474,11 +476,11 @@ export class Aggregator {
     }
     this.dictionary.release(itemId); // forgets it if no tier kept a bucket that old
     if (marks === undefined) return 1;
-    for (const mark of marks) {
-      this.keys.release(mark.valueId);
-      this.keys.release(mark.pairId);
+    for (let i = 0; i < marks.size; i++) {
+      this.keys.release(marks.valueIds[i]!);
+      this.keys.release(marks.pairIds[i]!);
     }
-    return 1 + marks.length;
+    return 1 + marks.size;
   }
 
   /**
@@ -486,20 +488,22 @@ export class Aggregator {
    * and held for the whole event (as the item is in `count`). A dimension no longer declared is
    * passed over: segments count events accepted while their dimension is declared (docs/api.md).
    */
-  private marksOf(event: TallyEvent): SegmentMark[] | undefined {
-    const marks: SegmentMark[] = [];
-    for (const [dimension, values] of Object.entries(event.dims!)) {
+  private marksOf(event: TallyEvent): SegmentMarks | undefined {
+    const { marks, keys } = this;
+    const dims = event.dims!;
+    marks.size = 0;
+    for (const dimension in dims) {
       const capacity = this.dimensions.get(dimension);
       if (capacity === undefined) continue;
-      for (const value of values) {
-        const valueId = this.keys.intern(value);
-        this.keys.retain(valueId);
-        const pairId = this.keys.intern(pairKeyOf(value, event.item));
-        this.keys.retain(pairId);
-        marks.push({ dimension, capacity, valueId, pairId });
+      for (const value of dims[dimension]!) {
+        const valueId = keys.intern(value);
+        keys.retain(valueId);
+        const pairId = keys.intern(pairKeyOf(value, event.item));
+        keys.retain(pairId);
+        marks.push(dimension, capacity, valueId, pairId);
       }
     }
-    return marks.length === 0 ? undefined : marks;
+    return marks.size === 0 ? undefined : marks;
   }
 
   /** The local day holding `ts`, made if missing; none in UTC. */

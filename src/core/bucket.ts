@@ -16,7 +16,7 @@ import { HyperLogLog, type HyperLogLogState } from "./hyperloglog";
 import { OBJECT_BYTES, SMALL_MAP_BYTES } from "./memory";
 import { PairSample, SEALED_PAIRS, pairKey, type PairSampleState } from "./pair-sample";
 import type { ReachPart } from "./reach";
-import { DimensionCounts, type DimensionState, type SegmentMark, type SegmentScope } from "./segments";
+import { DimensionCounts, type DimensionState, type SegmentMarks, type SegmentScope } from "./segments";
 import { SpaceSaving, type SpaceSavingState } from "./space-saving";
 
 /** A sealed bucket that overflowed keeps only its largest counters: research measured no loss
@@ -278,13 +278,14 @@ export class Bucket {
    * Counts an event's dimension values, right after `add` counted the event here (which thawed
    * the bucket): each mark is one value, interned once per event by the aggregator.
    */
-  addSegments(marks: readonly SegmentMark[], weight: number, events: number, keys: ItemDictionary): void {
+  addSegments(marks: SegmentMarks, weight: number, events: number, keys: ItemDictionary): void {
     this.revision += 1;
     const dims = (this.dims ??= new Map());
-    for (const mark of marks) {
-      let counts = dims.get(mark.dimension);
-      if (!counts) dims.set(mark.dimension, (counts = DimensionCounts.empty(mark.capacity, keys)));
-      counts.add(mark, weight, events);
+    for (let i = 0; i < marks.size; i++) {
+      const dimension = marks.dimensions[i]!;
+      let counts = dims.get(dimension);
+      if (!counts) dims.set(dimension, (counts = DimensionCounts.empty(marks.capacities[i]!, keys)));
+      counts.add(marks.valueIds[i]!, marks.pairIds[i]!, weight, events);
     }
   }
 

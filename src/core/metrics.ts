@@ -8,6 +8,8 @@ import { LAYERS, type CacheReport, type ReadCounts } from "../shared/contract";
 /** What the object measures: the reads per layer, and the fields of the report it keeps as they are. */
 export type ServiceMetrics = {
   reads: ReadCounts;
+  /** (v1.7) The reads of segments among them (absent from metrics stored before: none). */
+  segmentReads: ReadCounts;
   /** The largest SQLite row ever written for the namespace (kept across restarts). */
   largestRowBytes: number;
 } & Pick<
@@ -22,6 +24,7 @@ export function emptyReadCounts(): ReadCounts {
 export function emptyMetrics(): ServiceMetrics {
   return {
     reads: emptyReadCounts(),
+    segmentReads: emptyReadCounts(),
     largestRowBytes: 0,
     syncComputes: 0,
     refreshes: 0,
@@ -51,6 +54,11 @@ export function isEmpty(counts: ReadCounts): boolean {
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
+/** Each layer's counts with its hit ratio. */
+export function layersOf(reads: ReadCounts): CacheReport["layers"] {
+  return Object.fromEntries(LAYERS.map((l) => [l, { ...reads[l], hitRatio: ratio(reads[l].hits, reads[l].hits + reads[l].misses) }])) as CacheReport["layers"];
+}
+
 export function cacheReport(
   namespace: string,
   generation: number,
@@ -58,9 +66,7 @@ export function cacheReport(
   { storage, memory, ingest }: Pick<CacheReport, "storage" | "memory" | "ingest">,
 ): CacheReport {
   const reads = c.reads.edge.hits + c.reads.edge.misses;
-  const layers = Object.fromEntries(
-    LAYERS.map((l) => [l, { ...c.reads[l], hitRatio: ratio(c.reads[l].hits, c.reads[l].hits + c.reads[l].misses) }]),
-  ) as CacheReport["layers"];
+  const layers = layersOf(c.reads);
   return {
     namespace,
     generation,

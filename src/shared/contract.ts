@@ -433,6 +433,9 @@ export interface CacheReport {
   /** Webhooks: how many, how many fail or are paused, messages waiting, and attempts since the
    * object started (docs/api.md, "Webhooks"). */
   webhooks?: { webhooks: number; failing: number; paused: number; pending: number; attempts: number; failures: number };
+  /** (v1.7) Segments: those the last refresh precomputed, segment answers held in the object's
+   * memory and kept warm for their readers, and the layers of segment reads. */
+  segments?: { hot: Segment[]; held: number; warm: number; reads: number; layers: Record<Layer, LayerCounts & { hitRatio: number | null }> };
 }
 
 /** One ingest shard in `GET .../cache`: what it accepted that is not merged yet, and when it

@@ -14,17 +14,19 @@ export const FLUSH_MS = 5000;
 /** One isolate's unreported read counts; index.ts makes one per isolate, a test its own (with
  * its own clock, so that FLUSH_MS passes without waiting). */
 export class ReadCounter {
-  private readonly pending = new Map<string, { counts: ReadCounts; since: number }>();
+  /** Per namespace: every read's layers, and (v1.7) those of segment reads again on their own. */
+  private readonly pending = new Map<string, { counts: ReadCounts; segments: ReadCounts; since: number }>();
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
-  count(namespace: string, layer: Layer, hit: boolean): void {
+  count(namespace: string, layer: Layer, hit: boolean, segment = false): void {
     let entry = this.pending.get(namespace);
     if (!entry) {
-      entry = { counts: emptyReadCounts(), since: this.now() };
+      entry = { counts: emptyReadCounts(), segments: emptyReadCounts(), since: this.now() };
       this.pending.set(namespace, entry);
     }
     entry.counts[layer][hit ? "hits" : "misses"] += 1;
+    if (segment) entry.segments[layer][hit ? "hits" : "misses"] += 1;
   }
 
   /** Reports the namespace's counts if they have waited FLUSH_MS; called after each read. */
@@ -39,11 +41,13 @@ export class ReadCounter {
     if (!entry || isEmpty(entry.counts)) return;
     this.pending.delete(namespace);
     try {
-      await valueOrThrow(aggregatorOf(env, namespace).recordReads(entry.counts));
+      await valueOrThrow(aggregatorOf(env, namespace).recordReads(entry.counts, entry.segments));
     } catch (error) {
       const again = this.pending.get(namespace);
-      if (again) addReadCounts(again.counts, entry.counts);
-      else this.pending.set(namespace, entry);
+      if (again) {
+        addReadCounts(again.counts, entry.counts);
+        addReadCounts(again.segments, entry.segments);
+      } else this.pending.set(namespace, entry);
       throw error;
     }
   }

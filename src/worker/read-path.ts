@@ -49,6 +49,9 @@ const COMPUTED_AT = "X-Computed-At";
 const JSON_TYPE = "application/json; charset=utf-8";
 const DECLARED_TYPES = "X-Declared-Types";
 
+/** (v1.7) Whether a read is of a segment: `/cache` reports their layers apart too. */
+const isSegmentRead = ({ query }: Read) => (query.kind === "trending" || query.kind === "stats") && query.segment !== undefined;
+
 /** The data-centre cache key of a read. */
 export function answerKeyOf(read: Read): string {
   return answerCacheKey(read.namespace, read.descriptor.generation, read.query, read.limit, read.minScore, read.offset);
@@ -72,15 +75,16 @@ export class ReadPath {
     const now = Date.now();
     const key = answerKeyOf(read);
     const nearby = this.fromIsolateAnswers(key, descriptor, now) ?? (await this.fromEdge(key, read, now));
+    const segment = isSegmentRead(read);
     if (nearby) {
-      this.counts.count(namespace, "edge", true);
+      this.counts.count(namespace, "edge", true, segment);
       this.counts.flushIfDue(env, ctx, namespace);
       if (isStale(nearby, descriptor, now)) ctx.waitUntil(this.revalidate(env, read, key));
       return respond(nearby, read, now);
     }
-    this.counts.count(namespace, "edge", false);
+    this.counts.count(namespace, "edge", false, segment);
     const answer = await this.coalesce(key, () => this.fromUpstream(env, ctx, read, key));
-    this.countUpstream(namespace, answer.label);
+    this.countUpstream(namespace, answer.label, segment);
     this.counts.flushIfDue(env, ctx, namespace);
     await this.keepNearby(key, answer, read, now);
     return respond(answer, read, now);
@@ -133,10 +137,10 @@ export class ReadPath {
   }
 
   /** Which layers a read reached, by where its answer came from. */
-  private countUpstream(namespace: string, label: CacheLabel): void {
+  private countUpstream(namespace: string, label: CacheLabel, segment: boolean): void {
     const reached: [Layer, boolean][] =
       label === "HIT-KV" ? [["kv", true]] : [["kv", false], ["do", label === "HIT-DO"]];
-    for (const [layer, hit] of reached) this.counts.count(namespace, layer, hit);
+    for (const [layer, hit] of reached) this.counts.count(namespace, layer, hit, segment);
   }
 
   /** KV, then the object. A stale KV copy is served while the object is asked behind it. */
