@@ -11,6 +11,7 @@ import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { accuracy, type AccuracyResult } from "./lib/core-accuracy";
 import { mergeCost, type MergeCase, type MergeResult } from "./lib/core-merge";
 import { REFRESH_PLANS, refreshAtScale } from "./lib/core-refresh";
+import { designs, segmentIngest } from "./lib/core-segments";
 import { answerScenario, inFreshProcess, type MemoryResult, type Scenario } from "./lib/core-memory";
 import { memoryKinds, type KindResult } from "./lib/memory-kinds";
 import { scale, type ScaleCase, type ScaleResult } from "./lib/core-scale";
@@ -21,6 +22,10 @@ import { reference, type ReferenceResult } from "./lib/core-reference";
 import { machine } from "./lib/machine.mjs";
 // @ts-expect-error a plain ES module of the bench, without types
 import { writeRefreshReport } from "./lib/refresh-report.mjs";
+// @ts-expect-error a plain ES module of the bench, without types
+import { writeSegmentsReport } from "./lib/segments-report.mjs";
+
+const RUNS_SEGMENTS = 3;
 
 const argv = nodeProcess.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -44,6 +49,19 @@ if (argv.includes("--refresh")) {
   await writeText("bench/results/core-refresh.json", JSON.stringify(result, null, 2) + "\n");
   writeRefreshReport(nodeProcess.cwd(), result);
   console.log(`  core refresh benchmark done in ${seconds} s`);
+  nodeProcess.exit(0);
+}
+// --segments: measurement 6c alone (segments in the core: ingest with 0, 2 and 8 values, and the
+// two designs), printed, written to bench/results/core-segments.json and into its own section.
+if (argv.includes("--segments")) {
+  const started = performance.now();
+  const events = quick ? 100_000 : 500_000;
+  const ingest = [1_000, 1_000_000].flatMap((items) => ([0, 2, 8] as const).map((values) => segmentIngest(items, events, values, RUNS_SEGMENTS, console.log)));
+  const result = { ingest, designs: designs(1_000_000, events, RUNS_SEGMENTS, console.log), machine: machine(), seconds: 0 };
+  result.seconds = Math.round((performance.now() - started) / 100) / 10;
+  await writeText("bench/results/core-segments.json", JSON.stringify(result, null, 2) + "\n");
+  writeSegmentsReport(nodeProcess.cwd(), result);
+  console.log(`  core segments benchmark done in ${result.seconds} s`);
   nodeProcess.exit(0);
 }
 /** `--only memory` runs measurement 9 alone (memory against the per-namespace budget); `--only scale`,

@@ -219,7 +219,7 @@ export class NamespaceStore {
 /** Parses a stored bucket, refusing any format this build does not know, at every level. */
 function readBucket(text: string): BucketState {
   const state = JSON.parse(text) as BucketState;
-  if (state.v !== BUCKET_FORMAT) throw new UnknownFormatError("bucket", state.v, BUCKET_FORMAT);
+  if (state.v !== 1 && state.v !== BUCKET_FORMAT) throw new UnknownFormatError("bucket", state.v, BUCKET_FORMAT);
   const summaries = [state.summary, ...state.typed.map(([, s]) => s)];
   for (const s of summaries) if (s.v !== SPACE_SAVING_FORMAT) throw new UnknownFormatError("summary", s.v, SPACE_SAVING_FORMAT);
   for (const h of [state.items, state.actors]) if (h.v !== HYPERLOGLOG_FORMAT) throw new UnknownFormatError("sketch", h.v, HYPERLOGLOG_FORMAT);

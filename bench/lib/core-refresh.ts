@@ -7,17 +7,42 @@
  * calendar windows in a zone with daylight saving (so local days are kept and answered beside the
  * tiers); and the largest plan a namespace can configure, that one with both comparisons precomputed. The target is < 250 ms at 1M distinct items.
  */
-import { CALENDAR_WINDOWS, RANKS, type NamespaceConfig, type Rank } from "../../src/shared/contract";
+import { CALENDAR_WINDOWS, MAX_DIMENSIONS, RANKS, type DimensionConfig, type EventDims, type NamespaceConfig, type Rank } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
-import { buildSnapshot, plan } from "../../src/core/snapshots";
+import { fitsBudget } from "../../src/core/budget";
+import { CONFIG_BOUNDS, dimensionCounters } from "../../src/core/config";
+import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
+import { buildSnapshot, builtBreakdown, hotSegments, plan, segmentQueries } from "../../src/core/snapshots";
 import { batches, DAY_MS, draw } from "./core-stream";
 import { CONFIG } from "./core-scale";
 import { nodeProcess, summarise, type Spread } from "./node";
 
-/** A plan to time: which windows the refresh precomputes, in which zone. */
+/** A plan to time: which windows the refresh precomputes, in which zone; with dimensions, the
+ * values of the i-th event. */
 export interface RefreshPlan {
   name: string;
   config: NamespaceConfig;
+  dimsOf?: (i: number) => EventDims;
+}
+
+/** The widest config of segments a namespace may hold beside CONFIG: MAX_DIMENSIONS dimensions, one
+ * of them multi, each at the largest capacity the budget accepts (config.ts refuses one more). */
+function widestDimensions(): Record<string, DimensionConfig> {
+  const names = Array.from({ length: MAX_DIMENSIONS }, (_, d) => (d === MAX_DIMENSIONS - 1 ? "tag" : `d${d}`));
+  const types = Object.keys(CONFIG.types).length;
+  let capacity = CONFIG_BOUNDS.dimensionCapacity.max;
+  const at = (c: number) => Object.fromEntries(names.map((n) => [n, n === "tag" ? { multi: true, capacity: c } : { capacity: c }]));
+  while (capacity > CONFIG_BOUNDS.dimensionCapacity.min && !fitsBudget(CONFIG.capacity, types, MEMORY_BUDGET_BYTES, false, dimensionCounters(at(capacity)))) capacity -= 10;
+  return at(capacity);
+}
+
+/** Values per dimension: 10 to a million, so the plan meets small and huge cardinalities; 3 tags of 10,000. */
+const CARDINALITIES = [10, 100, 1000, 10_000, 100_000, 1_000_000, 50];
+function widestDimsOf(i: number): EventDims {
+  const dims: EventDims = {};
+  CARDINALITIES.forEach((n, d) => (dims[`d${d}`] = [`v${(i * 2_654_435_761 + d) % n}`]));
+  dims.tag = [0, 1, 2].map((t) => `t${(i * 40_503 + t * 7_919) % 10_000}`);
+  return dims;
 }
 
 export const REFRESH_PLANS: RefreshPlan[] = [
@@ -29,6 +54,11 @@ export const REFRESH_PLANS: RefreshPlan[] = [
   {
     name: "the same, with compare previous and week precomputed",
     config: { ...CONFIG, windows: [...CONFIG.windows, ...CALENDAR_WINDOWS], timezone: "Europe/Berlin", compare: ["previous", "week"] },
+  },
+  {
+    name: "five sliding windows, UTC, with 8 dimensions at the widest accepted config (10 values an event) and the hot segments",
+    config: { ...CONFIG, dimensions: widestDimensions() },
+    dimsOf: widestDimsOf,
   },
 ];
 
@@ -69,11 +99,13 @@ function time(runs: number, body: () => void, cpu: number[] = []): Spread {
   return summarise(ms);
 }
 
-export function refreshAtScale(items: number, events: number, runs: number, log: (s: string) => void, { name, config }: RefreshPlan = REFRESH_PLANS[0]!): RefreshResult {
+export function refreshAtScale(items: number, events: number, runs: number, log: (s: string) => void, { name, config, dimsOf }: RefreshPlan = REFRESH_PLANS[0]!): RefreshResult {
   const now = Date.now();
   const stream = draw({ items, count: events, skew: 1.0, everyItem: true, order: "time", seed: items, end: now, spanMs: 7 * DAY_MS });
-  const agg = new Aggregator({ capacity: config.capacity, types: Object.keys(config.types), timezone: config.timezone });
+  const agg = new Aggregator({ capacity: config.capacity, types: Object.keys(config.types), timezone: config.timezone, dimensions: config.dimensions });
+  let i = 0;
   for (const [batch, lastTs] of batches(stream)) {
+    if (dimsOf) for (const event of batch) event.dims = dimsOf(i++);
     agg.ingest(batch, lastTs + 1);
     agg.advance(lastTs + 1);
   }
@@ -82,9 +114,15 @@ export function refreshAtScale(items: number, events: number, runs: number, log:
   const queries = plan(config);
   const cpu: number[] = [];
   // One context per refresh, as the object builds one per refresh, and its answers share their merges.
+  let segmentAnswers = 0;
   const refresh = () => {
     const c = ctx();
     for (const q of queries) JSON.stringify(buildSnapshot(agg, q, c));
+    // Then the hot segments, chosen by the breakdowns just built, as the object's refresh does.
+    const hot = hotSegments(config, (window, dimension) => builtBreakdown(agg, c, window, dimension));
+    const segmentPlan = segmentQueries(config, hot);
+    segmentAnswers = segmentPlan.length;
+    for (const q of segmentPlan) JSON.stringify(buildSnapshot(agg, q, c));
   };
   const fullRefreshMs = time(runs, () => agg.sharing(refresh), cpu);
   const fullRefreshCpuMs = summarise(cpu);
@@ -103,10 +141,10 @@ export function refreshAtScale(items: number, events: number, runs: number, log:
   }
   const ranks = Object.entries(byRankMs).map(([r, s]) => `${r} ${s!.median.toFixed(0)} ms`).join(", ");
   log(
-    `  core refresh at ${items} items, ${name}: full refresh (${queries.length} snapshots) ${fullRefreshMs.median.toFixed(0)} ms ` +
+    `  core refresh at ${items} items, ${name}: full refresh (${queries.length + segmentAnswers} snapshots) ${fullRefreshMs.median.toFixed(0)} ms ` +
       `(${fullRefreshMs.min.toFixed(0)}–${fullRefreshMs.max.toFixed(0)}), CPU ${fullRefreshCpuMs.median.toFixed(0)} ms ` +
       `(${fullRefreshCpuMs.min.toFixed(0)}–${fullRefreshCpuMs.max.toFixed(0)}), CPU without shared merges ${unsharedCpuMs.median.toFixed(0)} ms; by rank: ${ranks}`,
   );
   const timezone = config.timezone ?? "UTC";
-  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length, fullRefreshMs, fullRefreshCpuMs, unsharedCpuMs, byRankMs };
+  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length + segmentAnswers, fullRefreshMs, fullRefreshCpuMs, unsharedCpuMs, byRankMs };
 }
