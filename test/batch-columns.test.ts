@@ -6,6 +6,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { freshNamespace } from "./support/http";
 import { columnsOf, eventsOf } from "../src/shared/batch-columns";
+import type { IncomingEvent } from "../src/shared/validate";
 import { utf8Bytes } from "../durable-objects/guarded-sql";
 
 describe("a batch as columns", () => {
@@ -30,6 +31,21 @@ describe("a batch as columns", () => {
 
   it("carries no batchId when the batch had none", () => {
     expect("batchId" in columnsOf({ events: [{ item: "a", type: "view", ts: 1 }] })).toBe(false);
+  });
+
+  it("(v1.7) carries dims in a column only when an event has them, null where one has none", () => {
+    expect("dims" in columnsOf({ events: [{ item: "a", type: "view", ts: 1 }] })).toBe(false);
+    const events: IncomingEvent[] = [
+      { item: "a", type: "view", ts: 1 },
+      { item: "b", type: "view", ts: 2, dims: { category: ["comedy"], tag: ["cats", "funny"] } },
+      { item: "c", type: "view", ts: 3 },
+      { item: "d", type: "view", actor: "u", ts: 4, dims: { tag: ["日本"] } },
+    ];
+    const columns = columnsOf({ events });
+    expect(columns.dims).toEqual([null, events[1]!.dims, null, events[3]!.dims]);
+    const back = eventsOf(columns, () => 1);
+    expect(back).toStrictEqual(events.map((e) => ({ ...e, weight: 1 })));
+    expect(back.map((e) => "dims" in e)).toEqual([false, true, false, true]);
   });
 });
 

@@ -14,6 +14,7 @@ import configV1 from "./fixtures/format-1/meta-config.json";
 import pendingV1 from "./fixtures/format-1/pending-event.json";
 import logRowV1 from "./fixtures/format-1/batch-log-row.json";
 import logRowV2 from "./fixtures/format-2/batch-log-row.json";
+import logRowV3 from "./fixtures/format-3/batch-log-row.json";
 import { decodeLogRow, encodeLogRow } from "../durable-objects/batch-log";
 import type { TallyEvent } from "../src/shared/contract";
 import { admin, freshNamespace, get, json, stubOf } from "./support/http";
@@ -51,14 +52,14 @@ async function expectFixtureAnswers(ns: string): Promise<void> {
 
 /** A namespace whose storage holds, at NOW, the config fixture and what `write` adds; evicted, so
  * that start-up loads them. */
-async function storedAtNow(prefix: string, write: (sql: SqlStorage) => void): Promise<string> {
+async function storedAtNow(prefix: string, write: (sql: SqlStorage) => void, config: typeof configV1 = configV1): Promise<string> {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(NOW);
   const ns = freshNamespace(prefix);
   await runInDurableObject(stubOf(ns), (_, state) => {
     migrate(state.storage);
     const sql = state.storage.sql;
-    sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(configV1));
+    sql.exec("INSERT INTO meta (key, value) VALUES ('createdAt', ?), ('config', ?)", JSON.stringify({ v: 1, value: BUCKET_START }), JSON.stringify(config));
     write(sql);
   });
   await evictDurableObject(stubOf(ns));
@@ -111,9 +112,60 @@ describe("batch log rows, of format 2 (columns) and of format 1 (an object per e
   });
 
   it("of an unknown format are refused, never guessed", () => {
-    expect(() => decodeLogRow(JSON.stringify({ v: 3, items: [] }))).toThrow(/batch log row has format 3/);
+    expect(() => decodeLogRow(JSON.stringify({ v: 4, items: [] }))).toThrow(/batch log row has format 4/);
     const row = JSON.parse(logRowV2.events) as { ts: number[] };
     row.ts.pop();
+    expect(() => decodeLogRow(JSON.stringify(row))).toThrow(/columns differ in length/);
+  });
+});
+
+describe("batch log rows of format 3 (v1.7: columns with dims)", () => {
+  /** The events of the format-3 fixture (test/fixtures/README.md). */
+  const at = Date.UTC(2026, 10, 21, 12, 2);
+  const fixtureEvents: TallyEvent[] = [
+    { item: "x", type: "view", weight: 1, actor: "r", ts: at, dims: { category: ["comedy"], tag: ["cats", "funny"] } },
+    { item: "z", type: "like", weight: 3, ts: at + 1000 },
+    { item: "x", type: "view", weight: 1, actor: "p", ts: at + 2000, dims: { tag: ["cats"] } },
+    { item: "é-ünï", type: "view", weight: 1, actor: "s", ts: at + 3000, dims: { category: ["drama"], tag: ["日本", "cats"] } },
+  ];
+  const withDimensions = { ...configV1, value: { ...configV1.value, dimensions: { category: {}, tag: { multi: true } } } };
+
+  it("give back exactly the events they were written from, and an event without dims has no dims key", () => {
+    const events = decodeLogRow(logRowV3.events);
+    expect(events).toStrictEqual(fixtureEvents);
+    expect("dims" in events[1]!).toBe(false);
+  });
+
+  it("are replayed by start-up into the segments of their dims", async () => {
+    const ns = await storedAtNow("log-rows-dims", (sql) => sql.exec("INSERT INTO batch_log (accepted_at, events) VALUES (?, ?)", logRowV3.accepted_at, logRowV3.events), withDimensions as typeof configV1);
+    const segment = async (s: string) => {
+      const body = await json<TrendingSnapshot>(await get(ns, "trending", { window: "1h", segment: s }));
+      return body.items.map((i) => [i.item, i.score]);
+    };
+    expect(await segment("tag:cats")).toEqual([["x", 2], ["é-ünï", 1]]);
+    expect(await segment("tag:funny")).toEqual([["x", 1]]);
+    expect(await segment("category:drama")).toEqual([["é-ünï", 1]]);
+    expect(await segment("tag:日本")).toEqual([["é-ünï", 1]]);
+    expect((await json<StatsSnapshot>(await get(ns, "stats", { window: "1h" }))).events).toBe(4);
+  });
+
+  it("are written only where an event has dims: a row without any is format 2, as before, byte for byte", () => {
+    expect(encodeLogRow(decodeLogRow(logRowV3.events))).toBe(logRowV3.events);
+    expect(encodeLogRow(decodeLogRow(logRowV2.events))).toBe(logRowV2.events);
+    const plain = fixtureEvents.map(({ dims: _dims, ...event }) => event);
+    expect((JSON.parse(encodeLogRow(plain)) as { v: number }).v).toBe(2);
+    expect(JSON.parse(encodeLogRow(plain))).not.toHaveProperty("dims");
+    expect(decodeLogRow(encodeLogRow(plain))).toStrictEqual(plain);
+    const one = [...plain.slice(0, 3), fixtureEvents[3]!];
+    expect((JSON.parse(encodeLogRow(one)) as { v: number; dims: unknown[] }).dims).toEqual([null, null, null, fixtureEvents[3]!.dims]);
+    expect(decodeLogRow(encodeLogRow(one))).toStrictEqual(one);
+  });
+
+  it("with a dims column of another length, or none, are refused", () => {
+    const row = JSON.parse(logRowV3.events) as { dims?: unknown[] };
+    row.dims!.pop();
+    expect(() => decodeLogRow(JSON.stringify(row))).toThrow(/columns differ in length/);
+    delete row.dims;
     expect(() => decodeLogRow(JSON.stringify(row))).toThrow(/columns differ in length/);
   });
 });

@@ -10,8 +10,9 @@
  * validated whole before anything of it is written.
  */
 import SuperJSON from "superjson";
-import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS, MAX_WEIGHT, TYPE_PATTERN, type NamespaceConfig, type TallyEvent } from "../shared/contract";
+import { MAX_ITEM_BYTES, MAX_SUPPRESSIONS, MAX_WEIGHT, TYPE_PATTERN, type DimensionConfig, type NamespaceConfig, type TallyEvent } from "../shared/contract";
 import { TallyError, invalid } from "../shared/errors";
+import { checkDims, parseDims } from "../shared/validate";
 import type { BucketRecord } from "./aggregator";
 import { Bucket } from "./bucket";
 import { canonicalTimeZone } from "./calendar";
@@ -95,7 +96,7 @@ export function parseExport(text: string): NamespaceImport {
   return {
     config,
     buckets: parseBuckets(doc.buckets),
-    pending: parsePending(doc.pending),
+    pending: parsePending(doc.pending, config.dimensions),
     suppressions: parseSuppressions(doc.suppressions),
   };
 }
@@ -184,9 +185,10 @@ function checkTotals(totals: unknown): void {
   if (!ok) throw new RangeError("bad totals");
 }
 
-function parsePending(value: unknown): TallyEvent[] {
+/** The pending events, their dims by the door's rules and against the document's own config. */
+function parsePending(value: unknown, dimensions: Record<string, DimensionConfig> | undefined): TallyEvent[] {
   if (!Array.isArray(value)) throw refuse("pending", "must be a list.");
-  return value.map((e: unknown, i) => {
+  const events = value.map((e: unknown, i) => {
     const ok =
       isObject(e) &&
       typeof e.item === "string" &&
@@ -201,6 +203,17 @@ function parsePending(value: unknown): TallyEvent[] {
     if (!ok) throw refuse(`pending[${i}]`, "is not a valid event.");
     const event: TallyEvent = { item: e.item as string, type: e.type as string, weight: e.weight as number, ts: e.ts as number };
     if (typeof e.actor === "string") event.actor = e.actor;
+    if (e.dims !== undefined && e.dims !== null) {
+      const dims = parseDims(e.dims, (field, message) => refuse(`pending[${i}].${field}`, message));
+      if (dims !== undefined) event.dims = dims;
+    }
     return event;
   });
+  try {
+    checkDims(events, dimensions);
+  } catch (error) {
+    if (error instanceof TallyError) throw refuse(`pending[${String(error.details.index)}].${String(error.details.field)}`, error.message);
+    throw error;
+  }
+  return events;
 }

@@ -10,19 +10,23 @@
  * weighted update, which keeps its bounds (and is exact wherever the events were exact). Events
  * stamped at or after the time the delta is built are shipped as they are: the object holds them
  * pending, as it holds a future event sent to it directly (docs/api.md, "Windows").
+ *
+ * (v1.7) Events with different dims are different groups: a group is counted into the segments
+ * of its dims, so it carries them (DeltaEntry's fifth element; absent for events without dims).
  */
-import type { TallyEvent } from "../shared/contract";
+import type { EventDims, TallyEvent } from "../shared/contract";
 import { hash53 } from "./hash";
 import { TIERS, bucketStart } from "./tiers";
 
 /** The finest tier: every other tier's bucket is a whole number of its buckets. */
 const MINUTE_TIER = TIERS[0]!;
 
-/** One (type, item) of a minute: how many events, and their summed weight. */
-export type DeltaEntry = [type: string, item: string, events: number, weight: number];
+/** One (type, item, dims) of a minute: how many events, and their summed weight. */
+export type DeltaEntry = [type: string, item: string, events: number, weight: number, dims?: EventDims];
 
-/** A distinct (type, item, actor) of a minute, for rank=reach: its entry's index in `entries`,
- * and the actor's hash53. */
+/** A distinct actor of an entry, for rank=reach: the entry's index in `entries`, and the actor's
+ * hash53. One (type, item, actor) may recur under entries of other dims; a pair sample holds a
+ * pair once however often it is added. */
 export type DeltaPair = [entry: number, actor: number];
 
 /** One minute's events, grouped. `actors` are the hashes (hash53) of its distinct actors. */
@@ -61,13 +65,15 @@ export class DeltaBuilder {
       let minute = this.minutes.get(start);
       if (!minute) this.minutes.set(start, (minute = { entries: new Map(), actors: new Set(), pairs: new Map() }));
       // A type name never holds "\n" (TYPE_PATTERN), so the first "\n" ends it: no two pairs share a key.
-      const key = `${event.type}\n${event.item}`;
+      // With dims, a "\t" (neither in a type name) ends the type, then their key, which holds no raw
+      // "\n" (JSON text), ends at the next "\n": a key of dims never equals one without, whatever the item.
+      const key = event.dims === undefined ? `${event.type}\n${event.item}` : `${event.type}\t${dimsKey(event.dims)}\n${event.item}`;
       const entry = minute.entries.get(key);
       if (entry) {
         entry[2] += 1;
         entry[3] += event.weight;
       } else {
-        minute.entries.set(key, [event.type, event.item, 1, event.weight]);
+        minute.entries.set(key, event.dims === undefined ? [event.type, event.item, 1, event.weight] : [event.type, event.item, 1, event.weight, event.dims]);
       }
       if (event.actor !== undefined) {
         const actor = hash53(event.actor);
@@ -90,4 +96,11 @@ export class DeltaBuilder {
     });
     return { buckets, future: this.future, events: this.events };
   }
+}
+
+/** One text for equal dims, whatever the order of their names: the names sorted, each with its
+ * values as the door normalised them (validate.ts: a list, without repeats, in the order given). */
+function dimsKey(dims: EventDims): string {
+  const names = Object.keys(dims).sort();
+  return JSON.stringify(names.map((name) => [name, dims[name]]));
 }

@@ -4,7 +4,7 @@
  * writes every object with its property names: for 1000 events that copy measured about four
  * times the cost of the same values as columns (typed arrays are one memcpy). Built and read here only.
  */
-import type { TallyEvent } from "./contract";
+import type { EventDims, TallyEvent } from "./contract";
 import type { IncomingBatch } from "./validate";
 
 export interface BatchColumns {
@@ -18,6 +18,8 @@ export interface BatchColumns {
   /** null where the event named no actor. */
   actors: (string | null)[];
   ts: Float64Array;
+  /** (v1.7) Present only when some event of the batch has dims; null where an event has none. */
+  dims?: (EventDims | null)[];
 }
 
 /** A batch's distinct type names in order of first use, and each one's index among them: a batch
@@ -48,6 +50,8 @@ export function columnsOf(batch: IncomingBatch): BatchColumns {
   const weights = new Float64Array(n);
   const ts = new Float64Array(n);
   const types = typeIndex();
+  // Made at the first event with dims, so a batch without any carries no column.
+  let dims: (EventDims | null)[] | undefined;
   for (let i = 0; i < n; i++) {
     const event = batch.events[i]!;
     items[i] = event.item;
@@ -55,15 +59,18 @@ export function columnsOf(batch: IncomingBatch): BatchColumns {
     weights[i] = event.weight ?? NaN;
     ts[i] = event.ts;
     typeOf[i] = types.indexOf(event.type);
+    if (event.dims !== undefined) (dims ??= new Array<EventDims | null>(n).fill(null))[i] = event.dims;
   }
   const columns: BatchColumns = { items, typeNames: types.names, typeOf, weights, actors, ts };
   if (batch.batchId !== undefined) columns.batchId = batch.batchId;
+  if (dims !== undefined) columns.dims = dims;
   return columns;
 }
 
-/** The events of `columns`, each without a weight given the one `defaultWeight` names for its type. */
+/** The events of `columns`, each without a weight given the one `defaultWeight` names for its type;
+ * an event without dims has no `dims` key. */
 export function eventsOf(columns: BatchColumns, defaultWeight: (type: string) => number): TallyEvent[] {
-  const { items, typeNames, typeOf, weights, actors, ts } = columns;
+  const { items, typeNames, typeOf, weights, actors, ts, dims } = columns;
   const defaults = typeNames.map(defaultWeight);
   const events = new Array<TallyEvent>(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -74,6 +81,8 @@ export function eventsOf(columns: BatchColumns, defaultWeight: (type: string) =>
       actor === null
         ? { item: items[i]!, type: typeNames[type]!, weight: Number.isNaN(weight) ? defaults[type]! : weight, ts: ts[i]! }
         : { item: items[i]!, type: typeNames[type]!, weight: Number.isNaN(weight) ? defaults[type]! : weight, actor: actor!, ts: ts[i]! };
+    const eventDims = dims?.[i];
+    if (eventDims) events[i]!.dims = eventDims;
   }
   return events;
 }

@@ -8,11 +8,17 @@ import {
   MINUTE,
   MAX_ACTOR_BYTES,
   MAX_BATCH,
+  MAX_DIMENSION_VALUES,
+  MAX_DIMENSIONS,
   MAX_EVENT_AGE_MS,
   MAX_EVENT_LEAD_MS,
   MAX_ITEM_BYTES,
+  MAX_VALUE_BYTES,
   MAX_WEIGHT,
   TYPE_PATTERN,
+  type DimensionConfig,
+  type ErrorDetails,
+  type EventDims,
 } from "./contract";
 import { TallyError, invalid } from "./errors";
 
@@ -24,6 +30,8 @@ export interface IncomingEvent {
   weight?: number;
   actor?: string;
   ts: number;
+  /** (v1.7) Absent when the event gave none (or an empty object). */
+  dims?: EventDims;
 }
 
 export interface IncomingBatch {
@@ -60,8 +68,8 @@ export function parseItemSegment(segment: string): string {
 export const invalidItem = () =>
   invalid("invalid_item", "The item must be 1 to 256 bytes of UTF-8, URL-encoded as one path segment.", { field: "item" });
 
-function eventError(index: number, field: string, message: string): TallyError {
-  return invalid("invalid_event", `Event ${index}: ${message}`, { index, field });
+function eventError(index: number, field: string, message: string, details?: ErrorDetails): TallyError {
+  return invalid("invalid_event", `Event ${index}: ${message}`, { index, field, ...details });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -88,7 +96,7 @@ let validType = DEFAULT_TYPE;
 
 function parseEvent(raw: unknown, index: number, now: number): IncomingEvent {
   if (!isObject(raw)) throw eventError(index, "event", "each event must be a JSON object.");
-  const { item, type, weight, actor } = raw;
+  const { item, type, weight, actor, dims } = raw;
   if (typeof item !== "string" || item.length === 0 || !fitsUtf8(item, MAX_ITEM_BYTES)) {
     throw eventError(index, "item", `item must be a string of 1 to ${MAX_ITEM_BYTES} bytes of UTF-8.`);
   }
@@ -114,7 +122,83 @@ function parseEvent(raw: unknown, index: number, now: number): IncomingEvent {
     }
     event.actor = actor;
   }
+  if (dims !== undefined && dims !== null) {
+    const parsed = parseDims(dims, (field, message) => eventError(index, field, message));
+    if (parsed !== undefined) event.dims = parsed;
+  }
   return event;
+}
+
+const DIMS_EXAMPLE = '{"category": "comedy", "tag": ["cats", "funny"]}';
+
+/**
+ * (v1.7) An event's `dims` (present and not null) by the door's rules, or `refuse(field, message)`
+ * thrown for the first problem: an object of at most MAX_DIMENSIONS names matching TYPE_PATTERN,
+ * each a value or a list of 1 to MAX_DIMENSION_VALUES values, each value 1 to MAX_VALUE_BYTES
+ * bytes of UTF-8 without U+0000, which the core uses as a separator. Normalised to lists without
+ * repeats, in the order first given; undefined for `{}`. Whether the namespace declares the names
+ * is `checkDims`'s question, asked where the config is known. An import's pending events are
+ * checked here too, with their own refusal.
+ */
+export function parseDims(raw: unknown, refuse: (field: string, message: string) => TallyError): EventDims | undefined {
+  if (!isObject(raw)) throw refuse("dims", `dims must be an object of dimension names and values, such as ${DIMS_EXAMPLE}.`);
+  const names = Object.keys(raw);
+  if (names.length === 0) return undefined;
+  if (names.length > MAX_DIMENSIONS) throw refuse("dims", `dims names ${names.length} dimensions; an event names at most ${MAX_DIMENSIONS}.`);
+  const dims: EventDims = {};
+  for (const name of names) {
+    // "__proto__" fails the pattern, so assigning below never reaches a prototype.
+    if (!TYPE_PATTERN.test(name)) {
+      throw refuse("dims", `dims names ${JSON.stringify(name.slice(0, 80))}, not a dimension name: names match ${TYPE_PATTERN.source}.`);
+    }
+    dims[name] = parseValues(raw[name], `dims.${name}`, refuse);
+  }
+  return dims;
+}
+
+/** One dimension's value or list of values, as a list without repeats. */
+function parseValues(raw: unknown, field: string, refuse: (field: string, message: string) => TallyError): string[] {
+  const badValue = () =>
+    refuse(field, `${field} must be a string of 1 to ${MAX_VALUE_BYTES} bytes of UTF-8 without U+0000, or a list of 1 to ${MAX_DIMENSION_VALUES} of them.`);
+  if (typeof raw === "string") {
+    if (!isDimensionValue(raw)) throw badValue();
+    return [raw];
+  }
+  if (!Array.isArray(raw) || raw.length === 0) throw badValue();
+  if (raw.length > MAX_DIMENSION_VALUES) throw refuse(field, `${field} lists ${raw.length} values; a dimension takes at most ${MAX_DIMENSION_VALUES} per event.`);
+  const values: string[] = [];
+  for (const value of raw as unknown[]) {
+    if (typeof value !== "string" || !isDimensionValue(value)) throw badValue();
+    if (!values.includes(value)) values.push(value);
+  }
+  return values;
+}
+
+const isDimensionValue = (value: string) => value.length > 0 && fitsUtf8(value, MAX_VALUE_BYTES) && !value.includes("\u0000");
+
+/**
+ * (v1.7) Refuses (`400 invalid_event`, its `index` and `field: "dims.<name>"`) the first event that
+ * names a dimension `dimensions` does not declare (the declared ones in `allowed`), or gives several
+ * values to one not declared `multi`. The Worker asks it with the namespace's descriptor before
+ * any object is touched; the object asks it again with its config, which a descriptor held by the
+ * Worker may lag. Names are data: a dimension named `constructor` is only a name (`Object.hasOwn`).
+ */
+export function checkDims(events: readonly { dims?: EventDims }[], dimensions: Record<string, DimensionConfig> | undefined): void {
+  for (let index = 0; index < events.length; index++) {
+    const dims = events[index]!.dims;
+    if (dims === undefined) continue;
+    for (const name of Object.keys(dims)) {
+      const declared = dimensions !== undefined && Object.hasOwn(dimensions, name) ? dimensions[name] : undefined;
+      if (declared === undefined) {
+        const allowed = Object.keys(dimensions ?? {});
+        const listed = allowed.length === 0 ? "it declares none (config `dimensions`)" : `it declares ${allowed.join(", ")}`;
+        throw eventError(index, `dims.${name}`, `dims names "${name}", a dimension this namespace does not declare: ${listed}.`, { allowed });
+      }
+      if (dims[name]!.length > 1 && declared.multi !== true) {
+        throw eventError(index, `dims.${name}`, `dims.${name} gives ${dims[name]!.length} values; "${name}" takes one, as it is not declared {"multi": true}.`);
+      }
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * namespace spreads its ingest (docs/api.md v1.1, `ingestShards`).
  */
 import type { IngestResult, NamespaceDescriptor, TallyEvent } from "../shared/contract";
-import type { IncomingBatch } from "../shared/validate";
+import { checkDims, type IncomingBatch } from "../shared/validate";
 import { columnsOf } from "../shared/batch-columns";
 import { hash53 } from "../core/hash";
 import { aggregatorOf, shardOf, valueOrThrow } from "../shared/rpc";
@@ -41,8 +41,13 @@ function weighted(batch: IncomingBatch, weights: Readonly<Record<string, number>
  * call that failed on the way (`503 unavailable`: the object was overloaded or the call was lost)
  * may still have recorded the batch; with a `batchId` it is safe to send once more, since the
  * object then answers `duplicate` if it was recorded, and a retry costs the client nothing.
+ *
+ * A batch naming a dimension the descriptor does not declare, or several values of one not
+ * `multi`, is refused here (`400 invalid_event`) before any shard or object is asked: a shard
+ * logs what it is sent, and validates nothing itself.
  */
 export async function ingest(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
+  checkDims(batch.events, descriptor.dimensions);
   try {
     return await send(env, namespace, descriptor, batch);
   } catch (error) {

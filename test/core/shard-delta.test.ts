@@ -148,3 +148,72 @@ describe("a shard's delta merged by the aggregator", () => {
     expect(answers(mixed, T0 + 10 * MINUTE)).toEqual(answers(direct, T0 + 10 * MINUTE));
   });
 });
+
+describe("a shard's delta of events with dims (v1.7)", () => {
+  const minute = Math.floor((T0 - MINUTE) / MINUTE) * MINUTE;
+  const entriesOf = (events: TallyEvent[]) => {
+    const builder = new DeltaBuilder(T0);
+    builder.add(events);
+    const [bucket, ...others] = builder.build().buckets;
+    expect(others).toEqual([]);
+    return bucket!.entries;
+  };
+  const view = (weight: number, dims?: TallyEvent["dims"]): TallyEvent => ({ item: "a", type: "view", weight, ts: minute + weight, ...(dims ? { dims } : {}) });
+
+  it("keeps events of one item with different dims in different entries, each with its dims", () => {
+    expect(entriesOf([view(1), view(2, { category: ["comedy"] }), view(3, { category: ["drama"] }), view(4, { category: ["comedy"], tag: ["cats"] }), view(5)])).toEqual([
+      ["view", "a", 2, 6],
+      ["view", "a", 1, 2, { category: ["comedy"] }],
+      ["view", "a", 1, 3, { category: ["drama"] }],
+      ["view", "a", 1, 4, { category: ["comedy"], tag: ["cats"] }],
+    ]);
+  });
+
+  it("groups events whose dims are equal but for the order of their dimensions into one entry", () => {
+    const entries = entriesOf([view(1, { category: ["comedy"], tag: ["cats", "funny"] }), view(2, { tag: ["cats", "funny"], category: ["comedy"] })]);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.slice(0, 4)).toEqual(["view", "a", 2, 3]);
+    expect(entries[0]![4]).toEqual({ category: ["comedy"], tag: ["cats", "funny"] });
+  });
+
+  it("leaves an entry without dims at four elements, as before", () => {
+    expect(entriesOf([view(1), view(2)])).toEqual([["view", "a", 2, 3]]);
+    expect(entriesOf([view(1)])[0]).toHaveLength(4);
+  });
+
+  it("never groups an item that looks like a grouping key with another item", () => {
+    // Items may hold any character; "\t", "\n" and JSON are what the keys are made of.
+    const tricky = ['[["category",["comedy"]]]\na', 'view\t[["category",["comedy"]]]\na', "a\t", "a\n"];
+    const events = [view(1, { category: ["comedy"] }), ...tricky.map((item, i): TallyEvent => ({ item, type: "view", weight: 10 + i, ts: minute }))];
+    const entries = entriesOf(events);
+    expect(entries).toHaveLength(5);
+    expect(entries.map((e) => e[1])).toEqual(["a", ...tricky]);
+  });
+
+  it("merged by the aggregator, counts each group into the segments of its dims, as the events one by one", () => {
+    const dimensions = { category: {}, tag: { multi: true } };
+    const random = rng(5);
+    const events = stream(T0, 2000, 9).map((e): TallyEvent => {
+      const r = random();
+      if (r < 0.2) return e;
+      return { ...e, dims: r < 0.6 ? { category: [r < 0.4 ? "comedy" : "drama"] } : { tag: r < 0.8 ? ["cats"] : ["cats", "funny"], category: ["comedy"] } };
+    });
+    const direct = new Aggregator({ capacity: 200, types: TYPES, dimensions });
+    direct.ingest(events, T0);
+    const builder = new DeltaBuilder(T0);
+    builder.add(events);
+    const merged = new Aggregator({ capacity: 200, types: TYPES, dimensions });
+    merged.mergeDelta(builder.build(), T0);
+    for (const segment of [
+      { dimension: "category", value: "comedy" },
+      { dimension: "category", value: "drama" },
+      { dimension: "tag", value: "funny" },
+    ]) {
+      for (const window of WINDOWS) {
+        const answer = merged.top(window, segment, T0, 100);
+        expect(answer, `${window} ${segment.value}`).toEqual(direct.top(window, segment, T0, 100));
+        if (window === "30d") expect(answer.items.length).toBeGreaterThan(0);
+      }
+    }
+  });
+});
