@@ -34,7 +34,7 @@ import { TallyError, internal, type Outcome } from "../src/shared/errors";
 import { snapshotKey } from "../src/shared/keys";
 import { registryOf } from "../src/shared/rpc";
 import { eventsOf, type BatchColumns } from "../src/shared/batch-columns";
-import type { IncomingBatch } from "../src/shared/validate";
+import { checkDims, type IncomingBatch } from "../src/shared/validate";
 import { MAX_ROW_BYTES } from "./guarded-sql";
 import { migrate } from "./migrations";
 import { NamespaceState } from "./namespace-state";
@@ -123,6 +123,9 @@ export class NamespaceAggregator extends DurableObject<Env> {
       const weightOf = (type: string) => defaultWeight(state.config, type);
       // A Worker of the previous version sends events as objects, during a deploy (contract.ts).
       const events = "events" in batch ? batch.events.map((e) => ({ ...e, weight: e.weight ?? weightOf(e.type) })) : eventsOf(batch, weightOf);
+      // The namespace's own config is the authority on its dimensions: a Worker's descriptor may be
+      // a refresh period old (docs/api.md, "Segments").
+      checkDims(events, state.config.dimensions);
       const { due, ahead } = splitDue(events, state.pending, now);
       if (ahead.length > 0 && state.pending.size + ahead.length > MAX_PENDING_EVENTS) throw state.tooManyPending(now);
       state.store.appendBatch(now, { due, ahead }, batch.batchId, state.pending);

@@ -38,7 +38,7 @@ import { ingest } from "./worker/ingest-route";
 import { openLive } from "./worker/live-route";
 import { parseWebhookId, parseWebhookSpec } from "./shared/webhook-spec";
 import { parseConfig } from "./core/config";
-import { invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
+import { checkDims, invalidItem, parseBatch, parseItemSegment, parseLimit } from "./shared/validate";
 import { openApiJson } from "./worker/openapi";
 import { IMPORT_MAX_BYTES, parseExport } from "./core/export";
 import { compareRefusal } from "./core/tiers";
@@ -116,6 +116,8 @@ app.post("/v1/namespaces/:ns/events", requireScope("ingest"), limitBody, async (
   const { descriptors, pendingRefusals } = isolateOf(c);
   pendingRefusals.check(ns, batch);
   const descriptor = descriptors.held(ns) ?? (await descriptors.descriptorOf(c.env, c.executionCtx, ns));
+  // A refused batch is charged to no quota: its dimensions are checked first.
+  checkDims(batch.events, descriptor.dimensions);
   // Charged before the batch reaches any object, so a refused batch is not recorded (quotas.ts).
   const { keyId, limits } = c.get("principal");
   const subjects = [{ name: `namespace/${ns}`, limits: descriptor.limits ?? {} }];

@@ -7,6 +7,9 @@ import { Bucket, type BucketState } from "../../src/core/bucket";
 import { hash53 } from "../../src/core/hash";
 import { merge } from "../../src/core/ranking";
 import fixture from "../fixtures/format-1/bucket.json";
+import segmentFixture from "../fixtures/format-2/bucket.json";
+import { ItemDictionary } from "../../src/core/dictionary";
+import { segmentPart, valuePart } from "../../src/core/segments";
 
 /** The events the fixture was made of (test/fixtures/README.md): item → [type, weight, count]. */
 const EVENTS: Record<string, [string, number, number]> = {
@@ -70,7 +73,7 @@ describe("a bucket of format 1, as stored", () => {
 
   it("is refused at any other version, at every level", () => {
     const state = fixture as BucketState;
-    expect(() => Bucket.fromJSON({ ...state, v: 2 } as never)).toThrow(/format 2/);
+    expect(() => Bucket.fromJSON({ ...state, v: 3 } as never)).toThrow(/format 3/);
     expect(() => Bucket.fromJSON({ ...state, summary: { ...state.summary, v: 0 } } as never)).toThrow(/format 0/);
     expect(() => Bucket.fromJSON({ ...state, actors: { ...state.actors, v: 3 } } as never)).toThrow(/format 3/);
   });
@@ -120,5 +123,56 @@ describe("hash53", () => {
       expect(hash53(input)).toBe(hash53Reference(input));
     }
     for (const [input, value] of PINNED) expect(hash53Reference(input)).toBe(value);
+  });
+});
+
+/** The events of the format-2 fixture (test/fixtures/README.md): item → [weight, count, dims]. */
+const SEGMENT_EVENTS: Record<string, [number, number, Record<string, string[]>]> = {
+  a: [1, 5, { category: ["comedy"], tag: ["cats", "funny"] }],
+  b: [2, 2, { category: ["news"] }],
+  c: [1, 1, { category: ["sport"], tag: ["dogs"] }],
+  d: [1, 1, { category: ["opera"] }],
+};
+
+describe("a bucket of format 2 (v1.7), with its dimensions, as stored", () => {
+  const bucket = Bucket.fromJSON(segmentFixture as unknown as BucketState);
+  const truthOf = (dimension: string, value: string) => {
+    const scores = new Map<string, number>();
+    for (const [item, [weight, count, dims]] of Object.entries(SEGMENT_EVENTS)) if (dims[dimension]?.includes(value)) scores.set(item, weight * count);
+    return scores;
+  };
+
+  it("bounds every segment's items by its pairs' summary, exactly where it held them all", () => {
+    for (const [dimension, values] of [["category", ["comedy", "news", "sport", "opera"]], ["tag", ["cats", "funny", "dogs"]]] as const) {
+      for (const value of values) {
+        const part = segmentPart(bucket.dims!.get(dimension), { dimension, value }, new ItemDictionary());
+        const merged = merge([part]);
+        const truth = truthOf(dimension, value);
+        for (const [item, score] of truth) {
+          const bound = merged.boundOf(item);
+          expect(score).toBeLessThanOrEqual(bound.score);
+          expect(score).toBeGreaterThanOrEqual(bound.score - bound.error);
+          if (dimension === "tag") expect(bound).toEqual({ score, error: 0 });
+        }
+      }
+    }
+  });
+
+  it("bounds each value's weight and events by the values' summaries", () => {
+    const counts = bucket.dims!.get("category")!;
+    const byWeight = merge([valuePart(counts, "weight")]);
+    const byEvents = merge([valuePart(counts, "events")]);
+    for (const [, [weight, count, dims]] of Object.entries(SEGMENT_EVENTS)) {
+      const value = dims.category![0]!;
+      for (const [merged, truth] of [[byWeight, weight * count], [byEvents, count]] as const) {
+        const bound = merged.boundOf(value);
+        expect(truth).toBeLessThanOrEqual(bound.score);
+        expect(truth).toBeGreaterThanOrEqual(bound.score - bound.error);
+      }
+    }
+  });
+
+  it("serialises back to the very same state", () => {
+    expect(JSON.parse(JSON.stringify(bucket.toJSON()))).toEqual(structuredClone(segmentFixture));
   });
 });
