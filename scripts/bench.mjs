@@ -11,10 +11,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { localVars, startService } from "../bench/lib/server.mjs";
 import { machine } from "../bench/lib/machine.mjs";
-import { client, config, seed } from "../bench/lib/tally.mjs";
-import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS } from "../bench/lib/reads.mjs";
+import { client, config, seed, stream } from "../bench/lib/tally.mjs";
+import { EDGE_TARGET, floorAndEdge, floorAndEdgePaired, layers, READ_NS, SEGMENT_NS } from "../bench/lib/reads.mjs";
 import { ingest } from "../bench/lib/ingest.mjs";
-import { ingestCpu } from "../bench/lib/ingest-cpu.mjs";
+import { DIMENSIONS, ingestCpu, withDims } from "../bench/lib/ingest-cpu.mjs";
 import { ingestFloor } from "../bench/lib/ingest-floor.mjs";
 import { baseCommit, checkoutBefore } from "../bench/lib/before.mjs";
 import { shardedIngest } from "../bench/lib/shards.mjs";
@@ -129,6 +129,11 @@ function runCore(out) {
 async function seedReads(api) {
   await api.configure(READ_NS, config());
   await seed(api, READ_NS, { count: PLAN.readEvents, items: PLAN.readItems, seed: 7 });
+  // (v1.7) The segment read's namespace: the same stream, each event with a category and a country.
+  await api.configure(SEGMENT_NS, config({ dimensions: DIMENSIONS }));
+  let b = 0;
+  for (const events of stream({ count: PLAN.readEvents, items: PLAN.readItems, seed: 7 })) await api.post(SEGMENT_NS, withDims(events, 2, 1000 * b++));
+  await api.refresh(SEGMENT_NS);
   return api.refresh(READ_NS);
 }
 

@@ -22,11 +22,27 @@ export const CASES = [
   { key: "1000000", items: 1_000_000, spanMs: HOUR },
   { key: "1000", items: 1_000, spanMs: HOUR },
   { key: "1000000 live", items: 1_000_000, spanMs: LIVE_SPAN_MS },
+  // (v1.7) The live stream with 2 and 8 dimension values an event: this build only (the build before
+  // has no segments), against its own "1000000 live" in the same round.
+  { key: "1000000 live, 2 values", items: 1_000_000, spanMs: LIVE_SPAN_MS, values: 2, thisBuildOnly: true },
+  { key: "1000000 live, 8 values", items: 1_000_000, spanMs: LIVE_SPAN_MS, values: 8, thisBuildOnly: true },
 ];
 
+/** The dimensions of the cases with values: 20 categories, 200 countries, 5,000 tags (6 an event with 8 values). */
+export const DIMENSIONS = { category: {}, country: {}, tag: { multi: true } };
+
+export function withDims(events, values, offset) {
+  events.forEach((event, j) => {
+    const i = offset + j;
+    event.dims = { category: `c${(i * 7919) % 20}`, country: `k${(i * 104_729) % 200}` };
+    if (values === 8) event.dims.tag = Array.from({ length: 6 }, (_, t) => `t${(i * 31 + t * 977) % 5000}`);
+  });
+  return events;
+}
+
 /** The case's request bodies, made before any is timed, so that the generator's time is not the service's. */
-export function bodiesOf({ items, spanMs }, events) {
-  return [...stream({ count: events, items, batch: BATCH, spanMs, seed: items })].map((e) => JSON.stringify({ events: e }));
+export function bodiesOf({ items, spanMs, values = 0 }, events) {
+  return [...stream({ count: events, items, batch: BATCH, spanMs, seed: items })].map((e, b) => JSON.stringify({ events: values ? withDims(e, values, b * BATCH) : e }));
 }
 
 /** Posts `bodies` to `url` with IN_FLIGHT requests in flight; every answer must be 202. */
@@ -45,10 +61,10 @@ export async function postAll(url, headers, bodies) {
 
 /** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
  * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
-async function ingestCase(service, api, { events, items, spanMs, profileTo }, log) {
-  const ns = `bench-cpu-${items}-${spanMs}`;
-  await api.configure(ns, config());
-  const bodies = bodiesOf({ items, spanMs }, events);
+async function ingestCase(service, api, { events, items, spanMs, values = 0, profileTo }, log) {
+  const ns = `bench-cpu-${items}-${spanMs}-${values}`;
+  await api.configure(ns, values ? config({ dimensions: DIMENSIONS }) : config());
+  const bodies = bodiesOf({ items, spanMs, values }, events);
   const profile = profileTo ? await startProfile(service.inspector) : undefined;
   const cpu = service.cpuSeconds ?? (() => workerdCpuSecondsUnder(service.pid));
   const before = cpu();
@@ -75,10 +91,11 @@ async function ingestCase(service, api, { events, items, spanMs, profileTo }, lo
 export async function ingestCpu(services, { events, rounds = 3, profileTo }, log) {
   const out = {};
   for (let round = 1; round <= rounds; round++) {
-    for (const { key, items, spanMs } of CASES) {
+    for (const { key, items, spanMs, values, thisBuildOnly } of CASES) {
       for (const [name, { service, api }] of Object.entries(services)) {
-        const profile = name === "after" && round === rounds ? profileTo : undefined;
-        const m = await ingestCase(service, api, { events, items, spanMs, profileTo: profile }, log);
+        if (thisBuildOnly && name.startsWith("before")) continue;
+        const profile = name === "after" && round === rounds && !values ? profileTo : undefined;
+        const m = await ingestCase(service, api, { events, items, spanMs, values, profileTo: profile }, log);
         m.interleaved = Object.keys(services).length > 1; // with another service's rounds, in turn
         ((out[name] ??= {})[key] ??= { runs: [] }).runs.push(m);
         log(`  [5b] ${name}, ${key} items, round ${round}/${rounds}: ${m.cpuMicrosPerEvent.toFixed(2)} µs of workerd CPU per event ` +

@@ -17,6 +17,8 @@ async function fireCounted(options, seconds) {
 }
 
 export const READ_NS = "bench-read";
+/** (v1.7) The namespace of the segment read: the same stream with 2 dimension values an event. */
+export const SEGMENT_NS = "bench-read-segment";
 
 /** An edge hit without the dev proxy should serve at least this share of the runtime's own floor. */
 export const EDGE_TARGET = 0.85;
@@ -27,6 +29,8 @@ export const ENDPOINTS = {
   trending: `/v1/namespaces/${READ_NS}/trending?window=7d&limit=10&rank=top`,
   stats: `/v1/namespaces/${READ_NS}/stats?window=24h`,
   dashboard: `/v1/namespaces/${READ_NS}/dashboard`,
+  // (v1.7) One category of 20, the same ranking as `trending`.
+  segment: `/v1/namespaces/${SEGMENT_NS}/trending?window=7d&limit=10&rank=top&segment=category:c1`,
 };
 
 /** Checks one read comes back from the expected layer before loading it (a wrong label would

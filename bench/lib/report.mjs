@@ -58,7 +58,7 @@ function edgeSection(r) {
   const best = Math.max(...ratios);
   return `## 2. Cached reads, edge hit (\`X-Cache: HIT-EDGE\`)
 Trending \`window=7d&limit=10\`, stats \`window=24h\` and the dashboard of a namespace holding ${int(r.readNamespace.events)}
-events over ${int(r.readNamespace.items)} items. Target: at least 0.8 of the floor's requests/s.
+events over ${int(r.readNamespace.items)} items${r.edge.segment ? "; *segment* (v1.7) is the same trending read in one category of 20 (`segment=category:c1`) of a namespace holding the same stream with a category and a country on every event" : ""}. Target: at least 0.8 of the floor's requests/s.
 
 ${table(["answer", "connections", "requests/s", "p50 ms", "p99 ms", "ratio to floor", "target ≥ 0.8"], rows)}
 
