@@ -172,17 +172,16 @@ function trending(agg: Aggregator, ctx: BuildContext, window: ReadWindow, rank: 
   return fitRanking<SegmentTrendingSnapshot>({ ...header, segment, floor: answer.floor, items });
 }
 
+/** The fields every answer starts with, for an answer over `range`. */
+function headerOf(agg: Aggregator, ctx: BuildContext, window: ReadWindow, range: { from: number; to: number }) {
+  return { namespace: ctx.namespace, window, from: iso(range.from), to: iso(range.to), computedAt: iso(ctx.at), generation: ctx.generation, ...zoneOf(agg, window) };
+}
+
 function segmentStats(agg: Aggregator, ctx: BuildContext, window: ReadWindow, segment: Segment): SegmentStatsSnapshot {
   const a = agg.segmentStats(window, segment, ctx.at);
   return {
-    namespace: ctx.namespace,
-    window,
+    ...headerOf(agg, ctx, window, a),
     segment,
-    from: iso(a.from),
-    to: iso(a.to),
-    computedAt: iso(ctx.at),
-    generation: ctx.generation,
-    ...zoneOf(agg, window),
     exact: a.exact,
     events: a.events,
     weight: a.weight,
@@ -195,14 +194,8 @@ function segmentStats(agg: Aggregator, ctx: BuildContext, window: ReadWindow, se
 function dimension(agg: Aggregator, ctx: BuildContext, window: ReadWindow, name: string, limit: number): DimensionSnapshot {
   const a = agg.breakdown(window, name, ctx.at, limit);
   return fitList({
-    namespace: ctx.namespace,
-    window,
+    ...headerOf(agg, ctx, window, a),
     dimension: name,
-    from: iso(a.from),
-    to: iso(a.to),
-    computedAt: iso(ctx.at),
-    generation: ctx.generation,
-    ...zoneOf(agg, window),
     exact: a.exact,
     floor: a.floor,
     values: a.values,
