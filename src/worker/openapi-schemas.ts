@@ -218,6 +218,68 @@ const breakdownRequired = [...Object.keys(header), "dimension", "exact", "floor"
 
 const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 } });
 
+/** GET .../cache. `segments` (v1.7) is absent from an object of an earlier version. */
+const cacheReport: Record<string, Schema> = {
+  namespace: ref("Namespace"),
+  generation,
+  reads: count,
+  hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 },
+  layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
+  syncComputes: count,
+  refreshes: count,
+  refreshErrors: count,
+  lastRefresh: {
+    oneOf: [
+      { type: "null" },
+      object(
+        { at: ref("Time"), durationMs: nonNegative, outcome: { enum: ["ok", "error"] }, error: { type: "string" } },
+        ["at", "durationMs", "outcome"],
+      ),
+    ],
+  },
+  checkpointErrors: count,
+  lastCheckpoint: {
+    oneOf: [
+      { type: "null" },
+      object({ at: ref("Time"), outcome: { enum: ["ok", "error"] }, error: { type: "string" } }, ["at", "outcome"]),
+    ],
+  },
+  storage: object({ largestRowBytes: count, maxRowBytes: count }),
+  memory: object({ bytes: count, budgetBytes: count, cuts: count }),
+  live: object({ relays: count, pushes: count, pushFailures: count }),
+  webhooks: object({ webhooks: count, failing: count, paused: count, pending: count, attempts: count, failures: count }),
+  ingest: object({
+    shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
+    perShard: {
+      type: "array",
+      description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
+      items: object(
+        {
+          shard: count,
+          retired: { type: "boolean" },
+          lagEvents: { type: ["integer", "null"], minimum: 0 },
+          lagBatches: { type: ["integer", "null"], minimum: 0 },
+          oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
+          lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
+          sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
+          error: { type: "string", description: "Why the shard could not be asked; its lag is then null." },
+        },
+        ["shard", "retired", "lagEvents", "lagBatches", "oldestWaitingSince", "lastMergeAt", "sinceLastMergeMs"],
+      ),
+    },
+  }),
+  segments: {
+    ...object({
+      hot: { type: "array", items: segment, description: "The segments the last refresh precomputed." },
+      held: { ...count, description: "Segment answers held in the object's memory." },
+      warm: { ...count, description: "Segment answers kept warm for their readers, outside the hot ones." },
+      reads: { ...count, description: "The segment reads among reads." },
+      layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
+    }),
+    description: "(v1.7) Segments: the hot ones, the answers held and kept warm, and the layers of segment reads.",
+  },
+};
+
 export const SCHEMAS: Record<string, Schema> = {
   Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
   Window: {
@@ -367,56 +429,7 @@ export const SCHEMAS: Record<string, Schema> = {
   ConfigInput: { ...object(configBounds, []), description: "PUT replaces the whole config: omitted fields take their defaults." },
   RefreshResult: object({ namespace: ref("Namespace"), computedAt: ref("Time"), generation }),
   InvalidateResult: object({ namespace: ref("Namespace"), generation }),
-  CacheReport: object({
-    namespace: ref("Namespace"),
-    generation,
-    reads: count,
-    hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 },
-    layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
-    syncComputes: count,
-    refreshes: count,
-    refreshErrors: count,
-    lastRefresh: {
-      oneOf: [
-        { type: "null" },
-        object(
-          { at: ref("Time"), durationMs: nonNegative, outcome: { enum: ["ok", "error"] }, error: { type: "string" } },
-          ["at", "durationMs", "outcome"],
-        ),
-      ],
-    },
-    checkpointErrors: count,
-    lastCheckpoint: {
-      oneOf: [
-        { type: "null" },
-        object({ at: ref("Time"), outcome: { enum: ["ok", "error"] }, error: { type: "string" } }, ["at", "outcome"]),
-      ],
-    },
-    storage: object({ largestRowBytes: count, maxRowBytes: count }),
-    memory: object({ bytes: count, budgetBytes: count, cuts: count }),
-    live: object({ relays: count, pushes: count, pushFailures: count }),
-    webhooks: object({ webhooks: count, failing: count, paused: count, pending: count, attempts: count, failures: count }),
-    ingest: object({
-      shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
-      perShard: {
-        type: "array",
-        description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
-        items: object(
-          {
-            shard: count,
-            retired: { type: "boolean" },
-            lagEvents: { type: ["integer", "null"], minimum: 0 },
-            lagBatches: { type: ["integer", "null"], minimum: 0 },
-            oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
-            lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
-            sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
-            error: { type: "string", description: "Why the shard could not be asked; its lag is then null." },
-          },
-          ["shard", "retired", "lagEvents", "lagBatches", "oldestWaitingSince", "lastMergeAt", "sinceLastMergeMs"],
-        ),
-      },
-    }),
-  }),
+  CacheReport: object(cacheReport, Object.keys(cacheReport).filter((k) => k !== "segments")),
   // ---- webhooks (docs/api.md, "Webhooks")
   WebhookInput: {
     type: "object",
