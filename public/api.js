@@ -91,8 +91,8 @@ function metaOf(res) {
 }
 
 /**
- * A read (trending, stats, dashboard): `{body, meta, changed}`. With a remembered ETag the request
- * carries If-None-Match, and a 304 reuses the remembered body.
+ * A read (trending, stats, dashboard, and (v1.7) a dimension's breakdown): `{body, meta, changed}`.
+ * With a remembered ETag the request carries If-None-Match, and a 304 reuses the remembered body.
  */
 export async function read(path) {
   const held = remembered.get(path);

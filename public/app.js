@@ -9,6 +9,7 @@
 // parts whose inputs did not change are left as they are: see whenChanged in dom.js).
 import { ApiError, nsPath, read, takeSharedKey, token } from "./api.js";
 import { CALENDAR, COMPARES, comparable, RANKS, renderBoard } from "./board.js";
+import { DASHBOARD_VALUES, parseSegment, sameSegment, segmentParam } from "./breakdown.js";
 import { adminActions, initialAdmin, initialList, listActions, renderAdmin, renderList } from "./admin.js";
 import { $, button, whenChanged } from "./dom.js";
 import { followLive } from "./live.js";
@@ -20,6 +21,8 @@ const DEFAULT_PERIOD = 10;
 const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const params = new URLSearchParams(location.search);
+/** (v1.7) The segment the ranking is filtered to, from the address: `segment=dim:value`. */
+const linkedSegment = parseSegment(params.get("segment"));
 takeSharedKey(); // before the state reads the token: a share link's key is this tab's from now on
 
 const state = {
@@ -33,10 +36,15 @@ const state = {
   /** What the person chose; kept in the address. */
   view: {
     window: params.get("window") ?? "",
-    rank: RANKS.some((r) => r.id === params.get("rank")) ? params.get("rank") : "top",
-    type: params.get("type") ?? "",
+    // A segment's ranking takes no reach and no type (docs/api.md, "Segments").
+    rank: RANKS.some((r) => r.id === params.get("rank")) && !(linkedSegment && params.get("rank") === "reach") ? params.get("rank") : "top",
+    type: linkedSegment ? "" : (params.get("type") ?? ""),
     /** "", "previous" or "week": what stats and the ranking are compared with. */
     compare: COMPARES.some((c) => c.id === params.get("compare")) ? params.get("compare") : "",
+    /** (v1.7) null, or {dimension, value}: the ranking counts only the events with that value. */
+    segment: linkedSegment,
+    /** (v1.7) The dimension whose values the breakdown panel lists ("" until the namespace says). */
+    dimension: params.get("dim") ?? linkedSegment?.dimension ?? "",
   },
   board: {
     shown: false,
@@ -49,6 +57,11 @@ const state = {
     trending: null,
     stats: null,
     read: { rank: "top", type: "" },
+    /** (v1.7) The declared dimensions (the dashboard's breakdowns name them), the shown window's
+     * breakdowns by dimension (its top 10 values), and `more`: the values read past them, or null. */
+    dimensions: [],
+    breakdowns: null,
+    more: null,
     /** The namespace's refresh period (refreshSeconds), learned from a fresh answer: its max-age
      * is the period minus the answer's age. */
     period: DEFAULT_PERIOD,
@@ -136,6 +149,7 @@ function trendingPath() {
   const query = new URLSearchParams({ window: view.window, rank: view.rank, limit: "10" });
   if (view.type) query.set("type", view.type);
   if (view.compare) query.set("compare", view.compare);
+  if (view.segment) query.set("segment", segmentParam(view.segment));
   return `${nsPath(state.ns, "trending")}?${query}`;
 }
 
@@ -149,11 +163,15 @@ function keepInUrl() {
   if (view.rank !== "top") query.set("rank", view.rank);
   if (view.type) query.set("type", view.type);
   if (view.compare) query.set("compare", view.compare);
+  if (view.segment) query.set("segment", segmentParam(view.segment));
+  if (view.dimension) query.set("dim", view.dimension);
   history.replaceState(null, "", `/?${query}`);
 }
 
 function choose(change) {
   Object.assign(state.view, change);
+  // A segment's ranking counts every type, and ranks top, rising or hot.
+  if (state.view.segment) Object.assign(state.view, { type: "", rank: state.view.rank === "reach" ? "top" : state.view.rank });
   // compare=week is answered for window=24h only: another window compares with its previous period.
   if (!comparable(state.view.window, state.view.compare)) state.view.compare = "previous";
   keepInUrl();
@@ -182,6 +200,21 @@ $("ranks").addEventListener("click", (event) => {
 });
 $("type").addEventListener("change", (event) => choose({ type: event.target.value }));
 $("compare").addEventListener("change", (event) => choose({ compare: event.target.value }));
+// (v1.7) The breakdown panel: the dimension shown, a value's ranking (again: all of it), more values.
+$("dimension").addEventListener("change", (event) => {
+  state.view.dimension = event.target.value;
+  state.board.more = null;
+  keepInUrl();
+  render();
+});
+$("breakdown-values").addEventListener("click", (event) => {
+  const chosen = event.target.closest("[data-value]");
+  if (!chosen) return;
+  const segment = { dimension: state.view.dimension, value: chosen.dataset.value };
+  choose({ segment: sameSegment(segment, state.view.segment) ? null : segment });
+});
+$("segment-clear").addEventListener("click", () => choose({ segment: null }));
+$("breakdown-more").addEventListener("click", () => readMoreValues());
 $("notice").addEventListener("click", (event) => {
   if (event.target.closest("[data-action=notice]")) state.notice?.action?.run();
 });
@@ -225,13 +258,14 @@ let following = { key: "", stop: () => {}, open: new Set() };
 /** Follows the dashboard and the selected ranking live; a view already followed is left as is. */
 function followBoard() {
   const { view } = state;
-  const key = `${state.ns}|${view.window}|${view.rank}|${view.type}|${view.compare}|${state.token}`;
+  const key = `${state.ns}|${view.window}|${view.rank}|${view.type}|${view.compare}|${view.segment ? segmentParam(view.segment) : ""}|${state.token}`;
   if (following.key === key) return;
   following.stop();
   const open = new Set();
   const trending = new URLSearchParams({ answer: "trending", window: view.window, rank: view.rank, limit: "10" });
   if (view.type) trending.set("type", view.type);
   if (view.compare) trending.set("compare", view.compare);
+  if (view.segment) trending.set("segment", segmentParam(view.segment));
   const onState = (name) => (socketState) => {
     if (socketState === "live") open.add(name);
     else open.delete(name);
@@ -247,6 +281,7 @@ function followBoard() {
     followLive(`${nsPath(state.ns, "live")}?${compared ? `answer=stats&${statsQuery()}` : "answer=dashboard"}`, (body) => {
       const stats = compared ? body : body.windows[state.view.window]?.stats;
       if (stats) Object.assign(state.board, { stats, unreachable: false });
+      if (!compared) showBreakdowns(body);
       render();
     }, onState("dashboard")),
     followLive(`${nsPath(state.ns, "live")}?${trending}`, (body) => {
@@ -257,6 +292,57 @@ function followBoard() {
   ];
   following = { key, open, stop: () => stops.forEach((stop) => stop()) };
   state.board.live = false;
+}
+
+/** (v1.7) The shown window's breakdowns of a dashboard answer, and the dimension to show. */
+function showBreakdowns(dashboard) {
+  const { board, view } = state;
+  board.breakdowns = dashboard.windows[view.window]?.dimensions ?? null;
+  board.dimensions = Object.keys(board.breakdowns ?? {});
+  if (board.dimensions.length > 0 && !board.dimensions.includes(view.dimension)) {
+    view.dimension = board.dimensions[0];
+    keepInUrl();
+  }
+  // Values read past the top 10 are of the window and dimension shown, and read again, as many,
+  // when the top 10 changed under them.
+  const { more } = board;
+  const top = board.breakdowns?.[view.dimension];
+  if (more && (more.window !== view.window || more.dimension !== view.dimension || !top)) board.more = null;
+  else if (more && !more.busy && top.computedAt !== more.computedAt) readMoreValues({ again: true });
+}
+
+/** The path of a breakdown page of the shown window and dimension. */
+function breakdownPath(limit, cursor) {
+  const query = new URLSearchParams({ window: state.view.window, limit: String(limit) });
+  if (cursor) query.set("cursor", cursor);
+  return `${nsPath(state.ns, `dimensions/${encodeURIComponent(state.view.dimension)}`)}?${query}`;
+}
+
+/**
+ * (v1.7) More values of the shown dimension than the dashboard's top 10, read from its breakdown
+ * (`GET .../dimensions/{dim}`) a page at a time, continued by the answer's cursor; `again` reads
+ * as many as are shown from the start, so that every value listed is of one answer.
+ */
+async function readMoreValues({ again = false } = {}) {
+  const { board, view } = state;
+  const held = board.more?.dimension === view.dimension && board.more.window === view.window ? board.more : null;
+  board.more = { ...(held ?? { dimension: view.dimension, window: view.window, values: [], cursor: undefined }), busy: true };
+  render();
+  try {
+    const pageOf = async (limit, cursor) => (await read(breakdownPath(limit, cursor))).body;
+    const after = async (first) => {
+      const next = first.cursor === null ? null : await pageOf(DASHBOARD_VALUES, first.cursor);
+      return next ? { ...next, values: [...first.values, ...next.values] } : first;
+    };
+    // The first page is the dashboard's top 10 again: read for its cursor, then the page after it.
+    const page = again ? await pageOf(held.values.length) : await after(held ?? (await pageOf(DASHBOARD_VALUES)));
+    if (board.more?.dimension !== view.dimension || board.more.window !== view.window) return; // the view moved on
+    board.more = { ...page, dimension: view.dimension, window: view.window, busy: false };
+  } catch (error) {
+    board.more = held;
+    notice(error instanceof ApiError ? `More values could not be read: ${error.message}` : error.message, "warn");
+  }
+  render();
 }
 
 let reading = 0; // counts the board's reads, so an answer for an older selection is dropped
@@ -271,6 +357,7 @@ async function refreshBoard() {
     if (mine !== reading) return;
     board.windows = WINDOWS.filter((w) => w in dashboard.body.windows);
     if (!board.windows.includes(view.window)) view.window = board.windows.includes("1h") ? "1h" : board.windows[0];
+    showBreakdowns(dashboard.body);
     if (!comparable(view.window, view.compare)) {
       view.compare = "previous";
       keepInUrl();
@@ -322,6 +409,12 @@ function failed(error) {
   if (error.code === "invalid_type" && state.view.type) {
     // A type from an old link that is no longer declared: show all types instead.
     choose({ type: "" });
+    return;
+  }
+  if ((error.code === "invalid_dimension" || error.code === "invalid_segment") && state.view.segment) {
+    // A segment from an old link whose dimension is no longer declared: show every event instead.
+    notice(`The segment “${state.view.segment.dimension}:${state.view.segment.value}” cannot be read here: ${error.message}`, "warn");
+    choose({ segment: null });
     return;
   }
   board.shown = false;

@@ -1,10 +1,11 @@
 // Draws one namespace's board from the page's state: the window tabs, rank buttons and type filter,
 // the ranking, the stats with their chart, and how fresh they are. Nothing here fetches or listens:
 // app.js decides what to read and when, and handles the clicks (by delegation on the containers).
+import { renderBreakdown, segmentLabel } from "./breakdown.js";
 import { seriesChart } from "./chart.js";
 import { $, button, change, clock, dateTime, el, headedRow, number, time, whenChanged, zoned } from "./dom.js";
 
-/** The ranks the page offers. */
+/** The ranks the page offers; a segment's ranking takes all but reach (segments keep no actors). */
 export const RANKS = [
   { id: "top", label: "Top" },
   { id: "rising", label: "Rising" },
@@ -48,11 +49,12 @@ export function renderBoard(state) {
   $("board").setAttribute("aria-busy", String(board.busy));
   if (!board.trending) return;
   renderControls(view, board.windows, board.declaredTypes);
+  renderBreakdown(board, view);
   // The rank and type the shown answer was read for: the title changes with the answer, not the click.
   const rankLabel = RANKS.find((r) => r.id === board.read.rank)?.label ?? board.read.rank;
   // Each ranked row has a Hide button while the admin token is accepted (admin.js).
   const hiding = admin.pending?.startsWith("hide:") ? admin.pending : null;
-  renderRanking(board.trending, rankLabel, board.read.type, admin.hiding, hiding, board.zone);
+  renderRanking(board.trending, rankLabel, board.read.type, admin.hiding, hiding, board.zone, board.trending.segment ?? null);
   renderStats(board.stats, board.zone);
   renderFreshness(board.trending.computedAt, board.staleInARow > 1 || board.unreachable, board.unreachable, board.period);
 }
@@ -85,7 +87,13 @@ function renderControls(view, windows, declaredTypes) {
 
   const ranks = $("ranks");
   if (ranks.children.length === 0) ranks.replaceChildren(...RANKS.map((r) => button(r.label, { data: { rank: r.id } })));
-  for (const b of ranks.children) b.setAttribute("aria-pressed", String(b.dataset.rank === view.rank));
+  for (const b of ranks.children) {
+    b.setAttribute("aria-pressed", String(b.dataset.rank === view.rank));
+    // A segment's ranking counts weights, not actors: no reach, and every type at once.
+    const refused = Boolean(view.segment) && b.dataset.rank === "reach";
+    b.disabled = refused;
+    b.title = refused ? "A segment's ranking has no reach: segments keep no actors." : "";
+  }
 
   const select = $("type");
   if (select.dataset.types !== declaredTypes.join(",")) {
@@ -99,6 +107,8 @@ function renderControls(view, windows, declaredTypes) {
     );
   }
   select.value = view.type;
+  select.disabled = Boolean(view.segment);
+  select.title = view.segment ? "A segment's ranking counts every type." : "";
 
   // Offered for the window shown: compare=week only where the service answers it.
   const compare = $("compare");
@@ -118,8 +128,8 @@ function before(previous, now, error = 0) {
 }
 
 /** The ranked list of a trending answer. Inexact answers say so, and each bounded score shows ±. */
-const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pending, zone) => {
-  $("ranking-title").textContent = `${rankLabel} items${typeLabel ? ` · ${typeLabel}` : ""}`;
+const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pending, zone, segment) => {
+  $("ranking-title").textContent = `${rankLabel} items${typeLabel ? ` · ${typeLabel}` : ""}${segment ? ` · ${segmentLabel(segment)}` : ""}`;
   const top = Math.max(0, ...trending.items.map((i) => i.score));
   const rows = trending.items.map((entry, i) => {
     const row = el("li", entry.error > 0 ? "inexact" : "");
@@ -151,9 +161,12 @@ const renderRanking = whenChanged((trending, rankLabel, typeLabel, hiding, pendi
   $("ranking").replaceChildren(...rows);
   const note = $("ranking-note");
   note.replaceChildren();
-  if (trending.items.length === 0) note.textContent = "No items in this window yet.";
-  else if (trending.exact) note.textContent = "Exact scores.";
+  if (trending.items.length === 0) {
+    // A segment's empty list with floor 0 proves it had no item; with a floor, only that none scored above it.
+    note.textContent = !segment ? "No items in this window yet." : trending.floor > 0 ? `No item of this segment scores above ${number(trending.floor)} in this window.` : "No items in this segment in this window.";
+  } else if (trending.exact) note.textContent = "Exact scores.";
   else note.append(el("strong", "inexact-mark", "Bounded scores: "), "some scores may overcount; the true score of an item with ± e lies between score − e and score.");
+  if (segment && trending.items.length > 0 && trending.floor > 0) note.append(` Items not listed score at most ${number(trending.floor)}.`);
   if (trending.compare) {
     const bounded = trending.items.some((i) => i.previousError > 0);
     note.append(` Compared with ${range(trending, zone, trending.previousFrom, trending.previousTo)}: previous scores ${bounded ? "bounded where ± shows" : "exact"}.`);

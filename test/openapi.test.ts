@@ -59,6 +59,15 @@ const seeded = async (prefix: string) => {
   return ns;
 };
 
+/** (v1.7) A namespace with declared dimensions whose events carry values of them. */
+const DIMENSIONS = { category: {}, tag: { multi: true } };
+const segmented = async (prefix: string) => {
+  const ns = freshNamespace(prefix);
+  await admin("PUT", ns, "config", { dimensions: DIMENSIONS });
+  await ingest(ns, [{ item: "a", dims: { category: "sci/fi", tag: ["cats", "dogs"] } }, { item: "b", weight: 2, dims: { tag: "cats" } }]);
+  return ns;
+};
+
 const HOOK = { url: "https://hooks.example.com/tally", on: ["entered", "left", "spike"], window: "1h", limit: 10, spike: { factor: 3, minScore: 50 } };
 const withHook = async (prefix: string) => {
   const ns = await seeded(prefix);
@@ -181,6 +190,50 @@ const CASES: Case[] = [
     operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
     send: async () => call("GET", `${path(await seeded("oa"), "/trending")}?${q}`),
   })),
+  // segments (v1.7)
+  ...(["top", "rising", "hot"] as const).map((rank): Case => ({
+    operation: "GET /v1/namespaces/{ns}/trending", name: `segment=tag:cats, rank=${rank}`, status: 200,
+    send: async () => get(await segmented("oa"), "trending", { segment: "tag:cats", rank, limit: 5 }),
+  })),
+  {
+    operation: "GET /v1/namespaces/{ns}/trending", name: "segment=category:sci/fi, compare=previous", status: 200,
+    send: async () => get(await segmented("oa"), "trending", { segment: "category:sci/fi", compare: "previous" }),
+  },
+  ...["segment=tag:cats&rank=reach", "segment=tag:cats&type=view", "segment=tag", "segment=tag:", "segment=country:de"].map((q): Case => ({
+    operation: "GET /v1/namespaces/{ns}/trending", name: q, status: 400,
+    send: async () => call("GET", `${path(await segmented("oa"), "/trending")}?${q}`),
+  })),
+  { operation: "GET /v1/namespaces/{ns}/stats", name: "segment=tag:cats", status: 200, send: async () => get(await segmented("oa"), "stats", { segment: "tag:cats", window: "1h" }) },
+  ...["segment=tag:cats&compare=previous", "segment=country:de"].map((q): Case => ({
+    operation: "GET /v1/namespaces/{ns}/stats", name: q, status: 400,
+    send: async () => call("GET", `${path(await segmented("oa"), "/stats")}?${q}`),
+  })),
+  ...["", "window=1h&limit=1", "window=7d&limit=1&cursor=o1"].map((q): Case => ({
+    operation: "GET /v1/namespaces/{ns}/dimensions/{dimension}", name: `tag?${q}`, status: 200,
+    send: async () => call("GET", `${path(await segmented("oa"), "/dimensions/tag")}?${q}`),
+  })),
+  {
+    operation: "GET /v1/namespaces/{ns}/dimensions/{dimension}", name: "not modified", status: 304,
+    send: async () => {
+      const ns = await segmented("oa");
+      await refresh(ns);
+      const etag = (await get(ns, "dimensions/tag")).headers.get("ETag") ?? "";
+      return get(ns, "dimensions/tag", {}, { "If-None-Match": etag });
+    },
+  },
+  ...["dimensions/country", "dimensions/tag?cursor=nope", "dimensions/tag?limit=0", "dimensions/tag?window=2h"].map((rest): Case => ({
+    operation: "GET /v1/namespaces/{ns}/dimensions/{dimension}", name: rest, status: 400,
+    send: async () => call("GET", path(await segmented("oa"), `/${rest}`)),
+  })),
+  { operation: "GET /v1/namespaces/{ns}/dimensions/{dimension}", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "dimensions/tag") },
+  {
+    operation: "GET /v1/namespaces/{ns}/dashboard", name: "with dimensions", status: 200,
+    send: async () => {
+      const ns = await segmented("oa");
+      await refresh(ns);
+      return get(ns, "dashboard");
+    },
+  },
   { operation: "GET /v1/namespaces/{ns}/trending", name: "an unknown namespace", status: 404, send: () => get(freshNamespace("oa"), "trending") },
   { operation: "GET /v1/namespaces/{ns}/trending", name: "no token while reads are gated", status: 401, send: () => fetchWith({ READ_TOKEN }, path("x", "/trending")) },
   { operation: "GET /v1/namespaces/{ns}/trending", name: "an unreachable object", status: 503, send: () => fetchWith({ AGGREGATOR: unreachable }, path(freshNamespace("oa"), "/trending")) },
@@ -211,6 +264,7 @@ const CASES: Case[] = [
       return res;
     },
   },
+  { operation: "GET /v1/namespaces/{ns}/live", name: "segment=tag:cats&rank=reach", status: 400, send: async () => openLive(await segmented("oa"), { segment: "tag:cats", rank: "reach" }) },
   { operation: "GET /v1/namespaces/{ns}/live", name: "answer=ranking", status: 400, send: async () => openLive(await seeded("oa"), { answer: "ranking" }) },
   { operation: "GET /v1/namespaces/{ns}/live", name: "an unknown namespace", status: 404, send: () => openLive(freshNamespace("oa")) },
   { operation: "GET /v1/namespaces/{ns}/live", name: "no upgrade", status: 426, send: async () => get(await seeded("oa"), "live") },
@@ -415,7 +469,7 @@ describe("the description covers the contract", () => {
       "GET /v1/namespaces/{ns}/suppressions", "GET /v1/namespaces/{ns}/export", "POST /v1/namespaces/{ns}/import",
       "POST /v1/keys", "GET /v1/keys", "DELETE /v1/keys/{id}", "GET /v1/audit", "GET /v1/namespaces/{ns}/audit", "GET /embed",
       "GET /v1/namespaces/{ns}/live", "GET /v1/namespaces/{ns}/webhooks", "PUT /v1/namespaces/{ns}/webhooks/{id}",
-      "GET /v1/namespaces/{ns}/webhooks/{id}", "DELETE /v1/namespaces/{ns}/webhooks/{id}",
+      "GET /v1/namespaces/{ns}/webhooks/{id}", "DELETE /v1/namespaces/{ns}/webhooks/{id}", "GET /v1/namespaces/{ns}/dimensions/{dimension}",
     ];
     expect([...DESCRIBED_OPERATIONS].sort()).toEqual([...API_MD_ROUTES].sort());
   });
@@ -499,6 +553,15 @@ describe("the request bodies described are the ones the door accepts", () => {
     { limits: { colour: 1 } },
     { embedAncestors: ["https://example.com", "https://*.example.org:8443"] },
     { embedAncestors: ["example.com"] },
+    { dimensions: { category: {}, tag: { multi: true }, "region.city_2": { capacity: 10 }, country: { multi: false, capacity: 500 } } },
+    { dimensions: { "a:b": {} } },
+    { dimensions: { Category: {} } },
+    { dimensions: { a: { capacity: 9 } } },
+    { dimensions: { a: { capacity: 10_001 } } },
+    { dimensions: { a: { multi: "yes" } } },
+    { dimensions: { a: { colour: 1 } } },
+    { dimensions: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`d${i}`, {}])) },
+    { dimensions: [] },
     [],
   ];
   for (const body of CONFIGS) {

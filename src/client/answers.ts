@@ -7,8 +7,11 @@ import type {
   CacheLabel,
   CacheReport as WireCacheReport,
   DashboardSnapshot,
+  DimensionSnapshot,
   NamespaceEntry,
   NamespaceListing as WireNamespaceListing,
+  SegmentStatsSnapshot,
+  SegmentTrendingSnapshot,
   SeriesPoint,
   StatsSnapshot,
   TrendingSnapshot,
@@ -21,12 +24,23 @@ type Dated<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date };
 /** (v1.4) A compare answer's range compared with, as Dates (absent without `compare`). */
 type Compared<T> = Omit<T, "previousFrom" | "previousTo"> & { previousFrom?: Date; previousTo?: Date };
 
-export type Trending = Compared<Dated<TrendingSnapshot, "from" | "to" | "computedAt">>;
-export type Stats = Compared<Dated<Omit<StatsSnapshot, "series">, "from" | "to" | "computedAt">> & {
-  series: Dated<SeriesPoint, "start">[];
-};
+type Timed<T extends { from: string; to: string; computedAt: string }> = Dated<T, "from" | "to" | "computedAt">;
+type TrendingOf<T extends TrendingSnapshot> = Compared<Timed<T>>;
+type Series<T extends { series: SeriesPoint[] }> = { series: Dated<T["series"][number], "start">[] };
+
+export type Trending = TrendingOf<TrendingSnapshot>;
+export type Stats = Compared<Timed<Omit<StatsSnapshot, "series">>> & Series<StatsSnapshot>;
+/** (v1.7) A segment's ranking: `segment` names it, `floor` bounds every item not listed. */
+export type SegmentTrending = TrendingOf<SegmentTrendingSnapshot>;
+/** (v1.7) A segment's stats: `events` and `weight` are upper bounds, the truth within `error`
+ * below them (each series point likewise); no `uniqueActors`, `byType` or `compare`. */
+export type SegmentStats = Timed<Omit<SegmentStatsSnapshot, "series">> & Series<SegmentStatsSnapshot>;
+/** (v1.7) A dimension's top values by weight, as the dashboard holds them (its top 10). */
+export type DimensionBreakdown = Timed<DimensionSnapshot>;
+/** (v1.7) One page of a breakdown read: `cursor` continues it, `null` on the last page. */
+export type DimensionPage = DimensionBreakdown & { cursor: string | null };
 export type Dashboard = Dated<Omit<DashboardSnapshot, "windows">, "computedAt"> & {
-  windows: Partial<Record<ReadWindow, { stats: Stats; top: Trending; hot: Trending }>>;
+  windows: Partial<Record<ReadWindow, { stats: Stats; top: Trending; hot: Trending; dimensions?: Record<string, DimensionBreakdown> }>>;
 };
 export type CacheReport = Omit<WireCacheReport, "lastRefresh"> & {
   lastRefresh: Dated<NonNullable<WireCacheReport["lastRefresh"]>, "at"> | null;
@@ -71,27 +85,40 @@ function comparedRange({ previousFrom, previousTo }: { previousFrom?: string; pr
   return previousFrom === undefined || previousTo === undefined ? {} : { previousFrom: date(previousFrom), previousTo: date(previousTo) };
 }
 
-export function reviveTrending(t: TrendingSnapshot): Trending {
-  const { previousFrom: _from, previousTo: _to, ...rest } = t;
-  return { ...rest, from: date(t.from), to: date(t.to), computedAt: date(t.computedAt), ...comparedRange(t) };
+/** from, to and computedAt as Dates; the rest as it came. */
+function timed<T extends { from: string; to: string; computedAt: string }>(a: T): Timed<T> {
+  return { ...a, from: date(a.from), to: date(a.to), computedAt: date(a.computedAt) };
 }
+
+export function reviveTrending<T extends TrendingSnapshot>(t: T): TrendingOf<T> {
+  const { previousFrom: _from, previousTo: _to, ...rest } = t;
+  // TypeScript cannot see through Omit of a generic T that this is T with its times as Dates.
+  return { ...timed(rest), ...comparedRange(t) } as unknown as TrendingOf<T>;
+}
+
+/** A series' starts as Dates. */
+const revivedSeries = <P extends SeriesPoint>(series: P[]) => series.map((p) => ({ ...p, start: date(p.start) }));
 
 export function reviveStats(s: StatsSnapshot): Stats {
   const { previousFrom: _from, previousTo: _to, ...rest } = s;
-  return {
-    ...rest,
-    from: date(s.from),
-    to: date(s.to),
-    computedAt: date(s.computedAt),
-    ...comparedRange(s),
-    series: s.series.map((p) => ({ ...p, start: date(p.start) })),
-  };
+  return { ...timed(rest), ...comparedRange(s), series: revivedSeries(s.series) };
+}
+
+/** (v1.7) A segment's stats, its series starts as Dates. */
+export function reviveSegmentStats(s: SegmentStatsSnapshot): SegmentStats {
+  return { ...timed(s), series: revivedSeries(s.series) };
+}
+
+/** (v1.7) A breakdown (a page of one, with its cursor, or the dashboard's top 10), its times as Dates. */
+export function reviveBreakdown<T extends DimensionSnapshot>(b: T): Timed<T> {
+  return timed(b);
 }
 
 export function reviveDashboard(d: DashboardSnapshot): Dashboard {
   const windows: Dashboard["windows"] = {};
-  for (const [window, entry] of Object.entries(d.windows) as [ReadWindow, { stats: StatsSnapshot; top: TrendingSnapshot; hot: TrendingSnapshot }][]) {
-    windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top), hot: reviveTrending(entry.hot) };
+  for (const [window, entry] of Object.entries(d.windows) as [ReadWindow, NonNullable<DashboardSnapshot["windows"][ReadWindow]>][]) {
+    const dimensions = entry.dimensions && Object.fromEntries(Object.entries(entry.dimensions).map(([name, b]) => [name, reviveBreakdown(b)]));
+    windows[window] = { stats: reviveStats(entry.stats), top: reviveTrending(entry.top), hot: reviveTrending(entry.hot), ...(dimensions ? { dimensions } : {}) };
   }
   return { ...d, computedAt: date(d.computedAt), windows };
 }

@@ -16,29 +16,38 @@ import {
   type CacheReport as WireCacheReport,
   type Compare,
   type DashboardSnapshot,
+  type DimensionSnapshot,
   type EventInput,
   type IngestResult,
   type LiveAnswer,
   type NamespaceConfig,
   type NamespaceListing as WireNamespaceListing,
   type Rank,
+  type Segment,
+  type SegmentStatsSnapshot,
+  type SegmentTrendingSnapshot,
   type StatsSnapshot,
   type TrendingSnapshot,
   type ReadWindow,
 } from "../shared/contract.js";
 import {
+  reviveBreakdown,
   reviveCacheReport,
   reviveDashboard,
+  reviveSegmentStats,
   reviveNamespaceListing,
   reviveStats,
   reviveTrending,
   readResult,
   type CacheReport,
   type Dashboard,
+  type DimensionPage,
   type ExportDocument,
   type ImportResult,
   type NamespaceListing,
   type ReadResult,
+  type SegmentStats,
+  type SegmentTrending,
   type Stats,
   type Trending,
 } from "./answers.js";
@@ -48,11 +57,29 @@ import { watchPage } from "./page.js";
 import { subscribe, type LiveAnswerOf, type LiveOptions, type LiveQuery, type Subscription } from "./live.js";
 
 export * from "./errors.js";
-export type { CacheLabel, CacheReport, Dashboard, ExportDocument, ImportResult, NamespaceListing, ReadHeaders, ReadResult, Stats, Trending } from "./answers.js";
+export type {
+  CacheLabel,
+  CacheReport,
+  Dashboard,
+  DimensionBreakdown,
+  DimensionPage,
+  ExportDocument,
+  ImportResult,
+  NamespaceListing,
+  ReadHeaders,
+  ReadResult,
+  SegmentStats,
+  SegmentTrending,
+  Stats,
+  Trending,
+} from "./answers.js";
 export type { Batch, RefusalHandler, TrackedEvent } from "./queue.js";
 export type { Fetch, RetryPolicy, Scheduler } from "./transport.js";
 export type { LiveAnswerOf, LiveOptions, LiveQuery, LiveState, OpenSocket, Subscription } from "./live.js";
-export type { Compare, EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, ReadWindow, Window } from "../shared/contract.js";
+export type { Compare, DimensionConfig, DimensionValue, EventInput, IngestResult, LiveAnswer, NamespaceConfig, Rank, ReadWindow, Segment, Window } from "../shared/contract.js";
+
+/** (v1.7) The ranks a segment read takes (`reach` counts actors, which segments do not keep). */
+export type SegmentRank = Exclude<Rank, "reach">;
 
 export interface ClientOptions {
   /** Where Tally answers, e.g. "https://tally.example.com" (for a service binding, any URL). */
@@ -89,12 +116,41 @@ export interface TrendingQuery {
   etag?: string | null;
 }
 
+/** (v1.7) A ranking over only the events with one value of one dimension: every type (no
+ * `type`), ranked `top`, `rising` or `hot`. */
+export interface SegmentTrendingQuery extends Omit<TrendingQuery, "type" | "rank"> {
+  segment: Segment;
+  rank?: SegmentRank;
+}
+
 export interface StatsQuery {
   window?: ReadWindow;
   /** (v1.4) Also total the compared period (`previous`, or `week` for window 24h). */
   compare?: Compare;
   etag?: string | null;
 }
+
+/** (v1.7) The stats of one segment (no `compare`: a segment's stats take none). */
+export interface SegmentStatsQuery {
+  window?: ReadWindow;
+  segment: Segment;
+  etag?: string | null;
+}
+
+/** (v1.7) A page of a dimension's top values by weight. */
+export interface DimensionQuery {
+  /** Default 24h. */
+  window?: ReadWindow;
+  /** Values per page, 1 to the namespace's maxLimit (default 10). */
+  limit?: number;
+  /** The `cursor` of the page before; omitted, the first page. */
+  cursor?: string | null;
+  etag?: string | null;
+}
+
+/** (v1.7) `segment=<dimension>:<value>`: the dimension's name holds no ":", so the first one ends
+ * it and the value may hold any (URLSearchParams encodes the whole, ":" and "/" and "%" included). */
+const segmentParam = (segment: Segment | undefined) => (segment === undefined ? undefined : `${segment.dimension}:${segment.value}`);
 
 export type TallyClient = ReturnType<typeof createClient>;
 
@@ -138,6 +194,22 @@ export function createClient(options: ClientOptions) {
   });
   const unwatch = options.flushOnPageHide === false ? () => {} : watchPage(() => queue.flushForUnload());
 
+  /** The ranking of a window; with `segment` (v1.7), over only that segment's events. */
+  function trending(q: SegmentTrendingQuery): Promise<ReadResult<SegmentTrending>>;
+  function trending(q?: TrendingQuery): Promise<ReadResult<Trending>>;
+  async function trending(q: TrendingQuery & { segment?: Segment } = {}): Promise<ReadResult<Trending | SegmentTrending>> {
+    const path = at(`/trending${query({ window: q.window, rank: q.rank, type: q.type, limit: q.limit, compare: q.compare, segment: segmentParam(q.segment) })}`);
+    return readResult(await read(path, q.etag), (w: TrendingSnapshot | SegmentTrendingSnapshot) => reviveTrending(w));
+  }
+
+  /** The stats of a window; with `segment` (v1.7), that segment's own (bounded) totals. */
+  function stats(q: SegmentStatsQuery): Promise<ReadResult<SegmentStats>>;
+  function stats(q?: StatsQuery): Promise<ReadResult<Stats>>;
+  async function stats(q: StatsQuery & { segment?: Segment } = {}): Promise<ReadResult<Stats | SegmentStats>> {
+    const path = at(`/stats${query({ window: q.window, compare: q.compare, segment: segmentParam(q.segment) })}`);
+    return readResult(await read(path, q.etag), (w: StatsSnapshot | SegmentStatsSnapshot) => ("segment" in w ? reviveSegmentStats(w) : reviveStats(w)));
+  }
+
   return {
     namespace,
     /** Queues an event; it is sent in a batch within `flushDelayMs`. Never throws for the service's
@@ -154,13 +226,15 @@ export function createClient(options: ClientOptions) {
     send: (events: TrackedEvent[], batchId: string = crypto.randomUUID()): Promise<IngestResult> =>
       ingest({ batchId, events: events.map((e) => (e.ts instanceof Date ? { ...e, ts: e.ts.getTime() } : (e as EventInput))) }),
 
-    trending: async (q: TrendingQuery = {}): Promise<ReadResult<Trending>> =>
+    trending,
+    stats,
+    /** (v1.7) A page of a dimension's top values by weight in a window, each with its bounds;
+     * pass the answer's `cursor` back for the next page (`null`: the last). */
+    dimension: async (name: string, q: DimensionQuery = {}): Promise<ReadResult<DimensionPage>> =>
       readResult(
-        await read(at(`/trending${query({ window: q.window, rank: q.rank, type: q.type, limit: q.limit, compare: q.compare })}`), q.etag),
-        (w: TrendingSnapshot) => reviveTrending(w),
+        await read(at(`/dimensions/${encodeURIComponent(name)}${query({ window: q.window, limit: q.limit, cursor: q.cursor ?? undefined })}`), q.etag),
+        (w: DimensionSnapshot & { cursor: string | null }) => reviveBreakdown(w),
       ),
-    stats: async (q: StatsQuery = {}): Promise<ReadResult<Stats>> =>
-      readResult(await read(at(`/stats${query({ window: q.window, compare: q.compare })}`), q.etag), (w: StatsSnapshot) => reviveStats(w)),
     dashboard: async (q: { etag?: string | null } = {}): Promise<ReadResult<Dashboard>> =>
       readResult(await read(at("/dashboard"), q.etag), (w: DashboardSnapshot) => reviveDashboard(w)),
 

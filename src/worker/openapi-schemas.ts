@@ -8,6 +8,8 @@ import {
   COMPARES,
   MAX_ACTOR_BYTES,
   MAX_BATCH,
+  MAX_DIMENSION_VALUES,
+  MAX_VALUE_BYTES,
   MAX_ITEM_BYTES,
   MAX_WEIGHT,
   NAMESPACE_PATTERN,
@@ -17,9 +19,10 @@ import {
   WEBHOOK_EVENTS,
   WEBHOOK_ID_PATTERN,
   READ_WINDOWS,
+  SEGMENT_RANKS,
   WINDOWS,
 } from "../shared/contract";
-import { ANCESTOR_PATTERN, CONFIG_BOUNDS } from "../core/config";
+import { ANCESTOR_PATTERN, CONFIG_BOUNDS, DIMENSION_PATTERN } from "../core/config";
 import { KEY_BOUNDS, KEY_ID_PATTERN, KEY_SCOPES } from "../shared/api-keys";
 import { AUDIT_PAGE } from "../shared/audit";
 import { PER_MINUTE } from "../shared/quota-limits";
@@ -127,6 +130,27 @@ const configBounds = {
     default: [],
     description: "The comparisons precomputed for every configured window that takes them (week: sliding windows up to 24h); others are computed on first read.",
   },
+  // v1.7 (docs/api.md, "Segments").
+  dimensions: {
+    type: "object",
+    maxProperties: CONFIG_BOUNDS.dimensions.max,
+    propertyNames: { pattern: DIMENSION_PATTERN.source },
+    additionalProperties: object(
+      {
+        multi: { type: "boolean", description: `Takes up to ${MAX_DIMENSION_VALUES} values per event; each counts the event's full weight.` },
+        capacity: {
+          type: "integer",
+          minimum: CONFIG_BOUNDS.dimensionCapacity.min,
+          maximum: CONFIG_BOUNDS.dimensionCapacity.max,
+          default: 1000,
+          description: "The counters of each of the dimension's summaries per bucket.",
+        },
+      },
+      [],
+    ),
+    default: {},
+    description: "(v1.7) The dimensions of segments, by name (no `:`): events carry their values in `dims`.",
+  },
   // v1.2 (docs/api.md, "Quotas" and "Embedding a list").
   limits: { ...quotaLimits, description: "Ingest quotas of the namespace, per minute." },
   embedAncestors: {
@@ -165,7 +189,96 @@ const auditPage = {
   cursor: { type: ["string", "null"], description: "Continues with older entries; null on the last page." },
 };
 
+/** (v1.7) One value of one dimension, as a segment answer names it. */
+const segment = object({
+  dimension: { type: "string", pattern: DIMENSION_PATTERN.source },
+  value: { type: "string", minLength: 1, description: `1 to ${MAX_VALUE_BYTES} bytes of UTF-8.` },
+});
+
+/** (v1.7) A dimension's top values by weight: the dashboard's per dimension, and (with `cursor`) a page of a breakdown read. */
+const breakdown = {
+  ...header,
+  dimension: { type: "string", pattern: DIMENSION_PATTERN.source },
+  exact: { type: "boolean", description: "True when every listed value's weight and events are exact." },
+  floor: { ...nonNegative, description: "No value absent from the list may have more weight than this." },
+  values: {
+    type: "array",
+    items: object({
+      value: { type: "string", minLength: 1 },
+      events: { ...count, description: "An upper bound: the truth lies in [events - eventsError, events]." },
+      weight: { ...nonNegative, description: "An upper bound: the truth lies in [weight - error, weight]." },
+      error: nonNegative,
+      eventsError: count,
+    }),
+  },
+  truncated: { const: true, description: "Values were left out to keep the answer within 256 KiB." },
+  timezone: zone,
+};
+const breakdownRequired = [...Object.keys(header), "dimension", "exact", "floor", "values"];
+
 const layerCounts = object({ hits: count, misses: count, hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 } });
+
+/** GET .../cache. `segments` (v1.7) is absent from an object of an earlier version. */
+const cacheReport: Record<string, Schema> = {
+  namespace: ref("Namespace"),
+  generation,
+  reads: count,
+  hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 },
+  layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
+  syncComputes: count,
+  refreshes: count,
+  refreshErrors: count,
+  lastRefresh: {
+    oneOf: [
+      { type: "null" },
+      object(
+        { at: ref("Time"), durationMs: nonNegative, outcome: { enum: ["ok", "error"] }, error: { type: "string" } },
+        ["at", "durationMs", "outcome"],
+      ),
+    ],
+  },
+  checkpointErrors: count,
+  lastCheckpoint: {
+    oneOf: [
+      { type: "null" },
+      object({ at: ref("Time"), outcome: { enum: ["ok", "error"] }, error: { type: "string" } }, ["at", "outcome"]),
+    ],
+  },
+  storage: object({ largestRowBytes: count, maxRowBytes: count }),
+  memory: object({ bytes: count, budgetBytes: count, cuts: count }),
+  live: object({ relays: count, pushes: count, pushFailures: count }),
+  webhooks: object({ webhooks: count, failing: count, paused: count, pending: count, attempts: count, failures: count }),
+  ingest: object({
+    shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
+    perShard: {
+      type: "array",
+      description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
+      items: object(
+        {
+          shard: count,
+          retired: { type: "boolean" },
+          lagEvents: { type: ["integer", "null"], minimum: 0 },
+          lagBatches: { type: ["integer", "null"], minimum: 0 },
+          oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
+          lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
+          sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
+          error: { type: "string", description: "Why the shard could not be asked; its lag is then null." },
+        },
+        ["shard", "retired", "lagEvents", "lagBatches", "oldestWaitingSince", "lastMergeAt", "sinceLastMergeMs"],
+      ),
+    },
+  }),
+  segments: {
+    ...object({
+      hot: { type: "array", items: segment, description: "The segments the last refresh precomputed." },
+      held: { ...count, description: "Segment answers held in the object's memory." },
+      warm: { ...count, description: "Segment answers kept warm for their readers, outside the hot ones." },
+      reads: { ...count, description: "The segment reads among reads." },
+      layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
+    }),
+    description: "(v1.7) Segments: the hot ones, the answers held and kept warm, and the layers of segment reads.",
+  },
+};
 
 export const SCHEMAS: Record<string, Schema> = {
   Namespace: { type: "string", pattern: NAMESPACE_PATTERN.source },
@@ -195,6 +308,19 @@ export const SCHEMAS: Record<string, Schema> = {
         type: ["number", "string", "null"],
         description: "Milliseconds since the epoch or ISO-8601; default now. No older than 30 days, at most 5 minutes ahead.",
       },
+      dims: {
+        type: ["object", "null"],
+        propertyNames: { pattern: DIMENSION_PATTERN.source },
+        additionalProperties: {
+          oneOf: [
+            { type: "string", minLength: 1 },
+            { type: "array", items: { type: "string", minLength: 1 }, minItems: 1, maxItems: MAX_DIMENSION_VALUES },
+          ],
+        },
+        description:
+          `(v1.7) The event's values of the namespace's declared dimensions: one value, or a list of up to ${MAX_DIMENSION_VALUES} for a \`multi\` dimension; ` +
+          `each 1 to ${MAX_VALUE_BYTES} bytes of UTF-8 without U+0000. An undeclared dimension refuses the batch.`,
+      },
     },
     required: ["item"],
   },
@@ -221,6 +347,44 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     [...Object.keys(header), "rank", "type", "exact", "items"],
   ),
+  // ---- v1.7 (docs/api.md, "Segments").
+  Segment: segment,
+  SegmentTrending: object(
+    {
+      ...header,
+      segment: ref("Segment"),
+      rank: { enum: [...SEGMENT_RANKS] },
+      type: { type: "null", description: "A segment read counts every type." },
+      exact: { type: "boolean" },
+      floor: { ...nonNegative, description: "No item absent from the list scores above this: an empty list with floor 0 proves the segment has no item in the window." },
+      items: { type: "array", items: ref("RankedItem") },
+      truncated: { const: true, description: "Items were left out to keep the answer within 256 KiB." },
+      ...compared,
+      timezone: zone,
+    },
+    [...Object.keys(header), "segment", "rank", "type", "exact", "floor", "items"],
+  ),
+  SegmentStats: object(
+    {
+      ...header,
+      segment: ref("Segment"),
+      events: { ...count, description: "An upper bound: the truth lies within error.events below it." },
+      weight: { ...nonNegative, description: "An upper bound: the truth lies within error.weight below it." },
+      error: ref("TypeTotals"),
+      exact: { type: "boolean", description: "True while every bucket of the window held the value: error is then 0." },
+      uniqueItems: { ...count, description: "The segment's items held: exact when exact is true, else at least this many." },
+      series: { type: "array", items: object({ start: ref("Time"), events: count, weight: nonNegative, error: ref("TypeTotals") }) },
+      timezone: zone,
+    },
+    [...Object.keys(header), "segment", "events", "weight", "error", "exact", "uniqueItems", "series"],
+  ),
+  TrendingAnswer: { oneOf: [ref("Trending"), ref("SegmentTrending")], description: "A ranking; with segment= (v1.7), a segment's." },
+  StatsAnswer: { oneOf: [ref("Stats"), ref("SegmentStats")], description: "A window's stats; with segment= (v1.7), a segment's." },
+  Breakdown: object(breakdown, breakdownRequired),
+  DimensionPage: object(
+    { ...breakdown, cursor: { type: ["string", "null"], description: "Continues with the next page (pass it as `cursor`); null on the last page." } },
+    [...breakdownRequired, "cursor"],
+  ),
   TypeTotals: typeTotals,
   Stats: object({
     ...header,
@@ -246,63 +410,26 @@ export const SCHEMAS: Record<string, Schema> = {
     windows: {
       type: "object",
       propertyNames: ref("Window"),
-      additionalProperties: object({ stats: ref("Stats"), top: ref("Trending"), hot: ref("Trending") }),
+      additionalProperties: object(
+        {
+          stats: ref("Stats"),
+          top: ref("Trending"),
+          hot: ref("Trending"),
+          dimensions: {
+            type: "object",
+            additionalProperties: ref("Breakdown"),
+            description: "(v1.7) With declared dimensions: per dimension, its breakdown's top 10 values.",
+          },
+        },
+        ["stats", "top", "hot"],
+      ),
     },
   }, ["namespace", "computedAt", "generation", "windows"]),
   Config: object(configBounds, V1_0_CONFIG_FIELDS),
   ConfigInput: { ...object(configBounds, []), description: "PUT replaces the whole config: omitted fields take their defaults." },
   RefreshResult: object({ namespace: ref("Namespace"), computedAt: ref("Time"), generation }),
   InvalidateResult: object({ namespace: ref("Namespace"), generation }),
-  CacheReport: object({
-    namespace: ref("Namespace"),
-    generation,
-    reads: count,
-    hitRatio: { type: ["number", "null"], minimum: 0, maximum: 1 },
-    layers: object({ edge: layerCounts, kv: layerCounts, do: layerCounts }),
-    syncComputes: count,
-    refreshes: count,
-    refreshErrors: count,
-    lastRefresh: {
-      oneOf: [
-        { type: "null" },
-        object(
-          { at: ref("Time"), durationMs: nonNegative, outcome: { enum: ["ok", "error"] }, error: { type: "string" } },
-          ["at", "durationMs", "outcome"],
-        ),
-      ],
-    },
-    checkpointErrors: count,
-    lastCheckpoint: {
-      oneOf: [
-        { type: "null" },
-        object({ at: ref("Time"), outcome: { enum: ["ok", "error"] }, error: { type: "string" } }, ["at", "outcome"]),
-      ],
-    },
-    storage: object({ largestRowBytes: count, maxRowBytes: count }),
-    memory: object({ bytes: count, budgetBytes: count, cuts: count }),
-    live: object({ relays: count, pushes: count, pushFailures: count }),
-    webhooks: object({ webhooks: count, failing: count, paused: count, pending: count, attempts: count, failures: count }),
-    ingest: object({
-      shards: { type: "integer", minimum: CONFIG_BOUNDS.ingestShards.min, maximum: CONFIG_BOUNDS.ingestShards.max },
-      perShard: {
-        type: "array",
-        description: "Each ingest shard that may hold events not merged yet; empty when the namespace's object takes every batch.",
-        items: object(
-          {
-            shard: count,
-            retired: { type: "boolean" },
-            lagEvents: { type: ["integer", "null"], minimum: 0 },
-            lagBatches: { type: ["integer", "null"], minimum: 0 },
-            oldestWaitingSince: { oneOf: [{ type: "null" }, ref("Time")] },
-            lastMergeAt: { oneOf: [{ type: "null" }, ref("Time")] },
-            sinceLastMergeMs: { type: ["integer", "null"], minimum: 0 },
-            error: { type: "string", description: "Why the shard could not be asked; its lag is then null." },
-          },
-          ["shard", "retired", "lagEvents", "lagBatches", "oldestWaitingSince", "lastMergeAt", "sinceLastMergeMs"],
-        ),
-      },
-    }),
-  }),
+  CacheReport: object(cacheReport, Object.keys(cacheReport).filter((k) => k !== "segments")),
   // ---- webhooks (docs/api.md, "Webhooks")
   WebhookInput: {
     type: "object",

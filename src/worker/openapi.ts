@@ -11,6 +11,7 @@
 import { LAYERS, LIVE_ANSWERS, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, MAX_BODY_BYTES, MAX_RELAYS, MAX_SOCKETS_PER_RELAY, MAX_WEBHOOKS, RANKS, WEBHOOK_ID_PATTERN, WINDOWS } from "../shared/contract";
 import { MAX_PENDING_EVENTS } from "../core/pending";
 import { SCHEMAS, errorSchema, ref, type Schema } from "./openapi-schemas";
+import { DIMENSION_PATTERN } from "../core/config";
 import { EMBED_MAX_LIMIT } from "./embed";
 import tagTable from "./openapi-tags.json";
 
@@ -48,6 +49,8 @@ interface Operation {
 
 const NS = "/v1/namespaces/{ns}";
 const READ_400 = ["invalid_namespace", "invalid_layer"];
+/** (v1.7) The refusals of a read's `segment`: malformed, or of an undeclared dimension. */
+const SEGMENT_400 = ["invalid_segment", "invalid_dimension"];
 const NOT_FOUND = { 404: ["namespace_not_found"] };
 const JSON_BODY = { 413: ["body_too_large"], 415: ["unsupported_media_type"] };
 
@@ -129,19 +132,33 @@ export const OPERATIONS: Operation[] = [
     method: "get", path: `${NS}/trending`, summary: "Trending items", tag: "reads", scope: "read", cached: true, object: true,
     description:
       "The top items of a window by `rank`: `top` (score in the window), `rising` (growth against the preceding period) " +
-      "`hot` (exponentially decayed score) or `reach` (v1.5: distinct actors of the item). Served from precomputed snapshots through the cache layers.",
-    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "compare", "IfNoneMatch"], ok: { 200: ["Trending", "The ranking."] },
-    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare"], 404: ["namespace_not_found", "not_in_layer"] },
+      "`hot` (exponentially decayed score) or `reach` (v1.5: distinct actors of the item). Served from precomputed snapshots through the cache layers. " +
+      "(v1.7) With `segment=<dimension>:<value>`, the same ranking over only the events with that value (ranks top, rising and hot; every type, so no `type`), " +
+      "with `floor`: no item absent from the list scores above it.",
+    parameters: ["ns", "trendingWindow", "limit", "type", "rank", "minScore", "compare", "segment", "IfNoneMatch"],
+    ok: { 200: ["TrendingAnswer", "The ranking; with `segment`, the segment's (with `segment` and `floor`)."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare", ...SEGMENT_400], 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
     method: "get", path: `${NS}/stats`, summary: "Stats of a window", tag: "reads", scope: "read", cached: true, object: true,
-    description: "Totals, unique item and actor counts, per-type totals and the series of a window. Served from precomputed snapshots through the cache layers.",
-    parameters: ["ns", "statsWindow", "compare", "IfNoneMatch"], ok: { 200: ["Stats", "The stats."] },
-    errors: { 400: [...READ_400, "invalid_window", "invalid_compare"], 404: ["namespace_not_found", "not_in_layer"] },
+    description:
+      "Totals, unique item and actor counts, per-type totals and the series of a window. Served from precomputed snapshots through the cache layers. " +
+      "(v1.7) With `segment=<dimension>:<value>`, the segment's events, weight (upper bounds, with their `error`), items held and series; no `compare`.",
+    parameters: ["ns", "statsWindow", "compare", "segment", "IfNoneMatch"], ok: { 200: ["StatsAnswer", "The stats; with `segment`, the segment's."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_compare", ...SEGMENT_400], 404: ["namespace_not_found", "not_in_layer"] },
+  },
+  {
+    method: "get", path: `${NS}/dimensions/{dimension}`, summary: "A dimension's top values", tag: "reads", scope: "read", cached: true, object: true,
+    description:
+      "(v1.7) The values of a declared dimension with the most weight in the window, each with its events and weight (upper bounds, with their errors), " +
+      "ordered by weight descending, then value. The answer holds the top maxLimit values; `limit` pages through them and `cursor` continues " +
+      "(null on the last page). `floor` bounds the weight of any value not listed. Precomputed for every configured window.",
+    parameters: ["ns", "dimension", "statsWindow", "limit", "breakdownCursor", "IfNoneMatch"], ok: { 200: ["DimensionPage", "A page of the breakdown."] },
+    errors: { 400: [...READ_400, "invalid_window", "invalid_limit", "invalid_cursor", "invalid_dimension"], 404: ["namespace_not_found", "not_in_layer"] },
   },
   {
     method: "get", path: `${NS}/dashboard`, summary: "The dashboard", tag: "reads", scope: "read", cached: true, object: true,
-    description: "Every configured window's stats, top 10 and hot 10 in one answer, as the dashboard page shows them.",
+    description: "Every configured window's stats, top 10 and hot 10 in one answer, as the dashboard page shows them; (v1.7) with declared dimensions, each dimension's top 10 values too.",
     parameters: ["ns", "IfNoneMatch"], ok: { 200: ["Dashboard", "The dashboard."] },
     errors: { 400: READ_400, 404: ["namespace_not_found", "not_in_layer"] },
   },
@@ -153,9 +170,9 @@ export const OPERATIONS: Operation[] = [
       "with that read's parameters. A browser offers its read token as the subprotocol `tally.token.<token>` beside " +
       `\`${LIVE_PROTOCOL}\`, which the answer selects. A socket that sends \`ping\` gets \`{"kind":"pong"}\`. ` +
       `A relay holds up to ${MAX_SOCKETS_PER_RELAY} sockets, a namespace up to ${MAX_RELAYS} relays.`,
-    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "compare", "Upgrade", "SecWebSocketProtocol"],
+    parameters: ["ns", "liveAnswer", "liveWindow", "limit", "type", "rank", "minScore", "compare", "segment", "Upgrade", "SecWebSocketProtocol"],
     ok: { 101: [null, "Switching protocols: the socket is open, and its first message is the current answer."] },
-    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare"], ...NOT_FOUND },
+    errors: { 400: ["invalid_namespace", "invalid_answer", "invalid_window", "invalid_rank", "invalid_type", "invalid_limit", "invalid_min_score", "invalid_compare", ...SEGMENT_400], ...NOT_FOUND },
     refusals: {
       503: {
         description: "The namespace's object cannot be reached (`unavailable`), or the namespace holds the most sockets it may (`live_full`).",
@@ -328,6 +345,14 @@ const PARAMETERS: Record<string, Schema> = {
     ref("Compare"),
     "(v1.4) Trending and stats: also answer the period compared with (`previous`, or `week` for window=24h; 400 invalid_compare otherwise). Omitted: no comparison.",
   ),
+  segment: query(
+    "segment",
+    { type: "string", minLength: 3 },
+    "(v1.7) Trending and stats: `<dimension>:<value>`, URL-encoded (e.g. `tag:cats`, `category:sci%2Ffi`): only the events with that value of a declared dimension. " +
+      "Trending takes rank top, rising or hot with it, and no `type`; stats take no `compare` with it (400 invalid_segment, invalid_dimension, invalid_compare).",
+  ),
+  dimension: { name: "dimension", in: "path", required: true, schema: { type: "string", pattern: DIMENSION_PATTERN.source }, description: "(v1.7) One of the namespace's declared dimensions." },
+  breakdownCursor: query("cursor", { type: "string" }, "The `cursor` of the page before; omitted, the first page (400 invalid_cursor if it is not one Tally gave)."),
   liveAnswer: query("answer", { enum: [...LIVE_ANSWERS], default: "trending" }, "The read to follow."),
   liveWindow: query("window", ref("Window"), "One of the supported windows (default: the read's own, 1h for trending, 24h for stats)."),
   Upgrade: { name: "Upgrade", in: "header", required: true, schema: { const: "websocket" }, description: "A WebSocket handshake." },
@@ -424,7 +449,7 @@ export function describeApi(): Record<string, unknown> {
     openapi: "3.1.0",
     info: {
       title: "Tally",
-      version: "1.6",
+      version: "1.7",
       summary: "Trending and dashboard aggregation on Cloudflare Workers and Durable Objects.",
       description:
         "Trending and dashboard aggregation. Every error is `{\"error\": {\"code\", \"message\", ...details}}`. " +

@@ -26,5 +26,8 @@ assert.equal(top.notModified, false);
 assert.ok(top.body.computedAt instanceof Date);
 assert.equal(top.cache, "HIT-EDGE");
 
+await tally.trending({ segment: { dimension: "tag", value: "cats/dogs" } });
+assert.equal(new URL(sent.at(-1).url).search, "?segment=tag%3Acats%2Fdogs");
+
 await assert.rejects(tally.stats({ window: "1h" }), (e) => e instanceof TallyValidationError && e.code === "invalid_window" && e.field === "window");
 console.log(`tally/client on Node ${process.versions.node}: ok`);
