@@ -28,7 +28,7 @@ import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
 import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
 import type { SummaryPart } from "./bucket";
 import { rankReach, reachOver, type Reach } from "./reach";
-import { SegmentMarks, boundIn, pairKeyOf, segmentPart, valuePart, type SegmentScope } from "./segments";
+import { SegmentKeys, SegmentMarks, boundIn, pairKeyOf, segmentPart, valuePart, type SegmentScope } from "./segments";
 import { DEFAULT_DIMENSION_CAPACITY } from "../shared/contract";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
@@ -246,7 +246,7 @@ export class Aggregator {
   private sharedHeld = 0;
   private sharedCap = SHARED_BYTES;
   /** Segment keys (values, and value-and-item pairs) held by any bucket's dimensions, once. */
-  private readonly keys = new ItemDictionary();
+  private readonly keys = new SegmentKeys(this.dictionary);
   /** The values of the event being counted (see `marksOf`). */
   private readonly marks = new SegmentMarks();
   /** The declared dimensions' capacities, by name. */
@@ -809,12 +809,12 @@ export class Aggregator {
     return made;
   }
 
-  /** What each of a view's buckets says about a ranking of `scope`. A segment's parts name their
-   * items in one dictionary of their own, shared by the view's buckets (segments.ts). */
+  /** What each of a view's buckets says about a ranking of `scope`: for a segment, its value's
+   * pairs, by item id (segments.ts). */
   private partsOf(view: WindowView, scope: Scope): SummaryPart[] {
     if (scope === null || typeof scope === "string") return view.buckets.map((b) => b.partFor(scope));
-    const names = new ItemDictionary();
-    return view.buckets.map((b) => segmentPart(b.dims?.get(scope.dimension), scope, names));
+    const valueId = this.keys.lookup(scope.value);
+    return view.buckets.map((b) => segmentPart(b.dims?.get(scope.dimension), valueId, this.keys));
   }
 
   /** A view's buckets summed for a ranking of `scope`. */

@@ -133,7 +133,12 @@ export class ItemDictionary {
     } else if (this.table.length > INITIAL_TABLE && 8 * this.held < this.table.length) {
       this.rehash(this.table.length / 2);
     }
+    this.forgotten(id);
   }
+
+  /** Called once an id is forgotten, its own bookkeeping done: a subclass releases what the id
+   * held (segments.ts, `SegmentKeys`). */
+  protected forgotten(_id: number): void {}
 
   private growIds(): void {
     const refs = new Uint32Array(this.refs.length * 2);

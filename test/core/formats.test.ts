@@ -9,7 +9,7 @@ import { merge } from "../../src/core/ranking";
 import fixture from "../fixtures/format-1/bucket.json";
 import segmentFixture from "../fixtures/format-2/bucket.json";
 import { ItemDictionary } from "../../src/core/dictionary";
-import { segmentPart, valuePart } from "../../src/core/segments";
+import { SegmentKeys, segmentPart, valuePart } from "../../src/core/segments";
 
 /** The events the fixture was made of (test/fixtures/README.md): item → [type, weight, count]. */
 const EVENTS: Record<string, [string, number, number]> = {
@@ -135,7 +135,9 @@ const SEGMENT_EVENTS: Record<string, [number, number, Record<string, string[]>]>
 };
 
 describe("a bucket of format 2 (v1.7), with its dimensions, as stored", () => {
-  const bucket = Bucket.fromJSON(segmentFixture as unknown as BucketState);
+  const items = new ItemDictionary();
+  const keys = new SegmentKeys(items);
+  const bucket = Bucket.fromJSON(segmentFixture as unknown as BucketState, items, keys);
   const truthOf = (dimension: string, value: string) => {
     const scores = new Map<string, number>();
     for (const [item, [weight, count, dims]] of Object.entries(SEGMENT_EVENTS)) if (dims[dimension]?.includes(value)) scores.set(item, weight * count);
@@ -145,7 +147,7 @@ describe("a bucket of format 2 (v1.7), with its dimensions, as stored", () => {
   it("bounds every segment's items by its pairs' summary, exactly where it held them all", () => {
     for (const [dimension, values] of [["category", ["comedy", "news", "sport", "opera"]], ["tag", ["cats", "funny", "dogs"]]] as const) {
       for (const value of values) {
-        const part = segmentPart(bucket.dims!.get(dimension), { dimension, value }, new ItemDictionary());
+        const part = segmentPart(bucket.dims!.get(dimension), keys.lookup(value), keys);
         const merged = merge([part]);
         const truth = truthOf(dimension, value);
         for (const [item, score] of truth) {

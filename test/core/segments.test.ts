@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { WINDOWS, type EventDims, type Segment, type TallyEvent, type Window } from "../../src/shared/contract";
 import { Aggregator, type Scope } from "../../src/core/aggregator";
 import { previousRange, tierOf, windowRange } from "../../src/core/tiers";
+import { ItemDictionary } from "../../src/core/dictionary";
+import { SegmentKeys, pairKeyOf } from "../../src/core/segments";
 import { hotScores, inRange, ranked, scores, type Counted } from "../support/exact";
 import { rng } from "../support/random";
 
@@ -195,6 +197,21 @@ describe("a segment", () => {
     later.ingest([tagged("after", T0 - 1000)], T0);
     later.advance(T0);
     expect(later.top("5m", { dimension: "tag", value: "cats" }, T0, 10).items.map((i) => i.item)).toEqual(["after"]);
+  });
+});
+
+describe("the segment keys", () => {
+  it("link a pair to its value and item while the pair is known, and give both back when it is forgotten", () => {
+    const items = new ItemDictionary();
+    const keys = new SegmentKeys(items);
+    const pair = keys.intern(pairKeyOf("cats", "item\u0000with a separator"));
+    keys.retain(pair);
+    const value = keys.lookup("cats")!;
+    const item = items.lookup("item\u0000with a separator")!;
+    expect([keys.valueIdOf(pair), keys.itemIdOf(pair), keys.valueIdOf(value)]).toEqual([value, item, -1]);
+    expect([keys.references(value), items.references(item)]).toEqual([1, 1]);
+    keys.release(pair);
+    expect([keys.size, items.size]).toEqual([0, 0]);
   });
 });
 
