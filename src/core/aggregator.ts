@@ -3,6 +3,7 @@
  * queried per window. Pure: no clock, no storage. Time is always passed in, so tests drive it.
  */
 import {
+  DEFAULT_DIMENSION_CAPACITY,
   DEFAULT_TIMEZONE,
   isCalendarWindow,
   type CalendarWindow,
@@ -29,7 +30,6 @@ import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hi
 import type { SummaryPart } from "./bucket";
 import { rankReach, reachOver, type Reach } from "./reach";
 import { SegmentKeys, SegmentMarks, boundIn, pairKeyOf, segmentPart, valuePart, type SegmentScope } from "./segments";
-import { DEFAULT_DIMENSION_CAPACITY } from "../shared/contract";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
@@ -391,9 +391,7 @@ export class Aggregator {
     const { oldest, current } = this.prepare(now);
     let counted = 0;
     for (const minute of delta.buckets) {
-      for (const entry of minute.entries) {
-        const [type, item, events, weight] = entry;
-        const dims = (entry as unknown[])[4] as TallyEvent["dims"];
+      for (const [type, item, events, weight, dims] of minute.entries) {
         counted += this.count(dims === undefined ? { item, type, weight, ts: minute.start } : { item, type, weight, ts: minute.start, dims }, oldest, current, events);
         if (counted >= 1024) {
           counted = 0;

@@ -324,7 +324,13 @@ export class Bucket {
     // Called per event on past buckets during ingest: no allocation on the common no-op path.
     let trimmed = cut(this.summary, above);
     if (this.typed.size > 0) for (const summary of this.typed.values()) trimmed = cut(summary, above) || trimmed;
-    if (this.dims !== undefined) for (const summary of this.dimSummaries()) trimmed = cut(summary, above) || trimmed;
+    if (this.dims !== undefined) {
+      for (const counts of this.dims.values()) {
+        trimmed = cut(counts.pairs, above) || trimmed;
+        trimmed = cut(counts.values, above) || trimmed;
+        trimmed = cut(counts.events, above) || trimmed;
+      }
+    }
     if (this.reach !== undefined && this.reach.size > above) trimmed = this.reach.shrinkTo(SEALED_PAIRS) || trimmed;
     if (trimmed) this.revision += 1;
     return trimmed;
