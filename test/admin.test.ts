@@ -11,7 +11,7 @@ import { admin, expectError, freshNamespace, get, ingest, ingestAll, json, refre
 /** Supported windows, from docs/api.md ("Windows"). */
 const WINDOWS = ["5m", "1h", "24h", "7d", "30d", "today", "yesterday", "thisWeek", "thisMonth"];
 /** The config fields and defaults of docs/api.md. */
-const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1, limits: {}, embedAncestors: [], timezone: "UTC", compare: [] };
+const DEFAULTS = { windows: ["1h", "24h", "7d"], maxLimit: 100, refreshSeconds: 10, staleSeconds: 300, types: { view: { weight: 1 } }, capacity: 5000, hotHalfLifeSeconds: 21600, ingestShards: 1, limits: {}, embedAncestors: [], timezone: "UTC", compare: [], dimensions: {} };
 const FIELDS = Object.keys(DEFAULTS);
 
 interface Trending {
