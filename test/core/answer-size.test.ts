@@ -3,8 +3,8 @@
  * so; a dashboard's lists are cut to one length that fits.
  */
 import { describe, expect, it } from "vitest";
-import type { DashboardSnapshot, RankedItem, StatsSnapshot, TrendingSnapshot } from "../../src/shared/contract";
-import { MAX_ANSWER_BYTES, fitDashboard, fitRanking } from "../../src/core/answer-size";
+import type { DashboardSnapshot, DimensionSnapshot, DimensionValue, RankedItem, StatsSnapshot, TrendingSnapshot } from "../../src/shared/contract";
+import { MAX_ANSWER_BYTES, fitDashboard, fitList, fitRanking } from "../../src/core/answer-size";
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
 const header = { namespace: "n", window: "1h" as const, from: "2026-11-21T12:00:00.000Z", to: "2026-11-21T12:30:00.000Z", computedAt: "2026-11-21T12:30:00.000Z", generation: 1 };
@@ -80,5 +80,46 @@ describe("a dashboard", () => {
     expect(new Set(lengths).size).toBe(1);
     expect(lengths[0]).toBeGreaterThan(10);
     for (const w of Object.values(fitted.windows)) expect(w.top.truncated).toBe(true);
+  });
+});
+
+describe("a dimension's breakdown and the dashboard's dimensions (v1.7)", () => {
+  /** Values of 128 bytes that JSON escapes to 6 bytes each, every number 24 characters wide. */
+  const wide = -1.2345678901234567e-300;
+  const values = (n: number): DimensionValue[] =>
+    Array.from({ length: n }, (_, i) => ({ value: `${i}`.padStart(6, "0") + "\u0001".repeat(122), events: wide, weight: wide, error: wide, eventsError: wide }));
+  const breakdown = (n: number): DimensionSnapshot => ({ ...header, dimension: "tag", exact: false, floor: wide, values: values(n) });
+
+  it("of 1000 of the widest values is its longest prefix within the bound, marked truncated", () => {
+    const whole = breakdown(1000);
+    expect(bytes(whole)).toBeGreaterThan(MAX_ANSWER_BYTES);
+    const fitted = fitList(whole);
+    expect(fitted.truncated).toBe(true);
+    expect(bytes(fitted)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+    expect(fitted.values).toEqual(whole.values.slice(0, fitted.values.length));
+    expect(bytes({ ...fitted, values: whole.values.slice(0, fitted.values.length + 1) })).toBeGreaterThan(MAX_ANSWER_BYTES);
+    expect(fitList(breakdown(10))).toEqual(breakdown(10));
+  });
+
+  it("in a dashboard of nine windows and 8 dimensions of the widest values, fits the bound by cutting every list alike", () => {
+    const windows = Object.fromEntries(
+      ["5m", "1h", "24h", "7d", "30d", "today", "yesterday", "thisWeek", "thisMonth"].map((w) => [
+        w,
+        {
+          stats: { ...header, events: 0, weight: 0, uniqueItems: 0, uniqueActors: 0, byType: {}, series: [] } as StatsSnapshot,
+          top: ranking(worst(10)),
+          hot: ranking(worst(10)),
+          dimensions: Object.fromEntries(Array.from({ length: 8 }, (_, d) => [`d${d}`, breakdown(10)])),
+        },
+      ]),
+    );
+    const dashboard: DashboardSnapshot = { namespace: "n", computedAt: header.computedAt, generation: 1, timezone: "UTC", windows };
+    expect(bytes(dashboard)).toBeGreaterThan(MAX_ANSWER_BYTES);
+    const fitted = fitDashboard(dashboard);
+    expect(bytes(fitted)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+    const lengths = Object.values(fitted.windows).flatMap((w) => Object.values(w!.dimensions!).map((d) => d.values.length));
+    expect(new Set(lengths).size).toBe(1);
+    expect(lengths[0]).toBeLessThan(10);
+    expect(Object.values(fitted.windows).every((w) => Object.values(w!.dimensions!).every((d) => d.truncated === true))).toBe(true);
   });
 });
