@@ -245,10 +245,10 @@ async function existing(c: Context<App>, ns: string): Promise<NamespaceDescripto
 async function read(c: Context<App>, build: ReadOf) {
   const ns = namespaceOf(c);
   const descriptor = await existing(c, ns);
-  const { query, limit, minScore = 0, offset = 0 } = build(descriptor);
+  const { query, limit, minScore = 0, offset } = build(descriptor);
   // Reads carry an ETag made of generation, computedAt, limit and minScore, which identify an
   // answer's bytes, so the read path answers If-None-Match itself (304) without hashing any body.
-  const request = { namespace: ns, query, limit, minScore, offset, descriptor, ifNoneMatch: c.req.header("If-None-Match") };
+  const request = { namespace: ns, query, limit, minScore, ...(offset === undefined ? {} : { offset }), descriptor, ifNoneMatch: c.req.header("If-None-Match") };
   const layer = layerSwitch(c);
   const { reads } = isolateOf(c);
   return layer ? reads.serveThroughLayer(c.env, request, layer) : reads.serve(c.env, c.executionCtx, request);

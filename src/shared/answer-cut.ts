@@ -9,7 +9,7 @@ import type { DimensionSnapshot, TrendingSnapshot } from "./contract";
 export interface AnswerCut {
   limit: number | null;
   minScore?: number;
-  /** (v1.7) A breakdown's page: the values before it were read already. */
+  /** (v1.7) A breakdown's page, given for breakdown reads only: the values before it were read already. */
   offset?: number;
 }
 
@@ -29,12 +29,10 @@ export function offsetOf(cursor: string): number | undefined {
  * served whole. Items are ordered by score, so those that pass are a prefix of the snapshot, and
  * the snapshot holds maxLimit of them: the cut equals the ranking computed with both.
  */
-export function cutAnswer(body: string, { limit, minScore = 0, offset = 0 }: AnswerCut): string {
+export function cutAnswer(body: string, { limit, minScore = 0, offset }: AnswerCut): string {
   if (limit === null) return body;
-  if (body.includes('"values":[')) {
-    const breakdown = JSON.parse(body) as DimensionSnapshot | TrendingSnapshot;
-    if ("values" in breakdown) return cutPage(breakdown, limit, offset);
-  }
+  // Told by the read, not found in the body: a ranking's read scans nothing more for it.
+  if (offset !== undefined) return cutPage(JSON.parse(body) as DimensionSnapshot, limit, offset);
   const snapshot = JSON.parse(body) as TrendingSnapshot;
   let keep = Math.min(limit, snapshot.items.length);
   if (minScore > 0) {
