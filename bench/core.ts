@@ -114,6 +114,9 @@ const WORST_TYPES = quick ? [] : [32, 1];
 /** The same, every event from an actor of its own (rank=reach's pair samples full) in a zone with a
  * 45-minute offset (local days beside the tiers, and the zoned, smaller, accepted capacity). */
 const WORST_REACH_ZONED = { actors: true, timezone: "Asia/Kathmandu" };
+/** (v1.7) That, with 8 multi-valued dimensions as wide as the budget accepts beside capacity 5000,
+ * every one of a bucket's first events carrying 8 new 128-byte values in each. */
+const WORST_SEGMENTS = [{ dimensions: true }, { ...WORST_REACH_ZONED, dimensions: true }];
 
 if (quick) {
   console.log(
@@ -146,6 +149,7 @@ if (!only || only === "memory") {
     ...CATALOGUE.map(([items, declaredTypes]): Scenario => ({ kind: "steady", items, declaredTypes })),
     ...WORST_TYPES.map((declaredTypes): Scenario => ({ kind: "worst", declaredTypes })),
     ...WORST_TYPES.map((declaredTypes): Scenario => ({ kind: "worst", declaredTypes, options: WORST_REACH_ZONED })),
+    ...(quick ? [] : WORST_SEGMENTS.map((options): Scenario => ({ kind: "worst", declaredTypes: 1, options }))),
   ];
   // Each in a process of its own: a baseline free of the scenario before.
   for (const s of scenarios) memoryResults.push(inFreshProcess(s, log));

@@ -1,12 +1,14 @@
 /**
  * Nothing acknowledged is ever lost: a failed checkpoint, future-stamped events in bulk, the
- * largest config the service accepts, a stored format this build does not know, and a config
+ * largest config the service accepts (with and without dimensions), a stored format this build does not know, and a config
  * change all leave every acknowledged event counted after a restart. Every SQLite write passes
  * the 2 MB row guard (durable-objects/guarded-sql.ts), which local workerd does not enforce.
  */
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CacheReport, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
+import { DEFAULT_CONFIG, MAX_DIMENSION_VALUES, MAX_DIMENSIONS, MAX_VALUE_BYTES } from "../src/shared/contract";
+import type { CacheReport, DimensionSnapshot, SegmentStatsSnapshot, SegmentTrendingSnapshot, StatsSnapshot, TrendingSnapshot } from "../src/shared/contract";
+import { widestDimensionCapacity } from "../src/core/config";
 import { maxCapacityWithin } from "../src/core/budget";
 import { MEMORY_BUDGET_BYTES } from "../src/core/memory";
 import { MAX_ROW_BYTES } from "../durable-objects/guarded-sql";
@@ -173,6 +175,61 @@ describe("the widest accepted config", () => {
     expect(after.typed).toEqual(before.typed);
     expect(after.top.items).toEqual(before.top.items);
   }, 240_000);
+
+  it.each([1, 4])(
+    "checkpoints in parts under 2 MB within the memory budget, and reloads identically: 8 multi-valued dimensions as wide as accepted, 64 values of 128 bytes an event, ingestShards %i",
+    async (ingestShards) => {
+      const ns = freshNamespace(`widest-dimensions-k${ingestShards}`);
+      const names = Array.from({ length: MAX_DIMENSIONS }, (_, d) => `d${d}`);
+      const each = widestDimensionCapacity(names.length, DEFAULT_CONFIG.capacity, 1);
+      const dimensions = Object.fromEntries(names.map((n) => [n, { multi: true, capacity: each }]));
+      expect((await admin("PUT", ns, "config", { maxLimit: 1000, ingestShards, dimensions })).status).toBe(200);
+      // Enough events of 8 new longest values in every dimension to fill each dimension's summaries
+      // (values, and (value, item) pairs) twice over, then as many new items as the capacity.
+      let next = 0;
+      const value = () => `${String(next++).padStart(6, "0")}·${"é".repeat((MAX_VALUE_BYTES - 8) / 2)}`;
+      const item = (i: number) => `${String(i).padStart(6, "0")}·${"é".repeat(124)}`;
+      const withValues = Math.ceil((2 * each) / MAX_DIMENSION_VALUES);
+      const valued: EventInput[] = Array.from({ length: withValues }, (_, i) => ({
+        item: item(i),
+        weight: 1 + (i % 7),
+        dims: Object.fromEntries(names.map((n) => [n, Array.from({ length: MAX_DIMENSION_VALUES }, value)])),
+      }));
+      expect(new TextEncoder().encode(valued[0]!.dims!.d0![0]).length).toBe(MAX_VALUE_BYTES);
+      // Fifty such events a request keep its body under 1 MB.
+      for (let i = 0; i < valued.length; i += 50) await ingestAll(ns, valued.slice(i, i + 50));
+      await ingestAll(ns, Array.from({ length: DEFAULT_CONFIG.capacity }, (_, i) => ({ item: item(withValues + i), weight: 1 + (i % 7) })));
+      await refresh(ns);
+      expect(await runDurableObjectAlarm(stubOf(ns))).toBe(true);
+      const report = await cacheOf(ns);
+      expect(report.checkpointErrors).toBe(0);
+      expect(report.lastCheckpoint).toMatchObject({ outcome: "ok" });
+      expect(report.storage.largestRowBytes).toBeLessThanOrEqual(MAX_ROW_BYTES);
+      expect(report.memory.bytes).toBeGreaterThan(names.length * each * (MAX_VALUE_BYTES + 256)); // every pair summary full
+      expect(report.memory.bytes).toBeLessThanOrEqual(report.memory.budgetBytes);
+
+      // What was counted, without the instant it was computed at (a restart computes it anew).
+      const read = async () => {
+        const breakdown = await json<DimensionSnapshot>(await get(ns, "dimensions/d5", { window: "1h", limit: 1000 }));
+        const segment = await json<SegmentTrendingSnapshot>(await get(ns, "trending", { window: "1h", segment: `d5:${valued[3]!.dims!.d5![2]}`, limit: 1000 }));
+        const stats = await json<SegmentStatsSnapshot>(await get(ns, "stats", { window: "1h", segment: `d7:${valued[0]!.dims!.d7![0]}` }));
+        return {
+          breakdown: { values: breakdown.values, exact: breakdown.exact },
+          segment: { items: segment.items, exact: segment.exact, floor: segment.floor },
+          stats: { events: stats.events, weight: stats.weight, error: stats.error, uniqueItems: stats.uniqueItems, exact: stats.exact },
+        };
+      };
+      const before = await read();
+      // More distinct values than counters: bounded, and saying so.
+      expect(before.breakdown.exact).toBe(false);
+      expect(before.breakdown.values.length).toBe(each);
+      expect(before.segment.items.every((i) => i.score - i.error <= valued[3]!.weight!)).toBe(true);
+      expect(before.stats.weight).toBeGreaterThanOrEqual(valued[0]!.weight!);
+      expect((await countedAfterRestart(ns)).events).toBe(valued.length + DEFAULT_CONFIG.capacity);
+      expect(await read()).toEqual(before);
+    },
+    240_000,
+  );
 });
 
 describe("stored formats", () => {

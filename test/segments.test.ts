@@ -263,9 +263,19 @@ describe("segment refusals", () => {
     for (const dimensions of [many, { "a:b": {} }, { a: { multi: "yes" } }, { a: { capacity: 5 } }, { a: { colour: 1 } }]) {
       await expectError(await admin("PUT", ns, "config", { dimensions }), 400, "invalid_config");
     }
-    const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`d${i}`, { capacity: 10_000 }]));
-    const res = await admin("PUT", ns, "config", { dimensions: eight });
-    const error = await expectError(res, 400, "invalid_config");
-    expect(["capacity", "dimensions"]).toContain(error.field);
+    const eight = (capacity?: number) => Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`d${i}`, capacity === undefined ? {} : { capacity }]));
+    // Eight dimensions of the default capacity fit beside no capacity at all: the refusal names
+    // the dimensions and the capacity each may have instead, and that config is accepted.
+    const error = await expectError(await admin("PUT", ns, "config", { dimensions: eight() }), 400, "invalid_config");
+    expect(error.field).toBe("dimensions");
+    const offered = (error.allowed as { maxDimensionCapacity: number }).maxDimensionCapacity;
+    expect(offered).toBeGreaterThanOrEqual(10);
+    expect(offered).toBeLessThan(1000);
+    expect(error.message).toContain(`at most ${offered}`);
+    expect((await admin("PUT", ns, "config", { dimensions: eight(offered) })).status).toBe(200);
+    // One counter more, and the item capacity is what no longer fits.
+    const wider = await expectError(await admin("PUT", ns, "config", { dimensions: eight(offered + 1) }), 400, "invalid_config");
+    expect(wider.field).toBe("capacity");
+    expect((wider.allowed as { max: number }).max).toBeLessThan(5000);
   });
 });

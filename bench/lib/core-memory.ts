@@ -12,16 +12,20 @@
  *   distinct longest items: the budget can then only hold by cutting. Also with every event from
  *   an actor of its own and a time zone with a 45-minute offset: every bucket's pair sample
  *   (rank=reach) fills with distinct pairs, and every local day kept (from the first day of the
- *   previous local month) is a bucket of its own, straddling two UTC days.
+ *   previous local month) is a bucket of its own, straddling two UTC days. And (v1.7) with 8
+ *   multi-valued dimensions at the largest dimension capacity accepted beside the default capacity:
+ *   every dimension summary of every bucket full of distinct 128-byte values and (value, item) pairs.
  */
-import type { TallyEvent } from "../../src/shared/contract";
+import { MAX_DIMENSION_VALUES, MAX_VALUE_BYTES, type DimensionConfig, type TallyEvent } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { maxCapacityWithin } from "../../src/core/budget";
+import { dimensionCounters } from "../../src/core/config";
 import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
 import { TIERS, bucketStart, oldestKept } from "../../src/core/tiers";
 import { LocalCalendar } from "../../src/core/calendar";
 import { spawnSync } from "node:child_process";
 import { liveMemory, nodeProcess } from "./node";
+import { widestDimensions } from "./core-refresh";
 
 export interface MemoryResult {
   scenario: "steady catalogue" | "worst accepted config";
@@ -34,6 +38,8 @@ export interface MemoryResult {
   actors: boolean;
   /** The namespace's time zone (local days kept beside the tiers where it is not UTC). */
   timezone: string;
+  /** (v1.7) The declared dimensions, all multi-valued, and the values the events carried. */
+  dimensions?: { count: number; capacity: number; valuesPerEvent: number; valueBytes: number; eventsWithValues: number };
   events: number;
   /** Largest measured heap + ArrayBuffers over the samples taken during the fill, MB. */
   peakMB: number;
@@ -80,11 +86,12 @@ interface Fill {
   capacity: number;
   types: string[];
   timezone?: string;
+  dimensions?: Record<string, DimensionConfig>;
   /** The events stamped at `ts`, produced lazily in batches. */
   eventsAt(ts: number): Iterable<TallyEvent[]>;
 }
 
-type Filled = Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes" | "actors" | "timezone">;
+type Filled = Omit<MemoryResult, "scenario" | "items" | "itemBytes" | "declaredTypes" | "actors" | "timezone" | "dimensions">;
 
 /**
  * One scenario's fill, its memory over the lower of two floors: live memory before the aggregator
@@ -104,7 +111,7 @@ function fill(spec: Fill): Filled {
 function filled(spec: Fill): Omit<Filled, "peakMB" | "settledMB"> & { peakBytes: number; settledBytes: number; baseBytes: number } {
   held = undefined;
   const base = liveMemory();
-  const agg = new Aggregator({ capacity: spec.capacity, types: spec.types, timezone: spec.timezone });
+  const agg = new Aggregator({ capacity: spec.capacity, types: spec.types, timezone: spec.timezone, dimensions: spec.dimensions });
   held = agg;
   const end = Date.UTC(2026, 10, 21, 12, 0, 0) + 30_000;
   const times = stamps(end, agg.timezone);
@@ -184,6 +191,11 @@ export interface WorstOptions {
   /** The namespace's time zone: where it is not UTC, the accepted capacity is the zoned one. */
   timezone?: string;
   capacityCap?: number;
+  /** (v1.7) MAX_DIMENSIONS multi-valued dimensions at the largest capacity accepted beside
+   * `capacityCap` (the default capacity, 5000, if none), each of a bucket's first events carrying
+   * MAX_DIMENSION_VALUES new values of MAX_VALUE_BYTES in every one: enough events to fill each
+   * dimension's summaries twice over with distinct longest values and (value, item) pairs. */
+  dimensions?: boolean;
 }
 
 /**
@@ -193,13 +205,20 @@ export interface WorstOptions {
 export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => void, options: WorstOptions = {}): MemoryResult {
   const timezone = options.timezone ?? "UTC";
   const zoned = timezone !== "UTC";
-  const capacity = Math.min(options.capacityCap ?? Infinity, maxCapacityWithin(MEMORY_BUDGET_BYTES, declaredTypes, zoned));
+  const dimensions = options.dimensions ? widestDimensions({ capacity: options.capacityCap ?? 5000, types: declaredTypes, zoned, allMulti: true }) : undefined;
+  const capacity = Math.min(options.capacityCap ?? Infinity, maxCapacityWithin(MEMORY_BUDGET_BYTES, declaredTypes, zoned, dimensionCounters(dimensions)));
   const types = Array.from({ length: declaredTypes }, (_, i) => `type-${i}`);
+  const names = Object.keys(dimensions ?? {});
+  const dimensionCapacity = Object.values(dimensions ?? {})[0]?.capacity ?? 0;
+  const eventsWithValues = Math.ceil((2 * dimensionCapacity) / MAX_DIMENSION_VALUES);
   let next = 0;
+  let nextValue = 0;
+  const valuesOf = () => `[${Array.from({ length: MAX_DIMENSION_VALUES }, () => `"${String(nextValue++).padStart(MAX_VALUE_BYTES, "v")}"`).join(",")}]`;
   const result = fill({
     capacity,
     types,
     timezone,
+    dimensions,
     *eventsAt(ts) {
       // Built as the JSON text of a request and parsed, as the Worker receives it: parsed strings
       // are flat, where padStart or concatenation would leave cons strings V8 stores differently.
@@ -207,7 +226,8 @@ export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => v
       for (const type of types) {
         for (let i = 0; i < capacity; i++) {
           const actor = options.actors ? `,"actor":"${String(next).padStart(64, "a")}"` : "";
-          batch.push(`{"item":"${String(next++).padStart(256, "x")}","type":"${type}","weight":1,"ts":${ts}${actor}}`);
+          const dims = i < eventsWithValues && names.length > 0 ? `,"dims":{${names.map((n) => `"${n}":${valuesOf()}`).join(",")}}` : "";
+          batch.push(`{"item":"${String(next++).padStart(256, "x")}","type":"${type}","weight":1,"ts":${ts}${actor}${dims}}`);
           if (batch.length === BATCH) {
             yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
             batch = [];
@@ -217,7 +237,18 @@ export function worstAcceptedConfig(declaredTypes: number, log: (s: string) => v
       if (batch.length > 0) yield JSON.parse(`[${batch.join(",")}]`) as TallyEvent[];
     },
   });
-  const r: MemoryResult = { scenario: "worst accepted config", items: capacity, declaredTypes, itemBytes: 256, actors: !!options.actors, timezone, ...result };
+  const r: MemoryResult = {
+    scenario: "worst accepted config",
+    items: capacity,
+    declaredTypes,
+    itemBytes: 256,
+    actors: !!options.actors,
+    timezone,
+    ...(dimensions
+      ? { dimensions: { count: names.length, capacity: dimensionCapacity, valuesPerEvent: names.length * MAX_DIMENSION_VALUES, valueBytes: MAX_VALUE_BYTES, eventsWithValues } }
+      : {}),
+    ...result,
+  };
   log(describe(r));
   return r;
 }
@@ -226,7 +257,8 @@ function describe(r: MemoryResult): string {
   const what =
     (r.scenario === "steady catalogue" ? `${r.items} items` : `capacity ${r.capacity}, 256-byte items`) +
     (r.actors ? ", an actor per event" : "") +
-    (r.timezone !== "UTC" ? `, ${r.timezone}` : "");
+    (r.timezone !== "UTC" ? `, ${r.timezone}` : "") +
+    (r.dimensions ? `, ${r.dimensions.count} dimensions of capacity ${r.dimensions.capacity}, ${r.dimensions.valuesPerEvent} values an event` : "");
   return (
     `  memory, ${r.scenario}, ${what}, ${r.declaredTypes} declared types: ${r.events.toLocaleString("en")} events, ` +
     `peak ${r.peakMB.toFixed(1)} MB (accounted ${r.peakAccountedMB.toFixed(1)}), settled ${r.settledMB.toFixed(1)} MB ` +

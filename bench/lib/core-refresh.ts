@@ -9,9 +9,7 @@
  */
 import { CALENDAR_WINDOWS, MAX_DIMENSIONS, RANKS, type DimensionConfig, type EventDims, type NamespaceConfig, type Rank } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
-import { fitsBudget } from "../../src/core/budget";
-import { CONFIG_BOUNDS, dimensionCounters } from "../../src/core/config";
-import { MEMORY_BUDGET_BYTES } from "../../src/core/memory";
+import { widestDimensionCapacity } from "../../src/core/config";
 import { buildSnapshot, builtBreakdown, hotSegments, plan, segmentQueries } from "../../src/core/snapshots";
 import { batches, DAY_MS, draw } from "./core-stream";
 import { CONFIG } from "./core-scale";
@@ -25,15 +23,24 @@ export interface RefreshPlan {
   dimsOf?: (i: number) => EventDims;
 }
 
-/** The widest config of segments a namespace may hold beside CONFIG: MAX_DIMENSIONS dimensions, one
- * of them multi, each at the largest capacity the budget accepts (config.ts refuses one more). */
-function widestDimensions(): Record<string, DimensionConfig> {
+/** What the widest dimensions are accepted beside. */
+export interface Beside {
+  capacity: number;
+  types: number;
+  zoned?: boolean;
+  /** Every dimension multi-valued, not only the last. */
+  allMulti?: boolean;
+}
+
+/**
+ * The widest config of segments a namespace may hold beside a capacity and declared types:
+ * MAX_DIMENSIONS dimensions (the last one, `tag`, multi-valued, or every one with `allMulti`), each
+ * at the largest capacity the config check accepts (config.ts).
+ */
+export function widestDimensions({ capacity, types, zoned = false, allMulti = false }: Beside): Record<string, DimensionConfig> {
   const names = Array.from({ length: MAX_DIMENSIONS }, (_, d) => (d === MAX_DIMENSIONS - 1 ? "tag" : `d${d}`));
-  const types = Object.keys(CONFIG.types).length;
-  let capacity = CONFIG_BOUNDS.dimensionCapacity.max;
-  const at = (c: number) => Object.fromEntries(names.map((n) => [n, n === "tag" ? { multi: true, capacity: c } : { capacity: c }]));
-  while (capacity > CONFIG_BOUNDS.dimensionCapacity.min && !fitsBudget(CONFIG.capacity, types, MEMORY_BUDGET_BYTES, false, dimensionCounters(at(capacity)))) capacity -= 10;
-  return at(capacity);
+  const each = widestDimensionCapacity(names.length, capacity, types, zoned);
+  return Object.fromEntries(names.map((n) => [n, allMulti || n === "tag" ? { multi: true, capacity: each } : { capacity: each }]));
 }
 
 /** Values per dimension: 10 to a million, so the plan meets small and huge cardinalities; 3 tags of 10,000. */
@@ -57,7 +64,7 @@ export const REFRESH_PLANS: RefreshPlan[] = [
   },
   {
     name: "five sliding windows, UTC, with 8 dimensions at the widest accepted config (10 values an event) and the hot segments",
-    config: { ...CONFIG, dimensions: widestDimensions() },
+    config: { ...CONFIG, dimensions: widestDimensions({ capacity: CONFIG.capacity, types: Object.keys(CONFIG.types).length }) },
     dimsOf: widestDimsOf,
   },
 ];

@@ -35,12 +35,18 @@ ${table(["kind", "estimate MB", "measured MB", "estimate / measured", "within âˆ
 `;
 }
 
+/** (v1.7) A worst config's dimensions, as its row names them. */
+function dimensionsOf(r) {
+  const d = r.dimensions;
+  return d ? `; ${d.count} multi-valued dimensions of capacity ${int(d.capacity)}, ${d.valuesPerEvent} values of ${d.valueBytes} B in each of a bucket's first ${int(d.eventsWithValues)} events` : "";
+}
+
 export function memorySection(core, baseline = core.scaleBefore ? { scale: core.scaleBefore, commit: core.beforeCommit } : undefined) {
   const m = core.memory ?? [];
   const budget = m[0]?.budgetMB ?? 64;
   const rows = m.map((r) => [
     r.scenario,
-    r.scenario === "steady catalogue" ? int(r.items) : `capacity ${int(r.capacity)}, 256-byte items`,
+    r.scenario === "steady catalogue" ? int(r.items) : `capacity ${int(r.capacity)}, 256-byte items${dimensionsOf(r)}`,
     r.declaredTypes,
     r.actors ? "one per event" : "none",
     r.timezone ?? "UTC",
@@ -80,7 +86,11 @@ kept bucket of every tier (288 buckets), with no declared type, or with 2 declar
 256-byte item, so every summary of every bucket is full of distinct longest items; run again with every event from an
 actor of its own (a 64-byte id), so every bucket's pair sample for \`rank=reach\` fills with distinct pairs, in
 Asia/Kathmandu (UTC+5:45), so the object also keeps a local day per date from the first day of the previous local month,
-each straddling two UTC days, and the accepted capacity is the zoned one. Memory is heap + ArrayBuffers after a
+each straddling two UTC days, and the accepted capacity is the zoned one. ${m.some((x) => x.dimensions) ? `With dimensions (segments): as many multi-valued
+dimensions as a namespace may declare, each at the largest capacity the config check accepts beside the default capacity
+(the item capacity is then the largest accepted beside them), the first events of every bucket each carrying the most values
+a dimension takes, all new and of the longest length, so that every dimension's summaries of values and of (value, item)
+pairs fill twice over with distinct longest keys. ` : ""}Memory is heap + ArrayBuffers after a
 forced GC, over a baseline taken before the aggregator existed; *peak* is the largest of ${m.length ? "12" : "â€“"} samples taken during the fill,
 *settled* is after the last bucket is sealed. *Accounted* is the aggregator's own \`memoryBytes()\` (peak / settled).
 Budget: ${budget} MB per namespace.

@@ -310,6 +310,14 @@ function storageSection(r) {
     [st.read.namespace, int(st.read.largestRowBytes), verdict(st.read.largestRowBytes <= st.maxRowBytes)],
     [`${w.namespace}: ${int(w.items)} items of ${w.itemBytes} B, ${w.types} types, capacity ${int(w.capacity)}`, int(w.largestRowBytes), verdict(w.largestRowBytes <= st.maxRowBytes && w.checkpointErrors === 0)],
   ];
+  const d = st.dimensions;
+  if (d) {
+    rows.push([
+      `${d.namespace}: capacity ${int(d.capacity)}, ${d.dimensions} multi-valued dimensions of capacity ${int(d.dimensionCapacity)}, ${int(d.eventsWithValues)} events of ${d.valuesPerEvent} values of ${d.valueBytes} B`,
+      int(d.largestRowBytes),
+      verdict(d.largestRowBytes <= st.maxRowBytes && d.checkpointErrors === 0),
+    ]);
+  }
   return `## Storage: the largest row written
 Durable Objects' SQLite refuses a row above 2 MB; local workerd accepts ~8 MB, so the service counts the bytes of every
 statement itself (\`storage.largestRowBytes\` in \`/cache\`). Buckets are written in parts, pending events one a row.
@@ -317,7 +325,12 @@ statement itself (\`storage.largestRowBytes\` in \`/cache\`). Buckets are writte
 ${table(["namespace", "largest row (bytes)", `≤ ${int(st.maxRowBytes)} B`], rows)}
 
 The widest accepted config checkpointed with outcome \`${w.checkpoint}\` (${w.checkpointErrors} checkpoint errors); its refresh, checkpoint
-included, took ${int(w.refreshMs)} ms.`;
+included, took ${int(w.refreshMs)} ms.${
+    d
+      ? ` The widest dimensions checkpointed with outcome \`${d.checkpoint}\` (${d.checkpointErrors} checkpoint errors), in a refresh of
+${int(d.refreshMs)} ms, holding ${num(d.memoryBytes / 2 ** 20)} MB by its own accounting of its ${num(d.budgetBytes / 2 ** 20, 0)} MB budget.`
+      : ""
+  }`;
 }
 
 /** The published reference (bench/lib/core-reference.ts) beside the core, on the same streams. */

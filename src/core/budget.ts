@@ -150,6 +150,12 @@ export function fitsBudget(capacity: number, declaredTypes: number, budgetBytes:
   return worstCaseBytes(capacity, declaredTypes, zoned, dimensionCounters) <= heldBytes(budgetBytes);
 }
 
+/** (v1.7) The most dimension counters a bucket's worst case fits beside `capacity` and this many declared types. */
+export function maxDimensionCountersWithin(budgetBytes: number, capacity: number, declaredTypes: number, zoned = false): number {
+  const perCounter = liveBytesBound(0, declaredTypes, zoned, 1);
+  return Math.max(0, Math.floor((heldBytes(budgetBytes) - fixedBytes(zoned) - liveBytesBound(capacity, declaredTypes, zoned)) / perCounter));
+}
+
 /** The largest capacity whose worst case fits `budgetBytes` with this many declared types. */
 export function maxCapacityWithin(budgetBytes: number, declaredTypes: number, zoned = false, dimensionCounters = 0): number {
   const perCounter = liveBytesBound(1, declaredTypes, zoned);

@@ -17,7 +17,7 @@ import {
 } from "../shared/contract";
 import { invalid } from "../shared/errors";
 import { parseLimits } from "../shared/quota-limits";
-import { fitsBudget, heldBytes, maxCapacityWithin, worstCaseBytes } from "./budget";
+import { fitsBudget, heldBytes, maxCapacityWithin, maxDimensionCountersWithin, worstCaseBytes } from "./budget";
 import { canonicalTimeZone } from "./calendar";
 import { MEMORY_BUDGET_BYTES } from "./memory";
 
@@ -168,11 +168,24 @@ function parseDimensions(value: unknown): Record<string, DimensionConfig> {
   return Object.fromEntries(dimensions);
 }
 
-/** (v1.7) Counters per bucket of the dimensions' summaries: three per dimension (segments.ts). */
+/** (v1.7) Summaries per bucket of each dimension: (value, item) pairs, values by weight, values by events (segments.ts). */
+const SUMMARIES_PER_DIMENSION = 3;
+
+/** (v1.7) Counters per bucket of the dimensions' summaries. */
 export function dimensionCounters(dimensions: Record<string, DimensionConfig> | undefined): number {
   let counters = 0;
-  for (const d of Object.values(dimensions ?? {})) counters += 3 * (d.capacity ?? DEFAULT_DIMENSION_CAPACITY);
+  for (const d of Object.values(dimensions ?? {})) counters += SUMMARIES_PER_DIMENSION * (d.capacity ?? DEFAULT_DIMENSION_CAPACITY);
   return counters;
+}
+
+/**
+ * (v1.7) The largest capacity each of `count` dimensions may have, all alike, beside a namespace's
+ * `capacity` and declared types (0 when not even the smallest fits): what a refusal offers instead.
+ */
+export function widestDimensionCapacity(count: number, capacity: number, declaredTypes: number, zoned = false): number {
+  if (count === 0) return 0;
+  const each = Math.floor(maxDimensionCountersWithin(MEMORY_BUDGET_BYTES, capacity, declaredTypes, zoned) / (SUMMARIES_PER_DIMENSION * count));
+  return each < CONFIG_BOUNDS.dimensionCapacity.min ? 0 : Math.min(CONFIG_BOUNDS.dimensionCapacity.max, each);
 }
 
 /** An IANA time zone name, stored as given where the runtime knows it (calendar.ts `canonicalTimeZone`). */
@@ -227,14 +240,19 @@ function checkMemory(config: NamespaceConfig): void {
   const estimate = worstCaseBytes(config.capacity, types, zoned, dims);
   const { min } = CONFIG_BOUNDS.capacity;
   const max = Math.min(CONFIG_BOUNDS.capacity.max, maxCapacityWithin(MEMORY_BUDGET_BYTES, types, zoned, dims));
-  if (max < min) {
-    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-    throw refuse("dimensions", `their summaries could hold ${mb(estimate)} at worst, beyond the namespace's memory budget at any capacity; declare fewer dimensions or lower their capacity.`, {
-      estimateBytes: estimate,
-      budgetBytes: MEMORY_BUDGET_BYTES,
-    });
-  }
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  if (max < min) {
+    const count = Object.keys(config.dimensions ?? {}).length;
+    const each = widestDimensionCapacity(count, config.capacity, types, zoned);
+    throw refuse(
+      "dimensions",
+      `their summaries could hold ${mb(estimate)} at worst, beyond the namespace's memory budget at any capacity; ` +
+        (each > 0
+          ? `beside a capacity of ${config.capacity}, each of ${count} dimensions fits with a capacity of at most ${each}.`
+          : `declare fewer dimensions, or lower capacity.`),
+      { maxDimensionCapacity: each, estimateBytes: estimate, budgetBytes: MEMORY_BUDGET_BYTES },
+    );
+  }
   throw refuse(
     "capacity",
     `with ${types} declared type${types === 1 ? "" : "s"}${dims > 0 ? ` and ${dims} dimension counters` : ""}, a capacity of ${config.capacity} could hold ${mb(estimate)} ` +
