@@ -10,7 +10,8 @@
 import { CALENDAR_WINDOWS, MAX_DIMENSIONS, RANKS, type DimensionConfig, type EventDims, type NamespaceConfig, type Rank } from "../../src/shared/contract";
 import { Aggregator } from "../../src/core/aggregator";
 import { widestDimensionCapacity } from "../../src/core/config";
-import { buildSnapshot, builtBreakdown, hotSegments, plan, segmentQueries } from "../../src/core/snapshots";
+import { HOT_SEGMENTS, buildSnapshot, builtBreakdown, hotSegments, plan, segmentQueries, type BuildContext } from "../../src/core/snapshots";
+import type { Segment } from "../../src/shared/contract";
 import { batches, DAY_MS, draw } from "./core-stream";
 import { CONFIG } from "./core-scale";
 import { nodeProcess, summarise, type Spread } from "./node";
@@ -85,6 +86,22 @@ export interface RefreshResult {
   unsharedCpuMs?: Spread;
   /** Every window × (all types, the declared type) of one rank, built as snapshots. */
   byRankMs: Partial<Record<Rank, Spread>>;
+  /** (v1.7) With dimensions: the first read of segments off the refresh's plan. */
+  offPlan?: OffPlanResult;
+}
+
+/** (v1.7) A segment no refresh precomputed, read first: computed on the read, as the object does. */
+export interface OffPlanResult {
+  /** One per dimension: a value of its breakdown below the hot ones, and one no event carried. */
+  segments: number;
+  /** Every configured window × (top, rising, hot, stats) of every segment. */
+  reads: number;
+  runs: number;
+  /** Each read's median over the runs, in wall time; then the median and largest of those, ms. */
+  medianMs: number;
+  maxMs: number;
+  /** The slowest read, as `rank window dimension`. */
+  slowest: string;
 }
 
 
@@ -146,6 +163,7 @@ export function refreshAtScale(items: number, events: number, runs: number, log:
       }),
     );
   }
+  const offPlan = config.dimensions ? offPlanReads(agg, config, ctx, runs, log) : undefined;
   const ranks = Object.entries(byRankMs).map(([r, s]) => `${r} ${s!.median.toFixed(0)} ms`).join(", ");
   log(
     `  core refresh at ${items} items, ${name}: full refresh (${queries.length + segmentAnswers} snapshots) ${fullRefreshMs.median.toFixed(0)} ms ` +
@@ -153,5 +171,38 @@ export function refreshAtScale(items: number, events: number, runs: number, log:
       `(${fullRefreshCpuMs.min.toFixed(0)}–${fullRefreshCpuMs.max.toFixed(0)}), CPU without shared merges ${unsharedCpuMs.median.toFixed(0)} ms; by rank: ${ranks}`,
   );
   const timezone = config.timezone ?? "UTC";
-  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length + segmentAnswers, fullRefreshMs, fullRefreshCpuMs, unsharedCpuMs, byRankMs };
+  return { plan: name, windows: config.windows.length, timezone, items, events, snapshots: queries.length + segmentAnswers, fullRefreshMs, fullRefreshCpuMs, unsharedCpuMs, byRankMs, ...(offPlan ? { offPlan } : {}) };
+}
+
+/**
+ * (v1.7) The first read of segments the refresh did not precompute: for each dimension, the value
+ * its first window's breakdown ranks just below the hot segments, and a value no event carried.
+ * Each read builds its answer on a context of its own and serialises it, without shared merges,
+ * as the object computes a read it holds no answer for (namespace-aggregator.ts).
+ */
+function offPlanReads(agg: Aggregator, config: NamespaceConfig, ctx: () => BuildContext, runs: number, log: (s: string) => void): OffPlanResult {
+  const c = ctx();
+  const hot = new Set(hotSegments(config, (window, dimension) => builtBreakdown(agg, c, window, dimension)).map((s) => `${s.dimension}\0${s.value}`));
+  const segments: Segment[] = [];
+  for (const dimension of Object.keys(config.dimensions ?? {})) {
+    const values = builtBreakdown(agg, c, config.windows[0]!, dimension).values.filter((v) => !hot.has(`${dimension}\0${v.value}`));
+    if (values.length > 0) segments.push({ dimension, value: values[Math.min(values.length - 1, HOT_SEGMENTS)]!.value });
+    segments.push({ dimension, value: "a value no event carried" });
+  }
+  const reads = segmentQueries(config, segments);
+  const medians = reads.map((q) => {
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      JSON.stringify(buildSnapshot(agg, q, ctx()));
+      ms.push(performance.now() - t0);
+    }
+    return summarise(ms).median;
+  });
+  const slowestAt = medians.indexOf(Math.max(...medians));
+  const q = reads[slowestAt]!;
+  const label = q.kind === "trending" ? `${q.rank} ${q.window} ${q.segment!.dimension}` : q.kind === "stats" ? `stats ${q.window} ${q.segment!.dimension}` : q.kind;
+  const result: OffPlanResult = { segments: segments.length, reads: reads.length, runs, medianMs: summarise(medians).median, maxMs: medians[slowestAt]!, slowest: label };
+  log(`  off-plan segments beside capacity ${config.capacity}: ${result.reads} first reads of ${result.segments} segments, median ${result.medianMs.toFixed(1)} ms, slowest ${result.maxMs.toFixed(1)} ms (${result.slowest})`);
+  return result;
 }

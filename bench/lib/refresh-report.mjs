@@ -9,6 +9,24 @@ import { readFileSync } from "node:fs";
 import { int, num, spread, table, verdict, writeBetweenMarkers } from "./format.mjs";
 
 const TARGET_MS = 250;
+/** (v1.7) A segment off the plan is computed on its first read within this, at the object. */
+const FIRST_READ_MS = 50;
+
+/** (v1.7) The first reads of segments no refresh precomputed, for the plans with dimensions. */
+function offPlanSection(plans) {
+  const withSegments = plans.filter((p) => p.offPlan);
+  if (withSegments.length === 0) return "";
+  const rows = withSegments.map((p) => [p.plan, p.offPlan.segments, p.offPlan.reads, num(p.offPlan.medianMs, 1), `${num(p.offPlan.maxMs, 1)} (${p.offPlan.slowest})`, verdict(p.offPlan.maxMs < FIRST_READ_MS)]);
+  return `
+
+**The first read of a segment off the plan** (v1.7). After the refreshes above, for each dimension a value its first
+window's breakdown ranks just below the hot segments and a value no event carried; every read of each (\`top\`, \`rising\`,
+\`hot\` and stats, every configured window) is built on a context of its own and serialised, without shared merges, as the
+object computes a read it holds no answer for (\`X-Cache: MISS\`). Each read's median of ${withSegments[0].offPlan.runs} runs (wall time); the median and
+the slowest of those:
+
+${table(["plan", "segments", "reads", "median ms", "slowest ms", `slowest < ${FIRST_READ_MS} ms`], rows)}`;
+}
 
 export function refreshSection({ plans, machine, seconds }) {
   const ranks = [...new Set(plans.flatMap((p) => Object.keys(p.byRankMs)))];
@@ -47,7 +65,7 @@ ${table(["plan", "windows", "snapshots", "full refresh ms", "CPU ms", "CPU ms, m
 The largest plan costs ${num(growth, 2)}× the CPU of the five sliding windows in UTC${largest && largest.fullRefreshCpuMs.median >= TARGET_MS ? `, ${num(largest.fullRefreshCpuMs.median / TARGET_MS, 2)}× the target` : ""}.
 Calendar windows add little: each is answered from local days, one bucket a day, where a sliding 1h window merges 60
 minutes. A comparison merges a second period for every rank it adds (once per window and type, shared by the ranks that
-read it), and \`rank=reach\` unites pair samples; comparisons are therefore precomputed only where a namespace's config lists them.`;
+read it), and \`rank=reach\` unites pair samples; comparisons are therefore precomputed only where a namespace's config lists them.${offPlanSection(plans)}`;
 }
 
 export function writeRefreshReport(root, result, log = console.log, source = "bench/results/core-refresh.json") {

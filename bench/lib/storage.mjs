@@ -9,7 +9,7 @@
  */
 import { maxCapacityWithin } from "../../src/core/budget.ts";
 import { MEMORY_BUDGET_BYTES } from "../../src/core/memory.ts";
-import { MAX_DIMENSION_VALUES, MAX_VALUE_BYTES } from "../../src/shared/contract.ts";
+import { DEFAULT_CONFIG, MAX_DIMENSION_VALUES, MAX_VALUE_BYTES } from "../../src/shared/contract.ts";
 import { widestDimensions } from "./core-refresh.ts";
 
 const WIDEST_NS = "bench-widest";
@@ -66,7 +66,8 @@ export async function storage(api, read_ns, log) {
  */
 async function widestWithDimensions(api, log) {
   const capacity = 5000;
-  const dimensions = widestDimensions({ capacity, types: 0, allMulti: true });
+  // The config declares no type: the default one, `view`, counts.
+  const dimensions = widestDimensions({ capacity, types: Object.keys(DEFAULT_CONFIG.types).length, allMulti: true });
   const names = Object.keys(dimensions);
   const dimensionCapacity = dimensions[names[0]].capacity;
   await api.configure(WIDEST_DIMENSIONS_NS, { capacity, maxLimit: 1000, dimensions });
