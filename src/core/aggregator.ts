@@ -29,7 +29,7 @@ import { HeldInMemory, holdFrom, type PendingEvents } from "./pending";
 import { isExact, merge, rankRising, rankTop, withPrevious, type Bounds, type Hidden, type Merged } from "./ranking";
 import type { SummaryPart } from "./bucket";
 import { rankReach, reachOver, type Reach } from "./reach";
-import { SegmentKeys, SegmentMarks, boundIn, pairKeyOf, segmentPart, valuePart, type SegmentScope } from "./segments";
+import { SegmentKeys, SegmentMarks, boundIn, segmentPart, valuePart, type SegmentScope } from "./segments";
 import { TypeNames, foldTypes } from "./type-names";
 import type { ShardDelta } from "./shard-delta";
 import {
@@ -446,7 +446,7 @@ export class Aggregator {
     const itemId = this.dictionary.intern(event.item, itemHash);
     this.dictionary.retain(itemId);
     const type = this.typeNames.nameOf(event.type);
-    const marks = event.dims === undefined ? undefined : this.marksOf(event);
+    const marks = event.dims === undefined ? undefined : this.marksOf(event, itemId, itemHash);
     let finest = true;
     for (let i = 0; i < TIERS.length; i++) {
       const start = bucketStart(event.ts, TIERS[i]!);
@@ -486,7 +486,7 @@ export class Aggregator {
    * and held for the whole event (as the item is in `count`). A dimension no longer declared is
    * passed over: segments count events accepted while their dimension is declared (docs/api.md).
    */
-  private marksOf(event: TallyEvent): SegmentMarks | undefined {
+  private marksOf(event: TallyEvent, itemId: number, itemHash: number): SegmentMarks | undefined {
     const { marks, keys } = this;
     const dims = event.dims!;
     marks.size = 0;
@@ -494,9 +494,10 @@ export class Aggregator {
       const capacity = this.dimensions.get(dimension);
       if (capacity === undefined) continue;
       for (const value of dims[dimension]!) {
-        const valueId = keys.intern(value);
+        const valueHash = hash53(value);
+        const valueId = keys.intern(value, valueHash);
         keys.retain(valueId);
-        const pairId = keys.intern(pairKeyOf(value, event.item));
+        const pairId = keys.internPair(valueId, valueHash, itemId, itemHash);
         keys.retain(pairId);
         marks.push(dimension, capacity, valueId, pairId);
       }

@@ -50,13 +50,33 @@ export class ItemDictionary {
       if (entry === 0) break;
       if (tags[entry - 1] === tag && names[entry - 1] === name) return entry - 1;
     }
+    return this.insert(i, name, tag);
+  }
+
+  /**
+   * The first slot of `tag`'s probe sequence whose entry `same` accepts (an id), else the empty
+   * slot that ends it, as `-1 - slot`: a subclass's own test of a key, by what it holds of it.
+   */
+  protected probe(tag: number, same: (id: number) => boolean): number {
+    const { table, tags } = this;
+    const mask = table.length - 1;
+    for (let i = tag >>> this.shift; ; i = (i + 1) & mask) {
+      const entry = table[i]!;
+      if (entry === 0) return -1 - i;
+      if (tags[entry - 1] === tag && same(entry - 1)) return entry - 1;
+    }
+  }
+
+  /** Makes a new id for `name` at the empty `slot` its probe ended on. */
+  protected insert(slot: number, name: string, tag: number): number {
+    const { table } = this;
     const id = this.free.length > 0 ? this.free.pop()! : this.names.length;
     if (id === this.names.length) this.names.push(name);
     else this.names[id] = name;
     if (id >= this.refs.length) this.growIds();
     this.refs[id] = 0;
     this.tags[id] = tag;
-    table[i] = id + 1;
+    table[slot] = id + 1;
     this.held += 1;
     if (2 * this.held > table.length) this.rehash(table.length * 2);
     this.heldStringBytes += stringBytes(name);

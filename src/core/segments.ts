@@ -25,6 +25,23 @@ export function pairKeyOf(value: string, item: string): string {
   return value + SEPARATOR + item;
 }
 
+/**
+ * A pair key's hash, from its value's hash53 and its item's: ingest has both already, so a pair is
+ * found without building or hashing its text (a pair key is up to 385 bytes). Mixed so that the
+ * pairs of one value, or of one item, spread over the whole table.
+ */
+function pairHash(valueHash: number, itemHash: number): number {
+  let h = Math.imul((valueHash >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ (itemHash >>> 0);
+  h = Math.imul(h ^ (h >>> 16), 0xc2b2ae35);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+/** A segment key's hash in SegmentKeys: a value's own hash53, a pair's from its parts'. */
+function keyHash(name: string): number {
+  const cut = name.indexOf(SEPARATOR);
+  return cut < 0 ? hash53(name) : pairHash(hash53(name.slice(0, cut)), hash53(name.slice(cut + 1)));
+}
+
 type Summary = SpaceSaving | CompactSummary;
 
 /**
@@ -41,14 +58,38 @@ export class SegmentKeys extends ItemDictionary {
   /** Per pair key id: its item's id in `items`. */
   private itemIds = new Int32Array(64);
 
+  /** The pair `internPair` looks for: its value's id + 1 and its item's id. */
+  private wanted = { value: 0, item: 0 };
+  private readonly isWanted = (id: number) => this.values[id] === this.wanted.value && this.itemIds[id] === this.wanted.item;
+
   constructor(readonly items: ItemDictionary) {
     super();
   }
 
-  override intern(name: string, hash: number = hash53(name)): number {
+  override intern(name: string, hash: number = keyHash(name)): number {
     const held = this.size;
     const id = super.intern(name, hash);
     if (this.size > held) this.link(id, name);
+    return id;
+  }
+
+  override lookup(name: string, hash: number = keyHash(name)): number | undefined {
+    return super.lookup(name, hash);
+  }
+
+  /**
+   * The key of the pair of `valueId` (a value interned here) and `itemId` (an item of `items`),
+   * found by their ids, its text built only when the pair is new: an event's way in, which holds
+   * both ids and both hashes already.
+   */
+  internPair(valueId: number, valueHash: number, itemId: number, itemHash: number): number {
+    const hash = pairHash(valueHash, itemHash);
+    this.wanted.value = valueId + 1;
+    this.wanted.item = itemId;
+    const found = this.probe(hash, this.isWanted);
+    if (found >= 0) return found;
+    const id = this.insert(-1 - found, pairKeyOf(this.name(valueId), this.items.name(itemId)), hash);
+    this.linkTo(id, valueId, itemId);
     return id;
   }
 
@@ -67,6 +108,17 @@ export class SegmentKeys extends ItemDictionary {
   }
 
   private link(id: number, name: string): void {
+    const cut = name.indexOf(SEPARATOR);
+    if (cut < 0) {
+      this.linkTo(id, -1, 0);
+      return;
+    }
+    const valueId = super.intern(name.slice(0, cut));
+    this.linkTo(id, valueId, this.items.intern(name.slice(cut + 1)));
+  }
+
+  /** Links key `id` to its value's id and item's id, retaining both; a value key (-1) to none. */
+  private linkTo(id: number, valueId: number, itemId: number): void {
     if (id >= this.values.length) {
       const size = Math.max(2 * this.values.length, id + 1);
       const values = new Int32Array(size);
@@ -76,14 +128,11 @@ export class SegmentKeys extends ItemDictionary {
       itemIds.set(this.itemIds);
       this.itemIds = itemIds;
     }
-    const cut = name.indexOf(SEPARATOR);
-    if (cut < 0) {
+    if (valueId < 0) {
       this.values[id] = 0;
       return;
     }
-    const valueId = super.intern(name.slice(0, cut));
     this.retain(valueId);
-    const itemId = this.items.intern(name.slice(cut + 1));
     this.items.retain(itemId);
     this.values[id] = valueId + 1;
     this.itemIds[id] = itemId;

@@ -9,6 +9,7 @@ import { Aggregator, type Scope } from "../../src/core/aggregator";
 import { previousRange, tierOf, windowRange } from "../../src/core/tiers";
 import { ItemDictionary } from "../../src/core/dictionary";
 import { SegmentKeys, pairKeyOf } from "../../src/core/segments";
+import { hash53 } from "../../src/core/hash";
 import { hotScores, inRange, ranked, scores, type Counted } from "../support/exact";
 import { rng } from "../support/random";
 
@@ -212,6 +213,35 @@ describe("the segment keys", () => {
     expect([keys.references(value), items.references(item)]).toEqual([1, 1]);
     keys.release(pair);
     expect([keys.size, items.size]).toEqual([0, 0]);
+  });
+
+  it("find a pair by its value's and item's ids as by its text, whichever way it was made", () => {
+    const items = new ItemDictionary();
+    const keys = new SegmentKeys(items);
+    const byIds = (value: string, item: string) => {
+      const valueId = keys.intern(value);
+      const itemId = items.intern(item);
+      return keys.internPair(valueId, hash53(value), itemId, hash53(item));
+    };
+    // Made by ids (ingest), then found by text (a restore, a segment read) and by ids again.
+    const pair = byIds("cats", "item-1");
+    keys.retain(pair);
+    expect(keys.name(pair)).toBe(pairKeyOf("cats", "item-1"));
+    expect(keys.lookup(pairKeyOf("cats", "item-1"))).toBe(pair);
+    expect(keys.intern(pairKeyOf("cats", "item-1"))).toBe(pair);
+    expect(byIds("cats", "item-1")).toBe(pair);
+    // Made by text, then found by ids; a pair of the same value and another item is another key.
+    const restored = keys.intern(pairKeyOf("dogs", "item-2"));
+    keys.retain(restored);
+    expect(byIds("dogs", "item-2")).toBe(restored);
+    const other = byIds("dogs", "item-1");
+    expect(new Set([pair, restored, other]).size).toBe(3);
+    expect([keys.valueIdOf(other), keys.itemIdOf(other)]).toEqual([keys.lookup("dogs"), items.lookup("item-1")]);
+    // Thousands of pairs of one value, each found by ids, none confused with another.
+    const many = Array.from({ length: 5000 }, (_, i) => byIds("cats", `item-${i}`));
+    many.forEach((id) => keys.retain(id));
+    expect(new Set(many).size).toBe(5000);
+    expect(many.every((id, i) => keys.lookup(pairKeyOf("cats", `item-${i}`)) === id)).toBe(true);
   });
 });
 
