@@ -16,14 +16,14 @@ const FIRST_READ_MS = 50;
 function offPlanSection(plans) {
   const withSegments = plans.filter((p) => p.offPlan);
   if (withSegments.length === 0) return "";
-  const rows = withSegments.map((p) => [p.plan, p.offPlan.segments, p.offPlan.reads, num(p.offPlan.medianMs, 1), `${num(p.offPlan.maxMs, 1)} (${p.offPlan.slowest})`, verdict(p.offPlan.maxMs < FIRST_READ_MS)]);
+  const rows = withSegments.map((p) => [p.plan, p.offPlan.segments, p.offPlan.reads, num(p.offPlan.medianMs, 2), `${num(p.offPlan.maxMs, 2)} (${p.offPlan.slowest})`, verdict(p.offPlan.maxMs < FIRST_READ_MS)]);
   return `
 
 **The first read of a segment off the plan** (v1.7). After the refreshes above, for each dimension a value its first
 window's breakdown ranks just below the hot segments and a value no event carried; every read of each (\`top\`, \`rising\`,
 \`hot\` and stats, every configured window) is built on a context of its own and serialised, without shared merges, as the
-object computes a read it holds no answer for (\`X-Cache: MISS\`). Each read's median of ${withSegments[0].offPlan.runs} runs (wall time); the median and
-the slowest of those:
+object computes a read it holds no answer for (\`X-Cache: MISS\`). Each read's first build (wall time), the first time
+any answer of that segment is built; the median over the reads and the slowest:
 
 ${table(["plan", "segments", "reads", "median ms", "slowest ms", `slowest < ${FIRST_READ_MS} ms`], rows)}`;
 }
