@@ -181,7 +181,7 @@ describe("the widest accepted config", () => {
     async (ingestShards) => {
       const ns = freshNamespace(`widest-dimensions-k${ingestShards}`);
       const names = Array.from({ length: MAX_DIMENSIONS }, (_, d) => `d${d}`);
-      const each = widestDimensionCapacity(names.length, DEFAULT_CONFIG.capacity, 1);
+      const each = widestDimensionCapacity(names.length, DEFAULT_CONFIG.capacity, Object.keys(DEFAULT_CONFIG.types).length);
       const dimensions = Object.fromEntries(names.map((n) => [n, { multi: true, capacity: each }]));
       expect((await admin("PUT", ns, "config", { maxLimit: 1000, ingestShards, dimensions })).status).toBe(200);
       // Enough events of 8 new longest values in every dimension to fill each dimension's summaries

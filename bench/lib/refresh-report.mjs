@@ -50,7 +50,9 @@ live into one aggregator of capacity 5000 with one declared type; then every sna
 as the object's refresh does: every rank (${ranks.join(", ")}) of every window, for all types and the declared one, stats and the
 dashboard. The second plan adds the four calendar windows in a zone with daylight saving, so the object also keeps local days
 and answers today, this week and this month from them; the third, the largest a namespace can configure, also precomputes
-every one of those answers with \`compare=previous\` and, for 24h, \`compare=week\` (config \`compare\`). Medians of ${first?.fullRefreshMs ? "5" : "–"} runs after a warm-up, min–max in
+every one of those answers with \`compare=previous\` and, for 24h, \`compare=week\` (config \`compare\`). The fourth (v1.7) is the
+first with 8 dimensions at the widest capacity accepted beside it (one multi-valued; 10 values an event, of 10 to a million
+values a dimension), so it also builds every window's breakdown of each and the answers of its 8 hot segments. Medians of ${first?.fullRefreshMs ? "5" : "–"} runs after a warm-up, min–max in
 parentheses; *CPU* is the process's own CPU time, which other processes on a shared machine do not inflate. A refresh shares
 its merges between the answers of a window and type (\`Aggregator.sharing\`); *merges not shared* times the same plan in the
 same run with every answer merging its own periods, as before that was built. By rank: the ranked
