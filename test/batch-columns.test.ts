@@ -42,10 +42,37 @@ describe("a batch as columns", () => {
       { item: "d", type: "view", actor: "u", ts: 4, dims: { tag: ["日本"] } },
     ];
     const columns = columnsOf({ events });
-    expect(columns.dims).toEqual([null, events[1]!.dims, null, events[3]!.dims]);
+    // Flat: the names once, the values in event order, no object per event.
+    expect(columns.dimColumns?.names).toEqual(["category", "tag"]);
+    expect(columns.dimColumns?.values).toEqual(["comedy", "cats", "funny", "日本"]);
     const back = eventsOf(columns, () => 1);
     expect(back).toStrictEqual(events.map((e) => ({ ...e, weight: 1 })));
     expect(back.map((e) => "dims" in e)).toEqual([false, true, false, true]);
+  });
+
+  it("(v1.7) gives back the dims of every event of the widest batch, whatever its dimensions are named", () => {
+    const names = ["constructor", "to-string", "a", "b.c", "d_e", "f", "g", "h"];
+    const events: IncomingEvent[] = Array.from({ length: 1000 }, (_, i) => {
+      const dims: Record<string, string[]> = {};
+      // Each event some of the eight, in an order of its own, with 1 to 8 values each.
+      for (let d = 0; d < names.length; d++) {
+        const name = names[(i + d) % names.length]!;
+        if ((i >> d) % 3 !== 0) dims[name] = Array.from({ length: 1 + ((i + d) % 8) }, (_, v) => `${name}-${i}-${v}`);
+      }
+      return Object.keys(dims).length === 0 ? { item: `i${i}`, type: "view", ts: i } : { item: `i${i}`, type: "view", ts: i, dims };
+    });
+    const back = eventsOf(columnsOf({ events }), () => 1);
+    expect(back).toEqual(events.map((e) => ({ ...e, weight: 1 })));
+    expect(back.map((e) => "dims" in e)).toEqual(events.map((e) => "dims" in e));
+  });
+
+  it("(v1.7) still reads the dims of a Worker of the version before: an object per event, null where none", () => {
+    const dims = { category: ["comedy"], tag: ["cats", "funny"] };
+    const before = { ...columnsOf({ events: [{ item: "a", type: "view", ts: 1 }, { item: "b", type: "view", ts: 2 }] }), dims: [null, dims] };
+    expect(eventsOf(before, () => 1)).toStrictEqual([
+      { item: "a", type: "view", weight: 1, ts: 1 },
+      { item: "b", type: "view", weight: 1, ts: 2, dims },
+    ]);
   });
 });
 
