@@ -22,8 +22,8 @@ export const CASES = [
   { key: "1000000", items: 1_000_000, spanMs: HOUR },
   { key: "1000", items: 1_000, spanMs: HOUR },
   { key: "1000000 live", items: 1_000_000, spanMs: LIVE_SPAN_MS },
-  // (v1.7) The live stream with 2 and 8 dimension values an event: this build only (the build before
-  // has no segments), against its own "1000000 live" in the same round.
+  // (v1.7) The live stream with 2 and 8 dimension values an event, against its own "1000000 live" in
+  // the same round: on the build before too where it counts segments (`takesDimensions`).
   { key: "1000000 live, 2 values", items: 1_000_000, spanMs: LIVE_SPAN_MS, values: 2, thisBuildOnly: true },
   { key: "1000000 live, 8 values", items: 1_000_000, spanMs: LIVE_SPAN_MS, values: 8, thisBuildOnly: true },
 ];
@@ -60,6 +60,19 @@ export async function postAll(url, headers, bodies) {
   await Promise.all(Array.from({ length: IN_FLIGHT }, send));
 }
 
+/** Whether a service's build counts segments: one of before them refuses `dimensions` in a config. */
+async function takesDimensions(api) {
+  const ns = "bench-cpu-takes-dimensions";
+  try {
+    await api.configure(ns, config({ dimensions: DIMENSIONS }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await api.erase(ns).catch(() => {});
+  }
+}
+
 /** One case: `events` events over `items` distinct items into a fresh namespace. `service` has
  * the `pid` of its wrangler dev, or its own `cpuSeconds()`. */
 async function ingestCase(service, api, { events, items, spanMs, values = 0, profileTo }, log) {
@@ -91,10 +104,12 @@ async function ingestCase(service, api, { events, items, spanMs, values = 0, pro
  */
 export async function ingestCpu(services, { events, rounds = 3, profileTo }, log) {
   const out = {};
+  const withSegments = new Map();
+  for (const [name, { api }] of Object.entries(services)) withSegments.set(name, !name.startsWith("before") || (await takesDimensions(api)));
   for (let round = 1; round <= rounds; round++) {
     for (const { key, items, spanMs, values, thisBuildOnly } of CASES) {
       for (const [name, { service, api }] of Object.entries(services)) {
-        if (thisBuildOnly && name.startsWith("before")) continue;
+        if (thisBuildOnly && !withSegments.get(name)) continue;
         const profile = name === "after" && round === rounds && !values ? profileTo : undefined;
         const m = await ingestCase(service, api, { events, items, spanMs, values, profileTo: profile }, log);
         m.interleaved = Object.keys(services).length > 1; // with another service's rounds, in turn
