@@ -198,6 +198,7 @@ export class NamespaceState {
       limits: config.limits ?? {},
       embedAncestors: config.embedAncestors ?? [],
       batchColumns: true,
+      dimColumns: true,
     };
   }
 

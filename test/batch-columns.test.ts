@@ -66,13 +66,17 @@ describe("a batch as columns", () => {
     expect(back.map((e) => "dims" in e)).toEqual(events.map((e) => "dims" in e));
   });
 
-  it("(v1.7) still reads the dims of a Worker of the version before: an object per event, null where none", () => {
+  it("(v1.7) sends dims one object per event to an object of the build before, and reads them so from a Worker of that build", () => {
     const dims = { category: ["comedy"], tag: ["cats", "funny"] };
-    const before = { ...columnsOf({ events: [{ item: "a", type: "view", ts: 1 }, { item: "b", type: "view", ts: 2 }] }), dims: [null, dims] };
+    const events: IncomingEvent[] = [{ item: "a", type: "view", ts: 1 }, { item: "b", type: "view", ts: 2, dims }];
+    const before = columnsOf({ events }, false);
+    expect(before.dims).toEqual([null, dims]);
+    expect("dimColumns" in before).toBe(false);
     expect(eventsOf(before, () => 1)).toStrictEqual([
       { item: "a", type: "view", weight: 1, ts: 1 },
       { item: "b", type: "view", weight: 1, ts: 2, dims },
     ]);
+    expect("dims" in columnsOf({ events: [events[0]!] }, false)).toBe(false);
   });
 });
 
@@ -85,6 +89,7 @@ describe("the namespace's object during a deploy", () => {
     expect(await stub.ingest(columnsOf({ events }))).toEqual({ ok: true, value: { accepted: 1, duplicate: false } });
     const described = await stub.describe();
     expect(described.ok && described.value.batchColumns).toBe(true);
+    expect(described.ok && described.value.dimColumns).toBe(true);
   });
 });
 

@@ -20,9 +20,10 @@ export interface BatchColumns {
   /** null where the event named no actor. */
   actors: (string | null)[];
   ts: Float64Array;
-  /** (v1.7) Present only when some event of the batch has dims. */
+  /** (v1.7) Present only when some event of the batch has dims, for an object that reads them. */
   dimColumns?: DimColumns;
-  /** (v1.7) What a Worker of the version before sends instead: each event's dims, null where none. */
+  /** (v1.7) The same for an object of the build before, which reads only this: each event's dims,
+   * null where it has none. */
   dims?: (EventDims | null)[];
 }
 
@@ -59,6 +60,12 @@ function dimColumnsOf(events: readonly { dims?: EventDims }[]): DimColumns | und
   return { names: names.names, values, starts };
 }
 
+/** The dims of `events` one object per event, null where one has none; undefined when none has any. */
+function dimsPerEvent(events: readonly { dims?: EventDims }[]): (EventDims | null)[] | undefined {
+  if (!events.some((e) => e.dims !== undefined)) return undefined;
+  return events.map((e) => e.dims ?? null);
+}
+
 /** Event `i`'s dims out of `columns`, undefined where it had none. */
 function dimsAt({ names, values, starts }: DimColumns, i: number): EventDims | undefined {
   const k = names.length;
@@ -90,8 +97,10 @@ export function typeIndex(): { names: string[]; indexOf(type: string): number } 
 }
 
 /** The columns of a batch the door accepted (validate.ts): at most MAX_BATCH events, so a Uint16
- * type index always fits (a batch cannot hold more distinct types than events). */
-export function columnsOf(batch: IncomingBatch): BatchColumns {
+ * type index always fits (a batch cannot hold more distinct types than events). Dims go as flat
+ * columns to an object whose descriptor says `dimColumns`, else one object per event, which an
+ * object of the build before reads (a deploy mixes versions for a while). */
+export function columnsOf(batch: IncomingBatch, flatDims = true): BatchColumns {
   const n = batch.events.length;
   const items = new Array<string>(n);
   const actors = new Array<string | null>(n);
@@ -109,8 +118,13 @@ export function columnsOf(batch: IncomingBatch): BatchColumns {
   }
   const columns: BatchColumns = { items, typeNames: types.names, typeOf, weights, actors, ts };
   if (batch.batchId !== undefined) columns.batchId = batch.batchId;
-  const dims = dimColumnsOf(batch.events);
-  if (dims !== undefined) columns.dimColumns = dims;
+  if (flatDims) {
+    const dims = dimColumnsOf(batch.events);
+    if (dims !== undefined) columns.dimColumns = dims;
+  } else {
+    const dims = dimsPerEvent(batch.events);
+    if (dims !== undefined) columns.dims = dims;
+  }
   return columns;
 }
 

@@ -347,6 +347,9 @@ export interface NamespaceDescriptor {
   /** The object takes a batch as columns (batch-columns.ts). Absent from an object of an older
    * version, which takes `IncomingBatch` only: a Worker sends that shape to it during a deploy. */
   batchColumns?: true;
+  /** (v1.7) The object reads a batch's dims as flat columns (batch-columns.ts `DimColumns`). Absent
+   * from an object of an older build, which reads them one object per event: a Worker sends that. */
+  dimColumns?: true;
 }
 
 /** A change's answer (refresh, invalidate, suppress, unsuppress) with the descriptor it leaves,

@@ -59,6 +59,9 @@ export async function ingest(env: Env, namespace: string, descriptor: NamespaceD
 function send(env: Env, namespace: string, descriptor: NamespaceDescriptor, batch: IncomingBatch): Promise<IngestResult> {
   // A descriptor cached before shards existed has no `ingestShards`: the object takes the batch.
   const shards = descriptor.ingestShards ?? 1;
-  if (shards <= 1) return valueOrThrow(aggregatorOf(env, namespace).ingest(descriptor.batchColumns ? columnsOf(batch) : batch));
+  if (shards <= 1) {
+    const sent = descriptor.batchColumns ? columnsOf(batch, descriptor.dimColumns === true) : batch;
+    return valueOrThrow(aggregatorOf(env, namespace).ingest(sent));
+  }
   return valueOrThrow(shardOf(env, namespace, shardFor(batch, shards)).ingest({ batchId: batch.batchId, events: weighted(batch, descriptor.weights ?? {}) }));
 }
