@@ -235,6 +235,48 @@ describe("dims through ingest shards (ingestShards 4)", () => {
   });
 });
 
+describe("the batch with the most values accepted", () => {
+  // 1000 events, each with 8 values of each of 8 multi-valued dimensions: 64,000 values in one
+  // request (short ones, so the body stays under 1 MB), every one of them a segment. 10 items and
+  // 10 values a dimension: no more pairs than counters, so every answer is exact.
+  const names = Array.from({ length: 8 }, (_, d) => `d${d}`);
+  const widest = (): EventInput[] => {
+    const ts = Date.now() - MINUTE;
+    return Array.from({ length: 1000 }, (_, i) => ({
+      item: `i${i % 10}`,
+      ts,
+      dims: Object.fromEntries(names.map((n, d) => [n, Array.from({ length: MAX_DIMENSION_VALUES }, (_, v) => `v${(i + d + v) % 10}`)])),
+    }));
+  };
+  for (const shards of [1, 4]) {
+    it(`is counted whole into every segment with ingestShards ${shards}, and again after an eviction`, async () => {
+      const ns = freshNamespace(`dims-widest-k${shards}`);
+      const dimensions = Object.fromEntries(names.map((n) => [n, { multi: true, capacity: 100 }]));
+      const res = await admin("PUT", ns, "config", { ingestShards: shards, refreshSeconds: 3600, dimensions, types: { view: {} }, capacity: 1000 });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const events = widest();
+      expect(new TextEncoder().encode(JSON.stringify({ events })).length).toBeLessThan(1024 * 1024);
+      await accepted(ns, events);
+      await refresh(ns);
+      // The exact answer, by counting: each value's events in d3, and each item's in segment d7:v5.
+      const expected = new Map<string, number>();
+      for (const e of events) if ((e.dims!.d7 as string[]).includes("v5")) expected.set(e.item, (expected.get(e.item) ?? 0) + 1);
+      const check = async () => {
+        expect(await segmentTop(ns, "d7:v5")).toEqual(Object.fromEntries(expected));
+        const res = await SELF.fetch(`http://localhost/v1/namespaces/${ns}/dimensions/d3?window=1h&limit=100`, { headers: { "X-Tally-Layer": "compute" } });
+        const breakdown = await json<{ values: { value: string; events: number; error: number }[]; exact: boolean }>(res);
+        expect(breakdown.exact).toBe(true);
+        expect(breakdown.values).toHaveLength(10);
+        expect(breakdown.values.reduce((sum, v) => sum + v.events, 0)).toBe(1000 * MAX_DIMENSION_VALUES);
+      };
+      await check();
+      await evictDurableObject(stubOf(ns));
+      await refresh(ns);
+      await check();
+    });
+  }
+});
+
 describe("dims the namespace does not declare", () => {
   for (const shards of [1, 4]) {
     it(`are refused at the Worker with ingestShards ${shards}: 400 invalid_event, and nothing is logged`, async () => {
